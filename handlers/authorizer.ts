@@ -1,0 +1,45 @@
+import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
+import { authorize } from '../lib/authorize';
+import { config } from '../lib/config';
+import { signingKeys } from '../lib/keys';
+import { tokenSettings } from '../lib/runtime';
+
+config();
+// Import the keys during cold start, not in the first request.
+void signingKeys().catch(() => undefined);
+
+/**
+ * `arn:aws:execute-api:region:account:api/stage/*`: the whole API. A policy for `methodArn` alone would
+ * be cached and then refuse the same token on the next route; roles are checked per route instead.
+ */
+function wholeApi(methodArn: string): string {
+  const [prefix, apiId, stage] = methodArn.split('/') as [string, string?, string?];
+  return `${prefix}/${apiId ?? '*'}/${stage ?? '*'}/*`;
+}
+
+function policy(effect: 'Allow' | 'Deny', methodArn: string) {
+  return {
+    Version: '2012-10-17',
+    Statement: [{ Action: 'execute-api:Invoke', Effect: effect, Resource: wholeApi(methodArn) }],
+  };
+}
+
+/**
+ * REQUEST authorizer: accepts `x-access-token` or `Authorization: Bearer`. A refused token gets a Deny
+ * carrying the message; the ACCESS_DENIED gateway response turns it into the contract's 401 body.
+ */
+export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> {
+  const headers: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(event.headers ?? {})) headers[name.toLowerCase()] = value;
+
+  const outcome = await authorize(await signingKeys(), headers, tokenSettings());
+  if (!outcome.allow) {
+    return { principalId: 'anonymous', policyDocument: policy('Deny', event.methodArn), context: { message: outcome.message } };
+  }
+  const { userId, roles, sessionId } = outcome.claims;
+  return {
+    principalId: userId,
+    policyDocument: policy('Allow', event.methodArn),
+    context: { userId, sessionId, roles: JSON.stringify(roles) },
+  };
+}

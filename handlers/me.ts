@@ -1,0 +1,16 @@
+import { config } from '../lib/config';
+import { UnauthorizedError } from '../lib/errors';
+import { httpHandler, requireAuth } from '../lib/http';
+import { toAuthorities } from '../lib/roles';
+import { runtimeTable } from '../lib/runtime';
+import { getUser } from '../lib/store/users';
+
+config();
+
+/** GET /api/auth/me: the signed-in user's profile, read fresh from the table. */
+export const handler = httpHandler(async (request) => {
+  const auth = requireAuth(request);
+  const user = await getUser(runtimeTable(), auth.userId);
+  if (!user) throw new UnauthorizedError();
+  return { json: { id: user.id, username: user.username, email: user.email, roles: toAuthorities(user.roles) } };
+});

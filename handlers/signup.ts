@@ -1,0 +1,26 @@
+import { signUp } from '../lib/auth';
+import { config } from '../lib/config';
+import { httpHandler, jsonBody } from '../lib/http';
+import { signingKeys } from '../lib/keys';
+import { isPrivileged, parseRoles } from '../lib/roles';
+import { runtimeDeps, tokenSettings } from '../lib/runtime';
+import { extractAccessToken, verifyAccessToken } from '../lib/tokens';
+import { signUpSchema, validate } from '../lib/validation';
+
+config();
+
+/** POST /api/auth/signup: public, but only an admin's token may grant roles beyond `user`. */
+export const handler = httpHandler(async (request) => {
+  const input = validate(signUpSchema, jsonBody(request));
+  // The token is looked at only when it matters, so a stale token a client always sends cannot break sign-up.
+  const actor = isPrivileged(parseRoles(input.roles))
+    ? await actorFrom(request.headers)
+    : undefined;
+  await signUp(await runtimeDeps(), input, actor);
+  return { json: { message: 'User was registered successfully!' } };
+});
+
+async function actorFrom(headers: Record<string, string | undefined>) {
+  if (!headers['x-access-token'] && !headers['authorization']) return undefined;
+  return verifyAccessToken(await signingKeys(), extractAccessToken(headers), tokenSettings());
+}

@@ -1,0 +1,162 @@
+import { randomUUID } from 'node:crypto';
+import type { Config } from './config';
+import { ForbiddenError, InvalidCredentialsError, RefreshTokenError } from './errors';
+import type { SigningKeys } from './keys';
+import { hashPassword, verifyAgainstDummy, verifyPassword } from './passwords';
+import { isPrivileged, parseRoles, toAuthorities, type Role } from './roles';
+import {
+  createSession,
+  getRefreshToken,
+  getSessionWithUser,
+  revokeSession,
+  rotateRefreshToken,
+  touchSession,
+  type RefreshTokenRecord,
+} from './store/sessions';
+import type { Table } from './store/table';
+import { createUser, findUserByUsername, type User } from './store/users';
+import { generateRefreshToken, hashRefreshToken, issueAccessToken, type AccessClaims } from './tokens';
+import type { SignInInput, SignUpInput } from './validation';
+
+/** What the domain functions need, passed in so tests can give their own table, keys and clock. */
+export interface AuthDeps {
+  table: Table;
+  keys: SigningKeys;
+  now: () => Date;
+  config: Pick<
+    Config,
+    'accessTokenTtlSeconds' | 'refreshTokenTtlSeconds' | 'refreshRotation' | 'bcryptCost' | 'issuer' | 'audience'
+  >;
+}
+
+/** Where a sign-in came from, kept on the session for the user's own session list. */
+export interface ClientInfo {
+  userAgent: string | undefined;
+  ip: string | undefined;
+}
+
+const epochSeconds = (date: Date) => Math.floor(date.getTime() / 1000);
+
+/**
+ * Registers a user. Roles other than `user` need an admin as the caller (`actor`); the database
+ * transaction makes username and email unique. Throws UnknownRoleError, ForbiddenError,
+ * UsernameTakenError, EmailTakenError.
+ */
+export async function signUp(deps: AuthDeps, input: SignUpInput, actor: AccessClaims | undefined): Promise<User> {
+  const roles = parseRoles(input.roles);
+  if (isPrivileged(roles) && !actor?.roles.includes('admin')) throw new ForbiddenError('Require Admin Role!');
+  const user: User = {
+    id: randomUUID(),
+    username: input.username,
+    email: input.email,
+    passwordHash: await hashPassword(input.password, deps.config.bcryptCost),
+    roles,
+    createdAt: deps.now().toISOString(),
+  };
+  await createUser(deps.table, user);
+  return user;
+}
+
+export interface TokenPair {
+  accessToken: string;
+  refreshToken: string;
+}
+
+async function accessTokenFor(deps: AuthDeps, userId: string, roles: Role[], sessionId: string): Promise<string> {
+  return issueAccessToken(deps.keys, { userId, roles, sessionId }, {
+    issuer: deps.config.issuer,
+    audience: deps.config.audience,
+    now: deps.now(),
+    ttlSeconds: deps.config.accessTokenTtlSeconds,
+  });
+}
+
+function newRefreshRecord(deps: AuthDeps, userId: string, sessionId: string): { token: string; record: RefreshTokenRecord } {
+  const now = deps.now();
+  const token = generateRefreshToken();
+  return {
+    token,
+    record: {
+      tokenHash: hashRefreshToken(token),
+      userId,
+      sessionId,
+      createdAt: now.toISOString(),
+      expiresAt: epochSeconds(now) + deps.config.refreshTokenTtlSeconds,
+    },
+  };
+}
+
+/**
+ * Checks a username and password and opens a session. Unknown user and wrong password fail alike, in
+ * body and in work done (a dummy bcrypt compare stands in for the missing hash).
+ */
+export async function signIn(
+  deps: AuthDeps,
+  input: SignInInput,
+  client: ClientInfo,
+): Promise<{ user: User; authorities: string[] } & TokenPair> {
+  const user = await findUserByUsername(deps.table, input.username);
+  const valid = user
+    ? await verifyPassword(input.password, user.passwordHash)
+    : await verifyAgainstDummy(input.password, deps.config.bcryptCost);
+  if (!user || !valid) throw new InvalidCredentialsError();
+
+  const sessionId = randomUUID();
+  const { token, record } = newRefreshRecord(deps, user.id, sessionId);
+  await createSession(
+    deps.table,
+    {
+      userId: user.id,
+      sessionId,
+      createdAt: record.createdAt,
+      lastUsedAt: record.createdAt,
+      userAgent: client.userAgent?.slice(0, 256),
+      ip: client.ip,
+      expiresAt: record.expiresAt,
+    },
+    record,
+  );
+  return {
+    user,
+    authorities: toAuthorities(user.roles),
+    accessToken: await accessTokenFor(deps, user.id, user.roles, sessionId),
+    refreshToken: token,
+  };
+}
+
+/**
+ * Exchanges a refresh token for a new access token and (with rotation on) a new refresh token.
+ * Roles come from the stored user, so a role change applies at the next refresh. Presenting a token
+ * that was already exchanged, including losing a race to exchange it, revokes the whole session: the
+ * token may have been stolen, and only the session's end stops both holders.
+ */
+export async function refreshSession(deps: AuthDeps, refreshToken: string | undefined): Promise<TokenPair> {
+  if (!refreshToken) throw new RefreshTokenError('missing');
+  const stored = await getRefreshToken(deps.table, hashRefreshToken(refreshToken));
+  if (!stored) throw new RefreshTokenError('unknown');
+  const now = deps.now();
+  if (stored.expiresAt <= epochSeconds(now)) throw new RefreshTokenError('expired');
+
+  if (stored.rotatedAt) {
+    await revokeSession(deps.table, stored.userId, stored.sessionId, now.toISOString());
+    throw new RefreshTokenError('reused');
+  }
+  const { session, user } = await getSessionWithUser(deps.table, stored.userId, stored.sessionId);
+  if (!session || session.revokedAt || !user) throw new RefreshTokenError('unknown');
+
+  if (!deps.config.refreshRotation) {
+    if (!(await touchSession(deps.table, user.id, session.sessionId, now.toISOString()))) {
+      throw new RefreshTokenError('unknown');
+    }
+    return { accessToken: await accessTokenFor(deps, user.id, user.roles, session.sessionId), refreshToken };
+  }
+
+  const next = newRefreshRecord(deps, user.id, session.sessionId);
+  const outcome = await rotateRefreshToken(deps.table, stored, next.record, now.toISOString());
+  if (outcome === 'token-already-used') {
+    await revokeSession(deps.table, stored.userId, stored.sessionId, now.toISOString());
+    throw new RefreshTokenError('reused');
+  }
+  if (outcome === 'session-revoked') throw new RefreshTokenError('unknown');
+  return { accessToken: await accessTokenFor(deps, user.id, user.roles, session.sessionId), refreshToken: next.token };
+}

@@ -1,0 +1,101 @@
+/**
+ * The one place that reads the environment. Every value is parsed once per cold start; a missing or
+ * malformed value fails the cold start with a message that names the variable, never later in a request.
+ */
+export interface Config {
+  tableName: string;
+  region: string;
+  /** Set only for DynamoDB Local; deployed stages use the regional endpoint. */
+  dynamodbEndpoint: string | undefined;
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlSeconds: number;
+  refreshRotation: boolean;
+  bcryptCost: number;
+  corsOrigins: string[];
+  issuer: string;
+  audience: string;
+  signingKeys: SigningKeySource;
+  /** How long the authorizer trusts a verified token before verifying it again (the revocation bound). */
+  authorizerCacheTtlSeconds: number;
+}
+
+/** Where the private signing JWK set comes from: inline JSON (tests), a file (local stage) or SSM (AWS). */
+export type SigningKeySource =
+  | { kind: 'inline'; json: string }
+  | { kind: 'file'; path: string }
+  | { kind: 'ssm'; parameterName: string };
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = Record<string, string | undefined>;
+
+function read(env: Env, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+function required(env: Env, name: string): string {
+  const value = read(env, name);
+  if (value === undefined) throw new ConfigError(`${name} must be set`);
+  return value;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = read(env, name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+function onOff(env: Env, name: string, fallback: boolean): boolean {
+  const raw = read(env, name)?.toLowerCase();
+  if (raw === undefined) return fallback;
+  if (['on', 'true', '1'].includes(raw)) return true;
+  if (['off', 'false', '0'].includes(raw)) return false;
+  throw new ConfigError(`${name} must be "on" or "off", got "${raw}"`);
+}
+
+function signingKeySource(env: Env): SigningKeySource {
+  const parameterName = read(env, 'SIGNING_KEY_PARAM');
+  if (parameterName) return { kind: 'ssm', parameterName };
+  const json = read(env, 'SIGNING_KEYS');
+  if (json) return { kind: 'inline', json };
+  const path = read(env, 'SIGNING_KEY_FILE');
+  if (path) return { kind: 'file', path };
+  throw new ConfigError('one of SIGNING_KEY_PARAM, SIGNING_KEYS or SIGNING_KEY_FILE must be set');
+}
+
+/** Parses the configuration from an environment (the process's by default). Throws ConfigError. */
+export function loadConfig(env: Env = process.env): Config {
+  return {
+    tableName: required(env, 'TABLE_NAME'),
+    region: read(env, 'AWS_REGION') ?? 'us-east-1',
+    dynamodbEndpoint: read(env, 'DYNAMODB_ENDPOINT'),
+    accessTokenTtlSeconds: integer(env, 'ACCESS_TOKEN_TTL', 900, 10, 86_400),
+    refreshTokenTtlSeconds: integer(env, 'REFRESH_TOKEN_TTL', 86_400, 60, 31_536_000),
+    refreshRotation: onOff(env, 'REFRESH_ROTATION', true),
+    // bcryptjs accepts 4..31; above 15 a sign-in takes seconds, which is a self-inflicted outage.
+    bcryptCost: integer(env, 'BCRYPT_COST', 10, 4, 15),
+    corsOrigins: (read(env, 'CORS_ORIGIN') ?? 'http://localhost:8081')
+      .split(',')
+      .map((origin) => origin.trim())
+      .filter((origin) => origin !== ''),
+    issuer: read(env, 'JWT_ISSUER') ?? 'lambda-jwt-auth',
+    audience: read(env, 'JWT_AUDIENCE') ?? 'lambda-jwt-auth-api',
+    signingKeys: signingKeySource(env),
+    authorizerCacheTtlSeconds: integer(env, 'AUTHORIZER_CACHE_TTL', 30, 0, 3600),
+  };
+}
+
+let cached: Config | undefined;
+
+/** The process's configuration, parsed on first use (at cold start, since handlers call it at module scope). */
+export function config(): Config {
+  cached ??= loadConfig();
+  return cached;
+}

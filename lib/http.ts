@@ -1,0 +1,164 @@
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { config } from './config';
+import { BadRequestError, HttpError, UnauthorizedError, UnsupportedMediaTypeError } from './errors';
+import { isRole, type Role } from './roles';
+
+/** What a handler sees of a request: no AWS event types past this file. */
+export interface HttpRequest {
+  /** Header names lower-cased. */
+  headers: Record<string, string | undefined>;
+  body: string | undefined;
+  pathParameters: Record<string, string | undefined>;
+  query: Record<string, string | undefined>;
+  /** Set by the Lambda authorizer on protected routes. */
+  auth: AuthContext | undefined;
+  sourceIp: string | undefined;
+  userAgent: string | undefined;
+}
+
+/** What the authorizer verified, passed on as request context (scalars only: roles as JSON). */
+export interface AuthContext {
+  userId: string;
+  roles: Role[];
+  sessionId: string;
+}
+
+export type HttpResponse =
+  | { status?: number; json: unknown; headers?: Record<string, string> }
+  | { status?: number; text: string; headers?: Record<string, string> };
+
+/** Bodies above this are refused before parsing: no request of this API comes near it. */
+export const MAX_BODY_BYTES = 16 * 1024;
+
+function lowerCaseHeaders(headers: Record<string, string | undefined> | null): Record<string, string | undefined> {
+  const result: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) result[name.toLowerCase()] = value;
+  return result;
+}
+
+function authContext(event: APIGatewayProxyEvent): AuthContext | undefined {
+  const context = event.requestContext?.authorizer as Record<string, unknown> | null | undefined;
+  if (!context || typeof context.userId !== 'string' || typeof context.sessionId !== 'string') return undefined;
+  let roles: unknown;
+  try {
+    roles = JSON.parse(String(context.roles));
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(roles) || !roles.every((role) => typeof role === 'string' && isRole(role))) return undefined;
+  return { userId: context.userId, roles: roles as Role[], sessionId: context.sessionId };
+}
+
+function toRequest(event: APIGatewayProxyEvent): HttpRequest {
+  const headers = lowerCaseHeaders(event.headers);
+  const body =
+    event.body === null || event.body === undefined
+      ? undefined
+      : event.isBase64Encoded
+        ? Buffer.from(event.body, 'base64').toString('utf8')
+        : event.body;
+  return {
+    headers,
+    body,
+    pathParameters: event.pathParameters ?? {},
+    query: event.queryStringParameters ?? {},
+    auth: authContext(event),
+    sourceIp: event.requestContext?.identity?.sourceIp ?? undefined,
+    userAgent: headers['user-agent'],
+  };
+}
+
+/**
+ * Parses a JSON object body. Size, content type, syntax and top-level shape are checked here once, so
+ * every endpoint answers bad input the same way.
+ */
+export function jsonBody(request: HttpRequest): unknown {
+  const contentType = request.headers['content-type'];
+  if (request.body === undefined || request.body === '') {
+    throw new BadRequestError('Request body is required.');
+  }
+  if (!contentType || !/^application\/json\s*(;|$)/i.test(contentType.trim())) throw new UnsupportedMediaTypeError();
+  if (Buffer.byteLength(request.body, 'utf8') > MAX_BODY_BYTES) {
+    throw new BadRequestError(`Request body is too large (at most ${MAX_BODY_BYTES} bytes).`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(request.body);
+  } catch {
+    throw new BadRequestError('Request body must be valid JSON.');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new BadRequestError('Request body must be a JSON object.');
+  }
+  return parsed;
+}
+
+function corsHeaders(request: HttpRequest | undefined): Record<string, string> {
+  const origin = request?.headers['origin'];
+  const allowed = origin !== undefined && config().corsOrigins.includes(origin);
+  return allowed ? { 'Access-Control-Allow-Origin': origin, Vary: 'Origin' } : { Vary: 'Origin' };
+}
+
+// Responses of an auth service must never be cached by a browser or proxy: they carry tokens.
+const SECURITY_HEADERS = { 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' };
+
+function render(response: HttpResponse, request: HttpRequest | undefined): APIGatewayProxyResult {
+  const isJson = 'json' in response;
+  return {
+    statusCode: response.status ?? 200,
+    headers: {
+      'Content-Type': isJson ? 'application/json' : 'text/plain; charset=utf-8',
+      ...SECURITY_HEADERS,
+      ...corsHeaders(request),
+      ...response.headers,
+    },
+    body: isJson ? JSON.stringify(response.json) : response.text,
+  };
+}
+
+/** Maps any thrown value to a response: HttpErrors below 500 say their message; the rest say nothing. */
+export function errorResponse(error: unknown): HttpResponse {
+  if (error instanceof HttpError && error.status < 500) {
+    return { status: error.status, json: { ...error.extraBody, message: error.message }, headers: error.headers };
+  }
+  // The cause goes to the log (name and message only: SDK errors can echo request values).
+  const cause = error instanceof Error && error.cause instanceof Error ? error.cause : undefined;
+  console.error(
+    JSON.stringify({
+      level: 'error',
+      error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+      cause: cause ? `${cause.name}: ${cause.message}` : undefined,
+    }),
+  );
+  if (error instanceof HttpError) {
+    return { status: error.status, json: { message: error.message }, headers: error.headers };
+  }
+  return { status: 500, json: { message: 'Internal server error.' } };
+}
+
+/**
+ * The one wrapper every HTTP handler goes through: builds the request, runs the handler, renders JSON,
+ * CORS and security headers, and turns errors into the contract's `{ message }` bodies.
+ */
+export function httpHandler(
+  handle: (request: HttpRequest) => Promise<HttpResponse>,
+): (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult> {
+  return async (event) => {
+    let request: HttpRequest | undefined;
+    try {
+      request = toRequest(event);
+      return render(await handle(request), request);
+    } catch (error) {
+      return render(errorResponse(error), request);
+    }
+  };
+}
+
+/**
+ * The verified identity of a protected route. Behind the authorizer it is always there; its absence
+ * means the route was deployed without the authorizer, and the request is refused, not served.
+ */
+export function requireAuth(request: HttpRequest): AuthContext {
+  if (!request.auth) throw new UnauthorizedError();
+  return request.auth;
+}

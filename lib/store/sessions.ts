@@ -1,0 +1,181 @@
+import { BatchGetCommand, GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { getUser, toUser, type User } from './users';
+import { cancelledConditions, guarded, isConditionFailure, keys, type Table } from './table';
+
+/** A sign-in: the family of refresh tokens that rotate from it. */
+export interface Session {
+  userId: string;
+  sessionId: string;
+  createdAt: string;
+  lastUsedAt: string;
+  userAgent: string | undefined;
+  ip: string | undefined;
+  /** Epoch seconds; also the table's TTL attribute. Moves forward with each refresh. */
+  expiresAt: number;
+  revokedAt?: string;
+}
+
+/** A refresh token as stored: never the token, only its SHA-256. */
+export interface RefreshTokenRecord {
+  tokenHash: string;
+  userId: string;
+  sessionId: string;
+  createdAt: string;
+  /** Epoch seconds; also the table's TTL attribute. Checked explicitly too: TTL deletion lags. */
+  expiresAt: number;
+  /** Set once the token has been exchanged for its successor; presenting it again is reuse. */
+  rotatedAt?: string;
+}
+
+function tokenItem(record: RefreshTokenRecord) {
+  return { ...keys.refreshToken(record.tokenHash), type: 'refreshToken', ...record };
+}
+
+/** Stores a new session and its first refresh token together. */
+export async function createSession(table: Table, session: Session, token: RefreshTokenRecord): Promise<void> {
+  await guarded(() =>
+    table.client.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Put: {
+              TableName: table.name,
+              Item: { ...keys.session(session.userId, session.sessionId), type: 'session', ...session },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
+          { Put: { TableName: table.name, Item: tokenItem(token), ConditionExpression: 'attribute_not_exists(pk)' } },
+        ],
+      }),
+    ),
+  );
+}
+
+export async function getRefreshToken(table: Table, tokenHash: string): Promise<RefreshTokenRecord | undefined> {
+  const result = await guarded(() =>
+    table.client.send(
+      new GetCommand({ TableName: table.name, Key: keys.refreshToken(tokenHash), ConsistentRead: true }),
+    ),
+  );
+  if (!result.Item) return undefined;
+  const { userId, sessionId, createdAt, expiresAt, rotatedAt } = result.Item as RefreshTokenRecord;
+  return { tokenHash, userId, sessionId, createdAt, expiresAt, ...(rotatedAt ? { rotatedAt } : {}) };
+}
+
+/** The session and its user in one round trip. */
+export async function getSessionWithUser(
+  table: Table,
+  userId: string,
+  sessionId: string,
+): Promise<{ session: Session | undefined; user: User | undefined }> {
+  const sessionKey = keys.session(userId, sessionId);
+  const result = await guarded(() =>
+    table.client.send(
+      new BatchGetCommand({
+        RequestItems: { [table.name]: { Keys: [sessionKey, keys.user(userId)], ConsistentRead: true } },
+      }),
+    ),
+  );
+  const items = result.Responses?.[table.name] ?? [];
+  // A BatchGet may leave keys unprocessed under load; fall back to a plain read rather than guess.
+  if (result.UnprocessedKeys?.[table.name]?.Keys?.length) {
+    const [session, user] = await Promise.all([
+      guarded(() => table.client.send(new GetCommand({ TableName: table.name, Key: sessionKey, ConsistentRead: true }))),
+      getUser(table, userId),
+    ]);
+    return { session: session.Item as Session | undefined, user };
+  }
+  const session = items.find((item) => item.sk === sessionKey.sk) as Session | undefined;
+  const userItem = items.find((item) => item.sk === 'PROFILE');
+  return { session, user: toUser(userItem) };
+}
+
+export type RotationOutcome = 'rotated' | 'token-already-used' | 'session-revoked';
+
+/**
+ * Exchanges a refresh token for its successor in one conditional transaction: the old token is marked
+ * used only if nobody marked it before, so of two concurrent refreshes exactly one wins.
+ */
+export async function rotateRefreshToken(
+  table: Table,
+  old: RefreshTokenRecord,
+  next: RefreshTokenRecord,
+  now: string,
+): Promise<RotationOutcome> {
+  try {
+    await guarded(() =>
+      table.client.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: table.name,
+                Key: keys.refreshToken(old.tokenHash),
+                UpdateExpression: 'SET rotatedAt = :now',
+                ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(rotatedAt)',
+                ExpressionAttributeValues: { ':now': now },
+              },
+            },
+            { Put: { TableName: table.name, Item: tokenItem(next), ConditionExpression: 'attribute_not_exists(pk)' } },
+            {
+              Update: {
+                TableName: table.name,
+                Key: keys.session(old.userId, old.sessionId),
+                UpdateExpression: 'SET lastUsedAt = :now, expiresAt = :expiresAt',
+                ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(revokedAt)',
+                ExpressionAttributeValues: { ':now': now, ':expiresAt': next.expiresAt },
+              },
+            },
+          ],
+        }),
+      ),
+    );
+    return 'rotated';
+  } catch (error) {
+    const failed = cancelledConditions(error);
+    if (failed?.[0]) return 'token-already-used';
+    if (failed?.[2]) return 'session-revoked';
+    throw error;
+  }
+}
+
+/** Records use of a session whose refresh token is not rotated (REFRESH_ROTATION=off). */
+export async function touchSession(table: Table, userId: string, sessionId: string, now: string): Promise<boolean> {
+  try {
+    await guarded(() =>
+      table.client.send(
+        new UpdateCommand({
+          TableName: table.name,
+          Key: keys.session(userId, sessionId),
+          UpdateExpression: 'SET lastUsedAt = :now',
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(revokedAt)',
+          ExpressionAttributeValues: { ':now': now },
+        }),
+      ),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
+}
+
+/** Marks a session revoked: every refresh token of its family stops working. Idempotent. */
+export async function revokeSession(table: Table, userId: string, sessionId: string, now: string): Promise<void> {
+  try {
+    await guarded(() =>
+      table.client.send(
+        new UpdateCommand({
+          TableName: table.name,
+          Key: keys.session(userId, sessionId),
+          UpdateExpression: 'SET revokedAt = :now',
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(revokedAt)',
+          ExpressionAttributeValues: { ':now': now },
+        }),
+      ),
+    );
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+  }
+}
+

@@ -1,0 +1,136 @@
+'use strict';
+/**
+ * serverless-offline `customAuthenticationProvider`: runs our Lambda authorizer the way API Gateway
+ * does, including the parts serverless-offline leaves out, so local answers match AWS byte for byte:
+ *
+ * - GatewayResponses: a Deny or an error is answered with the ACCESS_DENIED / UNAUTHORIZED /
+ *   AUTHORIZER_FAILURE response defined in serverless.yml resources (status, headers, body with
+ *   `$context.authorizer.*` filled in), instead of serverless-offline's own Boom bodies.
+ * - The `sls-offline-authorizer-override` header, which serverless-offline otherwise lets any client
+ *   use to forge the authorizer context (e.g. admin roles), is stripped from every request.
+ *
+ * The authorizer itself runs inside serverless-offline, through its Lambda invoke endpoint, with the
+ * same bundle and environment as every other function.
+ */
+const state = require('./state.cjs');
+
+const OVERRIDE_HEADER = 'sls-offline-authorizer-override';
+const DEFAULT_STATUS = { ACCESS_DENIED: '403', UNAUTHORIZED: '401', AUTHORIZER_FAILURE: '500' };
+
+function stripOverrideHeader(request) {
+  const raw = request.raw.req.rawHeaders;
+  for (let i = raw.length - 2; i >= 0; i -= 2) {
+    if (String(raw[i]).toLowerCase() === OVERRIDE_HEADER) raw.splice(i, 2);
+  }
+  delete request.raw.req.headers[OVERRIDE_HEADER];
+  delete request.headers[OVERRIDE_HEADER];
+}
+
+function gatewayResponses() {
+  const resources = state.serverless?.service?.resources;
+  const all = {};
+  for (const block of Array.isArray(resources) ? resources : [resources]) Object.assign(all, block?.Resources);
+  const byType = {};
+  for (const resource of Object.values(all)) {
+    if (resource?.Type === 'AWS::ApiGateway::GatewayResponse') byType[resource.Properties.ResponseType] = resource.Properties;
+  }
+  return byType;
+}
+
+function renderGatewayResponse(h, type, context) {
+  const definition = gatewayResponses()[type] ?? {};
+  const escape = (value) => JSON.stringify(String(value ?? '')).slice(1, -1);
+  const template = definition.ResponseTemplates?.['application/json'] ?? '{"message":"$context.error.messageString"}';
+  const body = template
+    .replace(/\$context\.authorizer\.(\w+)/g, (_, key) => escape(context?.[key]))
+    .replace(/\$context\.error\.messageString/g, type === 'ACCESS_DENIED' ? 'Forbidden' : 'Unauthorized');
+  const response = h.response(body).code(Number(definition.StatusCode ?? DEFAULT_STATUS[type])).type('application/json');
+  for (const [name, value] of Object.entries(definition.ResponseParameters ?? {})) {
+    const header = /^gatewayresponse\.header\.(.+)$/.exec(name);
+    if (header) response.header(header[1], String(value).replace(/^'(.*)'$/, '$1'));
+  }
+  return response.takeover();
+}
+
+function lambdaPort() {
+  const custom = state.serverless?.service?.custom?.['serverless-offline'] ?? {};
+  return Number(state.options?.lambdaPort ?? custom.lambdaPort ?? 3002);
+}
+
+function requestEvent(request, methodArn, path) {
+  const headers = {};
+  const multiValueHeaders = {};
+  const raw = request.raw.req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    headers[raw[i]] = raw[i + 1];
+    (multiValueHeaders[raw[i]] ??= []).push(raw[i + 1]);
+  }
+  const query = Object.keys(request.query).length ? { ...request.query } : null;
+  return {
+    type: 'REQUEST',
+    methodArn,
+    resource: path,
+    path: request.path,
+    httpMethod: request.method.toUpperCase(),
+    headers,
+    multiValueHeaders,
+    queryStringParameters: query,
+    pathParameters: Object.keys(request.params).length ? { ...request.params } : null,
+    stageVariables: null,
+    requestContext: {
+      path: request.path,
+      resourcePath: path,
+      httpMethod: request.method.toUpperCase(),
+      stage: state.serverless?.service?.provider?.stage,
+      identity: { sourceIp: request.info.remoteAddress },
+    },
+  };
+}
+
+function allows(policyDocument, methodArn) {
+  const statements = policyDocument?.Statement ?? [];
+  const matches = (resource) =>
+    [].concat(resource).some((pattern) => new RegExp(`^${String(pattern).split('*').map(escapeRegExp).join('.*')}$`).test(methodArn));
+  const applicable = statements.filter((s) => matches(s.Resource));
+  return applicable.some((s) => s.Effect === 'Allow') && !applicable.some((s) => s.Effect === 'Deny');
+}
+
+function escapeRegExp(text) {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+module.exports = function emulatedAuthorizer(endpoint, functionKey, method, path) {
+  const name = `emulated-authorizer-${functionKey}-${method}-${path}`;
+  const authorizer = endpoint.authorizer;
+  const authorizerFunction = typeof authorizer === 'string' ? authorizer : authorizer?.name;
+
+  async function authenticate(request, h) {
+    stripOverrideHeader(request);
+    if (!authorizerFunction) return h.authenticated({ credentials: {} });
+
+    const provider = state.serverless.service.provider;
+    const methodArn = `arn:aws:execute-api:${provider.region}:000000000000:offline/${provider.stage}/${method.toUpperCase()}${path}`;
+    let result;
+    try {
+      // The invoke endpoint takes the deployed function name (service-stage-key), not the key.
+      const functionName = state.serverless.service.getFunction(authorizerFunction).name;
+      const response = await fetch(`http://127.0.0.1:${lambdaPort()}/2015-03-31/functions/${functionName}/invocations`, {
+        method: 'POST',
+        body: JSON.stringify(requestEvent(request, methodArn, path)),
+      });
+      result = await response.json();
+    } catch {
+      return renderGatewayResponse(h, 'AUTHORIZER_FAILURE', {});
+    }
+    if (result === 'Unauthorized' || result?.errorMessage === 'Unauthorized') return renderGatewayResponse(h, 'UNAUTHORIZED', {});
+    if (!result || result.errorMessage !== undefined || !result.principalId) {
+      return renderGatewayResponse(h, 'AUTHORIZER_FAILURE', {});
+    }
+    if (!allows(result.policyDocument, methodArn)) return renderGatewayResponse(h, 'ACCESS_DENIED', result.context);
+    return h.authenticated({
+      credentials: { context: { ...result.context }, principalId: result.principalId },
+    });
+  }
+
+  return { name, scheme: name, getAuthenticateFunction: () => ({ authenticate }) };
+};

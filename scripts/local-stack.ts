@@ -1,0 +1,99 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { createTables, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local';
+
+const ROOT = join(__dirname, '..');
+export const LOCAL_TABLE_NAME = 'lambda-jwt-auth-local';
+
+/** A free TCP port on the loopback interface. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  server.close();
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+export interface OfflineOptions {
+  httpPort: number;
+  lambdaPort: number;
+  /** Environment for the functions (read by serverless.yml through `${env:...}`). */
+  env: Record<string, string>;
+  /** Where serverless-offline's own output goes ('inherit' for `npm start`). */
+  stdio: 'inherit' | 'pipe';
+}
+
+export interface Offline {
+  url: string;
+  child: ChildProcess;
+  output: () => string;
+  stop(): Promise<void>;
+}
+
+/** Runs `osls offline --stage local` and resolves once the API answers. */
+export async function startOffline(options: OfflineOptions): Promise<Offline> {
+  const child = spawn(
+    process.execPath,
+    [
+      join(ROOT, 'node_modules/serverless/bin/serverless.js'),
+      'offline',
+      'start',
+      '--stage',
+      'local',
+      '--httpPort',
+      String(options.httpPort),
+      '--lambdaPort',
+      String(options.lambdaPort),
+    ],
+    { cwd: ROOT, env: { ...process.env, ...options.env, SLS_TELEMETRY_DISABLED: '1' }, stdio: ['ignore', options.stdio, options.stdio] },
+  );
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000)));
+  child.stderr?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000)));
+  const url = `http://127.0.0.1:${options.httpPort}`;
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(timer);
+  };
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`serverless-offline exited (code ${child.exitCode}):\n${output}`);
+    try {
+      const response = await fetch(`${url}/api/test/all`);
+      if (response.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`serverless-offline did not answer within 120 s:\n${output}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return { url, child, output: () => output, stop };
+}
+
+export interface LocalStack {
+  dynamo: DynamoDbLocal;
+  tableName: string;
+}
+
+/** DynamoDB Local with the service's tables in it. */
+export async function startDatabase(options: { port: number; dbPath?: string | undefined }): Promise<LocalStack> {
+  const dynamo = await startDynamoDbLocal(options);
+  try {
+    await createTables(dynamo.endpoint, LOCAL_TABLE_NAME);
+  } catch (error) {
+    await dynamo.stop();
+    throw error;
+  }
+  return { dynamo, tableName: LOCAL_TABLE_NAME };
+}

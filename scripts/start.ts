@@ -1,0 +1,64 @@
+/**
+ * `npm start`: DynamoDB Local + tables + signing key + (optional) admin + serverless-offline on :8080.
+ * Ctrl-C stops everything, Java included.
+ */
+import { join, resolve } from 'node:path';
+import { ensureAdmin } from '../lib/admin';
+import { loadConfig } from '../lib/config';
+import { importSigningKeys } from '../lib/keys';
+import { createTable } from '../lib/store/table';
+import { readFile } from 'node:fs/promises';
+import { ensureLocalSigningKeys } from './local-keys';
+import { startDatabase, startOffline } from './local-stack';
+
+const ROOT = join(__dirname, '..');
+
+async function main(): Promise<void> {
+  const httpPort = Number(process.env.PORT ?? 8080);
+  const dynamoPort = Number(process.env.DYNAMODB_PORT ?? 8000);
+  const lambdaPort = Number(process.env.LAMBDA_PORT ?? 3002);
+  const dbPath = process.env.DYNAMODB_DATA_PATH ? resolve(process.env.DYNAMODB_DATA_PATH) : undefined;
+  const keyFile = resolve(ROOT, process.env.SIGNING_KEY_FILE ?? '.keys/local-signing-keys.json');
+
+  const keyState = await ensureLocalSigningKeys(keyFile);
+  console.log(`signing keys: ${keyFile} (${keyState})`);
+
+  const database = await startDatabase({ port: dynamoPort, dbPath });
+  console.log(`DynamoDB Local: ${database.dynamo.endpoint} (${dbPath ? `data in ${dbPath}` : 'in memory'}), table ${database.tableName}`);
+
+  let offline: Awaited<ReturnType<typeof startOffline>> | undefined;
+  let stopping = false;
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    await offline?.stop().catch(() => undefined);
+    await database.dynamo.stop().catch(() => undefined);
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void stop(0));
+  process.on('SIGTERM', () => void stop(0));
+
+  try {
+    const env = { DYNAMODB_ENDPOINT: database.dynamo.endpoint, SIGNING_KEY_FILE: keyFile };
+    const { ADMIN_USERNAME, ADMIN_EMAIL, ADMIN_PASSWORD } = process.env;
+    if (ADMIN_USERNAME && ADMIN_EMAIL && ADMIN_PASSWORD) {
+      const config = loadConfig({ ...process.env, ...env, TABLE_NAME: database.tableName });
+      const deps = {
+        table: createTable(config),
+        keys: await importSigningKeys(await readFile(keyFile, 'utf8')),
+        now: () => new Date(),
+        config,
+      };
+      const outcome = await ensureAdmin(deps, { username: ADMIN_USERNAME, email: ADMIN_EMAIL, password: ADMIN_PASSWORD });
+      console.log(`admin ${ADMIN_USERNAME}: ${outcome}`);
+    }
+    offline = await startOffline({ httpPort, lambdaPort, env, stdio: 'inherit' });
+    console.log(`\nAPI ready: ${offline.url} (try: curl ${offline.url}/api/test/all). Ctrl-C stops everything.`);
+    offline.child.once('exit', (code) => void stop(code ?? 1));
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : error);
+    await stop(1);
+  }
+}
+
+void main();
