@@ -13,8 +13,9 @@ void signingKeys().catch(() => undefined);
  * be cached and then refuse the same token on the next route; roles are checked per route instead.
  */
 function wholeApi(methodArn: string): string {
-  const [prefix, apiId, stage] = methodArn.split('/') as [string, string?, string?];
-  return `${prefix}/${apiId ?? '*'}/${stage ?? '*'}/*`;
+  // methodArn: arn:aws:execute-api:{region}:{account}:{apiId}/{stage}/{method}/{path}
+  const [apiArn, stage] = methodArn.split('/') as [string, string?];
+  return `${apiArn}/${stage ?? '*'}/*`;
 }
 
 function policy(effect: 'Allow' | 'Deny', methodArn: string) {

@@ -1,0 +1,129 @@
+import { signIn, signUp, refreshSession, type AuthDeps } from '../../lib/auth';
+import { EmailTakenError, ForbiddenError, InvalidCredentialsError, RefreshTokenError, UsernameTakenError } from '../../lib/errors';
+import { getRefreshToken, getSessionWithUser } from '../../lib/store/sessions';
+import { createTable } from '../../lib/store/table';
+import { findUserByUsername } from '../../lib/store/users';
+import { hashRefreshToken, verifyAccessToken } from '../../lib/tokens';
+import { newUser } from '../support/data';
+import { testKeySet } from '../support/keys';
+
+// Against the real DynamoDB Local started by global-setup.ts; the clock is ours to move.
+let clock = new Date('2026-03-01T12:00:00Z');
+let deps: AuthDeps;
+const client = { userAgent: 'jest', ip: '127.0.0.1' };
+const settings = { issuer: 'it-issuer', audience: 'it-audience' };
+
+beforeAll(async () => {
+  deps = {
+    table: createTable({ tableName: process.env.TABLE_NAME!, region: 'us-east-1', dynamodbEndpoint: process.env.DYNAMODB_ENDPOINT }),
+    keys: (await testKeySet()).keys,
+    now: () => clock,
+    config: { ...settings, accessTokenTtlSeconds: 900, refreshTokenTtlSeconds: 3600, refreshRotation: true, bcryptCost: 4 },
+  };
+});
+
+afterAll(() => deps.table.client.destroy());
+
+async function registered(overrides: Partial<ReturnType<typeof newUser>> = {}) {
+  const input = { ...newUser(), ...overrides };
+  await signUp(deps, input, undefined);
+  return input;
+}
+
+describe('sign-up', () => {
+  it('stores a user with a bcrypt hash, never the password', async () => {
+    const input = await registered();
+    const user = await findUserByUsername(deps.table, input.username);
+    expect(user).toMatchObject({ username: input.username, email: input.email, roles: ['user'] });
+    expect(user!.passwordHash).toMatch(/^\$2[aby]\$04\$/);
+    expect(JSON.stringify(user)).not.toContain(input.password);
+  });
+
+  it('keeps usernames and emails unique regardless of case', async () => {
+    const first = await registered();
+    await expect(signUp(deps, { ...newUser(), username: first.username.toUpperCase() }, undefined)).rejects.toThrow(UsernameTakenError);
+    await expect(signUp(deps, { ...newUser(), email: first.email.toUpperCase() }, undefined)).rejects.toThrow(EmailTakenError);
+  });
+
+  it('lets exactly one of many concurrent sign-ups of one name win', async () => {
+    const name = newUser().username;
+    const attempts = Array.from({ length: 10 }, (_, i) => signUp(deps, { ...newUser(), username: name, email: `${name}-${i}@example.com` }, undefined));
+    const results = await Promise.allSettled(attempts);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    for (const r of results) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(UsernameTakenError);
+  });
+
+  it('needs an admin for roles beyond user', async () => {
+    await expect(signUp(deps, { ...newUser(), roles: ['moderator'] }, undefined)).rejects.toThrow(ForbiddenError);
+    await expect(signUp(deps, { ...newUser(), roles: ['moderator'] }, { userId: 'x', roles: ['user', 'moderator'], sessionId: 's' })).rejects.toThrow('Require Admin Role!');
+    const made = await signUp(deps, { ...newUser(), roles: ['moderator', 'user'] }, { userId: 'x', roles: ['admin'], sessionId: 's' });
+    expect(made.roles).toEqual(['user', 'moderator']);
+  });
+});
+
+describe('sign-in', () => {
+  it('answers unknown user and wrong password with the same error', async () => {
+    const input = await registered();
+    await expect(signIn(deps, { username: input.username, password: 'wrong password' }, client)).rejects.toThrow(InvalidCredentialsError);
+    await expect(signIn(deps, { username: 'nobody_here', password: input.password }, client)).rejects.toThrow(InvalidCredentialsError);
+  });
+
+  it('opens a session with a stored refresh-token hash and an access token for it', async () => {
+    const input = await registered();
+    const result = await signIn(deps, { username: input.username.toUpperCase(), password: input.password }, client);
+    const claims = await verifyAccessToken(deps.keys, result.accessToken, { ...settings, now: clock });
+    const stored = await getRefreshToken(deps.table, hashRefreshToken(result.refreshToken));
+    expect(stored).toMatchObject({ userId: result.user.id, sessionId: claims.sessionId });
+    const { session } = await getSessionWithUser(deps.table, result.user.id, claims.sessionId);
+    expect(session).toMatchObject({ userAgent: 'jest', ip: '127.0.0.1' });
+    expect(JSON.stringify(stored)).not.toContain(result.refreshToken);
+  });
+});
+
+describe('refresh', () => {
+  async function signedIn() {
+    const input = await registered();
+    return signIn(deps, { username: input.username, password: input.password }, client);
+  }
+
+  it('rotates: the new token works, the old one is reuse and ends the session', async () => {
+    const { refreshToken } = await signedIn();
+    const second = await refreshSession(deps, refreshToken);
+    expect(second.refreshToken).not.toBe(refreshToken);
+    const third = await refreshSession(deps, second.refreshToken);
+
+    await expect(refreshSession(deps, refreshToken)).rejects.toThrow(new RefreshTokenError('reused'));
+    // The whole family is dead now, including the newest token.
+    await expect(refreshSession(deps, third.refreshToken)).rejects.toThrow(new RefreshTokenError('unknown'));
+  });
+
+  it('lets at most one of many concurrent refreshes of one token win, and leaves no live chain when they race', async () => {
+    const { refreshToken } = await signedIn();
+    const results = await Promise.allSettled(Array.from({ length: 10 }, () => refreshSession(deps, refreshToken)));
+    const winners = results.filter((r): r is PromiseFulfilledResult<Awaited<ReturnType<typeof refreshSession>>> => r.status === 'fulfilled');
+    expect(winners.length).toBeLessThanOrEqual(1);
+    for (const winner of winners) {
+      await expect(refreshSession(deps, winner.value.refreshToken)).rejects.toThrow(RefreshTokenError);
+    }
+  });
+
+  it('refuses an expired token and an unknown one with the tutorial messages', async () => {
+    const { refreshToken } = await signedIn();
+    await expect(refreshSession(deps, undefined)).rejects.toThrow('Refresh Token is required!');
+    await expect(refreshSession(deps, 'not-a-token')).rejects.toThrow('Refresh token is not in database!');
+    const saved = clock;
+    clock = new Date(saved.getTime() + 3601_000);
+    try {
+      await expect(refreshSession(deps, refreshToken)).rejects.toThrow('Refresh token was expired. Please make a new signin request');
+    } finally {
+      clock = saved;
+    }
+  });
+
+  it('with rotation off, returns the same token as the tutorial did', async () => {
+    const { refreshToken } = await signedIn();
+    const tutorial = { ...deps, config: { ...deps.config, refreshRotation: false } };
+    expect((await refreshSession(tutorial, refreshToken)).refreshToken).toBe(refreshToken);
+    expect((await refreshSession(tutorial, refreshToken)).refreshToken).toBe(refreshToken);
+  });
+});

@@ -1,0 +1,13 @@
+// Shared jest settings for the three tiers (unit, integration, e2e).
+const path = require('node:path');
+
+module.exports = {
+  rootDir: path.join(__dirname, '..'),
+  testEnvironment: 'node',
+  transform: {
+    // Transpile only: `npm run typecheck` (tsc --noEmit) does the type checking once for everything.
+    '^.+\\.[tj]s$': ['ts-jest', { tsconfig: '<rootDir>/tests/tsconfig.json' }],
+  },
+  // jose 6 is ESM-only: let ts-jest turn it into CommonJS for jest.
+  transformIgnorePatterns: ['/node_modules/(?!jose/)'],
+};

@@ -1,0 +1,7 @@
+import { generateSigningKey, importSigningKeys, type SigningKeys } from '../../lib/keys';
+
+/** A fresh private key set as the service stores it (JSON), and the same keys imported. */
+export async function testKeySet(): Promise<{ json: string; keys: SigningKeys }> {
+  const json = JSON.stringify({ keys: [await generateSigningKey('test-key')] });
+  return { json, keys: await importSigningKeys(json) };
+}

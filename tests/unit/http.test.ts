@@ -1,0 +1,90 @@
+import { BadRequestError, ServiceUnavailableError } from '../../lib/errors';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { apiEvent } from '../support/events';
+
+process.env.TABLE_NAME = 'unit-test';
+process.env.SIGNING_KEYS = '{"keys":[]}';
+process.env.CORS_ORIGIN = 'http://localhost:8081';
+
+let http: typeof import('../../lib/http');
+beforeAll(async () => {
+  http = await import('../../lib/http');
+});
+
+const json = (result: APIGatewayProxyResult) => JSON.parse(result.body) as Record<string, unknown>;
+
+describe('httpHandler', () => {
+  const echo = () =>
+    http.httpHandler(async (request) => ({ json: http.jsonBody(request) }));
+
+  it('renders JSON with security headers, and CORS only for the configured origin', async () => {
+    const allowed = await echo()(apiEvent({ method: 'POST', headers: { 'Content-Type': 'application/json', Origin: 'http://localhost:8081' }, body: '{"a":1}' }));
+    expect(allowed.statusCode).toBe(200);
+    expect(json(allowed)).toEqual({ a: 1 });
+    expect(allowed.headers).toMatchObject({
+      'Content-Type': 'application/json',
+      'Cache-Control': 'no-store',
+      'X-Content-Type-Options': 'nosniff',
+      'Access-Control-Allow-Origin': 'http://localhost:8081',
+    });
+    const foreign = await echo()(apiEvent({ method: 'POST', headers: { 'content-type': 'application/json', origin: 'https://evil.example' }, body: '{}' }));
+    expect(foreign.headers?.['Access-Control-Allow-Origin']).not.toBe('https://evil.example');
+  });
+
+  it.each<[string, Partial<Parameters<typeof apiEvent>[0]>, number, string]>([
+    ['no body', { body: null }, 400, 'Request body is required.'],
+    ['a form body', { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'a=1' }, 415, 'Content-Type must be application/json.'],
+    ['broken JSON', { body: '{"a":' }, 400, 'Request body must be valid JSON.'],
+    ['an array', { body: '[1,2]' }, 400, 'Request body must be a JSON object.'],
+    ['null', { body: 'null' }, 400, 'Request body must be a JSON object.'],
+    ['a huge body', { body: JSON.stringify({ a: 'x'.repeat(17_000) }) }, 400, 'Request body is too large (at most 16384 bytes).'],
+  ])('answers %s with a JSON %i', async (_, event, status, message) => {
+    const result = await echo()(apiEvent({ method: 'POST', headers: { 'content-type': 'application/json' }, ...event }));
+    expect(result.statusCode).toBe(status);
+    expect(json(result)).toEqual({ message });
+  });
+
+  it('never shows the message of an unexpected error, and logs it instead', async () => {
+    const log = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    const handler = http.httpHandler(async () => {
+      throw new Error('ValidationException: One or more parameter values were invalid at /var/task/index.js:1');
+    });
+    const result = await handler(apiEvent({}));
+    expect(result.statusCode).toBe(500);
+    expect(result.body).toBe('{"message":"Internal server error."}');
+    expect(log).toHaveBeenCalledWith(expect.stringContaining('ValidationException'));
+    log.mockRestore();
+  });
+
+  it('gives a 503 with Retry-After for an unavailable database, hiding the cause', async () => {
+    const log = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    const handler = http.httpHandler(async () => {
+      throw new ServiceUnavailableError({ cause: new Error('connect ECONNREFUSED 127.0.0.1:8000') });
+    });
+    const result = await handler(apiEvent({}));
+    expect(result.statusCode).toBe(503);
+    expect(result.headers?.['Retry-After']).toBe('5');
+    expect(result.body).not.toContain('ECONNREFUSED');
+    log.mockRestore();
+  });
+
+  it('passes client errors through with their message', async () => {
+    const handler = http.httpHandler(async () => {
+      throw new BadRequestError('Failed! Username is already in use!');
+    });
+    expect(json(await handler(apiEvent({})))).toEqual({ message: 'Failed! Username is already in use!' });
+  });
+
+  it('reads the authorizer context, and ignores a malformed one', async () => {
+    const seen: unknown[] = [];
+    const handler = http.httpHandler(async (request) => {
+      seen.push(request.auth);
+      return { text: 'ok' };
+    });
+    const event = (authorizer: Record<string, string>): APIGatewayProxyEvent => apiEvent({ authorizer });
+    await handler(event({ userId: 'u', sessionId: 's', roles: '["user","admin"]' }));
+    await handler(event({ userId: 'u', sessionId: 's', roles: '["root"]' }));
+    await handler(event({ userId: 'u', sessionId: 's', roles: 'not json' }));
+    expect(seen).toEqual([{ userId: 'u', sessionId: 's', roles: ['user', 'admin'] }, undefined, undefined]);
+  });
+});

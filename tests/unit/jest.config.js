@@ -1,0 +1,1 @@
+module.exports = { ...require('../jest.base.js'), displayName: 'unit', testMatch: ['<rootDir>/tests/unit/**/*.test.ts'] };

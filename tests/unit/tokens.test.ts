@@ -1,0 +1,95 @@
+import { base64url, SignJWT } from 'jose';
+import { AccessTokenError } from '../../lib/errors';
+import { generateSigningKey, importSigningKeys, type SigningKeys } from '../../lib/keys';
+import { extractAccessToken, issueAccessToken, verifyAccessToken } from '../../lib/tokens';
+import { testKeySet } from '../support/keys';
+
+const settings = { issuer: 'test-issuer', audience: 'test-audience' };
+const now = new Date('2026-01-01T00:00:00Z');
+const claims = { userId: 'user-1', roles: ['user' as const, 'moderator' as const], sessionId: 'session-1' };
+
+let keys: SigningKeys;
+beforeAll(async () => {
+  keys = (await testKeySet()).keys;
+});
+
+const issue = (overrides: Partial<typeof settings> & { at?: Date; ttlSeconds?: number } = {}) =>
+  issueAccessToken(keys, claims, { ...settings, ...overrides, now: overrides.at ?? now, ttlSeconds: overrides.ttlSeconds ?? 900 });
+
+async function reason(token: string, at: Date = now): Promise<string> {
+  try {
+    await verifyAccessToken(keys, token, { ...settings, now: at });
+    return 'accepted';
+  } catch (error) {
+    return error instanceof AccessTokenError ? error.reason : `unexpected ${String(error)}`;
+  }
+}
+
+describe('access tokens', () => {
+  it('verify what they issue, with the contract claims and a kid header', async () => {
+    const token = await issue();
+    await expect(verifyAccessToken(keys, token, { ...settings, now })).resolves.toEqual(claims);
+    const [header, payload] = token.split('.').slice(0, 2).map((part) => JSON.parse(new TextDecoder().decode(base64url.decode(part!))));
+    expect(header).toEqual({ alg: 'RS256', kid: 'test-key', typ: 'at+jwt' });
+    expect(payload).toMatchObject({ sub: 'user-1', id: 'user-1', roles: ['user', 'moderator'], sid: 'session-1', iss: 'test-issuer', aud: 'test-audience' });
+    expect(payload.exp - payload.iat).toBe(900);
+    expect(typeof payload.jti).toBe('string');
+  });
+
+  it('are expired once exp has passed, and only then', async () => {
+    const token = await issue();
+    expect(await reason(token, new Date(now.getTime() + 899_000))).toBe('accepted');
+    expect(await reason(token, new Date(now.getTime() + 901_000))).toBe('expired');
+  });
+
+  it('are refused with another issuer, audience, key or a tampered payload', async () => {
+    expect(await reason(await issue({ issuer: 'someone-else' }))).toBe('invalid');
+    expect(await reason(await issue({ audience: 'another-api' }))).toBe('invalid');
+
+    const foreign = await importSigningKeys(JSON.stringify({ keys: [await generateSigningKey('test-key')] }));
+    expect(await reason(await issueAccessToken(foreign, claims, { ...settings, now, ttlSeconds: 900 }))).toBe('invalid');
+
+    const [header, , signature] = (await issue()).split('.');
+    const forged = base64url.encode(JSON.stringify({ ...claims, sub: 'user-1', roles: ['admin'], sid: 's', iss: settings.issuer, aud: settings.audience, iat: 1, exp: 9e9, jti: 'x' }));
+    expect(await reason(`${header}.${forged}.${signature}`)).toBe('invalid');
+  });
+
+  it('refuse alg none and a token of another type', async () => {
+    const payload = base64url.encode(JSON.stringify({ sub: 'u', roles: ['admin'], sid: 's', iss: settings.issuer, aud: settings.audience, iat: 1, exp: 9e9, jti: 'x' }));
+    const none = `${base64url.encode(JSON.stringify({ alg: 'none', kid: 'test-key', typ: 'at+jwt' }))}.${payload}.`;
+    expect(await reason(none)).toBe('invalid');
+
+    const idToken = await new SignJWT({ roles: ['user'], sid: 's' })
+      .setProtectedHeader({ alg: 'RS256', kid: 'test-key', typ: 'JWT' })
+      .setSubject('u').setIssuer(settings.issuer).setAudience(settings.audience).setIssuedAt(now).setExpirationTime('1h').setJti('j')
+      .sign(keys.signer.key);
+    expect(await reason(idToken)).toBe('invalid');
+  });
+
+  it('refuse unknown roles and oversized tokens', async () => {
+    const withUnknownRole = await new SignJWT({ roles: ['superuser'], sid: 's' })
+      .setProtectedHeader({ alg: 'RS256', kid: 'test-key', typ: 'at+jwt' })
+      .setSubject('u').setIssuer(settings.issuer).setAudience(settings.audience).setIssuedAt(now).setExpirationTime(now.getTime() / 1000 + 60).setJti('j')
+      .sign(keys.signer.key);
+    expect(await reason(withUnknownRole)).toBe('invalid');
+    expect(await reason('a'.repeat(5000))).toBe('invalid');
+  });
+});
+
+describe('extractAccessToken', () => {
+  it('reads x-access-token or a Bearer authorization header', () => {
+    expect(extractAccessToken({ 'x-access-token': 'abc' })).toBe('abc');
+    expect(extractAccessToken({ authorization: 'Bearer abc' })).toBe('abc');
+    expect(extractAccessToken({ authorization: 'bearer abc', 'x-access-token': 'abc' })).toBe('abc');
+  });
+
+  it.each([
+    [{}, 'missing'],
+    [{ authorization: 'Basic dXNlcjpwYXNz' }, 'invalid'],
+    [{ authorization: 'Bearer' }, 'invalid'],
+    [{ authorization: 'Bearer a b' }, 'invalid'],
+    [{ authorization: 'Bearer one', 'x-access-token': 'two' }, 'invalid'],
+  ])('refuses %j as %s', (headers, expected) => {
+    expect(() => extractAccessToken(headers)).toThrow(expect.objectContaining({ reason: expected }));
+  });
+});
