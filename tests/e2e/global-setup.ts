@@ -1,0 +1,49 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ensureAdmin } from '../../lib/admin';
+import { loadConfig } from '../../lib/config';
+import { generateSigningKey, importSigningKeys } from '../../lib/keys';
+import { createTable } from '../../lib/store/table';
+import { freePort, startDatabase, startOffline, type LocalStack, type Offline } from '../../scripts/local-stack';
+import { newUser } from '../support/data';
+
+/**
+ * The real thing, private to this run: DynamoDB Local and serverless-offline on free ports, a signing
+ * key made for the run, and an admin created the way `npm start` creates one.
+ */
+export default async function globalSetup(): Promise<void> {
+  const keyDir = await mkdtemp(join(tmpdir(), 'jwt-auth-e2e-'));
+  const keyFile = join(keyDir, 'signing-keys.json');
+  const keySet = JSON.stringify({ keys: [await generateSigningKey('e2e-key')] });
+  await writeFile(keyFile, keySet, { mode: 0o600 });
+
+  const database = await startDatabase({ port: await freePort() });
+  const env = {
+    DYNAMODB_ENDPOINT: database.dynamo.endpoint,
+    SIGNING_KEY_FILE: keyFile,
+    BCRYPT_COST: '6',
+    CORS_ORIGIN: 'http://localhost:8081',
+  };
+  const admin = newUser('admin');
+  const config = loadConfig({ ...env, TABLE_NAME: database.tableName });
+  const table = createTable(config);
+  await ensureAdmin({ table, keys: await importSigningKeys(keySet), now: () => new Date(), config }, admin);
+  table.client.destroy();
+
+  let offline: Offline;
+  try {
+    offline = await startOffline({ httpPort: await freePort(), lambdaPort: await freePort(), env, stdio: 'pipe' });
+  } catch (error) {
+    await database.dynamo.stop();
+    throw error;
+  }
+  Object.assign(globalThis, { __database: database, __offline: offline });
+  Object.assign(process.env, {
+    E2E_URL: offline.url,
+    E2E_KEY_SET: keySet,
+    E2E_ADMIN: JSON.stringify(admin),
+    E2E_ISSUER: config.issuer,
+    E2E_AUDIENCE: config.audience,
+  });
+}
