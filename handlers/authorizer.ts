@@ -1,8 +1,7 @@
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { authorize } from '../lib/authorize';
-import { config } from '../lib/config';
+import { config, tokenSettings } from '../lib/config';
 import { signingKeys } from '../lib/keys';
-import { tokenSettings } from '../lib/runtime';
 
 config();
 // Import the keys during cold start, not in the first request.

@@ -1,9 +1,9 @@
 import { signUp } from '../lib/auth';
-import { config } from '../lib/config';
+import { config, tokenSettings } from '../lib/config';
 import { httpHandler, jsonBody } from '../lib/http';
 import { signingKeys } from '../lib/keys';
 import { isPrivileged, parseRoles } from '../lib/roles';
-import { runtimeDeps, tokenSettings } from '../lib/runtime';
+import { runtimeDeps } from '../lib/runtime';
 import { extractAccessToken, verifyAccessToken } from '../lib/tokens';
 import { signUpSchema, validate } from '../lib/validation';
 

@@ -8,7 +8,7 @@ import { signUpSchema, validate } from './validation';
  * user every role (its password is left as it is). Used by `npm run admin:create` and the local start.
  */
 export async function ensureAdmin(
-  deps: AuthDeps,
+  deps: Omit<AuthDeps, 'keys'>,
   input: { username: string; email: string; password: string },
 ): Promise<'created' | 'promoted' | 'unchanged'> {
   const existing = await findUserByUsername(deps.table, input.username);

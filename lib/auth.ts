@@ -42,7 +42,7 @@ const epochSeconds = (date: Date) => Math.floor(date.getTime() / 1000);
  * transaction makes username and email unique. Throws UnknownRoleError, ForbiddenError,
  * UsernameTakenError, EmailTakenError.
  */
-export async function signUp(deps: AuthDeps, input: SignUpInput, actor: AccessClaims | undefined): Promise<User> {
+export async function signUp(deps: Omit<AuthDeps, 'keys'>, input: SignUpInput, actor: AccessClaims | undefined): Promise<User> {
   const roles = parseRoles(input.roles);
   if (isPrivileged(roles) && !actor?.roles.includes('admin')) throw new ForbiddenError('Require Admin Role!');
   const user: User = {

@@ -17,8 +17,3 @@ export function runtimeTable(): Table {
 export async function runtimeDeps(): Promise<AuthDeps> {
   return { table: runtimeTable(), keys: await signingKeys(), now: () => new Date(), config: config() };
 }
-
-export function tokenSettings(now: Date = new Date()) {
-  const { issuer, audience } = config();
-  return { issuer, audience, now };
-}

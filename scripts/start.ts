@@ -5,9 +5,7 @@
 import { join, resolve } from 'node:path';
 import { ensureAdmin } from '../lib/admin';
 import { loadConfig } from '../lib/config';
-import { importSigningKeys } from '../lib/keys';
 import { createTable } from '../lib/store/table';
-import { readFile } from 'node:fs/promises';
 import { ensureLocalSigningKeys } from './local-keys';
 import { startDatabase, startOffline } from './local-stack';
 
@@ -43,13 +41,8 @@ async function main(): Promise<void> {
     const { ADMIN_USERNAME, ADMIN_EMAIL, ADMIN_PASSWORD } = process.env;
     if (ADMIN_USERNAME && ADMIN_EMAIL && ADMIN_PASSWORD) {
       const config = loadConfig({ ...process.env, ...env, TABLE_NAME: database.tableName });
-      const deps = {
-        table: createTable(config),
-        keys: await importSigningKeys(await readFile(keyFile, 'utf8')),
-        now: () => new Date(),
-        config,
-      };
-      const outcome = await ensureAdmin(deps, { username: ADMIN_USERNAME, email: ADMIN_EMAIL, password: ADMIN_PASSWORD });
+      const table = createTable(config);
+      const outcome = await ensureAdmin({ table, now: () => new Date(), config }, { username: ADMIN_USERNAME, email: ADMIN_EMAIL, password: ADMIN_PASSWORD });
       console.log(`admin ${ADMIN_USERNAME}: ${outcome}`);
     }
     offline = await startOffline({ httpPort, lambdaPort, env, stdio: 'inherit' });

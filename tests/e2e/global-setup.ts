@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureAdmin } from '../../lib/admin';
 import { loadConfig } from '../../lib/config';
-import { generateSigningKey, importSigningKeys } from '../../lib/keys';
+import { generateSigningKey } from '../../lib/keys';
 import { createTable } from '../../lib/store/table';
 import { freePort, startDatabase, startOffline, type LocalStack, type Offline } from '../../scripts/local-stack';
 import { newUser } from '../support/data';
@@ -28,7 +28,7 @@ export default async function globalSetup(): Promise<void> {
   const admin = newUser('admin');
   const config = loadConfig({ ...env, TABLE_NAME: database.tableName });
   const table = createTable(config);
-  await ensureAdmin({ table, keys: await importSigningKeys(keySet), now: () => new Date(), config }, admin);
+  await ensureAdmin({ table, now: () => new Date(), config }, admin);
   table.client.destroy();
 
   let offline: Offline;
