@@ -93,10 +93,16 @@ export function jsonBody(request: HttpRequest): unknown {
   return parsed;
 }
 
+/**
+ * Echoes the request's origin only when it is configured. Any other origin gets the first configured one,
+ * which the browser refuses: stated explicitly, so no proxy in front (serverless-offline reflects every
+ * origin) can widen it.
+ */
 function corsHeaders(request: HttpRequest | undefined): Record<string, string> {
   const origin = request?.headers['origin'];
-  const allowed = origin !== undefined && config().corsOrigins.includes(origin);
-  return allowed ? { 'Access-Control-Allow-Origin': origin, Vary: 'Origin' } : { Vary: 'Origin' };
+  const origins = config().corsOrigins;
+  const allowed = origin !== undefined && origins.includes(origin) ? origin : origins[0];
+  return allowed ? { 'Access-Control-Allow-Origin': allowed, Vary: 'Origin' } : { Vary: 'Origin' };
 }
 
 // Responses of an auth service must never be cached by a browser or proxy: they carry tokens.
@@ -104,16 +110,17 @@ const SECURITY_HEADERS = { 'Cache-Control': 'no-store', 'X-Content-Type-Options'
 
 function render(response: HttpResponse, request: HttpRequest | undefined): APIGatewayProxyResult {
   const isJson = 'json' in response;
-  return {
-    statusCode: response.status ?? 200,
-    headers: {
-      'Content-Type': isJson ? 'application/json' : 'text/plain; charset=utf-8',
-      ...SECURITY_HEADERS,
-      ...corsHeaders(request),
-      ...response.headers,
-    },
-    body: isJson ? JSON.stringify(response.json) : response.text,
-  };
+  const headers: Record<string, string> = {};
+  // Lower-case names, so a header set twice in different cases cannot reach the client twice.
+  for (const [name, value] of Object.entries({
+    'Content-Type': isJson ? 'application/json' : 'text/plain; charset=utf-8',
+    ...SECURITY_HEADERS,
+    ...corsHeaders(request),
+    ...response.headers,
+  })) {
+    headers[name.toLowerCase()] = value;
+  }
+  return { statusCode: response.status ?? 200, headers, body: isJson ? JSON.stringify(response.json) : response.text };
 }
 
 /** Maps any thrown value to a response: HttpErrors below 500 say their message; the rest say nothing. */

@@ -6,6 +6,7 @@
  * - GatewayResponses: a Deny or an error is answered with the ACCESS_DENIED / UNAUTHORIZED /
  *   AUTHORIZER_FAILURE response defined in serverless.yml resources (status, headers, body with
  *   `$context.authorizer.*` filled in), instead of serverless-offline's own Boom bodies.
+ * - CORS: only configured origins get Access-Control-Allow-Origin (serverless-offline echoes any).
  * - The `sls-offline-authorizer-override` header, which serverless-offline otherwise lets any client
  *   use to forge the authorizer context (e.g. admin roles), is stripped from every request.
  *
@@ -13,6 +14,7 @@
  * same bundle and environment as every other function.
  */
 const state = require('./state.cjs');
+const { origins } = require('../config/cors.cjs');
 
 const OVERRIDE_HEADER = 'sls-offline-authorizer-override';
 const DEFAULT_STATUS = { ACCESS_DENIED: '403', UNAUTHORIZED: '401', AUTHORIZER_FAILURE: '500' };
@@ -47,7 +49,8 @@ function renderGatewayResponse(h, type, context) {
   const response = h.response(body).code(Number(definition.StatusCode ?? DEFAULT_STATUS[type])).type('application/json');
   for (const [name, value] of Object.entries(definition.ResponseParameters ?? {})) {
     const header = /^gatewayresponse\.header\.(.+)$/.exec(name);
-    if (header) response.header(header[1], String(value).replace(/^'(.*)'$/, '$1'));
+    // Lower-case, so serverless-offline's own CORS reflection cannot add a second copy.
+    if (header) response.header(header[1].toLowerCase(), String(value).replace(/^'(.*)'$/, '$1'));
   }
   return response.takeover();
 }
@@ -132,5 +135,35 @@ module.exports = function emulatedAuthorizer(endpoint, functionKey, method, path
     });
   }
 
-  return { name, scheme: name, getAuthenticateFunction: () => ({ authenticate }) };
+  return {
+    name,
+    scheme: name,
+    // hapi calls this with its server: the one place we can reach serverless-offline's HTTP server.
+    getAuthenticateFunction: (server) => {
+      limitCorsToConfiguredOrigins(server);
+      return { authenticate };
+    },
+  };
 };
+
+const patchedServers = new WeakSet();
+
+/**
+ * serverless-offline answers every CORS request, preflights included, with the caller's own origin.
+ * API Gateway answers with the configured origin only; this makes the local server do the same.
+ */
+function limitCorsToConfiguredOrigins(server) {
+  if (patchedServers.has(server)) return;
+  patchedServers.add(server);
+  const allowed = new Set(origins());
+  server.ext('onPreResponse', (request, h) => {
+    const origin = request.headers.origin;
+    if (origin && !allowed.has(origin)) {
+      const response = request.response.isBoom ? request.response.output : request.response;
+      for (const name of Object.keys(response.headers ?? {})) {
+        if (/^access-control-allow-(origin|credentials)$/i.test(name)) delete response.headers[name];
+      }
+    }
+    return h.continue;
+  });
+}

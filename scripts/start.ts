@@ -2,6 +2,7 @@
  * `npm start`: DynamoDB Local + tables + signing key + (optional) admin + serverless-offline on :8080.
  * Ctrl-C stops everything, Java included.
  */
+import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ensureAdmin } from '../lib/admin';
 import { loadConfig } from '../lib/config';
@@ -18,6 +19,8 @@ async function main(): Promise<void> {
   const dbPath = process.env.DYNAMODB_DATA_PATH ? resolve(process.env.DYNAMODB_DATA_PATH) : undefined;
   const keyFile = resolve(ROOT, process.env.SIGNING_KEY_FILE ?? '.keys/local-signing-keys.json');
 
+  // DynamoDB Local wants the data folder to exist already.
+  if (dbPath) await mkdir(dbPath, { recursive: true });
   const keyState = await ensureLocalSigningKeys(keyFile);
   console.log(`signing keys: ${keyFile} (${keyState})`);
 

@@ -45,5 +45,7 @@ export default async function globalSetup(): Promise<void> {
     E2E_ADMIN: JSON.stringify(admin),
     E2E_ISSUER: config.issuer,
     E2E_AUDIENCE: config.audience,
+    E2E_DYNAMODB_ENDPOINT: database.dynamo.endpoint,
+    E2E_TABLE_NAME: database.tableName,
   });
 }
