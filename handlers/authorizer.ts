@@ -1,6 +1,7 @@
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
-import { authorize } from '../lib/authorize';
-import { config, tokenSettings } from '../lib/config';
+import { authenticateDeps } from '../lib/authenticate-runtime';
+import { authorize, type AuthorizeOutcome } from '../lib/authorize';
+import { config } from '../lib/config';
 import { signingKeys } from '../lib/keys';
 
 config();
@@ -25,21 +26,27 @@ function policy(effect: 'Allow' | 'Deny', methodArn: string) {
 }
 
 /**
- * REQUEST authorizer: accepts `x-access-token` or `Authorization: Bearer`. A refused token gets a Deny
+ * REQUEST authorizer: accepts `x-access-token` or `Authorization: Bearer`, and checks that the token's
+ * session is still live (one read per cache miss; see AUTHORIZER_CACHE_TTL). A refused token gets a Deny
  * carrying the message; the ACCESS_DENIED gateway response turns it into the contract's 401 body.
  */
 export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> {
   const headers: Record<string, string | undefined> = {};
   for (const [name, value] of Object.entries(event.headers ?? {})) headers[name.toLowerCase()] = value;
+  // A table that cannot be asked throws here: API Gateway answers 503 (AUTHORIZER_FAILURE), never Allow.
+  const outcome = await authorize(await authenticateDeps({ cached: true }), headers, new Date());
+  return authorizerResult(outcome, event.methodArn);
+}
 
-  const outcome = await authorize(await signingKeys(), headers, tokenSettings());
+/** The policy and context API Gateway expects for a decision. */
+export function authorizerResult(outcome: AuthorizeOutcome, methodArn: string): APIGatewayAuthorizerResult {
   if (!outcome.allow) {
-    return { principalId: 'anonymous', policyDocument: policy('Deny', event.methodArn), context: { message: outcome.message } };
+    return { principalId: 'anonymous', policyDocument: policy('Deny', methodArn), context: { message: outcome.message } };
   }
   const { userId, roles, sessionId } = outcome.claims;
   return {
     principalId: userId,
-    policyDocument: policy('Allow', event.methodArn),
+    policyDocument: policy('Allow', methodArn),
     context: { userId, sessionId, roles: JSON.stringify(roles) },
   };
 }

@@ -1,10 +1,10 @@
 import { signUp } from '../lib/auth';
-import { config, tokenSettings } from '../lib/config';
+import { authenticateDeps } from '../lib/authenticate-runtime';
+import { authenticate } from '../lib/authorize';
+import { config } from '../lib/config';
 import { httpHandler, jsonBody } from '../lib/http';
-import { signingKeys } from '../lib/keys';
 import { isPrivileged, parseRoles } from '../lib/roles';
 import { runtimeDeps } from '../lib/runtime';
-import { extractAccessToken, verifyAccessToken } from '../lib/tokens';
 import { signUpSchema, validate } from '../lib/validation';
 
 config();
@@ -22,5 +22,5 @@ export const handler = httpHandler(async (request) => {
 
 async function actorFrom(headers: Record<string, string | undefined>) {
   if (!headers['x-access-token'] && !headers['authorization']) return undefined;
-  return verifyAccessToken(await signingKeys(), extractAccessToken(headers), tokenSettings());
+  return authenticate(await authenticateDeps({ cached: false }), headers, new Date());
 }

@@ -1,6 +1,6 @@
 import { signUp, type AuthDeps } from './auth';
 import { ROLES } from './roles';
-import { findUserByUsername, setUserRoles } from './store/users';
+import { findUserByUsername, updateProfile } from './store/users';
 import { signUpSchema, validate } from './validation';
 
 /**
@@ -15,7 +15,7 @@ export async function ensureAdmin(
   const allRoles = [...ROLES];
   if (existing) {
     if (allRoles.every((role) => existing.roles.includes(role))) return 'unchanged';
-    await setUserRoles(deps.table, existing.id, allRoles);
+    await updateProfile(deps.table, existing.id, { roles: allRoles });
     return 'promoted';
   }
   const valid = validate(signUpSchema, { ...input, roles: allRoles });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Config } from './config';
-import { ForbiddenError, InvalidCredentialsError, RefreshTokenError } from './errors';
+import { ForbiddenError, InvalidCredentialsError, RefreshTokenError, TooManyRequestsError } from './errors';
 import type { SigningKeys } from './keys';
 import { hashPassword, verifyAgainstDummy, verifyPassword } from './passwords';
 import { isPrivileged, parseRoles, toAuthorities, type Role } from './roles';
@@ -14,7 +14,8 @@ import {
   type RefreshTokenRecord,
 } from './store/sessions';
 import type { Table } from './store/table';
-import { createUser, findUserByUsername, type User } from './store/users';
+import { clearAttempts, countAttempt } from './store/attempts';
+import { createUser, findUserByUsername, normalizeIdentifier, type User } from './store/users';
 import { generateRefreshToken, hashRefreshToken, issueAccessToken, type AccessClaims } from './tokens';
 import type { SignInInput, SignUpInput } from './validation';
 
@@ -25,7 +26,15 @@ export interface AuthDeps {
   now: () => Date;
   config: Pick<
     Config,
-    'accessTokenTtlSeconds' | 'refreshTokenTtlSeconds' | 'refreshRotation' | 'bcryptCost' | 'issuer' | 'audience'
+    | 'accessTokenTtlSeconds'
+    | 'refreshTokenTtlSeconds'
+    | 'refreshRotation'
+    | 'bcryptCost'
+    | 'issuer'
+    | 'audience'
+    | 'lockoutThreshold'
+    | 'lockoutIpThreshold'
+    | 'lockoutWindowSeconds'
   >;
 }
 
@@ -87,19 +96,42 @@ function newRefreshRecord(deps: AuthDeps, userId: string, sessionId: string): { 
 }
 
 /**
+ * Counts this attempt against the submitted username (existing or not, so a 429 reveals nothing) and
+ * the source IP, before any password is checked: attempts past the threshold are refused unchecked,
+ * so even a parallel burst gets no more guesses than the threshold. Throws TooManyRequestsError.
+ */
+async function admitAttempt(deps: AuthDeps, username: string, ip: string | undefined): Promise<void> {
+  const now = epochSeconds(deps.now());
+  const { lockoutWindowSeconds: window, lockoutThreshold, lockoutIpThreshold } = deps.config;
+  const [perUser, perIp] = await Promise.all([
+    countAttempt(deps.table, 'username', normalizeIdentifier(username), now, window),
+    countAttempt(deps.table, 'ip', ip ?? 'unknown', now, window),
+  ]);
+  const locks = [
+    ...(perUser.count > lockoutThreshold ? [perUser.windowEndsAt] : []),
+    ...(perIp.count > lockoutIpThreshold ? [perIp.windowEndsAt] : []),
+  ];
+  if (locks.length > 0) throw new TooManyRequestsError(Math.max(...locks) - now);
+}
+
+/**
  * Checks a username and password and opens a session. Unknown user and wrong password fail alike, in
- * body and in work done (a dummy bcrypt compare stands in for the missing hash).
+ * body and in work done (a dummy bcrypt compare stands in for the missing hash). Repeated attempts on
+ * one username, or from one IP, are refused with 429 until the window passes, even with the right
+ * password; a successful sign-in clears the username's count.
  */
 export async function signIn(
   deps: AuthDeps,
   input: SignInInput,
   client: ClientInfo,
 ): Promise<{ user: User; authorities: string[] } & TokenPair> {
+  await admitAttempt(deps, input.username, client.ip);
   const user = await findUserByUsername(deps.table, input.username);
   const valid = user
     ? await verifyPassword(input.password, user.passwordHash)
     : await verifyAgainstDummy(input.password, deps.config.bcryptCost);
   if (!user || !valid) throw new InvalidCredentialsError();
+  await clearAttempts(deps.table, 'username', normalizeIdentifier(input.username));
 
   const sessionId = randomUUID();
   const { token, record } = newRefreshRecord(deps, user.id, sessionId);

@@ -1,21 +1,69 @@
 import { AccessTokenError } from './errors';
 import type { SigningKeys } from './keys';
-import { extractAccessToken, verifyAccessToken, type AccessClaims, type TokenSettings } from './tokens';
+import type { SessionChecker } from './store/live-session';
+import { extractAccessToken, verifyAccessToken, type TokenSettings, type VerifiedAccess } from './tokens';
 
-export type AuthorizeOutcome = { allow: true; claims: AccessClaims } | { allow: false; message: string };
+export type AuthorizeOutcome = { allow: true; claims: VerifiedAccess } | { allow: false; message: string };
 
 /**
- * The authorizer's decision for one request's headers: allow with the verified claims, or deny with
- * the contract's message (missing, expired, any other failure). Infrastructure failures throw.
+ * Verified tokens the authorizer trusts for a while without asking the table again. The entry lifetime
+ * is the revocation bound: a revoked session's tokens are refused at most this long after revocation.
  */
-export async function authorize(
-  keys: SigningKeys,
-  headers: Record<string, string | undefined>,
-  settings: TokenSettings & { now: Date },
-): Promise<AuthorizeOutcome> {
+export class DecisionCache {
+  readonly #entries = new Map<string, { claims: VerifiedAccess; untilMs: number }>();
+
+  constructor(
+    readonly ttlMs: number,
+    readonly maxEntries = 10_000,
+  ) {}
+
+  get(token: string, nowMs: number): VerifiedAccess | undefined {
+    const entry = this.#entries.get(token);
+    if (!entry) return undefined;
+    if (entry.untilMs <= nowMs) {
+      this.#entries.delete(token);
+      return undefined;
+    }
+    return entry.claims;
+  }
+
+  set(token: string, claims: VerifiedAccess, nowMs: number): void {
+    if (this.ttlMs <= 0) return;
+    // Bounded memory: drop the oldest entry (Map keeps insertion order).
+    if (this.#entries.size >= this.maxEntries) this.#entries.delete(this.#entries.keys().next().value as string);
+    this.#entries.set(token, { claims, untilMs: Math.min(nowMs + this.ttlMs, claims.expiresAt * 1000) });
+  }
+}
+
+export interface AuthenticateDeps {
+  keys: SigningKeys;
+  settings: TokenSettings;
+  /** Is the token's session still live (not signed out, revoked, or its user deleted)? */
+  isSessionLive: SessionChecker;
+  cache?: DecisionCache;
+}
+
+/**
+ * Verifies the request's access token and that its session is still live. Throws AccessTokenError
+ * (`missing`, `expired`, `invalid`); a revoked session is `invalid`. Infrastructure failures (the
+ * table unreachable) throw other errors: callers fail closed.
+ */
+export async function authenticate(deps: AuthenticateDeps, headers: Record<string, string | undefined>, now: Date): Promise<VerifiedAccess> {
+  const token = extractAccessToken(headers);
+  const cached = deps.cache?.get(token, now.getTime());
+  if (cached) return cached;
+  const claims = await verifyAccessToken(deps.keys, token, { ...deps.settings, now });
+  if (!(await deps.isSessionLive(claims.userId, claims.sessionId, Math.floor(now.getTime() / 1000)))) {
+    throw new AccessTokenError('invalid');
+  }
+  deps.cache?.set(token, claims, now.getTime());
+  return claims;
+}
+
+/** The authorizer's decision: allow with the claims, or deny with the contract's message. */
+export async function authorize(deps: AuthenticateDeps, headers: Record<string, string | undefined>, now: Date): Promise<AuthorizeOutcome> {
   try {
-    const claims = await verifyAccessToken(keys, extractAccessToken(headers), settings);
-    return { allow: true, claims };
+    return { allow: true, claims: await authenticate(deps, headers, now) };
   } catch (error) {
     if (error instanceof AccessTokenError) return { allow: false, message: error.message };
     throw error;

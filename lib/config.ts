@@ -17,6 +17,11 @@ export interface Config {
   signingKeys: SigningKeySource;
   /** How long the authorizer trusts a verified token before verifying it again (the revocation bound). */
   authorizerCacheTtlSeconds: number;
+  /** Sign-in attempts allowed per username within the lockout window; the next ones get 429. */
+  lockoutThreshold: number;
+  /** Sign-in attempts allowed per source IP within the lockout window, over all usernames. */
+  lockoutIpThreshold: number;
+  lockoutWindowSeconds: number;
 }
 
 /** Where the private signing JWK set comes from: inline JSON (tests), a file (local stage) or SSM (AWS). */
@@ -89,6 +94,9 @@ export function loadConfig(env: Env = process.env): Config {
     audience: read(env, 'JWT_AUDIENCE') ?? 'lambda-jwt-auth-api',
     signingKeys: signingKeySource(env),
     authorizerCacheTtlSeconds: integer(env, 'AUTHORIZER_CACHE_TTL', 30, 0, 3600),
+    lockoutThreshold: integer(env, 'LOCKOUT_THRESHOLD', 5, 1, 1000),
+    lockoutIpThreshold: integer(env, 'LOCKOUT_IP_THRESHOLD', 100, 1, 1_000_000),
+    lockoutWindowSeconds: integer(env, 'LOCKOUT_WINDOW', 900, 1, 86_400),
   };
 }
 

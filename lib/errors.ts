@@ -49,6 +49,14 @@ export class UnsupportedMediaTypeError extends HttpError {
   }
 }
 
+export class TooManyRequestsError extends HttpError {
+  constructor(retryAfterSeconds: number) {
+    super(429, 'Too many sign-in attempts. Please try again later.', {
+      headers: { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) },
+    });
+  }
+}
+
 export class ServiceUnavailableError extends HttpError {
   constructor(options?: { cause?: unknown }) {
     super(503, 'Service temporarily unavailable. Please try again.', { ...options, headers: { 'Retry-After': '5' } });

@@ -22,6 +22,11 @@ export interface AccessClaims {
   sessionId: string;
 }
 
+/** What verification yields: the claims, and when the token expires (epoch seconds). */
+export interface VerifiedAccess extends AccessClaims {
+  expiresAt: number;
+}
+
 /** Signs an access token; `id` repeats `sub` for tutorial clients. */
 export async function issueAccessToken(
   keys: SigningKeys,
@@ -48,7 +53,7 @@ export async function verifyAccessToken(
   keys: SigningKeys,
   token: string,
   settings: TokenSettings & { now: Date },
-): Promise<AccessClaims> {
+): Promise<VerifiedAccess> {
   if (token.length > MAX_ACCESS_TOKEN_LENGTH) throw new AccessTokenError('invalid');
   try {
     const { payload } = await jwtVerify(
@@ -67,14 +72,14 @@ export async function verifyAccessToken(
         currentDate: settings.now,
       },
     );
-    const { sub, sid, roles } = payload;
-    if (typeof sub !== 'string' || typeof sid !== 'string' || !Array.isArray(roles)) {
+    const { sub, sid, roles, exp } = payload;
+    if (typeof sub !== 'string' || typeof sid !== 'string' || !Array.isArray(roles) || typeof exp !== 'number') {
       throw new AccessTokenError('invalid');
     }
     if (!roles.every((role): role is Role => typeof role === 'string' && isRole(role))) {
       throw new AccessTokenError('invalid');
     }
-    return { userId: sub, roles, sessionId: sid };
+    return { userId: sub, roles, sessionId: sid, expiresAt: exp };
   } catch (error) {
     if (error instanceof AccessTokenError) throw error;
     if (error instanceof joseErrors.JWTExpired) throw new AccessTokenError('expired', { cause: error });

@@ -1,4 +1,5 @@
-import { BatchGetCommand, GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, BatchWriteCommand, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ServiceUnavailableError } from '../errors';
 import { getUser, toUser, type User } from './users';
 import { cancelledConditions, guarded, isConditionFailure, keys, type Table } from './table';
 
@@ -139,15 +140,21 @@ export async function rotateRefreshToken(
   }
 }
 
-/** Records use of a session whose refresh token is not rotated (REFRESH_ROTATION=off). */
-export async function touchSession(table: Table, userId: string, sessionId: string, now: string): Promise<boolean> {
+/** Applies an update to a session only while it exists and is not revoked; false otherwise. */
+async function updateLiveSession(
+  table: Table,
+  userId: string,
+  sessionId: string,
+  updateExpression: string,
+  now: string,
+): Promise<boolean> {
   try {
     await guarded(() =>
       table.client.send(
         new UpdateCommand({
           TableName: table.name,
           Key: keys.session(userId, sessionId),
-          UpdateExpression: 'SET lastUsedAt = :now',
+          UpdateExpression: updateExpression,
           ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(revokedAt)',
           ExpressionAttributeValues: { ':now': now },
         }),
@@ -160,22 +167,63 @@ export async function touchSession(table: Table, userId: string, sessionId: stri
   }
 }
 
-/** Marks a session revoked: every refresh token of its family stops working. Idempotent. */
-export async function revokeSession(table: Table, userId: string, sessionId: string, now: string): Promise<void> {
-  try {
-    await guarded(() =>
+/** Records use of a session whose refresh token is not rotated (REFRESH_ROTATION=off). */
+export function touchSession(table: Table, userId: string, sessionId: string, now: string): Promise<boolean> {
+  return updateLiveSession(table, userId, sessionId, 'SET lastUsedAt = :now', now);
+}
+
+/**
+ * Marks a session revoked: every refresh token of its family stops working, and the authorizer refuses
+ * its access tokens once its cache entry lapses. False when there was no live session to revoke.
+ */
+export function revokeSession(table: Table, userId: string, sessionId: string, now: string): Promise<boolean> {
+  return updateLiveSession(table, userId, sessionId, 'SET revokedAt = :now', now);
+}
+
+/** All of a user's session items, revoked and expired ones included (a user has few). */
+export async function listSessionItems(table: Table, userId: string): Promise<Session[]> {
+  const sessions: Session[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await guarded(() =>
       table.client.send(
-        new UpdateCommand({
+        new QueryCommand({
           TableName: table.name,
-          Key: keys.session(userId, sessionId),
-          UpdateExpression: 'SET revokedAt = :now',
-          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(revokedAt)',
-          ExpressionAttributeValues: { ':now': now },
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': keys.user(userId).pk, ':prefix': 'SESSION#' },
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
         }),
       ),
     );
-  } catch (error) {
-    if (!isConditionFailure(error)) throw error;
-  }
+    sessions.push(...((page.Items ?? []) as Session[]));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return sessions;
 }
 
+/** Revokes every live session of a user; returns how many were live. */
+export async function revokeAllSessions(table: Table, userId: string, now: string): Promise<number> {
+  const live = (await listSessionItems(table, userId)).filter((session) => !session.revokedAt);
+  const revoked = await Promise.all(live.map((session) => revokeSession(table, userId, session.sessionId, now)));
+  return revoked.filter(Boolean).length;
+}
+
+/** Deletes every session item of a user (on account deletion); their refresh tokens then find no session. */
+export async function deleteAllSessions(table: Table, userId: string): Promise<void> {
+  const sessions = await listSessionItems(table, userId);
+  for (let i = 0; i < sessions.length; i += 25) {
+    const batch = sessions.slice(i, i + 25);
+    let requests: Record<string, unknown>[] | undefined = batch.map((session) => ({
+      DeleteRequest: { Key: keys.session(userId, session.sessionId) },
+    }));
+    // BatchWrite may hand back unprocessed items under load; retry them a few times, then fail loudly.
+    for (let attempt = 0; requests?.length && attempt < 5; attempt++) {
+      const result = await guarded(() =>
+        table.client.send(new BatchWriteCommand({ RequestItems: { [table.name]: requests as never } })),
+      );
+      requests = result.UnprocessedItems?.[table.name] as Record<string, unknown>[] | undefined;
+    }
+    if (requests?.length) throw new ServiceUnavailableError();
+  }
+}

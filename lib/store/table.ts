@@ -42,7 +42,13 @@ export const keys = {
   emailClaim: (normalized: string) => ({ pk: `EMAIL#${normalized}`, sk: 'CLAIM' }),
   session: (userId: string, sessionId: string) => ({ pk: `USER#${userId}`, sk: `SESSION#${sessionId}` }),
   refreshToken: (tokenHash: string) => ({ pk: `REFRESH#${tokenHash}`, sk: 'TOKEN' }),
+  /** Sign-in attempt counters, per submitted username and per source IP. */
+  attempts: (scope: 'username' | 'ip', value: string) => ({ pk: `ATTEMPTS#${scope}#${value}`, sk: 'COUNTER' }),
 };
+
+/** The sparse index listing user profiles (see resources/dynamodb.yml). */
+export const USERS_INDEX = 'byType';
+export const userIndexKeys = (createdAt: string, userId: string) => ({ gsi1pk: 'USER', gsi1sk: `${createdAt}#${userId}` });
 
 /** Condition failures DynamoDB reports, by operation: single writes and transactions. */
 export function isConditionFailure(error: unknown): boolean {

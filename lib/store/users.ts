@@ -1,7 +1,7 @@
-import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { EmailTakenError, UsernameTakenError } from '../errors';
 import type { Role } from '../roles';
-import { cancelledConditions, guarded, isConditionFailure, keys, type Table } from './table';
+import { cancelledConditions, guarded, isConditionFailure, keys, userIndexKeys, USERS_INDEX, type Table } from './table';
 
 export interface User {
   id: string;
@@ -33,7 +33,7 @@ export async function createUser(table: Table, user: User): Promise<void> {
             {
               Put: {
                 TableName: table.name,
-                Item: { ...keys.user(user.id), type: 'user', ...user },
+                Item: { ...keys.user(user.id), ...userIndexKeys(user.createdAt, user.id), type: 'user', ...user },
                 ConditionExpression: 'attribute_not_exists(pk)',
               },
             },
@@ -95,18 +95,92 @@ export async function findUserByUsername(table: Table, username: string): Promis
   return claim.Item ? user : undefined;
 }
 
-/** Replaces a user's roles; false when the user does not exist. */
-export async function setUserRoles(table: Table, userId: string, roles: Role[]): Promise<boolean> {
+
+/** A user as the admin list shows it: no password hash (the index does not even hold it). */
+export type PublicUser = Omit<User, 'passwordHash'>;
+
+/**
+ * One page of users, oldest first, from the sparse index: DynamoDB reads only the page. The cursor is
+ * DynamoDB's LastEvaluatedKey, which for this index holds only ids and creation times.
+ */
+export async function listUsers(
+  table: Table,
+  limit: number,
+  startKey: Record<string, string> | undefined,
+): Promise<{ users: PublicUser[]; lastKey: Record<string, string> | undefined }> {
+  const result = await guarded(() =>
+    table.client.send(
+      new QueryCommand({
+        TableName: table.name,
+        IndexName: USERS_INDEX,
+        KeyConditionExpression: 'gsi1pk = :user',
+        ExpressionAttributeValues: { ':user': 'USER' },
+        Limit: limit,
+        ExclusiveStartKey: startKey,
+      }),
+    ),
+  );
+  const users = (result.Items ?? []).map(({ id, username, email, roles, createdAt }) => ({ id, username, email, roles, createdAt }) as PublicUser);
+  return { users, lastKey: result.LastEvaluatedKey as Record<string, string> | undefined };
+}
+
+/**
+ * Deletes a user's profile and both claims in one transaction, so a name is never claimed without its
+ * user nor a user left without its claims; the claims are deleted only if they still point at this user.
+ * False when the user was already gone.
+ */
+export async function deleteUserRecord(table: Table, user: User): Promise<boolean> {
+  try {
+    await guarded(() =>
+      table.client.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Delete: { TableName: table.name, Key: keys.user(user.id), ConditionExpression: 'attribute_exists(pk)' } },
+            {
+              Delete: {
+                TableName: table.name,
+                Key: keys.usernameClaim(normalizeIdentifier(user.username)),
+                ConditionExpression: 'userId = :id',
+                ExpressionAttributeValues: { ':id': user.id },
+              },
+            },
+            {
+              Delete: {
+                TableName: table.name,
+                Key: keys.emailClaim(normalizeIdentifier(user.email)),
+                ConditionExpression: 'userId = :id',
+                ExpressionAttributeValues: { ':id': user.id },
+              },
+            },
+          ],
+        }),
+      ),
+    );
+    return true;
+  } catch (error) {
+    if (cancelledConditions(error)?.some(Boolean)) return false;
+    throw error;
+  }
+}
+
+
+/** Sets fields of an existing user's profile; false when the user does not exist. */
+export async function updateProfile(
+  table: Table,
+  userId: string,
+  fields: Partial<Pick<User, 'roles' | 'passwordHash'>>,
+): Promise<boolean> {
+  const entries = Object.entries(fields);
   try {
     await guarded(() =>
       table.client.send(
         new UpdateCommand({
           TableName: table.name,
           Key: keys.user(userId),
-          UpdateExpression: 'SET #roles = :roles',
+          UpdateExpression: `SET ${entries.map((_, i) => `#f${i} = :v${i}`).join(', ')}`,
           ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeNames: { '#roles': 'roles' },
-          ExpressionAttributeValues: { ':roles': roles },
+          ExpressionAttributeNames: Object.fromEntries(entries.map(([name], i) => [`#f${i}`, name])),
+          ExpressionAttributeValues: Object.fromEntries(entries.map(([, value], i) => [`:v${i}`, value])),
         }),
       ),
     );

@@ -1,7 +1,7 @@
 import { base64url, SignJWT } from 'jose';
 import { generateSigningKey, importSigningKeys, type SigningKeys } from '../../lib/keys';
 import { issueAccessToken } from '../../lib/tokens';
-import { api, signIn, signUp } from '../support/api';
+import { admin, api, signIn, signUp } from '../support/api';
 import { newUser } from '../support/data';
 
 // Tokens against the authorizer over HTTP: what it accepts, what it refuses, and the exact answers.
@@ -72,8 +72,10 @@ describe('protected routes', () => {
   });
 
   it('take roles from the verified token only', async () => {
-    const adminToken = await mint();
+    const adminToken = (await signIn(admin().username, admin().password)).json.accessToken as string;
     expect(await api('GET', '/api/test/admin', { token: adminToken })).toMatchObject({ status: 200, text: 'Admin Content.' });
+    // Signed with our own key, but for a session that never existed: refused by the session check.
+    expect(await api('GET', '/api/test/admin', { token: await mint() })).toMatchObject({ status: 401, json: { message: 'Unauthorized!' } });
     const forgedContext = await api('GET', '/api/test/admin', {
       token: valid,
       headers: { 'sls-offline-authorizer-override': JSON.stringify({ userId: 'x', sessionId: 'y', roles: '["admin"]' }) },

@@ -18,7 +18,16 @@ beforeAll(async () => {
     table: createTable({ tableName: process.env.TABLE_NAME!, region: 'us-east-1', dynamodbEndpoint: process.env.DYNAMODB_ENDPOINT }),
     keys: (await testKeySet()).keys,
     now: () => clock,
-    config: { ...settings, accessTokenTtlSeconds: 900, refreshTokenTtlSeconds: 3600, refreshRotation: true, bcryptCost: 4 },
+    config: {
+      ...settings,
+      accessTokenTtlSeconds: 900,
+      refreshTokenTtlSeconds: 3600,
+      refreshRotation: true,
+      bcryptCost: 4,
+      lockoutThreshold: 5,
+      lockoutIpThreshold: 10_000,
+      lockoutWindowSeconds: 60,
+    },
   };
 });
 

@@ -1,28 +1,42 @@
-import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
+import { authorizerResult } from '../../handlers/authorizer';
+import { authorize, DecisionCache, type AuthenticateDeps } from '../../lib/authorize';
 import type { SigningKeys } from '../../lib/keys';
 import { issueAccessToken } from '../../lib/tokens';
-import { authorizerEvent } from '../support/events';
 import { testKeySet } from '../support/keys';
 
-let handler: (event: APIGatewayRequestAuthorizerEvent) => Promise<APIGatewayAuthorizerResult>;
+// No network here: the session check is a function the test controls (the real one, against DynamoDB
+// Local, is exercised by the e2e tier).
 let keys: SigningKeys;
+const settings = { issuer: 'iss', audience: 'aud' };
+const now = new Date('2026-05-01T00:00:00Z');
+const methodArn = 'arn:aws:execute-api:us-east-1:123456789012:abc123/prod/GET/api/test/user';
 
 beforeAll(async () => {
-  const set = await testKeySet();
-  keys = set.keys;
-  process.env.TABLE_NAME = 'unit-test';
-  process.env.SIGNING_KEYS = set.json;
-  process.env.JWT_ISSUER = 'iss';
-  process.env.JWT_AUDIENCE = 'aud';
-  ({ handler } = await import('../../handlers/authorizer'));
+  keys = (await testKeySet()).keys;
 });
 
-const token = (roles: ('user' | 'admin')[] = ['user']) =>
-  issueAccessToken(keys, { userId: 'u-1', roles, sessionId: 's-1' }, { issuer: 'iss', audience: 'aud', now: new Date(), ttlSeconds: 60 });
+const token = (roles: ('user' | 'admin')[] = ['user'], at = now) =>
+  issueAccessToken(keys, { userId: 'u-1', roles, sessionId: 's-1' }, { ...settings, now: at, ttlSeconds: 60 });
 
-describe('authorizer handler', () => {
+function deps(live: boolean | Error, cache?: DecisionCache): AuthenticateDeps & { checks: number } {
+  const result = {
+    keys,
+    settings,
+    checks: 0,
+    isSessionLive: async () => {
+      result.checks++;
+      if (live instanceof Error) throw live;
+      return live;
+    },
+    ...(cache ? { cache } : {}),
+  };
+  return result;
+}
+
+describe('authorizer decision', () => {
   it('allows the whole API, so a cached policy also fits the next route, and passes the identity on', async () => {
-    const result = await handler(authorizerEvent({ 'X-Access-Token': await token(['user', 'admin']) }));
+    const outcome = await authorize(deps(true), { 'x-access-token': await token(['user', 'admin']) }, now);
+    const result = authorizerResult(outcome, methodArn);
     expect(result.principalId).toBe('u-1');
     expect(result.policyDocument.Statement).toEqual([
       { Action: 'execute-api:Invoke', Effect: 'Allow', Resource: 'arn:aws:execute-api:us-east-1:123456789012:abc123/prod/*' },
@@ -30,23 +44,49 @@ describe('authorizer handler', () => {
     expect(result.context).toEqual({ userId: 'u-1', sessionId: 's-1', roles: '["user","admin"]' });
   });
 
-  it('accepts the Bearer form too', async () => {
-    const result = await handler(authorizerEvent({ Authorization: `Bearer ${await token()}` }));
-    expect(result.policyDocument.Statement[0]).toMatchObject({ Effect: 'Allow' });
-  });
-
   it.each([
     [{}, 'No token provided!'],
     [{ 'x-access-token': 'not-a-jwt' }, 'Unauthorized!'],
   ])('denies %j with the message for the gateway response', async (headers, message) => {
-    const result = await handler(authorizerEvent(headers));
+    const result = authorizerResult(await authorize(deps(true), headers, now), methodArn);
     expect(result.policyDocument.Statement[0]).toMatchObject({ Effect: 'Deny' });
     expect(result.context).toEqual({ message });
   });
 
   it('says when the token has expired', async () => {
-    const expired = await issueAccessToken(keys, { userId: 'u', roles: ['user'], sessionId: 's' }, { issuer: 'iss', audience: 'aud', now: new Date(Date.now() - 3_600_000), ttlSeconds: 60 });
-    const result = await handler(authorizerEvent({ authorization: `Bearer ${expired}` }));
-    expect(result.context).toEqual({ message: 'Unauthorized! Access Token was expired!' });
+    const expired = await token(['user'], new Date(now.getTime() - 3_600_000));
+    expect(await authorize(deps(true), { authorization: `Bearer ${expired}` }, now)).toEqual({
+      allow: false,
+      message: 'Unauthorized! Access Token was expired!',
+    });
+  });
+
+  it('denies a valid token whose session was revoked', async () => {
+    expect(await authorize(deps(false), { 'x-access-token': await token() }, now)).toEqual({ allow: false, message: 'Unauthorized!' });
+  });
+
+  it('fails closed when the session cannot be checked', async () => {
+    await expect(authorize(deps(new Error('ECONNREFUSED')), { 'x-access-token': await token() }, now)).rejects.toThrow('ECONNREFUSED');
+  });
+
+  it('asks the table once per cache lifetime, and again after it', async () => {
+    const cache = new DecisionCache(30_000);
+    const d = deps(true, cache);
+    const headers = { 'x-access-token': await token() };
+    await authorize(d, headers, now);
+    await authorize(d, headers, new Date(now.getTime() + 29_000));
+    expect(d.checks).toBe(1);
+    await authorize(d, headers, new Date(now.getTime() + 30_001));
+    expect(d.checks).toBe(2);
+  });
+
+  it('never caches past the token expiry', async () => {
+    const cache = new DecisionCache(3_600_000);
+    const headers = { 'x-access-token': await token() };
+    await authorize(deps(true, cache), headers, now);
+    expect(await authorize(deps(true, cache), headers, new Date(now.getTime() + 61_000))).toEqual({
+      allow: false,
+      message: 'Unauthorized! Access Token was expired!',
+    });
   });
 });

@@ -2,14 +2,7 @@ import { BadRequestError, ServiceUnavailableError } from '../../lib/errors';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { apiEvent } from '../support/events';
 
-process.env.TABLE_NAME = 'unit-test';
-process.env.SIGNING_KEYS = '{"keys":[]}';
-process.env.CORS_ORIGIN = 'http://localhost:8081';
-
-let http: typeof import('../../lib/http');
-beforeAll(async () => {
-  http = await import('../../lib/http');
-});
+import * as http from '../../lib/http';
 
 const json = (result: APIGatewayProxyResult) => JSON.parse(result.body) as Record<string, unknown>;
 

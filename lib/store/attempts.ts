@@ -1,0 +1,64 @@
+import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { guarded, isConditionFailure, keys, type Table } from './table';
+
+export interface AttemptCount {
+  count: number;
+  /** Epoch seconds when the window (and any lock) ends; also the item's TTL. */
+  windowEndsAt: number;
+}
+
+/**
+ * Counts one sign-in attempt in a fixed window, atomically: concurrent attempts each get their own
+ * count (an `ADD`, never read-then-write), so parallel guesses cannot under-count. A window that has
+ * ended starts over at 1, even before TTL has deleted its item.
+ */
+export async function countAttempt(
+  table: Table,
+  scope: 'username' | 'ip',
+  value: string,
+  nowSeconds: number,
+  windowSeconds: number,
+): Promise<AttemptCount> {
+  const key = keys.attempts(scope, value);
+  for (let round = 0; round < 3; round++) {
+    try {
+      const result = await guarded(() =>
+        table.client.send(
+          new UpdateCommand({
+            TableName: table.name,
+            Key: key,
+            UpdateExpression: 'ADD attempts :one',
+            ConditionExpression: 'attribute_exists(pk) AND expiresAt > :now',
+            ExpressionAttributeValues: { ':one': 1, ':now': nowSeconds },
+            ReturnValues: 'ALL_NEW',
+          }),
+        ),
+      );
+      return { count: Number(result.Attributes?.attempts), windowEndsAt: Number(result.Attributes?.expiresAt) };
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+    try {
+      await guarded(() =>
+        table.client.send(
+          new UpdateCommand({
+            TableName: table.name,
+            Key: key,
+            UpdateExpression: 'SET attempts = :one, expiresAt = :end',
+            ConditionExpression: 'attribute_not_exists(pk) OR expiresAt <= :now',
+            ExpressionAttributeValues: { ':one': 1, ':now': nowSeconds, ':end': nowSeconds + windowSeconds },
+          }),
+        ),
+      );
+      return { count: 1, windowEndsAt: nowSeconds + windowSeconds };
+    } catch (error) {
+      // Another attempt opened the window in between: count into it.
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+  throw new Error('attempt counter did not settle');
+}
+
+export async function clearAttempts(table: Table, scope: 'username' | 'ip', value: string): Promise<void> {
+  await guarded(() => table.client.send(new DeleteCommand({ TableName: table.name, Key: keys.attempts(scope, value) })));
+}
