@@ -14,6 +14,11 @@ export function runtimeTable(): Table {
   return table;
 }
 
+/** What the account operations need: no signing keys. */
+export function runtimeAccountDeps(): Omit<AuthDeps, 'keys'> {
+  return { table: runtimeTable(), now: () => new Date(), config: config() };
+}
+
 export async function runtimeDeps(): Promise<AuthDeps> {
-  return { table: runtimeTable(), keys: await signingKeys(), now: () => new Date(), config: config() };
+  return { ...runtimeAccountDeps(), keys: await signingKeys() };
 }

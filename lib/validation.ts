@@ -63,3 +63,33 @@ export function validate<T>(schema: z.ZodMiniType<T>, body: unknown): T {
   if (result.success) return result.data;
   throw new BadRequestError(result.error.issues[0]?.message ?? 'Invalid request body.');
 }
+
+export const signOutSchema = z.object({
+  refreshToken: z.optional(text('refreshToken').check(z.maxLength(512, 'refreshToken is too long'))),
+  all: z.optional(z.boolean({ error: 'all must be true or false' })),
+});
+
+export const passwordChangeSchema = z.object({
+  currentPassword: text('currentPassword').check(
+    z.minLength(1, 'currentPassword is required'),
+    z.refine((value) => !exceedsBcryptLimit(value), `currentPassword must be at most ${MAX_PASSWORD_BYTES} bytes`),
+  ),
+  newPassword: text('newPassword').check(
+    z.minLength(8, 'newPassword must be at least 8 characters'),
+    z.maxLength(MAX_PASSWORD_BYTES, `newPassword must be at most ${MAX_PASSWORD_BYTES} bytes`),
+    z.refine((value) => !exceedsBcryptLimit(value), `newPassword must be at most ${MAX_PASSWORD_BYTES} bytes`),
+  ),
+});
+
+export const setRolesSchema = z.object({
+  roles: z
+    .array(z.string({ error: roleList }), { error: (issue) => (issue.input === undefined ? 'roles is required' : roleList) })
+    .check(z.minLength(1, 'roles must name at least one role'), z.maxLength(10, roleList)),
+});
+
+export const userListQuerySchema = z.object({
+  limit: z.optional(
+    z.string().check(z.regex(/^(100|[1-9][0-9]?)$/, 'limit must be a whole number from 1 to 100')),
+  ),
+  cursor: z.optional(z.string().check(z.maxLength(1024, 'cursor is invalid'))),
+});

@@ -24,6 +24,12 @@ export default async function globalSetup(): Promise<void> {
     SIGNING_KEY_FILE: keyFile,
     BCRYPT_COST: '6',
     CORS_ORIGIN: 'http://localhost:8081',
+    // Short windows so the tests can watch locks expire and revocations arrive.
+    AUTHORIZER_CACHE_TTL: '2',
+    LOCKOUT_THRESHOLD: '5',
+    // High enough that the rest of the suite (all from 127.0.0.1) never meets it within one window.
+    LOCKOUT_IP_THRESHOLD: '60',
+    LOCKOUT_WINDOW: '4',
   };
   const admin = newUser('admin');
   const config = loadConfig({ ...env, TABLE_NAME: database.tableName });
@@ -47,5 +53,8 @@ export default async function globalSetup(): Promise<void> {
     E2E_AUDIENCE: config.audience,
     E2E_DYNAMODB_ENDPOINT: database.dynamo.endpoint,
     E2E_TABLE_NAME: database.tableName,
+    E2E_REVOCATION_BOUND_MS: String(Number(env.AUTHORIZER_CACHE_TTL) * 1000),
+    E2E_LOCKOUT_WINDOW_MS: String(Number(env.LOCKOUT_WINDOW) * 1000),
+    E2E_LOCKOUT_IP_THRESHOLD: env.LOCKOUT_IP_THRESHOLD,
   });
 }

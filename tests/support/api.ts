@@ -1,3 +1,5 @@
+import { request as httpRequest } from 'node:http';
+
 /** A small HTTP client for the service under test (serverless-offline started by global-setup). */
 export interface ApiResponse {
   status: number;
@@ -34,4 +36,53 @@ export const signIn = (username: string, password: string) => api('POST', '/api/
 
 export function admin(): { username: string; email: string; password: string } {
   return JSON.parse(process.env.E2E_ADMIN!) as { username: string; email: string; password: string };
+}
+
+/**
+ * The same request sent from another loopback address (127.0.0.2, 127.0.0.3, ...), so per-IP limits
+ * can be tested without touching the address every other test uses.
+ */
+export function apiFrom(localAddress: string, method: string, path: string, body?: unknown): Promise<ApiResponse> {
+  const url = new URL(`${process.env.E2E_URL}${path}`);
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(
+      {
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        method,
+        localAddress,
+        headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {},
+      },
+      (response) => {
+        let text = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (text += chunk));
+        response.on('end', () => {
+          const headers = new Headers();
+          for (const [name, value] of Object.entries(response.headers)) if (typeof value === 'string') headers.set(name, value);
+          let json: Record<string, unknown> = {};
+          try {
+            json = JSON.parse(text) as Record<string, unknown>;
+          } catch {
+            // plain text
+          }
+          resolve({ status: response.statusCode ?? 0, headers, text, json });
+        });
+      },
+    );
+    request.on('error', reject);
+    request.end(payload);
+  });
+}
+
+/** Polls until `check` holds or `withinMs` has passed; returns how long it took (or throws). */
+export async function eventually(check: () => Promise<boolean>, withinMs: number): Promise<number> {
+  const started = Date.now();
+  for (;;) {
+    if (await check()) return Date.now() - started;
+    if (Date.now() - started > withinMs) throw new Error(`condition not met within ${withinMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }

@@ -1,0 +1,24 @@
+import { signOut, signOutEverywhere } from '../lib/account';
+import { authenticateDeps } from '../lib/authenticate-runtime';
+import { authenticate } from '../lib/authorize';
+import { config } from '../lib/config';
+import { httpHandler, jsonBody } from '../lib/http';
+import { runtimeAccountDeps } from '../lib/runtime';
+import { signOutSchema, validate } from '../lib/validation';
+
+config();
+
+/**
+ * POST /api/auth/signout: `{refreshToken}` ends that session; `{all:true}` with an access token ends
+ * every session of its user. Public route: the access token, when needed, is checked here.
+ */
+export const handler = httpHandler(async (request) => {
+  const body = validate(signOutSchema, jsonBody(request));
+  if (body.all === true) {
+    const actor = await authenticate(await authenticateDeps({ cached: false }), request.headers, new Date());
+    await signOutEverywhere(runtimeAccountDeps(), actor);
+  } else {
+    await signOut(runtimeAccountDeps(), body.refreshToken);
+  }
+  return { json: { message: "You've been signed out!" } };
+});

@@ -1,0 +1,178 @@
+import { admin, api, signIn, signUp, eventually } from '../support/api';
+import { newUser } from '../support/data';
+
+// Account lifecycle over HTTP. "Within the bound" = the authorizer cache lifetime configured for the
+// run (AUTHORIZER_CACHE_TTL=2 s), plus a second of slack for the polling itself.
+const bound = Number(process.env.E2E_REVOCATION_BOUND_MS) + 1000;
+const refresh = (refreshToken: string) => api('POST', '/api/auth/refreshtoken', { body: { refreshToken } });
+const userContent = (token: string) => api('GET', '/api/test/user', { token });
+const refusedWithinBound = (request: () => Promise<{ status: number }>) =>
+  eventually(async () => (await request()).status === 401, bound);
+
+async function registeredAndSignedIn() {
+  const user = newUser();
+  await signUp(user);
+  const login = await signIn(user.username, user.password);
+  expect(login.status).toBe(200);
+  return { user, id: login.json.id as string, accessToken: login.json.accessToken as string, refreshToken: login.json.refreshToken as string };
+}
+
+let adminToken: string;
+beforeAll(async () => {
+  adminToken = (await signIn(admin().username, admin().password)).json.accessToken as string;
+});
+
+describe('sign-out', () => {
+  it('with a refresh token ends that session: its refresh token and (within the bound) its access token', async () => {
+    const session = await registeredAndSignedIn();
+    expect(await userContent(session.accessToken)).toMatchObject({ status: 200 });
+    expect(await api('POST', '/api/auth/signout', { body: { refreshToken: session.refreshToken } })).toMatchObject({
+      status: 200,
+      json: { message: "You've been signed out!" },
+    });
+    expect(await refresh(session.refreshToken)).toMatchObject({ status: 403, json: { message: 'Refresh token is not in database!' } });
+    await refusedWithinBound(() => userContent(session.accessToken));
+  });
+
+  it('with {all:true} and an access token ends every session of the user', async () => {
+    const first = await registeredAndSignedIn();
+    const second = (await signIn(first.user.username, first.user.password)).json;
+    expect(await api('POST', '/api/auth/signout', { body: { all: true }, token: first.accessToken })).toMatchObject({ status: 200 });
+    expect((await refresh(first.refreshToken)).status).toBe(403);
+    expect((await refresh(second.refreshToken as string)).status).toBe(403);
+    await refusedWithinBound(() => userContent(second.accessToken as string));
+  });
+
+  it('answers like refresh for a missing or unknown token, and needs a token for all', async () => {
+    expect(await api('POST', '/api/auth/signout', { body: {} })).toMatchObject({ status: 403, json: { message: 'Refresh Token is required!' } });
+    expect(await api('POST', '/api/auth/signout', { body: { refreshToken: 'nope' } })).toMatchObject({ status: 403, json: { message: 'Refresh token is not in database!' } });
+    expect(await api('POST', '/api/auth/signout', { body: { all: true } })).toMatchObject({ status: 401, json: { message: 'No token provided!' } });
+  });
+});
+
+describe('sessions', () => {
+  it('lists each sign-in as its own session, marks the current one, and exposes no token', async () => {
+    const first = await registeredAndSignedIn();
+    await signIn(first.user.username, first.user.password);
+    const response = await api('GET', '/api/auth/sessions', { token: first.accessToken });
+    expect(response.status).toBe(200);
+    const sessions = response.json.sessions as Record<string, unknown>[];
+    expect(sessions).toHaveLength(2);
+    expect(sessions.filter((s) => s.current)).toHaveLength(1);
+    for (const session of sessions) {
+      expect(Object.keys(session).sort()).toEqual(['createdAt', 'current', 'id', 'ip', 'lastUsedAt', 'userAgent']);
+    }
+    expect(response.text).not.toContain(first.refreshToken);
+  });
+
+  it('revokes one session and leaves the other; another user\'s session id is a 404', async () => {
+    const first = await registeredAndSignedIn();
+    const second = (await signIn(first.user.username, first.user.password)).json;
+    const sessions = (await api('GET', '/api/auth/sessions', { token: first.accessToken })).json.sessions as { id: string; current: boolean }[];
+    const other = sessions.find((s) => !s.current)!;
+    expect(await api('DELETE', `/api/auth/sessions/${other.id}`, { token: first.accessToken })).toMatchObject({ status: 200 });
+    expect((await refresh(second.refreshToken as string)).status).toBe(403);
+    expect((await refresh(first.refreshToken)).status).toBe(200);
+
+    const stranger = await registeredAndSignedIn();
+    const strangersSession = ((await api('GET', '/api/auth/sessions', { token: stranger.accessToken })).json.sessions as { id: string }[])[0]!;
+    expect(await api('DELETE', `/api/auth/sessions/${strangersSession.id}`, { token: first.accessToken })).toMatchObject({
+      status: 404,
+      json: { message: 'Session not found.' },
+    });
+    expect(await api('DELETE', '/api/auth/sessions/no-such-session', { token: first.accessToken })).toMatchObject({ status: 404 });
+    expect((await refresh(stranger.refreshToken)).status).toBe(200);
+  });
+});
+
+describe('password change', () => {
+  it('checks the current password and the rules, then ends every session', async () => {
+    const session = await registeredAndSignedIn();
+    const change = (body: unknown) => api('POST', '/api/auth/password', { body, token: session.accessToken });
+    expect(await change({ currentPassword: 'wrong password', newPassword: 'a new long password' })).toMatchObject({
+      status: 401,
+      json: { message: 'Current password is incorrect!' },
+    });
+    expect(await change({ currentPassword: session.user.password, newPassword: 'short' })).toMatchObject({
+      status: 400,
+      json: { message: 'newPassword must be at least 8 characters' },
+    });
+    expect(await change({ currentPassword: session.user.password, newPassword: 'a new long password' })).toMatchObject({ status: 200 });
+    expect((await refresh(session.refreshToken)).status).toBe(403);
+    expect((await signIn(session.user.username, session.user.password)).status).toBe(401);
+    expect((await signIn(session.user.username, 'a new long password')).status).toBe(200);
+    await refusedWithinBound(() => userContent(session.accessToken));
+  });
+});
+
+describe('admin API', () => {
+  it('is for admins only', async () => {
+    const plain = await registeredAndSignedIn();
+    for (const [method, path] of [
+      ['GET', '/api/admin/users'],
+      ['PUT', `/api/admin/users/${plain.id}/roles`],
+      ['DELETE', `/api/admin/users/${plain.id}`],
+    ] as const) {
+      const response = await api(method, path, { token: plain.accessToken, ...(method === 'PUT' ? { body: { roles: ['admin'] } } : {}) });
+      expect({ path, status: response.status, body: response.json }).toEqual({ path, status: 403, body: { message: 'Require Admin Role!' } });
+    }
+  });
+
+  it('lists users page by page with a cursor, without password hashes', async () => {
+    for (let i = 0; i < 3; i++) await signUp(newUser('listed'));
+    const seen = new Set<string>();
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const response = await api('GET', `/api/admin/users?limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, { token: adminToken });
+      expect(response.status).toBe(200);
+      const users = response.json.users as Record<string, unknown>[];
+      expect(users.length).toBeLessThanOrEqual(2);
+      for (const user of users) {
+        expect(Object.keys(user).sort()).toEqual(['createdAt', 'email', 'id', 'roles', 'username']);
+        expect(seen.has(user.id as string)).toBe(false);
+        seen.add(user.id as string);
+      }
+      cursor = response.json.nextCursor as string | null;
+      pages++;
+    } while (cursor && pages < 500);
+    expect(seen.size).toBeGreaterThanOrEqual(4);
+    expect(pages).toBeGreaterThanOrEqual(2);
+    expect(await api('GET', '/api/admin/users?cursor=garbage', { token: adminToken })).toMatchObject({ status: 400, json: { message: 'cursor is invalid' } });
+    expect(await api('GET', '/api/admin/users?limit=1000', { token: adminToken })).toMatchObject({ status: 400 });
+  });
+
+  it('changes roles, ending the user\'s sessions so the new roles apply; a demoted moderator loses /api/test/mod within the bound', async () => {
+    const mod = newUser('mod');
+    expect((await signUp({ ...mod, roles: ['user', 'moderator'] }, { 'x-access-token': adminToken })).status).toBe(200);
+    const login = await signIn(mod.username, mod.password);
+    const modToken = login.json.accessToken as string;
+    expect(await api('GET', '/api/test/mod', { token: modToken })).toMatchObject({ status: 200 });
+
+    expect(await api('PUT', `/api/admin/users/${login.json.id as string}/roles`, { body: { roles: ['user'] }, token: adminToken })).toMatchObject({
+      status: 200,
+      json: { id: login.json.id, roles: ['user'] },
+    });
+    await eventually(async () => (await api('GET', '/api/test/mod', { token: modToken })).status !== 200, bound);
+    expect((await refresh(login.json.refreshToken as string)).status).toBe(403);
+    const again = await signIn(mod.username, mod.password);
+    expect(again.json.roles).toEqual(['ROLE_USER']);
+    expect(await api('GET', '/api/test/mod', { token: again.json.accessToken as string })).toMatchObject({ status: 403, json: { message: 'Require Moderator Role!' } });
+
+    expect(await api('PUT', `/api/admin/users/${login.json.id as string}/roles`, { body: { roles: ['wizard'] }, token: adminToken })).toMatchObject({
+      status: 400,
+      json: { message: 'Failed! Role does not exist = wizard' },
+    });
+    expect(await api('PUT', '/api/admin/users/no-such-user/roles', { body: { roles: ['user'] }, token: adminToken })).toMatchObject({ status: 404 });
+  });
+
+  it('deletes a user: sign-in fails, tokens die, and the name can be registered again', async () => {
+    const session = await registeredAndSignedIn();
+    expect(await api('DELETE', `/api/admin/users/${session.id}`, { token: adminToken })).toMatchObject({ status: 200 });
+    expect((await signIn(session.user.username, session.user.password)).status).toBe(401);
+    expect((await refresh(session.refreshToken)).status).toBe(403);
+    await refusedWithinBound(() => userContent(session.accessToken));
+    expect(await signUp(session.user)).toMatchObject({ status: 200 });
+    expect(await api('DELETE', `/api/admin/users/${session.id}`, { token: adminToken })).toMatchObject({ status: 404 });
+  });
+});
