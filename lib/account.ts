@@ -1,4 +1,4 @@
-import type { AuthDeps } from './auth';
+import { admitAttempt, type AuthDeps } from './auth';
 import { BadRequestError, NotFoundError, RefreshTokenError, UnauthorizedError } from './errors';
 import { hashPassword, verifyPassword } from './passwords';
 import { parseRoles, type Role } from './roles';
@@ -55,14 +55,19 @@ export async function revokeOwnSession(deps: AccountDeps, actor: AccessClaims, s
   if (!(await revokeSession(deps.table, actor.userId, sessionId, nowIso(deps)))) throw new NotFoundError('Session not found.');
 }
 
-/** Changes the caller's password after checking the current one; every session of the user ends. */
+/**
+ * Changes the caller's password after checking the current one (counted like a sign-in attempt, so a
+ * stolen access token cannot be used to guess it); every session of the user ends.
+ */
 export async function changePassword(
   deps: AccountDeps,
   actor: AccessClaims,
   input: { currentPassword: string; newPassword: string },
+  ip: string | undefined,
 ): Promise<void> {
   const user = await getUser(deps.table, actor.userId);
   if (!user) throw new UnauthorizedError();
+  await admitAttempt(deps, user.username, ip);
   if (!(await verifyPassword(input.currentPassword, user.passwordHash))) {
     throw new UnauthorizedError('Current password is incorrect!');
   }

@@ -99,8 +99,9 @@ function newRefreshRecord(deps: AuthDeps, userId: string, sessionId: string): { 
  * Counts this attempt against the submitted username (existing or not, so a 429 reveals nothing) and
  * the source IP, before any password is checked: attempts past the threshold are refused unchecked,
  * so even a parallel burst gets no more guesses than the threshold. Throws TooManyRequestsError.
+ * Also guards the password change, where a stolen access token would otherwise allow guessing.
  */
-async function admitAttempt(deps: AuthDeps, username: string, ip: string | undefined): Promise<void> {
+export async function admitAttempt(deps: Omit<AuthDeps, 'keys'>, username: string, ip: string | undefined): Promise<void> {
   const now = epochSeconds(deps.now());
   const { lockoutWindowSeconds: window, lockoutThreshold, lockoutIpThreshold } = deps.config;
   const [perUser, perIp] = await Promise.all([
