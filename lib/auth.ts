@@ -126,29 +126,31 @@ export async function signIn(
   input: SignInInput,
   client: ClientInfo,
 ): Promise<{ user: User; authorities: string[] } & TokenPair> {
-  await admitAttempt(deps, input.username, client.ip);
-  const user = await findUserByUsername(deps.table, input.username);
+  // Independent round trips run together; the password is still checked only after admission.
+  const [, user] = await Promise.all([admitAttempt(deps, input.username, client.ip), findUserByUsername(deps.table, input.username)]);
   const valid = user
     ? await verifyPassword(input.password, user.passwordHash)
     : await verifyAgainstDummy(input.password, deps.config.bcryptCost);
   if (!user || !valid) throw new InvalidCredentialsError();
-  await clearAttempts(deps.table, 'username', normalizeIdentifier(input.username));
 
   const sessionId = randomUUID();
   const { token, record } = newRefreshRecord(deps, user.id, sessionId);
-  await createSession(
-    deps.table,
-    {
-      userId: user.id,
-      sessionId,
-      createdAt: record.createdAt,
-      lastUsedAt: record.createdAt,
-      userAgent: client.userAgent?.slice(0, 256),
-      ip: client.ip,
-      expiresAt: record.expiresAt,
-    },
-    record,
-  );
+  await Promise.all([
+    clearAttempts(deps.table, 'username', normalizeIdentifier(input.username)),
+    createSession(
+      deps.table,
+      {
+        userId: user.id,
+        sessionId,
+        createdAt: record.createdAt,
+        lastUsedAt: record.createdAt,
+        userAgent: client.userAgent?.slice(0, 256),
+        ip: client.ip,
+        expiresAt: record.expiresAt,
+      },
+      record,
+    ),
+  ]);
   return {
     user,
     authorities: toAuthorities(user.roles),
