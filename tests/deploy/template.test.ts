@@ -1,0 +1,133 @@
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateSigningKey } from '../../lib/keys';
+
+// `osls package --stage prod` without AWS credentials, then the CloudFormation template and every bundle
+// are inspected: what would be deployed, checked offline.
+const ROOT = join(__dirname, '../..');
+type Resource = { Type: string; Properties: Record<string, any>; DeletionPolicy?: string; UpdateReplacePolicy?: string };
+let resources: Record<string, Resource>;
+let bundles: Map<string, string>;
+let templateText: string;
+const secrets: string[] = [];
+let outDir: string;
+
+beforeAll(async () => {
+  outDir = mkdtempSync(join(tmpdir(), 'jwt-auth-package-'));
+  // Secrets a developer might have in the environment while packaging: none may end up in the output.
+  const privateKey = await generateSigningKey('secret-key');
+  const adminPassword = `admin-${randomBytes(8).toString('hex')}`;
+  secrets.push(adminPassword, String(privateKey.d), String(privateKey.p));
+  const result = spawnSync(
+    process.execPath,
+    [join(ROOT, 'node_modules/serverless/bin/serverless.js'), 'package', '--stage', 'prod', '--package', outDir],
+    {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        SLS_TELEMETRY_DISABLED: '1',
+        ADMIN_USERNAME: 'admin',
+        ADMIN_PASSWORD: adminPassword,
+        SIGNING_KEYS: JSON.stringify({ keys: [privateKey] }),
+        SIGNING_KEY_FILE: join(outDir, 'not-there.json'),
+      },
+    },
+  );
+  if (result.status !== 0) throw new Error(`osls package failed:\n${result.stdout}\n${result.stderr}`);
+  templateText = readFileSync(join(outDir, 'cloudformation-template-update-stack.json'), 'utf8');
+  resources = (JSON.parse(templateText) as { Resources: Record<string, Resource> }).Resources;
+  bundles = new Map();
+  for (const zip of readdirSync(outDir).filter((file) => file.endsWith('.zip'))) {
+    const listing = spawnSync('unzip', ['-p', join(outDir, zip)], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    if (listing.status !== 0) throw new Error(`unzip ${zip} failed`);
+    bundles.set(zip, listing.stdout);
+  }
+}, 120_000);
+
+afterAll(() => rmSync(outDir, { recursive: true, force: true }));
+
+const ofType = (type: string) => Object.entries(resources).filter(([, resource]) => resource.Type === type);
+
+describe('the prod template', () => {
+  it('gives every function a role of its own', () => {
+    const functions = ofType('AWS::Lambda::Function');
+    expect(functions.length).toBeGreaterThanOrEqual(17);
+    const roles = functions.map(([, fn]) => JSON.stringify(fn.Properties.Role));
+    expect(new Set(roles).size).toBe(functions.length);
+  });
+
+  it('grants data and key access only on exact resources, never `*`', () => {
+    for (const [name, role] of ofType('AWS::IAM::Role')) {
+      for (const policy of role.Properties.Policies ?? []) {
+        for (const statement of policy.PolicyDocument.Statement) {
+          const actions: string[] = [].concat(statement.Action);
+          if (!actions.some((action) => /^(dynamodb|ssm|kms):/.test(action))) continue;
+          expect({ name, actions, wildcardAction: actions.some((action) => action.includes('*')) }).toEqual({ name, actions, wildcardAction: false });
+          const resourceText = JSON.stringify(statement.Resource);
+          expect({ name, resource: resourceText.includes('"*"') || /:\*"/.test(resourceText) }).toEqual({ name, resource: false });
+        }
+      }
+    }
+  });
+
+  it('keeps the SSM read to the signing-key parameter, and only where a key is used', () => {
+    const readers = ofType('AWS::IAM::Role')
+      .filter(([, role]) => JSON.stringify(role.Properties.Policies).includes('ssm:GetParameter'))
+      .map(([name]) => name)
+      .sort();
+    expect(readers).toEqual(
+      ['AuthorizerIamRoleLambdaExecution', 'JwksIamRoleLambdaExecution', 'RefreshIamRoleLambdaExecution', 'SigninIamRoleLambdaExecution', 'SignoutIamRoleLambdaExecution', 'SignupIamRoleLambdaExecution'].sort(),
+    );
+    expect(templateText).toContain('parameter/lambda-jwt-auth/prod/signing-keys');
+  });
+
+  it('has the table with TTL, point-in-time recovery, encryption, deletion protection and Retain', () => {
+    const [[, table]] = ofType('AWS::DynamoDB::Table') as [[string, Resource]];
+    expect(table.DeletionPolicy).toBe('Retain');
+    expect(table.UpdateReplacePolicy).toBe('Retain');
+    expect(table.Properties).toMatchObject({
+      BillingMode: 'PAY_PER_REQUEST',
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: true },
+      DeletionProtectionEnabled: true,
+    });
+  });
+
+  it('configures the authorizer cache lifetime (the revocation bound) on the authorizer', () => {
+    const [[, authorizer]] = ofType('AWS::ApiGateway::Authorizer') as [[string, Resource]];
+    expect(authorizer.Properties.Type).toBe('REQUEST');
+    // API Gateway's own cache stays off (it would demand both token headers); the function caches.
+    expect(authorizer.Properties.AuthorizerResultTtlInSeconds).toBe(0);
+    expect(resources.AuthorizerLambdaFunction!.Properties.Environment.Variables.AUTHORIZER_CACHE_TTL).toBe('30');
+  });
+
+  it('answers authorizer refusals with JSON bodies and CORS headers', () => {
+    const responses = Object.fromEntries(ofType('AWS::ApiGateway::GatewayResponse').map(([, r]) => [r.Properties.ResponseType, r.Properties]));
+    for (const type of ['ACCESS_DENIED', 'UNAUTHORIZED', 'AUTHORIZER_FAILURE', 'DEFAULT_4XX', 'DEFAULT_5XX']) {
+      expect(responses[type]).toBeDefined();
+      expect(responses[type].ResponseTemplates['application/json']).toMatch(/^\{"message":".+"\}$/);
+      expect(responses[type].ResponseParameters['gatewayresponse.header.Access-Control-Allow-Origin']).toBe("'http://localhost:8081'");
+    }
+    expect(responses.ACCESS_DENIED.StatusCode).toBe('401');
+    expect(responses.UNAUTHORIZED.StatusCode).toBe('401');
+  });
+
+  it('sets log retention per stage', () => {
+    for (const [, group] of ofType('AWS::Logs::LogGroup')) expect(group.Properties.RetentionInDays).toBe(90);
+  });
+
+  it('contains no secret, in the template or in any bundle', () => {
+    expect(bundles.size).toBeGreaterThanOrEqual(17);
+    for (const [name, text] of [['template', templateText], ...bundles] as [string, string][]) {
+      for (const secret of secrets) expect({ name, leaked: text.includes(secret) }).toEqual({ name, leaked: false });
+      expect({ name, pem: /BEGIN [A-Z ]*PRIVATE KEY/.test(text) }).toEqual({ name, pem: false });
+    }
+    expect(templateText).not.toMatch(/SIGNING_KEYS|ADMIN_PASSWORD/);
+  });
+});
