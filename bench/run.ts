@@ -170,11 +170,11 @@ async function coldStarts(): Promise<void> {
       const usesDb = bytes > 100_000;
       const kb = bytes / 1024;
       const load = figure(`cold start ${name}: module load (bundle ${kb.toFixed(1)} KB)`, loads);
-      const sizeLimit = name === 'authorizer' ? 40 : usesDb ? 600 : 25;
-      const loadLimit = name === 'authorizer' ? 40 : 100;
-      figures.push(
-        withTarget(load, `≤ ${sizeLimit} KB and load < ${loadLimit} ms`, kb <= sizeLimit && load.median < loadLimit),
-      );
+      // The issue's targets: the authorizer (with the revocation read) loads in < 40 ms; functions with
+      // the DynamoDB client stay ≤ 600 KB and load in < 100 ms. Others are reported without a target.
+      if (name === 'authorizer') figures.push(withTarget(load, 'load < 40 ms', load.median < 40));
+      else if (usesDb) figures.push(withTarget(load, '≤ 600 KB and load < 100 ms', kb <= 600 && load.median < 100));
+      else figures.push(load);
     }
   } finally {
     await rm(work, { recursive: true, force: true });

@@ -1,8 +1,9 @@
-import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
+import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
 import { authenticateDeps } from '../lib/authenticate-runtime';
 import { authorize, type AuthorizeOutcome } from '../lib/authorize';
 import { config } from '../lib/config';
 import { signingKeys } from '../lib/keys';
+import { logger } from '../lib/log';
 
 config();
 // Import the keys during cold start, not in the first request.
@@ -30,11 +31,20 @@ function policy(effect: 'Allow' | 'Deny', methodArn: string) {
  * session is still live (one read per cache miss; see AUTHORIZER_CACHE_TTL). A refused token gets a Deny
  * carrying the message; the ACCESS_DENIED gateway response turns it into the contract's 401 body.
  */
-export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> {
+export async function handler(event: APIGatewayRequestAuthorizerEvent, context?: Context): Promise<APIGatewayAuthorizerResult> {
+  if (context) logger.addContext(context);
   const headers: Record<string, string | undefined> = {};
   for (const [name, value] of Object.entries(event.headers ?? {})) headers[name.toLowerCase()] = value;
-  // A table that cannot be asked throws here: API Gateway answers 503 (AUTHORIZER_FAILURE), never Allow.
-  const outcome = await authorize(await authenticateDeps({ cached: true }), headers, new Date());
+  const route = `${event.httpMethod} ${event.resource}`;
+  let outcome: AuthorizeOutcome;
+  try {
+    outcome = await authorize(await authenticateDeps({ cached: true }), headers, new Date());
+  } catch (error) {
+    // A table that cannot be asked: API Gateway answers 503 (AUTHORIZER_FAILURE), never Allow.
+    logger.error('authorizer failed', { route, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+    throw error;
+  }
+  logger.info('authorize', outcome.allow ? { route, outcome: 'allow', userId: outcome.claims.userId } : { route, outcome: 'deny', reason: outcome.message });
   return authorizerResult(outcome, event.methodArn);
 }
 

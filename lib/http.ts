@@ -1,6 +1,7 @@
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { config } from './config';
 import { BadRequestError, HttpError, UnauthorizedError, UnsupportedMediaTypeError } from './errors';
+import { logger } from './log';
 import { isRole, type Role } from './roles';
 
 /** What a handler sees of a request: no AWS event types past this file. */
@@ -130,13 +131,10 @@ export function errorResponse(error: unknown): HttpResponse {
   }
   // The cause goes to the log (name and message only: SDK errors can echo request values).
   const cause = error instanceof Error && error.cause instanceof Error ? error.cause : undefined;
-  console.error(
-    JSON.stringify({
-      level: 'error',
-      error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
-      cause: cause ? `${cause.name}: ${cause.message}` : undefined,
-    }),
-  );
+  logger.error('request failed', {
+    error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+    ...(cause ? { cause: `${cause.name}: ${cause.message}` } : {}),
+  });
   if (error instanceof HttpError) {
     return { status: error.status, json: { message: error.message }, headers: error.headers };
   }
@@ -149,15 +147,26 @@ export function errorResponse(error: unknown): HttpResponse {
  */
 export function httpHandler(
   handle: (request: HttpRequest) => Promise<HttpResponse>,
-): (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult> {
-  return async (event) => {
+): (event: APIGatewayProxyEvent, context?: Context) => Promise<APIGatewayProxyResult> {
+  return async (event, context) => {
+    if (context) logger.addContext(context);
     let request: HttpRequest | undefined;
+    let response: APIGatewayProxyResult;
     try {
       request = toRequest(event);
-      return render(await handle(request), request);
+      response = render(await handle(request), request);
     } catch (error) {
-      return render(errorResponse(error), request);
+      response = render(errorResponse(error), request);
     }
+    // One line per request: what happened, to whom, never with what (no body, no headers).
+    logger.info('request', {
+      route: `${event.httpMethod} ${event.resource}`,
+      status: response.statusCode,
+      outcome: response.statusCode < 400 ? 'ok' : response.statusCode < 500 ? 'refused' : 'failed',
+      apiRequestId: event.requestContext?.requestId,
+      ...(request?.auth ? { userId: request.auth.userId } : {}),
+    });
+    return response;
   };
 }
 

@@ -3,6 +3,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { apiEvent } from '../support/events';
 
 import * as http from '../../lib/http';
+import { logger } from '../../lib/log';
 
 const json = (result: APIGatewayProxyResult) => JSON.parse(result.body) as Record<string, unknown>;
 
@@ -38,19 +39,19 @@ describe('httpHandler', () => {
   });
 
   it('never shows the message of an unexpected error, and logs it instead', async () => {
-    const log = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    const log = jest.spyOn(logger, 'error').mockImplementation(() => undefined);
     const handler = http.httpHandler(async () => {
       throw new Error('ValidationException: One or more parameter values were invalid at /var/task/index.js:1');
     });
     const result = await handler(apiEvent({}));
     expect(result.statusCode).toBe(500);
     expect(result.body).toBe('{"message":"Internal server error."}');
-    expect(log).toHaveBeenCalledWith(expect.stringContaining('ValidationException'));
+    expect(log).toHaveBeenCalledWith('request failed', { error: expect.stringContaining('ValidationException') });
     log.mockRestore();
   });
 
   it('gives a 503 with Retry-After for an unavailable database, hiding the cause', async () => {
-    const log = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    const log = jest.spyOn(logger, 'error').mockImplementation(() => undefined);
     const handler = http.httpHandler(async () => {
       throw new ServiceUnavailableError({ cause: new Error('connect ECONNREFUSED 127.0.0.1:8000') });
     });
@@ -79,5 +80,25 @@ describe('httpHandler', () => {
     await handler(event({ userId: 'u', sessionId: 's', roles: '["root"]' }));
     await handler(event({ userId: 'u', sessionId: 's', roles: 'not json' }));
     expect(seen).toEqual([{ userId: 'u', sessionId: 's', roles: ['user', 'admin'] }, undefined, undefined]);
+  });
+
+  it('logs one line per request with the route, status and user, and nothing of the body or headers', async () => {
+    const info = jest.spyOn(logger, 'info').mockImplementation(() => undefined);
+    const handler = http.httpHandler(async () => ({ json: { ok: true } }));
+    await handler(
+      apiEvent({
+        method: 'POST',
+        path: '/api/auth/signin',
+        headers: { 'content-type': 'application/json', 'x-access-token': 'eyJ.secret.token' },
+        body: '{"username":"alice","password":"hunter2 hunter2"}',
+        authorizer: { userId: 'u-1', sessionId: 's-1', roles: '["user"]' },
+      }),
+    );
+    expect(info).toHaveBeenCalledTimes(1);
+    const [message, fields] = info.mock.calls[0]!;
+    expect(message).toBe('request');
+    expect(fields).toMatchObject({ route: 'POST /api/auth/signin', status: 200, outcome: 'ok', userId: 'u-1' });
+    expect(JSON.stringify(fields)).not.toMatch(/hunter2|eyJ|secret|alice/);
+    info.mockRestore();
   });
 });
