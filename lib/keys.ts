@@ -86,3 +86,14 @@ export async function generateSigningKey(kid: string = `key-${new Date().toISOSt
   const { privateKey } = await generateKeyPair(SIGNING_ALGORITHM, { modulusLength: 2048, extractable: true });
   return { ...(await exportJWK(privateKey)), kid, alg: SIGNING_ALGORITHM, use: 'sig' };
 }
+
+/**
+ * The next key set when rotating: a new signing key first, then the key that was signing until now,
+ * so tokens it signed keep verifying (and the JWKS keeps serving it) until they expire. Keys older
+ * than that are dropped: their tokens expired one rotation ago.
+ */
+export async function rotateKeySet(currentJson: string, newKid?: string): Promise<string> {
+  const current = (JSON.parse(currentJson) as { keys?: JWK[] }).keys ?? [];
+  const next = await generateSigningKey(newKid);
+  return JSON.stringify({ keys: current[0] ? [next, current[0]] : [next] });
+}
