@@ -1,0 +1,33 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { validateWorkflow } from '@action-validator/core';
+import { parse } from 'yaml';
+
+// The CI workflow is linted against GitHub's published schema, then held to what this project promises.
+const path = join(__dirname, '../../.github/workflows/ci.yml');
+const source = readFileSync(path, 'utf8');
+type Step = { uses?: string; run?: string; with?: Record<string, string> };
+const workflow = parse(source) as { jobs: Record<string, { needs?: string; if?: string; permissions?: Record<string, string>; steps: Step[] }> };
+
+describe('.github/workflows/ci.yml', () => {
+  it('is a valid workflow', () => {
+    expect(validateWorkflow(source).errors).toEqual([]);
+  });
+
+  it('runs the README test command on every push and pull request', () => {
+    const runs = workflow.jobs.test!.steps.map((step) => step.run).filter(Boolean);
+    expect(runs).toEqual(['npm ci', 'npm test']);
+    expect(workflow.jobs.test!.steps.some((step) => step.uses?.startsWith('actions/setup-java'))).toBe(true);
+  });
+
+  it('deploys prod from main only, after the tests, with OIDC and no stored AWS keys', () => {
+    const deploy = workflow.jobs.deploy!;
+    expect(deploy.needs).toBe('test');
+    expect(deploy.if).toContain("github.ref == 'refs/heads/main'");
+    expect(deploy.permissions).toEqual({ contents: 'read', 'id-token': 'write' });
+    const credentials = deploy.steps.find((step) => step.uses?.startsWith('aws-actions/configure-aws-credentials'));
+    expect(credentials?.with?.['role-to-assume']).toBeDefined();
+    expect(source).not.toMatch(/aws-access-key-id|aws-secret-access-key|AWS_SECRET_ACCESS_KEY|secrets\.AWS/i);
+    expect(deploy.steps.some((step) => /osls deploy --stage prod/.test(step.run ?? ''))).toBe(true);
+  });
+});
