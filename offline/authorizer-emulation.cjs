@@ -7,6 +7,7 @@
  *   AUTHORIZER_FAILURE response defined in serverless.yml resources (status, headers, body with
  *   `$context.authorizer.*` filled in), instead of serverless-offline's own Boom bodies.
  * - CORS: only configured origins get Access-Control-Allow-Origin (serverless-offline echoes any).
+ * - Unknown paths get API Gateway's 403 "Missing Authentication Token", not a list of every route.
  * - The `sls-offline-authorizer-override` header, which serverless-offline otherwise lets any client
  *   use to forge the authorizer context (e.g. admin roles), is stripped from every request.
  *
@@ -17,7 +18,7 @@ const state = require('./state.cjs');
 const { origins } = require('../config/cors.cjs');
 
 const OVERRIDE_HEADER = 'sls-offline-authorizer-override';
-const DEFAULT_STATUS = { ACCESS_DENIED: '403', UNAUTHORIZED: '401', AUTHORIZER_FAILURE: '500' };
+const DEFAULT_STATUS = { ACCESS_DENIED: '403', UNAUTHORIZED: '401', AUTHORIZER_FAILURE: '500', DEFAULT_4XX: '403' };
 
 function stripOverrideHeader(request) {
   const raw = request.raw.req.rawHeaders;
@@ -39,13 +40,13 @@ function gatewayResponses() {
   return byType;
 }
 
-function renderGatewayResponse(h, type, context) {
+function renderGatewayResponse(h, type, context, errorMessage = type === 'ACCESS_DENIED' ? 'Forbidden' : 'Unauthorized') {
   const definition = gatewayResponses()[type] ?? {};
   const escape = (value) => JSON.stringify(String(value ?? '')).slice(1, -1);
   const template = definition.ResponseTemplates?.['application/json'] ?? '{"message":"$context.error.messageString"}';
   const body = template
     .replace(/\$context\.authorizer\.(\w+)/g, (_, key) => escape(context?.[key]))
-    .replace(/\$context\.error\.messageString/g, type === 'ACCESS_DENIED' ? 'Forbidden' : 'Unauthorized');
+    .replace(/\$context\.error\.messageString/g, escape(errorMessage));
   const response = h.response(body).code(Number(definition.StatusCode ?? DEFAULT_STATUS[type])).type('application/json');
   for (const [name, value] of Object.entries(definition.ResponseParameters ?? {})) {
     const header = /^gatewayresponse\.header\.(.+)$/.exec(name);
@@ -157,6 +158,11 @@ function limitCorsToConfiguredOrigins(server) {
   patchedServers.add(server);
   const allowed = new Set(origins());
   server.ext('onPreResponse', (request, h) => {
+    // An unknown path: API Gateway answers 403 "Missing Authentication Token" through DEFAULT_4XX,
+    // where serverless-offline would list every route it has.
+    if (request.response?.source?.error === 'Serverless-offline: route not found.') {
+      return renderGatewayResponse(h, 'DEFAULT_4XX', {}, 'Missing Authentication Token');
+    }
     const origin = request.headers.origin;
     if (origin && !allowed.has(origin)) {
       const response = request.response.isBoom ? request.response.output : request.response;

@@ -10,6 +10,8 @@ const ROOT = join(__dirname, '..');
 
 export interface DynamoDbLocal {
   endpoint: string;
+  /** The Java process (the fault tests pause it with SIGSTOP to make calls hang). */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -68,7 +70,7 @@ export async function startDynamoDbLocal(options: { port: number; dbPath?: strin
     client.destroy();
   }
   child.removeAllListeners('exit');
-  return { endpoint, stop };
+  return { endpoint, pid: child.pid!, stop };
 }
 
 /**
