@@ -52,12 +52,17 @@ function authContext(event: APIGatewayProxyEvent): AuthContext | undefined {
 
 function toRequest(event: APIGatewayProxyEvent): HttpRequest {
   const headers = lowerCaseHeaders(event.headers);
+  // API Gateway always passes a string (or null); serverless-offline passes a JSON body of `false` or
+  // `0` as that value itself. Either way the handler sees the text that was sent.
+  const raw: unknown = event.body;
   const body =
-    event.body === null || event.body === undefined
+    raw === null || raw === undefined
       ? undefined
       : event.isBase64Encoded
-        ? Buffer.from(event.body, 'base64').toString('utf8')
-        : event.body;
+        ? Buffer.from(String(raw), 'base64').toString('utf8')
+        : typeof raw === 'string'
+          ? raw
+          : JSON.stringify(raw);
   return {
     headers,
     body,

@@ -11,7 +11,7 @@ export interface ApiResponse {
 export async function api(
   method: string,
   path: string,
-  options: { body?: unknown; rawBody?: string; headers?: Record<string, string>; token?: string } = {},
+  options: { body?: unknown; rawBody?: string | Uint8Array; headers?: Record<string, string>; token?: string } = {},
 ): Promise<ApiResponse> {
   const headers: Record<string, string> = { ...options.headers };
   if (options.body !== undefined) headers['content-type'] ??= 'application/json';

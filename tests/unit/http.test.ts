@@ -31,6 +31,7 @@ describe('httpHandler', () => {
     ['broken JSON', { body: '{"a":' }, 400, 'Request body must be valid JSON.'],
     ['an array', { body: '[1,2]' }, 400, 'Request body must be a JSON object.'],
     ['null', { body: 'null' }, 400, 'Request body must be a JSON object.'],
+    ['false, passed as a boolean (serverless-offline does)', { body: false as unknown as string }, 400, 'Request body must be a JSON object.'],
     ['a huge body', { body: JSON.stringify({ a: 'x'.repeat(17_000) }) }, 400, 'Request body is too large (at most 16384 bytes).'],
   ])('answers %s with a JSON %i', async (_, event, status, message) => {
     const result = await echo()(apiEvent({ method: 'POST', headers: { 'content-type': 'application/json' }, ...event }));

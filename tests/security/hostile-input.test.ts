@@ -1,0 +1,120 @@
+import fc from 'fast-check';
+import { admin, api, signIn, signUp, type ApiResponse } from '../support/api';
+import { newUser } from '../support/data';
+
+// Property-based hostile input over HTTP: whatever the body, every answer is a 4xx JSON error, no 5xx,
+// and nothing is stored (the user count does not move).
+let userToken: string;
+let adminToken: string;
+let adminUserId: string;
+const RUNS = 40;
+
+async function userCount(): Promise<number> {
+  let count = 0;
+  let cursor: string | null = null;
+  do {
+    const page: ApiResponse = await api('GET', `/api/admin/users?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, { token: adminToken });
+    count += (page.json.users as unknown[]).length;
+    cursor = page.json.nextCursor as string | null;
+  } while (cursor);
+  return count;
+}
+
+function expectRefused(response: ApiResponse, context: unknown): void {
+  const ok = response.status >= 400 && response.status < 500 && (response.headers.get('content-type') ?? '').includes('application/json') && typeof response.json.message === 'string';
+  if (!ok) throw new Error(`not a 4xx JSON error: ${response.status} ${response.text.slice(0, 200)} for ${JSON.stringify(context).slice(0, 300)}`);
+}
+
+const FIELDS = ['username', 'email', 'password', 'roles', 'refreshToken', 'all', 'currentPassword', 'newPassword', '__proto__', 'constructor', 'prototype', '$gt', '$ne'];
+const hostileValue = fc.oneof(
+  fc.jsonValue(),
+  fc.constant({ $gt: '' }),
+  fc.constant({ $ne: null }),
+  fc.string({ minLength: 2000, maxLength: 20_000 }),
+  fc.array(fc.string(), { maxLength: 50 }),
+  fc.constant('аdmin'), // Cyrillic а
+  fc.constant('admin\u200b'),
+  fc.constant('ＡＤＭＩＮ'),
+);
+const hostileObject = fc.dictionary(fc.constantFrom(...FIELDS), hostileValue, { maxKeys: 6 });
+const hostileBody = fc.oneof(
+  hostileObject.map((value) => JSON.stringify(value)),
+  fc.jsonValue().map((value) => JSON.stringify(value)),
+  fc.string({ maxLength: 200 }),
+  hostileObject.map((value) => `{"username":"dup","username":${JSON.stringify(value)},"password":"x"}`),
+);
+
+const endpoints: { name: string; method: string; path: () => string; token?: () => string }[] = [
+  { name: 'signup', method: 'POST', path: () => '/api/auth/signup' },
+  { name: 'signin', method: 'POST', path: () => '/api/auth/signin' },
+  { name: 'refresh', method: 'POST', path: () => '/api/auth/refreshtoken' },
+  { name: 'signout', method: 'POST', path: () => '/api/auth/signout' },
+  { name: 'password', method: 'POST', path: () => '/api/auth/password', token: () => userToken },
+  { name: 'roles', method: 'PUT', path: () => `/api/admin/users/${adminUserId}/roles`, token: () => adminToken },
+];
+
+beforeAll(async () => {
+  const user = newUser();
+  await signUp(user);
+  userToken = (await signIn(user.username, user.password)).json.accessToken as string;
+  const login = await signIn(admin().username, admin().password);
+  adminToken = login.json.accessToken as string;
+  adminUserId = login.json.id as string;
+});
+
+describe.each(endpoints)('$name with hostile JSON bodies', ({ method, path, token, name }) => {
+  it('answers 4xx JSON and stores nothing', async () => {
+    const before = await userCount();
+    await fc.assert(
+      fc.asyncProperty(hostileBody, async (body) => {
+        const response = await api(method, path(), { rawBody: body, headers: { 'content-type': 'application/json' }, ...(token ? { token: token() } : {}) });
+        // A body that happens to be valid for sign-out of nothing, or roles of the admin, is fine; never a 5xx.
+        if (response.status === 200 && name !== 'signup') return;
+        expectRefused(response, body);
+      }),
+      { numRuns: RUNS },
+    );
+    expect(await userCount()).toBe(before);
+  });
+});
+
+describe('bytes and types that are not JSON', () => {
+  it('invalid UTF-8 and wrong content types get a 4xx JSON answer', async () => {
+    const before = await userCount();
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uint8Array({ minLength: 1, maxLength: 300 }),
+        fc.constantFrom('application/json', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/json; charset=latin1'),
+        fc.constantFrom('/api/auth/signup', '/api/auth/signin', '/api/auth/refreshtoken', '/api/auth/signout'),
+        async (bytes, contentType, path) => {
+          // Make sure the bytes are not valid UTF-8.
+          const invalid = Uint8Array.from([...bytes, 0xc3, 0x28, 0xff]);
+          expectRefused(await api('POST', path, { rawBody: invalid, headers: { 'content-type': contentType } }), { path, contentType });
+        },
+      ),
+      { numRuns: RUNS },
+    );
+    expect(await userCount()).toBe(before);
+  });
+});
+
+describe('look-alike names', () => {
+  it('a zero-width character, another script or full-width letters never make a second "alice"', async () => {
+    const alice = newUser('alice');
+    expect((await signUp(alice)).status).toBe(200);
+    const before = await userCount();
+    const variants = [
+      `${alice.username}\u200b`,
+      `\u200d${alice.username}`,
+      alice.username.replace('a', 'а'), // Cyrillic
+      alice.username.replace('a', 'ａ'), // full-width
+      alice.username.replace('e', 'e\u0301'), // combining accent
+      alice.username.toUpperCase(),
+    ];
+    for (const username of variants) {
+      const response = await signUp({ ...newUser(), username });
+      expect({ username, status: response.status }).toEqual({ username, status: 400 });
+    }
+    expect(await userCount()).toBe(before);
+  });
+});
