@@ -1,0 +1,130 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateSigningKey } from '../../lib/keys';
+import { freePort, startDatabase, startOffline, type LocalStack, type Offline } from '../../scripts/local-stack';
+import { newUser } from '../support/data';
+
+// A database that goes away: this file runs its own stack (DynamoDB Local keeping its data in a
+// folder, so it can be stopped and started again) and stops it, or freezes it with SIGSTOP so calls
+// hang. The authorizer's cache is off here, so every protected request needs the table.
+const LAMBDA_TIMEOUT_MS = 10_000; // serverless.yml provider.timeout
+let dir: string;
+let dynamoPort: number;
+let database: LocalStack | undefined;
+let offline: Offline;
+
+async function call(method: string, path: string, body?: unknown, token?: string) {
+  const started = Date.now();
+  const response = await fetch(`${offline.url}${path}`, {
+    method,
+    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(token ? { 'x-access-token': token } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, text, ms: Date.now() - started, type: response.headers.get('content-type') ?? '' };
+}
+
+const startDb = async () => {
+  database = await startDatabase({ port: dynamoPort, dbPath: join(dir, 'db') });
+};
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'jwt-auth-faults-'));
+  const keyFile = join(dir, 'keys.json');
+  await writeFile(keyFile, JSON.stringify({ keys: [await generateSigningKey('fault-key')] }), { mode: 0o600 });
+  await (await import('node:fs/promises')).mkdir(join(dir, 'db'));
+  dynamoPort = await freePort();
+  await startDb();
+  offline = await startOffline({
+    httpPort: await freePort(),
+    lambdaPort: await freePort(),
+    env: { DYNAMODB_ENDPOINT: database!.dynamo.endpoint, SIGNING_KEY_FILE: keyFile, BCRYPT_COST: '4', AUTHORIZER_CACHE_TTL: '0' },
+    stdio: 'pipe',
+  });
+}, 180_000);
+
+afterAll(async () => {
+  await offline?.stop();
+  await database?.dynamo.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function signedInUser() {
+  const user = newUser();
+  expect((await call('POST', '/api/auth/signup', user)).status).toBe(200);
+  const login = JSON.parse((await call('POST', '/api/auth/signin', { username: user.username, password: user.password })).text) as {
+    accessToken: string;
+    refreshToken: string;
+  };
+  return { user, ...login };
+}
+
+async function outageAnswers(session: Awaited<ReturnType<typeof signedInUser>>, during: ReturnType<typeof newUser>) {
+  return Promise.all([
+    call('POST', '/api/auth/signup', during),
+    call('POST', '/api/auth/signin', { username: session.user.username, password: session.user.password }),
+    call('POST', '/api/auth/refreshtoken', { refreshToken: session.refreshToken }),
+    call('POST', '/api/auth/signout', { refreshToken: session.refreshToken }),
+    call('GET', '/api/test/user', undefined, session.accessToken),
+    call('GET', '/api/auth/me', undefined, session.accessToken),
+    call('GET', '/api/auth/sessions', undefined, session.accessToken),
+  ]);
+}
+
+function expectUnavailable(answers: Awaited<ReturnType<typeof outageAnswers>>) {
+  for (const answer of answers) {
+    expect({ status: answer.status, json: answer.type.includes('application/json'), text: answer.text }).toEqual({
+      status: 503,
+      json: true,
+      text: '{"message":"Service temporarily unavailable. Please try again."}',
+    });
+    expect(answer.ms).toBeLessThan(LAMBDA_TIMEOUT_MS);
+  }
+}
+
+async function expectWholeOrNothing(user: ReturnType<typeof newUser>) {
+  // Either the sign-up happened entirely (the user signs in, name and email are taken) or not at all
+  // (both are free): never a claimed name without its user.
+  const signin = await call('POST', '/api/auth/signin', { username: user.username, password: user.password });
+  const again = await call('POST', '/api/auth/signup', user);
+  if (signin.status === 200) expect(again.text).toContain('already in use');
+  else expect({ signin: signin.status, again: again.status }).toEqual({ signin: 401, again: 200 });
+}
+
+describe('a stopped database', () => {
+  it('turns every endpoint that needs it into a fast 503, fails protected routes closed, keeps public ones up, and leaves nothing half-written', async () => {
+    const session = await signedInUser();
+    const during = newUser();
+    await database!.dynamo.stop();
+    try {
+      expectUnavailable(await outageAnswers(session, during));
+      expect(await call('GET', '/api/test/all')).toMatchObject({ status: 200, text: 'Public Content.' });
+      expect((await call('GET', '/.well-known/jwks.json')).status).toBe(200);
+    } finally {
+      await startDb();
+    }
+    expect((await call('GET', '/api/test/user', undefined, session.accessToken)).status).toBe(200);
+    await expectWholeOrNothing(during);
+  });
+});
+
+describe('a database that hangs', () => {
+  it('answers 503 within the Lambda timeout instead of hanging, and recovers when it answers again', async () => {
+    const session = await signedInUser();
+    const during = newUser();
+    process.kill(database!.dynamo.pid, 'SIGSTOP');
+    let answers;
+    try {
+      answers = await outageAnswers(session, during);
+    } finally {
+      process.kill(database!.dynamo.pid, 'SIGCONT');
+    }
+    expectUnavailable(answers);
+    // Requests the frozen database had queued may still complete after it wakes; whatever did, did
+    // so whole.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await expectWholeOrNothing(during);
+    expect((await call('GET', '/api/test/user', undefined, session.accessToken)).status).toBeLessThan(500);
+  });
+});
