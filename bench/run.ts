@@ -11,48 +11,17 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import autocannon from 'autocannon';
 import bcrypt from 'bcryptjs';
 import { jwtVerify } from 'jose';
-import type { APIGatewayProxyEvent, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { freePort, startDatabase, startOffline } from '../scripts/local-stack';
 import { generateSigningKey, importSigningKeys } from '../lib/keys';
+import { apiEvent, authorizerEvent } from '../tests/support/events';
 import { figure, sample, table, withLimit, withTarget, type Figure } from './stats';
 
 const ROOT = join(__dirname, '..');
 const figures: Figure[] = [];
 const log = (text: string) => process.stderr.write(`${text}\n`);
 
-function proxyEvent(body: unknown, headers: Record<string, string> = {}): APIGatewayProxyEvent {
-  return {
-    httpMethod: 'POST',
-    path: '/',
-    resource: '/',
-    headers: { 'content-type': 'application/json', ...headers },
-    multiValueHeaders: {},
-    body: JSON.stringify(body),
-    isBase64Encoded: false,
-    pathParameters: null,
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    stageVariables: null,
-    requestContext: { identity: { sourceIp: '127.0.0.1' } } as APIGatewayProxyEvent['requestContext'],
-  };
-}
-
-function authorizerEvent(token: string): APIGatewayRequestAuthorizerEvent {
-  return {
-    type: 'REQUEST',
-    methodArn: 'arn:aws:execute-api:us-east-1:123456789012:api/bench/GET/api/test/user',
-    resource: '/api/test/user',
-    path: '/api/test/user',
-    httpMethod: 'GET',
-    headers: { 'x-access-token': token },
-    multiValueHeaders: {},
-    pathParameters: null,
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    stageVariables: null,
-    requestContext: {} as APIGatewayRequestAuthorizerEvent['requestContext'],
-  };
-}
+const proxyEvent = (body: unknown) =>
+  apiEvent({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
 async function inProcess(keySet: string): Promise<void> {
   const database = await startDatabase({ port: await freePort() });
@@ -117,7 +86,7 @@ async function inProcess(keySet: string): Promise<void> {
     const token = lastSignIn!.accessToken;
     const publicKey = (await importSigningKeys(keySet)).verifiers.get('bench')!;
     const bareVerify = await sample(() => jwtVerify(token, publicKey, { algorithms: ['RS256'] }), { warmup: 500, iterations: 5000 });
-    const event = authorizerEvent(token);
+    const event = authorizerEvent({ 'x-access-token': token });
     const authorizerHit = await sample(() => authorizer(event), { warmup: 500, iterations: 5000 });
     const uncached = await authenticateDeps({ cached: false });
     const authorizerMiss = await sample(() => authorize(uncached, { 'x-access-token': token }, new Date()), { warmup: 50, iterations: 1000 });

@@ -15,6 +15,16 @@ export interface DynamoDbLocal {
   stop(): Promise<void>;
 }
 
+/** Ends a child process: SIGTERM, then SIGKILL if it is still there after 5 s. Resolves once it is gone. */
+export async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
 function localClient(endpoint: string): DynamoDBClient {
   return new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
 }
@@ -41,14 +51,7 @@ export async function startDynamoDbLocal(options: { port: number; dbPath?: strin
   failed.catch(() => undefined);
 
   const endpoint = `http://127.0.0.1:${options.port}`;
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = once(child, 'exit');
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(timer);
-  };
+  const stop = () => stopChild(child);
 
   const client = localClient(endpoint);
   const deadline = Date.now() + 60_000;

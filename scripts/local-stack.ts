@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { createTables, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local';
+import { createTables, startDynamoDbLocal, stopChild, type DynamoDbLocal } from './dynamodb-local';
 
 const ROOT = join(__dirname, '..');
 export const LOCAL_TABLE_NAME = 'lambda-jwt-auth-local';
@@ -55,14 +55,7 @@ export async function startOffline(options: OfflineOptions): Promise<Offline> {
   child.stdout?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000)));
   child.stderr?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000)));
   const url = `http://127.0.0.1:${options.httpPort}`;
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = once(child, 'exit');
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(timer);
-  };
+  const stop = () => stopChild(child);
   const deadline = Date.now() + 120_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`serverless-offline exited (code ${child.exitCode}):\n${output}`);

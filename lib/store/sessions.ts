@@ -1,7 +1,7 @@
 import { BatchGetCommand, BatchWriteCommand, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ServiceUnavailableError } from '../errors';
 import { getUser, toUser, type User } from './users';
-import { cancelledConditions, guarded, isConditionFailure, keys, type Table } from './table';
+import { cancelledConditions, guarded, isConditionFailure, keys, putNew, type Table } from './table';
 
 /** A sign-in: the family of refresh tokens that rotate from it. */
 export interface Session {
@@ -38,14 +38,8 @@ export async function createSession(table: Table, session: Session, token: Refre
     table.client.send(
       new TransactWriteCommand({
         TransactItems: [
-          {
-            Put: {
-              TableName: table.name,
-              Item: { ...keys.session(session.userId, session.sessionId), type: 'session', ...session },
-              ConditionExpression: 'attribute_not_exists(pk)',
-            },
-          },
-          { Put: { TableName: table.name, Item: tokenItem(token), ConditionExpression: 'attribute_not_exists(pk)' } },
+          putNew(table, { ...keys.session(session.userId, session.sessionId), type: 'session', ...session }),
+          putNew(table, tokenItem(token)),
         ],
       }),
     ),
@@ -117,7 +111,7 @@ export async function rotateRefreshToken(
                 ExpressionAttributeValues: { ':now': now },
               },
             },
-            { Put: { TableName: table.name, Item: tokenItem(next), ConditionExpression: 'attribute_not_exists(pk)' } },
+            putNew(table, tokenItem(next)),
             {
               Update: {
                 TableName: table.name,

@@ -51,6 +51,11 @@ export const keys = {
 export const USERS_INDEX = 'byType';
 export const userIndexKeys = (createdAt: string, userId: string) => ({ gsi1pk: 'USER', gsi1sk: `${createdAt}#${userId}` });
 
+/** A transaction item that puts a new item, failing if one with its key exists already. */
+export function putNew(table: Table, item: Record<string, unknown>) {
+  return { Put: { TableName: table.name, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } };
+}
+
 /** Condition failures DynamoDB reports, by operation: single writes and transactions. */
 export function isConditionFailure(error: unknown): boolean {
   return error instanceof Error && error.name === 'ConditionalCheckFailedException';

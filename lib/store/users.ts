@@ -1,7 +1,7 @@
 import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { EmailTakenError, UsernameTakenError } from '../errors';
 import type { Role } from '../roles';
-import { cancelledConditions, guarded, isConditionFailure, keys, userIndexKeys, USERS_INDEX, type Table } from './table';
+import { cancelledConditions, guarded, isConditionFailure, keys, putNew, userIndexKeys, USERS_INDEX, type Table } from './table';
 
 export interface User {
   id: string;
@@ -30,27 +30,9 @@ export async function createUser(table: Table, user: User): Promise<void> {
       table.client.send(
         new TransactWriteCommand({
           TransactItems: [
-            {
-              Put: {
-                TableName: table.name,
-                Item: { ...keys.user(user.id), ...userIndexKeys(user.createdAt, user.id), type: 'user', ...user },
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
-            },
-            {
-              Put: {
-                TableName: table.name,
-                Item: { ...keys.usernameClaim(normalizeIdentifier(user.username)), userId: user.id },
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
-            },
-            {
-              Put: {
-                TableName: table.name,
-                Item: { ...keys.emailClaim(normalizeIdentifier(user.email)), userId: user.id },
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
-            },
+            putNew(table, { ...keys.user(user.id), ...userIndexKeys(user.createdAt, user.id), type: 'user', ...user }),
+            putNew(table, { ...keys.usernameClaim(normalizeIdentifier(user.username)), userId: user.id }),
+            putNew(table, { ...keys.emailClaim(normalizeIdentifier(user.email)), userId: user.id }),
           ],
         }),
       ),

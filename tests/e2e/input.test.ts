@@ -1,4 +1,4 @@
-import { api, signIn, signUp } from '../support/api';
+import { api, signUp } from '../support/api';
 import { newUser } from '../support/data';
 
 // Every bad input: a clear 4xx JSON answer, and nothing stored (the name can still be registered after).
@@ -40,25 +40,4 @@ describe('bad input', () => {
   });
 });
 
-describe('races over HTTP', () => {
-  it('20 parallel identical sign-ups make exactly one account', async () => {
-    const user = newUser();
-    const responses = await Promise.all(Array.from({ length: 20 }, () => signUp(user)));
-    expect(responses.filter((r) => r.status === 200)).toHaveLength(1);
-    for (const r of responses.filter((x) => x.status !== 200)) expect(r.status).toBe(400);
-    expect((await signIn(user.username, user.password)).status).toBe(200);
-  });
-
-  it('parallel refreshes of one token: at most one winner, and no live chain after the race', async () => {
-    const user = newUser();
-    await signUp(user);
-    const refreshToken = (await signIn(user.username, user.password)).json.refreshToken as string;
-    const responses = await Promise.all(Array.from({ length: 10 }, () => api('POST', '/api/auth/refreshtoken', { body: { refreshToken } })));
-    const winners = responses.filter((r) => r.status === 200);
-    expect(winners.length).toBeLessThanOrEqual(1);
-    for (const r of responses.filter((x) => x.status !== 200)) expect(r.status).toBe(403);
-    for (const winner of winners) {
-      expect((await api('POST', '/api/auth/refreshtoken', { body: { refreshToken: winner.json.refreshToken } })).status).toBe(403);
-    }
-  });
-});
+// Races over HTTP (parallel sign-ups and refreshes) are in tests/security/races.test.ts.
