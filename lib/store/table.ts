@@ -18,10 +18,10 @@ export function createTable(settings: TableSettings): Table {
   const client = new DynamoDBClient({
     region: settings.region,
     // Deliberate timeouts and retries: a database that hangs must turn into a 503 within seconds, not
-    // hold the Lambda until its own 10 s timeout. One call gives up after 3 attempts of at most 1.5 s
+    // hold the Lambda until its own 10 s timeout. One call gives up after 3 attempts of at most 1 s
     // (throwOnRequestTimeout: without it the SDK only warns and keeps waiting).
     maxAttempts: 3,
-    requestHandler: { connectionTimeout: 1000, requestTimeout: 1500, throwOnRequestTimeout: true },
+    requestHandler: { connectionTimeout: 1000, requestTimeout: 1000, throwOnRequestTimeout: true },
     ...(settings.dynamodbEndpoint
       ? {
           endpoint: settings.dynamodbEndpoint,
