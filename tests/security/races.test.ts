@@ -2,6 +2,7 @@ import { api, signIn, signUp } from '../support/api';
 import { newUser } from '../support/data';
 
 // Concurrency attacks over HTTP: the database's conditions, not timing luck, must decide.
+// Parallel failed sign-ins against the lock counter: tests/e2e/lockout.test.ts (exactly 5 of 20 checked).
 describe('races', () => {
   it('20 parallel identical sign-ups make exactly one account, and it works', async () => {
     const user = newUser();
