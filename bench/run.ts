@@ -11,7 +11,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import autocannon from 'autocannon';
 import bcrypt from 'bcryptjs';
 import { jwtVerify } from 'jose';
-import { freePort, startDatabase, startOffline } from '../scripts/local-stack';
+import { freePort, startApiStack, startDatabase } from '../scripts/local-stack';
 import { generateSigningKey, importSigningKeys } from '../lib/keys';
 import { apiEvent, authorizerEvent } from '../tests/support/events';
 import { figure, sample, table, withLimit, withTarget, type Figure } from './stats';
@@ -152,20 +152,13 @@ async function coldStarts(): Promise<void> {
 
 async function overHttp(keySet: string): Promise<void> {
   log('HTTP through serverless-offline (autocannon, 127.0.0.1, bounded) …');
-  const keyDir = await mkdtemp(join(tmpdir(), 'bench-keys-'));
-  const keyFile = join(keyDir, 'keys.json');
-  await writeFile(keyFile, keySet, { mode: 0o600 });
-  const database = await startDatabase({ port: await freePort() });
-  const env = {
-    DYNAMODB_ENDPOINT: database.dynamo.endpoint,
-    SIGNING_KEY_FILE: keyFile,
-    LOCKOUT_THRESHOLD: '1000',
-    LOCKOUT_IP_THRESHOLD: '1000000',
-  };
-  const offline = await startOffline({ httpPort: await freePort(), lambdaPort: await freePort(), env, stdio: 'pipe' });
+  const stack = await startApiStack({
+    keySet,
+    env: { LOCKOUT_THRESHOLD: '1000', LOCKOUT_IP_THRESHOLD: '1000000' },
+  });
   try {
     const post = (path: string, body: unknown) =>
-      fetch(`${offline.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      fetch(`${stack.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     await post('/api/auth/signup', { username: 'bench_http', email: 'bench_http@example.com', password: 'bench password' });
     const tokens: string[] = [];
     let accessToken = '';
@@ -183,10 +176,10 @@ async function overHttp(keySet: string): Promise<void> {
       new Promise<autocannon.Result>((resolve, reject) => {
         autocannon(options, (error, result) => (error ? reject(error) : resolve(result)));
       });
-    const user = await run({ url: `${offline.url}/api/test/user`, connections: 8, amount: 2000, duration: 30, headers: { 'x-access-token': accessToken } });
+    const user = await run({ url: `${stack.url}/api/test/user`, connections: 8, amount: 2000, duration: 30, headers: { 'x-access-token': accessToken } });
     let next = 0;
     const refreshRun = await run({
-      url: `${offline.url}/api/auth/refreshtoken`,
+      url: `${stack.url}/api/auth/refreshtoken`,
       connections: 8,
       amount: REFRESHES,
       duration: 30,
@@ -209,9 +202,7 @@ async function overHttp(keySet: string): Promise<void> {
       );
     }
   } finally {
-    await offline.stop();
-    await database.dynamo.stop();
-    await rm(keyDir, { recursive: true, force: true });
+    await stack.stop();
   }
 }
 

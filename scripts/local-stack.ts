@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -89,4 +91,62 @@ export async function startDatabase(options: { port: number; dbPath?: string | u
     throw error;
   }
   return { dynamo, tableName: LOCAL_TABLE_NAME };
+}
+
+/** The whole service on free loopback ports, private to one test run or bench run. */
+export interface ApiStack {
+  url: string;
+  /** The environment the functions run with (serverless.yml reads it through `${env:...}`). */
+  env: Record<string, string>;
+  database: LocalStack;
+  /** Starts DynamoDB Local again on the same port and data folder (after a test stopped it). */
+  restartDatabase(): Promise<void>;
+  /** Stops serverless-offline and DynamoDB Local and removes the key and data folder. */
+  stop(): Promise<void>;
+}
+
+/**
+ * A signing key set written to a private temporary folder, DynamoDB Local (in memory, or `persistent`
+ * in that folder so it survives a restart), `prepare` run against the empty table, then
+ * serverless-offline. Whatever fails on the way is stopped again.
+ */
+export async function startApiStack(options: {
+  keySet: string;
+  env?: Record<string, string>;
+  persistent?: boolean;
+  prepare?: (env: Record<string, string>, database: LocalStack) => Promise<void>;
+}): Promise<ApiStack> {
+  const dir = await mkdtemp(join(tmpdir(), 'jwt-auth-stack-'));
+  const keyFile = join(dir, 'signing-keys.json');
+  await writeFile(keyFile, options.keySet, { mode: 0o600 });
+  const dbPath = options.persistent ? join(dir, 'db') : undefined;
+  if (dbPath) await mkdir(dbPath);
+  const port = await freePort();
+  let database: LocalStack | undefined;
+  let offline: Offline | undefined;
+  const stop = async () => {
+    await offline?.stop();
+    await database?.dynamo.stop();
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    database = await startDatabase({ port, dbPath });
+    const env = { DYNAMODB_ENDPOINT: database.dynamo.endpoint, SIGNING_KEY_FILE: keyFile, ...options.env };
+    await options.prepare?.(env, database);
+    offline = await startOffline({ httpPort: await freePort(), lambdaPort: await freePort(), env, stdio: 'pipe' });
+    const stack: ApiStack = {
+      url: offline.url,
+      env,
+      database,
+      restartDatabase: async () => {
+        database = await startDatabase({ port, dbPath });
+        stack.database = database;
+      },
+      stop,
+    };
+    return stack;
+  } catch (error) {
+    await stop();
+    throw error;
+  }
 }

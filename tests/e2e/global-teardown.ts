@@ -1,7 +1,5 @@
-import type { LocalStack, Offline } from '../../scripts/local-stack';
+import type { ApiStack } from '../../scripts/local-stack';
 
 export default async function globalTeardown(): Promise<void> {
-  const { __offline, __database } = globalThis as { __offline?: Offline; __database?: LocalStack };
-  await __offline?.stop();
-  await __database?.dynamo.stop();
+  await (globalThis as { __stack?: ApiStack }).__stack?.stop();
 }

@@ -1,22 +1,16 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { generateSigningKey } from '../../lib/keys';
-import { freePort, startDatabase, startOffline, type LocalStack, type Offline } from '../../scripts/local-stack';
+import { startApiStack, type ApiStack } from '../../scripts/local-stack';
 import { newUser } from '../support/data';
 
 // A database that goes away: this file runs its own stack (DynamoDB Local keeping its data in a
 // folder, so it can be stopped and started again) and stops it, or freezes it with SIGSTOP so calls
 // hang. The authorizer's cache is off here, so every protected request needs the table.
 const LAMBDA_TIMEOUT_MS = 10_000; // serverless.yml provider.timeout
-let dir: string;
-let dynamoPort: number;
-let database: LocalStack | undefined;
-let offline: Offline;
+let stack: ApiStack;
 
 async function call(method: string, path: string, body?: unknown, token?: string) {
   const started = Date.now();
-  const response = await fetch(`${offline.url}${path}`, {
+  const response = await fetch(`${stack.url}${path}`, {
     method,
     headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(token ? { 'x-access-token': token } : {}) },
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -25,29 +19,16 @@ async function call(method: string, path: string, body?: unknown, token?: string
   return { status: response.status, text, ms: Date.now() - started, type: response.headers.get('content-type') ?? '' };
 }
 
-const startDb = async () => {
-  database = await startDatabase({ port: dynamoPort, dbPath: join(dir, 'db') });
-};
-
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'jwt-auth-faults-'));
-  const keyFile = join(dir, 'keys.json');
-  await writeFile(keyFile, JSON.stringify({ keys: [await generateSigningKey('fault-key')] }), { mode: 0o600 });
-  await (await import('node:fs/promises')).mkdir(join(dir, 'db'));
-  dynamoPort = await freePort();
-  await startDb();
-  offline = await startOffline({
-    httpPort: await freePort(),
-    lambdaPort: await freePort(),
-    env: { DYNAMODB_ENDPOINT: database!.dynamo.endpoint, SIGNING_KEY_FILE: keyFile, BCRYPT_COST: '4', AUTHORIZER_CACHE_TTL: '0' },
-    stdio: 'pipe',
+  stack = await startApiStack({
+    keySet: JSON.stringify({ keys: [await generateSigningKey('fault-key')] }),
+    env: { BCRYPT_COST: '4', AUTHORIZER_CACHE_TTL: '0' },
+    persistent: true,
   });
 }, 180_000);
 
 afterAll(async () => {
-  await offline?.stop();
-  await database?.dynamo.stop();
-  await rm(dir, { recursive: true, force: true });
+  await stack?.stop();
 });
 
 async function signedInUser() {
@@ -96,13 +77,13 @@ describe('a stopped database', () => {
   it('turns every endpoint that needs it into a fast 503, fails protected routes closed, keeps public ones up, and leaves nothing half-written', async () => {
     const session = await signedInUser();
     const during = newUser();
-    await database!.dynamo.stop();
+    await stack.database.dynamo.stop();
     try {
       expectUnavailable(await outageAnswers(session, during));
       expect(await call('GET', '/api/test/all')).toMatchObject({ status: 200, text: 'Public Content.' });
       expect((await call('GET', '/.well-known/jwks.json')).status).toBe(200);
     } finally {
-      await startDb();
+      await stack.restartDatabase();
     }
     expect((await call('GET', '/api/test/user', undefined, session.accessToken)).status).toBe(200);
     await expectWholeOrNothing(during);
@@ -113,12 +94,12 @@ describe('a database that hangs', () => {
   it('answers 503 within the Lambda timeout instead of hanging, and recovers when it answers again', async () => {
     const session = await signedInUser();
     const during = newUser();
-    process.kill(database!.dynamo.pid, 'SIGSTOP');
+    process.kill(stack.database.dynamo.pid, 'SIGSTOP');
     let answers;
     try {
       answers = await outageAnswers(session, during);
     } finally {
-      process.kill(database!.dynamo.pid, 'SIGCONT');
+      process.kill(stack.database.dynamo.pid, 'SIGCONT');
     }
     expectUnavailable(answers);
     // Requests the frozen database had queued may still complete after it wakes; whatever did, did
