@@ -1,6 +1,5 @@
 import { signOut, signOutEverywhere } from '../lib/account';
-import { authenticateDeps } from '../lib/authenticate-runtime';
-import { authenticate } from '../lib/authorize';
+import { authenticateCaller } from '../lib/authenticate-runtime';
 import { config } from '../lib/config';
 import { httpHandler, jsonBody } from '../lib/http';
 import { runtimeAccountDeps } from '../lib/runtime';
@@ -15,7 +14,7 @@ config();
 export const handler = httpHandler(async (request) => {
   const body = validate(signOutSchema, jsonBody(request));
   if (body.all === true) {
-    const actor = await authenticate(await authenticateDeps({ cached: false }), request.headers, new Date());
+    const actor = await authenticateCaller(request.headers);
     await signOutEverywhere(runtimeAccountDeps(), actor);
   } else {
     await signOut(runtimeAccountDeps(), body.refreshToken);

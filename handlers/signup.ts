@@ -1,10 +1,9 @@
 import { signUp } from '../lib/auth';
-import { authenticateDeps } from '../lib/authenticate-runtime';
-import { authenticate } from '../lib/authorize';
+import { authenticateCaller } from '../lib/authenticate-runtime';
 import { config } from '../lib/config';
 import { httpHandler, jsonBody } from '../lib/http';
 import { isPrivileged, parseRoles } from '../lib/roles';
-import { runtimeDeps } from '../lib/runtime';
+import { runtimeAccountDeps } from '../lib/runtime';
 import { signUpSchema, validate } from '../lib/validation';
 
 config();
@@ -16,11 +15,11 @@ export const handler = httpHandler(async (request) => {
   const actor = isPrivileged(parseRoles(input.roles))
     ? await actorFrom(request.headers)
     : undefined;
-  await signUp(await runtimeDeps(), input, actor);
+  await signUp(runtimeAccountDeps(), input, actor);
   return { json: { message: 'User was registered successfully!' } };
 });
 
 async function actorFrom(headers: Record<string, string | undefined>) {
   if (!headers['x-access-token'] && !headers['authorization']) return undefined;
-  return authenticate(await authenticateDeps({ cached: false }), headers, new Date());
+  return authenticateCaller(headers);
 }

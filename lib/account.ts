@@ -1,10 +1,11 @@
-import { admitAttempt, type AuthDeps } from './auth';
-import { BadRequestError, NotFoundError, RefreshTokenError, UnauthorizedError } from './errors';
+import { admitAttempt, findRefreshToken, type AuthDeps } from './auth';
+import { epochSeconds } from './clock';
+import { BadRequestError, NotFoundError, UnauthorizedError } from './errors';
 import { hashPassword, verifyPassword } from './passwords';
 import { parseRoles, type Role } from './roles';
-import { deleteAllSessions, getRefreshToken, listSessionItems, revokeAllSessions, revokeSession } from './store/sessions';
+import { deleteAllSessions, listSessionItems, revokeAllSessions, revokeSession } from './store/sessions';
 import { deleteUserRecord, getUser, listUsers, updateProfile, type PublicUser } from './store/users';
-import { hashRefreshToken, type AccessClaims } from './tokens';
+import type { AccessClaims } from './tokens';
 
 /** The account operations after sign-in: sign-out, sessions, password change, and the admin API. */
 export type AccountDeps = Omit<AuthDeps, 'keys'>;
@@ -13,9 +14,7 @@ const nowIso = (deps: AccountDeps) => deps.now().toISOString();
 
 /** Ends the session (token family) a refresh token belongs to. Throws RefreshTokenError. */
 export async function signOut(deps: AccountDeps, refreshToken: string | undefined): Promise<void> {
-  if (!refreshToken) throw new RefreshTokenError('missing');
-  const stored = await getRefreshToken(deps.table, hashRefreshToken(refreshToken));
-  if (!stored) throw new RefreshTokenError('unknown');
+  const { stored } = await findRefreshToken(deps, refreshToken);
   // Also for an expired or already-rotated token: whoever signs out wants that session gone.
   await revokeSession(deps.table, stored.userId, stored.sessionId, nowIso(deps));
 }
@@ -36,7 +35,7 @@ export interface SessionView {
 
 /** The caller's live sessions, most recently used first. Never a token or a hash. */
 export async function listOwnSessions(deps: AccountDeps, actor: AccessClaims): Promise<SessionView[]> {
-  const nowSeconds = Math.floor(deps.now().getTime() / 1000);
+  const nowSeconds = epochSeconds(deps.now());
   return (await listSessionItems(deps.table, actor.userId))
     .filter((session) => !session.revokedAt && session.expiresAt > nowSeconds)
     .sort((a, b) => b.lastUsedAt.localeCompare(a.lastUsedAt))

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { epochSeconds } from './clock';
 import type { Config } from './config';
 import { ForbiddenError, InvalidCredentialsError, RefreshTokenError, TooManyRequestsError } from './errors';
 import type { SigningKeys } from './keys';
@@ -43,8 +44,6 @@ export interface ClientInfo {
   userAgent: string | undefined;
   ip: string | undefined;
 }
-
-const epochSeconds = (date: Date) => Math.floor(date.getTime() / 1000);
 
 /**
  * Registers a user. Roles other than `user` need an admin as the caller (`actor`); the database
@@ -159,6 +158,17 @@ export async function signIn(
   };
 }
 
+/** A presented refresh token and its stored record. Throws RefreshTokenError `missing` or `unknown`. */
+export async function findRefreshToken(
+  deps: Omit<AuthDeps, 'keys'>,
+  refreshToken: string | undefined,
+): Promise<{ token: string; stored: RefreshTokenRecord }> {
+  if (!refreshToken) throw new RefreshTokenError('missing');
+  const stored = await getRefreshToken(deps.table, hashRefreshToken(refreshToken));
+  if (!stored) throw new RefreshTokenError('unknown');
+  return { token: refreshToken, stored };
+}
+
 /**
  * Exchanges a refresh token for a new access token and (with rotation on) a new refresh token.
  * Roles come from the stored user, so a role change applies at the next refresh. Presenting a token
@@ -166,9 +176,7 @@ export async function signIn(
  * token may have been stolen, and only the session's end stops both holders.
  */
 export async function refreshSession(deps: AuthDeps, refreshToken: string | undefined): Promise<TokenPair> {
-  if (!refreshToken) throw new RefreshTokenError('missing');
-  const stored = await getRefreshToken(deps.table, hashRefreshToken(refreshToken));
-  if (!stored) throw new RefreshTokenError('unknown');
+  const { token, stored } = await findRefreshToken(deps, refreshToken);
   const now = deps.now();
   if (stored.expiresAt <= epochSeconds(now)) throw new RefreshTokenError('expired');
 
@@ -183,7 +191,7 @@ export async function refreshSession(deps: AuthDeps, refreshToken: string | unde
     if (!(await touchSession(deps.table, user.id, session.sessionId, now.toISOString()))) {
       throw new RefreshTokenError('unknown');
     }
-    return { accessToken: await accessTokenFor(deps, user.id, user.roles, session.sessionId), refreshToken };
+    return { accessToken: await accessTokenFor(deps, user.id, user.roles, session.sessionId), refreshToken: token };
   }
 
   const next = newRefreshRecord(deps, user.id, session.sessionId);

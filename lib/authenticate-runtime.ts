@@ -1,7 +1,8 @@
-import { DecisionCache, type AuthenticateDeps } from './authorize';
+import { authenticate, DecisionCache, type AuthenticateDeps } from './authorize';
 import { config } from './config';
 import { signingKeys } from './keys';
 import { createSessionChecker, type SessionChecker } from './store/live-session';
+import type { VerifiedAccess } from './tokens';
 
 /**
  * Per-cold-start wiring of token authentication for the authorizer and for the few public routes that
@@ -21,4 +22,12 @@ export async function authenticateDeps(options: { cached: boolean }): Promise<Au
     isSessionLive: checker,
     ...(options.cached ? { cache } : {}),
   };
+}
+
+/**
+ * The verified caller of a public route that looks at a token itself. Uncached: these routes act on
+ * the answer (granting roles, ending sessions), so a session revoked a moment ago must not pass.
+ */
+export async function authenticateCaller(headers: Record<string, string | undefined>): Promise<VerifiedAccess> {
+  return authenticate(await authenticateDeps({ cached: false }), headers, new Date());
 }

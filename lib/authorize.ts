@@ -1,3 +1,4 @@
+import { epochSeconds } from './clock';
 import { AccessTokenError } from './errors';
 import type { SigningKeys } from './keys';
 import type { SessionChecker } from './store/live-session';
@@ -53,7 +54,7 @@ export async function authenticate(deps: AuthenticateDeps, headers: Record<strin
   const cached = deps.cache?.get(token, now.getTime());
   if (cached) return cached;
   const claims = await verifyAccessToken(deps.keys, token, { ...deps.settings, now });
-  if (!(await deps.isSessionLive(claims.userId, claims.sessionId, Math.floor(now.getTime() / 1000)))) {
+  if (!(await deps.isSessionLive(claims.userId, claims.sessionId, epochSeconds(now)))) {
     throw new AccessTokenError('invalid');
   }
   deps.cache?.set(token, claims, now.getTime());

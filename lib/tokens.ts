@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
+import { epochSeconds } from './clock';
 import { AccessTokenError } from './errors';
 import { SIGNING_ALGORITHM, type SigningKeys } from './keys';
 import { isRole, type Role } from './roles';
@@ -33,7 +34,7 @@ export async function issueAccessToken(
   claims: AccessClaims,
   settings: TokenSettings & { now: Date; ttlSeconds: number },
 ): Promise<string> {
-  const iat = Math.floor(settings.now.getTime() / 1000);
+  const iat = epochSeconds(settings.now);
   return new SignJWT({ id: claims.userId, roles: claims.roles, sid: claims.sessionId })
     .setProtectedHeader({ alg: SIGNING_ALGORITHM, kid: keys.signer.kid, typ: ACCESS_TOKEN_TYPE })
     .setSubject(claims.userId)
