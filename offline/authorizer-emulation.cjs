@@ -29,7 +29,11 @@ function stripOverrideHeader(request) {
   delete request.headers[OVERRIDE_HEADER];
 }
 
+let gatewayResponsesByType;
+
+/** The GatewayResponse resources of serverless.yml by response type, read once. */
 function gatewayResponses() {
+  if (gatewayResponsesByType) return gatewayResponsesByType;
   const resources = state.serverless?.service?.resources;
   const all = {};
   for (const block of Array.isArray(resources) ? resources : [resources]) Object.assign(all, block?.Resources);
@@ -37,6 +41,7 @@ function gatewayResponses() {
   for (const resource of Object.values(all)) {
     if (resource?.Type === 'AWS::ApiGateway::GatewayResponse') byType[resource.Properties.ResponseType] = resource.Properties;
   }
+  gatewayResponsesByType = byType;
   return byType;
 }
 
