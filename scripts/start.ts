@@ -57,4 +57,8 @@ async function main(): Promise<void> {
   }
 }
 
-void main();
+main().catch((error: unknown) => {
+  // A missing Java or a busy port: say so plainly, without a stack trace.
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});
