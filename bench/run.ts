@@ -23,8 +23,24 @@ const log = (text: string) => process.stderr.write(`${text}\n`);
 const proxyEvent = (body: unknown) =>
   apiEvent({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
+/**
+ * The handlers log one JSON line per call, as they do on Lambda, so building and writing it stays in
+ * the measurement; the thousands of lines themselves would bury the table, so they go nowhere here.
+ */
+function dropLogLines(): () => void {
+  const write = process.stdout.write;
+  process.stdout.write = ((chunk: unknown, ...rest: unknown[]) =>
+    typeof chunk === 'string' && chunk.startsWith('{"level":')
+      ? true
+      : (write as (...args: unknown[]) => boolean).call(process.stdout, chunk, ...rest)) as typeof process.stdout.write;
+  return () => {
+    process.stdout.write = write;
+  };
+}
+
 async function inProcess(keySet: string): Promise<void> {
   const database = await startDatabase({ port: await freePort() });
+  const restoreStdout = dropLogLines();
   try {
     Object.assign(process.env, {
       TABLE_NAME: database.tableName,
@@ -103,6 +119,7 @@ async function inProcess(keySet: string): Promise<void> {
     figures.push(withLimit(figure('sign-up handler', signUpSamples), `bcrypt hash ≈ compare`, bcryptFig.median));
     figures.push({ name: 'peak RSS, in-process runs', unit: 'MB', median: process.resourceUsage().maxRSS / 1024, p99: null, samples: 1 });
   } finally {
+    restoreStdout();
     await database.dynamo.stop();
   }
 }
