@@ -15,32 +15,34 @@ let templateText: string;
 const secrets: string[] = [];
 let outDir: string;
 
+const OSLS = join(ROOT, 'node_modules/serverless/bin/serverless.js');
+
+/** `osls package --stage prod` into `outDir` with only the given environment (no AWS credentials). */
+function packageProd(outDir: string, env: Record<string, string>) {
+  return spawnSync(process.execPath, [OSLS, 'package', '--stage', 'prod', '--package', outDir], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, SLS_TELEMETRY_DISABLED: '1', ...env },
+  });
+}
+
+const resourcesOf = (templateJson: string) => (JSON.parse(templateJson) as { Resources: Record<string, Resource> }).Resources;
+
 beforeAll(async () => {
   outDir = mkdtempSync(join(tmpdir(), 'jwt-auth-package-'));
   // Secrets a developer might have in the environment while packaging: none may end up in the output.
   const privateKey = await generateSigningKey('secret-key');
   const adminPassword = `admin-${randomBytes(8).toString('hex')}`;
   secrets.push(adminPassword, String(privateKey.d), String(privateKey.p));
-  const result = spawnSync(
-    process.execPath,
-    [join(ROOT, 'node_modules/serverless/bin/serverless.js'), 'package', '--stage', 'prod', '--package', outDir],
-    {
-      cwd: ROOT,
-      encoding: 'utf8',
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        SLS_TELEMETRY_DISABLED: '1',
-        ADMIN_USERNAME: 'admin',
-        ADMIN_PASSWORD: adminPassword,
-        SIGNING_KEYS: JSON.stringify({ keys: [privateKey] }),
-        SIGNING_KEY_FILE: join(outDir, 'not-there.json'),
-      },
-    },
-  );
+  const result = packageProd(outDir, {
+    ADMIN_USERNAME: 'admin',
+    ADMIN_PASSWORD: adminPassword,
+    SIGNING_KEYS: JSON.stringify({ keys: [privateKey] }),
+    SIGNING_KEY_FILE: join(outDir, 'not-there.json'),
+  });
   if (result.status !== 0) throw new Error(`osls package failed:\n${result.stdout}\n${result.stderr}`);
   templateText = readFileSync(join(outDir, 'cloudformation-template-update-stack.json'), 'utf8');
-  resources = (JSON.parse(templateText) as { Resources: Record<string, Resource> }).Resources;
+  resources = resourcesOf(templateText);
   bundles = new Map();
   for (const zip of readdirSync(outDir).filter((file) => file.endsWith('.zip'))) {
     const listing = spawnSync('unzip', ['-p', join(outDir, zip)], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
@@ -99,11 +101,12 @@ describe('the prod template', () => {
     });
   });
 
-  it('configures the authorizer cache lifetime (the revocation bound) on the authorizer', () => {
+  it('caches authorizer decisions in the function by default, for the configured lifetime (the revocation bound)', () => {
     const [[, authorizer]] = ofType('AWS::ApiGateway::Authorizer') as [[string, Resource]];
     expect(authorizer.Properties.Type).toBe('REQUEST');
-    // API Gateway's own cache stays off (it would demand both token headers); the function caches.
+    // API Gateway's own cache stays off (it would demand one of the two token headers); the function caches.
     expect(authorizer.Properties.AuthorizerResultTtlInSeconds).toBe(0);
+    expect(authorizer.Properties.IdentitySource).toBeUndefined();
     expect(resources.AuthorizerLambdaFunction!.Properties.Environment.Variables.AUTHORIZER_CACHE_TTL).toBe('30');
   });
 
@@ -116,6 +119,8 @@ describe('the prod template', () => {
     }
     expect(responses.ACCESS_DENIED.StatusCode).toBe('401');
     expect(responses.UNAUTHORIZED.StatusCode).toBe('401');
+    // API Gateway's own refusal of a request without the identity source (AUTHORIZER_CACHE=gateway).
+    expect(responses.UNAUTHORIZED.ResponseTemplates['application/json']).toBe('{"message":"No token provided!"}');
   });
 
   it('sets log retention per stage', () => {
@@ -129,5 +134,35 @@ describe('the prod template', () => {
       expect({ name, pem: /BEGIN [A-Z ]*PRIVATE KEY/.test(text) }).toEqual({ name, pem: false });
     }
     expect(templateText).not.toMatch(/SIGNING_KEYS|ADMIN_PASSWORD/);
+  });
+});
+
+describe('AUTHORIZER_CACHE=gateway', () => {
+  let gatewayDir: string;
+  beforeAll(() => {
+    gatewayDir = mkdtempSync(join(tmpdir(), 'jwt-auth-package-gateway-'));
+  });
+  afterAll(() => rmSync(gatewayDir, { recursive: true, force: true }));
+
+  it('has API Gateway cache decisions keyed by the Authorization header, and the function cache off', () => {
+    const result = packageProd(gatewayDir, { AUTHORIZER_CACHE: 'gateway', AUTHORIZER_CACHE_TTL: '45' });
+    if (result.status !== 0) throw new Error(`osls package failed:\n${result.stdout}\n${result.stderr}`);
+    const gateway = resourcesOf(readFileSync(join(gatewayDir, 'cloudformation-template-update-stack.json'), 'utf8'));
+    const authorizers = Object.values(gateway).filter((resource) => resource.Type === 'AWS::ApiGateway::Authorizer');
+    expect(authorizers.map((authorizer) => authorizer.Properties)).toEqual([
+      expect.objectContaining({ Type: 'REQUEST', AuthorizerResultTtlInSeconds: 45, IdentitySource: 'method.request.header.Authorization' }),
+    ]);
+    // Two caches in a row would make the revocation bound two lifetimes.
+    expect(gateway.AuthorizerLambdaFunction!.Properties.Environment.Variables.AUTHORIZER_CACHE_TTL).toBe('0');
+  });
+
+  it.each([
+    [{ AUTHORIZER_CACHE: 'edge' }, 'AUTHORIZER_CACHE must be one of function, gateway, not "edge"'],
+    [{ AUTHORIZER_CACHE_TTL: '3601' }, 'AUTHORIZER_CACHE_TTL must be a whole number of seconds from 0 to 3600'],
+    [{ AUTHORIZER_CACHE_TTL: '30s' }, 'AUTHORIZER_CACHE_TTL must be a whole number of seconds from 0 to 3600'],
+  ])('refuses to package with %j', (env, message) => {
+    const result = packageProd(gatewayDir, env);
+    expect(result.status).not.toBe(0);
+    expect(result.stdout + result.stderr).toContain(message);
   });
 });

@@ -1,0 +1,43 @@
+'use strict';
+/**
+ * Where authorizer decisions are cached, for serverless.yml (read when it is resolved: `npm start`,
+ * `osls package`, `osls deploy`). One TTL, AUTHORIZER_CACHE_TTL, is the revocation bound either way.
+ *
+ * AUTHORIZER_CACHE=function (default): API Gateway's result cache is off and the authorizer caches its
+ *   own decisions, keyed by the token, for AUTHORIZER_CACHE_TTL. Both token headers work everywhere, as
+ *   the contract promises. Cost: one authorizer invocation per protected request.
+ * AUTHORIZER_CACHE=gateway: API Gateway caches each decision for AUTHORIZER_CACHE_TTL, keyed by the
+ *   `Authorization` header (the token), and the function cache is off so the bound stays one TTL. With
+ *   caching on, API Gateway refuses any request without every identity source before the authorizer
+ *   runs, so on such a stage `x-access-token` alone is answered 401 "No token provided!".
+ */
+const MODES = ['function', 'gateway'];
+const MAX_TTL = 3600; // API Gateway's limit for authorizer result caching.
+
+function settings() {
+  const mode = process.env.AUTHORIZER_CACHE || 'function';
+  if (!MODES.includes(mode)) throw new Error(`AUTHORIZER_CACHE must be one of ${MODES.join(', ')}, not "${mode}"`);
+  const ttlText = process.env.AUTHORIZER_CACHE_TTL || '30';
+  const ttl = Number(ttlText);
+  if (!/^\d+$/.test(ttlText) || ttl > MAX_TTL) {
+    throw new Error(`AUTHORIZER_CACHE_TTL must be a whole number of seconds from 0 to ${MAX_TTL}, not "${ttlText}"`);
+  }
+  return { mode, ttl };
+}
+
+module.exports = {
+  settings,
+  /** The `authorizer` of every protected http event. */
+  gatewayAuthorizer: () => {
+    const { mode, ttl } = settings();
+    if (mode === 'gateway' && ttl > 0) {
+      return { name: 'authorizer', type: 'request', resultTtlInSeconds: ttl, identitySource: 'method.request.header.Authorization' };
+    }
+    return { name: 'authorizer', type: 'request', resultTtlInSeconds: 0 };
+  },
+  /** AUTHORIZER_CACHE_TTL as the functions see it: 0 when API Gateway does the caching. */
+  functionCacheTtl: () => {
+    const { mode, ttl } = settings();
+    return String(mode === 'gateway' ? 0 : ttl);
+  },
+};
