@@ -8,6 +8,8 @@
  *   `$context.authorizer.*` filled in), instead of serverless-offline's own Boom bodies.
  * - CORS: only configured origins get Access-Control-Allow-Origin (serverless-offline echoes any).
  * - Unknown paths get API Gateway's 403 "Missing Authentication Token", not a list of every route.
+ * - Result caching (`resultTtlInSeconds` > 0, AUTHORIZER_CACHE=gateway): decisions cached by identity
+ *   source, and a request without one refused with UNAUTHORIZED before the authorizer runs.
  * - The `sls-offline-authorizer-override` header, which serverless-offline otherwise lets any client
  *   use to forge the authorizer context (e.g. admin roles), is stripped from every request.
  *
@@ -108,10 +110,43 @@ function escapeRegExp(text) {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
+/**
+ * API Gateway's authorizer result cache (`resultTtlInSeconds` > 0): one per authorizer, across routes,
+ * keyed by the identity source values. The cached policy is evaluated against each request's own method.
+ */
+const resultCache = new Map();
+
+/** `method.request.header.X, ...` as header names; other identity sources are not emulated. */
+function identityHeaders(identitySource) {
+  return String(identitySource ?? '')
+    .split(',')
+    .map((source) => source.trim())
+    .filter((source) => source !== '')
+    .map((source) => {
+      const header = /^method\.request\.header\.(.+)$/.exec(source);
+      if (!header) throw new Error(`authorizer-emulation: identity source "${source}" is not a header; only headers are emulated`);
+      return header[1].toLowerCase();
+    });
+}
+
+async function invokeAuthorizer(functionKey, event) {
+  // The invoke endpoint takes the deployed function name (service-stage-key), not the key.
+  const functionName = state.serverless.service.getFunction(functionKey).name;
+  const response = await fetch(`http://127.0.0.1:${lambdaPort()}/2015-03-31/functions/${functionName}/invocations`, {
+    method: 'POST',
+    body: JSON.stringify(event),
+  });
+  return response.json();
+}
+
 module.exports = function emulatedAuthorizer(endpoint, functionKey, method, path) {
   const name = `emulated-authorizer-${functionKey}-${method}-${path}`;
   const authorizer = endpoint.authorizer;
   const authorizerFunction = typeof authorizer === 'string' ? authorizer : authorizer?.name;
+  const cacheTtlMs = Number(authorizer?.resultTtlInSeconds ?? 0) * 1000;
+  // With caching on, API Gateway requires every identity source and answers UNAUTHORIZED itself.
+  const requiredHeaders = cacheTtlMs > 0 ? identityHeaders(authorizer.identitySource) : [];
+  if (cacheTtlMs > 0 && requiredHeaders.length === 0) throw new Error('authorizer-emulation: caching needs an identity source');
 
   async function authenticate(request, h) {
     stripOverrideHeader(request);
@@ -119,21 +154,28 @@ module.exports = function emulatedAuthorizer(endpoint, functionKey, method, path
 
     const provider = state.serverless.service.provider;
     const methodArn = `arn:aws:execute-api:${provider.region}:000000000000:offline/${provider.stage}/${method.toUpperCase()}${path}`;
-    let result;
-    try {
-      // The invoke endpoint takes the deployed function name (service-stage-key), not the key.
-      const functionName = state.serverless.service.getFunction(authorizerFunction).name;
-      const response = await fetch(`http://127.0.0.1:${lambdaPort()}/2015-03-31/functions/${functionName}/invocations`, {
-        method: 'POST',
-        body: JSON.stringify(requestEvent(request, methodArn, path)),
-      });
-      result = await response.json();
-    } catch {
-      return renderGatewayResponse(h, 'AUTHORIZER_FAILURE', {});
+    let cacheKey;
+    if (cacheTtlMs > 0) {
+      const identity = requiredHeaders.map((header) => request.headers[header]);
+      if (identity.some((value) => !value)) return renderGatewayResponse(h, 'UNAUTHORIZED', {});
+      cacheKey = JSON.stringify([authorizerFunction, ...identity]);
     }
-    if (result === 'Unauthorized' || result?.errorMessage === 'Unauthorized') return renderGatewayResponse(h, 'UNAUTHORIZED', {});
-    if (!result || result.errorMessage !== undefined || !result.principalId) {
-      return renderGatewayResponse(h, 'AUTHORIZER_FAILURE', {});
+    const cached = cacheKey && resultCache.get(cacheKey);
+    let result = cached && cached.untilMs > Date.now() ? cached.result : undefined;
+    if (!result) {
+      try {
+        result = await invokeAuthorizer(authorizerFunction, requestEvent(request, methodArn, path));
+      } catch {
+        return renderGatewayResponse(h, 'AUTHORIZER_FAILURE', {});
+      }
+      if (result === 'Unauthorized' || result?.errorMessage === 'Unauthorized') return renderGatewayResponse(h, 'UNAUTHORIZED', {});
+      if (!result || result.errorMessage !== undefined || !result.principalId) {
+        return renderGatewayResponse(h, 'AUTHORIZER_FAILURE', {});
+      }
+      if (cacheKey) {
+        if (resultCache.size >= 10_000) resultCache.delete(resultCache.keys().next().value);
+        resultCache.set(cacheKey, { result, untilMs: Date.now() + cacheTtlMs });
+      }
     }
     if (!allows(result.policyDocument, methodArn)) return renderGatewayResponse(h, 'ACCESS_DENIED', result.context);
     return h.authenticated({

@@ -21,6 +21,7 @@ export default async function globalSetup(): Promise<void> {
       BCRYPT_COST: '8',
       CORS_ORIGIN: 'http://localhost:8081',
       // Short windows so the tests can watch locks expire and revocations arrive.
+      AUTHORIZER_CACHE: 'function',
       AUTHORIZER_CACHE_TTL: '2',
       LOCKOUT_THRESHOLD: '5',
       // High enough that the rest of the suite (all from 127.0.0.1) never meets it within one window.
