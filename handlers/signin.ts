@@ -1,12 +1,10 @@
 import { signIn } from '../lib/auth';
 import { config } from '../lib/config';
 import { httpHandler, jsonBody } from '../lib/http';
-import { verifyAgainstDummy } from '../lib/passwords';
 import { runtimeDeps } from '../lib/runtime';
 import { signInSchema, validate } from '../lib/validation';
 
-// Make the dummy hash at cold start, so the first unknown-user sign-in is not slower than the rest.
-void verifyAgainstDummy('', config().bcryptCost);
+config();
 
 /** POST /api/auth/signin */
 export const handler = httpHandler(async (request) => {

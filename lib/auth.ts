@@ -3,7 +3,7 @@ import { epochSeconds } from './clock';
 import type { Config } from './config';
 import { ForbiddenError, InvalidCredentialsError, RefreshTokenError, TooManyRequestsError } from './errors';
 import type { SigningKeys } from './keys';
-import { hashPassword, verifyAgainstDummy, verifyPassword } from './passwords';
+import { hashPassword, needsRehash, verifyAgainstDummy, verifyPassword } from './passwords';
 import { isPrivileged, parseRoles, toAuthorities, type Role } from './roles';
 import {
   createSession,
@@ -16,7 +16,7 @@ import {
 } from './store/sessions';
 import type { Table } from './store/table';
 import { clearAttempts, countAttempt } from './store/attempts';
-import { createUser, findUserByUsername, normalizeIdentifier, type User } from './store/users';
+import { createUser, findUserByUsername, normalizeIdentifier, replacePasswordHash, type User } from './store/users';
 import { generateRefreshToken, hashRefreshToken, issueAccessToken, type AccessClaims } from './tokens';
 import type { SignInInput, SignUpInput } from './validation';
 
@@ -118,7 +118,7 @@ export async function admitAttempt(deps: Omit<AuthDeps, 'keys'>, username: strin
  * Checks a username and password and opens a session. Unknown user and wrong password fail alike, in
  * body and in work done (a dummy bcrypt compare stands in for the missing hash). Repeated attempts on
  * one username, or from one IP, are refused with 429 until the window passes, even with the right
- * password; a successful sign-in clears the username's count.
+ * password; a successful sign-in clears the username's count (and upgrades a hash below BCRYPT_COST).
  */
 export async function signIn(
   deps: AuthDeps,
@@ -136,6 +136,7 @@ export async function signIn(
   const { token, record } = newRefreshRecord(deps, user.id, sessionId);
   await Promise.all([
     clearAttempts(deps.table, 'username', normalizeIdentifier(input.username)),
+    upgradeHash(deps, user, input.password),
     createSession(
       deps.table,
       {
@@ -156,6 +157,15 @@ export async function signIn(
     accessToken: await accessTokenFor(deps, user.id, user.roles, sessionId),
     refreshToken: token,
   };
+}
+
+/**
+ * After a raise of BCRYPT_COST, stored hashes move to the new cost at their owner's next sign-in (the
+ * only time the password is at hand). Never lowers a cost.
+ */
+async function upgradeHash(deps: AuthDeps, user: User, password: string): Promise<void> {
+  if (!needsRehash(user.passwordHash, deps.config.bcryptCost)) return;
+  await replacePasswordHash(deps.table, user.id, user.passwordHash, await hashPassword(password, deps.config.bcryptCost));
 }
 
 /** A presented refresh token and its stored record. Throws RefreshTokenError `missing` or `unknown`. */

@@ -16,18 +16,25 @@ export function verifyPassword(password: string, hash: string): Promise<boolean>
   return bcrypt.compare(password, hash);
 }
 
-const dummyHashes = new Map<number, Promise<string>>();
+/**
+ * A well-formed bcrypt hash at `cost` that no password matches: comparing against it costs exactly what
+ * a real comparison costs (bcrypt derives from the salt and cost, then compares). Built, not hashed, so
+ * the first unknown-user sign-in of a cold container is not slower than the next ones.
+ */
+export function dummyHash(cost: number): string {
+  return `$2b$${String(cost).padStart(2, '0')}$${'.'.repeat(53)}`;
+}
 
 /**
  * Spends the same time as a real verification against a user that does not exist, so sign-in timing
- * does not tell unknown usernames from wrong passwords. The dummy hash is made once per cost and process.
+ * does not tell unknown usernames from wrong passwords.
  */
 export async function verifyAgainstDummy(password: string, cost: number): Promise<false> {
-  let dummy = dummyHashes.get(cost);
-  if (!dummy) {
-    dummy = bcrypt.hash('dummy password that never matches', cost);
-    dummyHashes.set(cost, dummy);
-  }
-  await bcrypt.compare(password, await dummy);
+  await bcrypt.compare(password, dummyHash(cost));
   return false;
+}
+
+/** True when a stored hash is cheaper than the configured cost: re-hash it at the next sign-in. */
+export function needsRehash(hash: string, cost: number): boolean {
+  return bcrypt.getRounds(hash) < cost;
 }

@@ -172,3 +172,27 @@ export async function updateProfile(
     throw error;
   }
 }
+
+/**
+ * Replaces a password hash only if it is still `expected`: a re-hash at sign-in never overwrites a
+ * password changed in the meantime. False when the user or that hash is gone.
+ */
+export async function replacePasswordHash(table: Table, userId: string, expected: string, passwordHash: string): Promise<boolean> {
+  try {
+    await guarded(() =>
+      table.client.send(
+        new UpdateCommand({
+          TableName: table.name,
+          Key: keys.user(userId),
+          UpdateExpression: 'SET passwordHash = :next',
+          ConditionExpression: 'passwordHash = :expected',
+          ExpressionAttributeValues: { ':next': passwordHash, ':expected': expected },
+        }),
+      ),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
+}

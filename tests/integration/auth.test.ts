@@ -2,8 +2,9 @@ import { signIn, signUp, refreshSession, type AuthDeps } from '../../lib/auth';
 import { EmailTakenError, ForbiddenError, InvalidCredentialsError, RefreshTokenError, UsernameTakenError } from '../../lib/errors';
 import { getRefreshToken, getSessionWithUser } from '../../lib/store/sessions';
 import { createTable } from '../../lib/store/table';
-import { findUserByUsername } from '../../lib/store/users';
+import { findUserByUsername, replacePasswordHash } from '../../lib/store/users';
 import { hashRefreshToken, verifyAccessToken } from '../../lib/tokens';
+import { verifyPassword } from '../../lib/passwords';
 import { newUser } from '../support/data';
 import { testKeySet } from '../support/keys';
 
@@ -86,6 +87,36 @@ describe('sign-in', () => {
     const { session } = await getSessionWithUser(deps.table, result.user.id, claims.sessionId);
     expect(session).toMatchObject({ userAgent: 'jest', ip: '127.0.0.1' });
     expect(JSON.stringify(stored)).not.toContain(result.refreshToken);
+  });
+});
+
+describe('password hash upgrade', () => {
+  const rounds = async (username: string) => Number(/^\$2[aby]\$(\d\d)\$/.exec((await findUserByUsername(deps.table, username))!.passwordHash)![1]);
+
+  it('re-hashes at a raised BCRYPT_COST on the next sign-in, and never lowers it', async () => {
+    const input = await registered();
+    expect(await rounds(input.username)).toBe(4);
+    const raised = { ...deps, config: { ...deps.config, bcryptCost: 5 } };
+    await signIn(raised, { username: input.username, password: input.password }, client);
+    expect(await rounds(input.username)).toBe(5);
+    const user = await findUserByUsername(deps.table, input.username);
+    expect(await verifyPassword(input.password, user!.passwordHash)).toBe(true);
+    await signIn(deps, { username: input.username, password: input.password }, client);
+    expect(await rounds(input.username)).toBe(5);
+  });
+
+  it('does not re-hash after a failed sign-in', async () => {
+    const input = await registered();
+    const raised = { ...deps, config: { ...deps.config, bcryptCost: 5 } };
+    await expect(signIn(raised, { username: input.username, password: 'wrong password' }, client)).rejects.toThrow(InvalidCredentialsError);
+    expect(await rounds(input.username)).toBe(4);
+  });
+
+  it('never overwrites a hash that changed in the meantime', async () => {
+    const input = await registered();
+    const user = (await findUserByUsername(deps.table, input.username))!;
+    expect(await replacePasswordHash(deps.table, user.id, 'not-the-stored-hash', 'new-hash')).toBe(false);
+    expect((await findUserByUsername(deps.table, input.username))!.passwordHash).toBe(user.passwordHash);
   });
 });
 
