@@ -9,8 +9,9 @@ export interface AttemptCount {
 
 /**
  * Counts one sign-in attempt in a fixed window, atomically: concurrent attempts each get their own
- * count (an `ADD`, never read-then-write), so parallel guesses cannot under-count. A window that has
- * ended starts over at 1, even before TTL has deleted its item.
+ * count (an `ADD`, never read-then-write), so parallel guesses cannot under-count. One round trip opens
+ * a window or counts into a live one (the usual cases, a cleared counter included); only a window that
+ * has ended but not yet been deleted by TTL takes a second one, to start over at 1.
  */
 export async function countAttempt(
   table: Table,
@@ -27,9 +28,9 @@ export async function countAttempt(
           new UpdateCommand({
             TableName: table.name,
             Key: key,
-            UpdateExpression: 'ADD attempts :one',
-            ConditionExpression: 'attribute_exists(pk) AND expiresAt > :now',
-            ExpressionAttributeValues: { ':one': 1, ':now': nowSeconds },
+            UpdateExpression: 'ADD attempts :one SET expiresAt = if_not_exists(expiresAt, :end)',
+            ConditionExpression: 'attribute_not_exists(pk) OR expiresAt > :now',
+            ExpressionAttributeValues: { ':one': 1, ':now': nowSeconds, ':end': nowSeconds + windowSeconds },
             ReturnValues: 'ALL_NEW',
           }),
         ),

@@ -1,5 +1,6 @@
 import { signIn, signUp, refreshSession, type AuthDeps } from '../../lib/auth';
 import { EmailTakenError, ForbiddenError, InvalidCredentialsError, RefreshTokenError, UsernameTakenError } from '../../lib/errors';
+import { clearAttempts, countAttempt } from '../../lib/store/attempts';
 import { getRefreshToken, getSessionWithUser } from '../../lib/store/sessions';
 import { createTable } from '../../lib/store/table';
 import { findUserByUsername, replacePasswordHash } from '../../lib/store/users';
@@ -117,6 +118,31 @@ describe('password hash upgrade', () => {
     const user = (await findUserByUsername(deps.table, input.username))!;
     expect(await replacePasswordHash(deps.table, user.id, 'not-the-stored-hash', 'new-hash')).toBe(false);
     expect((await findUserByUsername(deps.table, input.username))!.passwordHash).toBe(user.passwordHash);
+  });
+});
+
+describe('attempt counter', () => {
+  const t0 = 1_800_000_000;
+
+  it('opens a window, counts into it, starts over once it has ended (item still there) or was cleared', async () => {
+    const name = newUser().username;
+    expect(await countAttempt(deps.table, 'username', name, t0, 60)).toEqual({ count: 1, windowEndsAt: t0 + 60 });
+    expect(await countAttempt(deps.table, 'username', name, t0 + 10, 60)).toEqual({ count: 2, windowEndsAt: t0 + 60 });
+    expect(await countAttempt(deps.table, 'username', name, t0 + 59, 60)).toEqual({ count: 3, windowEndsAt: t0 + 60 });
+    // Ended, and not deleted by TTL (DynamoDB Local never does within a test): a new window.
+    expect(await countAttempt(deps.table, 'username', name, t0 + 60, 60)).toEqual({ count: 1, windowEndsAt: t0 + 120 });
+    await clearAttempts(deps.table, 'username', name);
+    expect(await countAttempt(deps.table, 'username', name, t0 + 70, 60)).toEqual({ count: 1, windowEndsAt: t0 + 130 });
+  });
+
+  it('gives parallel attempts distinct counts in one window, whether it is new or has just ended', async () => {
+    for (const start of [t0, t0 + 60]) {
+      const name = newUser().username;
+      if (start !== t0) await countAttempt(deps.table, 'username', name, t0, 60);
+      const results = await Promise.all(Array.from({ length: 20 }, () => countAttempt(deps.table, 'username', name, start, 60)));
+      expect(results.map((r) => r.count).sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+      expect(new Set(results.map((r) => r.windowEndsAt))).toEqual(new Set([start + 60]));
+    }
   });
 });
 
