@@ -26,7 +26,6 @@ function settings() {
 }
 
 module.exports = {
-  settings,
   /** The `authorizer` of every protected http event. */
   gatewayAuthorizer: () => {
     const { mode, ttl } = settings();
