@@ -16,7 +16,7 @@ import {
 } from './store/sessions';
 import type { Table } from './store/table';
 import { clearAttempts, countAttempt } from './store/attempts';
-import { createUser, findUserByUsername, normalizeIdentifier, replacePasswordHash, type User } from './store/users';
+import { createUser, findUserByUsername, normalizeIdentifier, updateProfile, type User } from './store/users';
 import { generateRefreshToken, hashRefreshToken, issueAccessToken, type AccessClaims } from './tokens';
 import type { SignInInput, SignUpInput } from './validation';
 
@@ -165,7 +165,7 @@ export async function signIn(
  */
 async function upgradeHash(deps: AuthDeps, user: User, password: string): Promise<void> {
   if (!needsRehash(user.passwordHash, deps.config.bcryptCost)) return;
-  await replacePasswordHash(deps.table, user.id, user.passwordHash, await hashPassword(password, deps.config.bcryptCost));
+  await updateProfile(deps.table, user.id, { passwordHash: await hashPassword(password, deps.config.bcryptCost) }, user.passwordHash);
 }
 
 /** A presented refresh token and its stored record. Throws RefreshTokenError `missing` or `unknown`. */

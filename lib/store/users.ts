@@ -146,13 +146,19 @@ export async function deleteUserRecord(table: Table, user: User): Promise<boolea
 }
 
 
-/** Sets fields of an existing user's profile; false when the user does not exist. */
+/**
+ * Sets fields of an existing user's profile; false when the user does not exist, or when
+ * `onlyIfPasswordHash` is given and the stored hash is no longer that one (a re-hash at sign-in never
+ * overwrites a password changed in the meantime).
+ */
 export async function updateProfile(
   table: Table,
   userId: string,
   fields: Partial<Pick<User, 'roles' | 'passwordHash'>>,
+  onlyIfPasswordHash?: string,
 ): Promise<boolean> {
   const entries = Object.entries(fields);
+  const expected = onlyIfPasswordHash === undefined ? {} : { ':expected': onlyIfPasswordHash };
   try {
     await guarded(() =>
       table.client.send(
@@ -160,33 +166,9 @@ export async function updateProfile(
           TableName: table.name,
           Key: keys.user(userId),
           UpdateExpression: `SET ${entries.map((_, i) => `#f${i} = :v${i}`).join(', ')}`,
-          ConditionExpression: 'attribute_exists(pk)',
+          ConditionExpression: onlyIfPasswordHash === undefined ? 'attribute_exists(pk)' : 'attribute_exists(pk) AND passwordHash = :expected',
           ExpressionAttributeNames: Object.fromEntries(entries.map(([name], i) => [`#f${i}`, name])),
-          ExpressionAttributeValues: Object.fromEntries(entries.map(([, value], i) => [`:v${i}`, value])),
-        }),
-      ),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionFailure(error)) return false;
-    throw error;
-  }
-}
-
-/**
- * Replaces a password hash only if it is still `expected`: a re-hash at sign-in never overwrites a
- * password changed in the meantime. False when the user or that hash is gone.
- */
-export async function replacePasswordHash(table: Table, userId: string, expected: string, passwordHash: string): Promise<boolean> {
-  try {
-    await guarded(() =>
-      table.client.send(
-        new UpdateCommand({
-          TableName: table.name,
-          Key: keys.user(userId),
-          UpdateExpression: 'SET passwordHash = :next',
-          ConditionExpression: 'passwordHash = :expected',
-          ExpressionAttributeValues: { ':next': passwordHash, ':expected': expected },
+          ExpressionAttributeValues: { ...Object.fromEntries(entries.map(([, value], i) => [`:v${i}`, value])), ...expected },
         }),
       ),
     );

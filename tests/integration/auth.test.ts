@@ -3,7 +3,7 @@ import { EmailTakenError, ForbiddenError, InvalidCredentialsError, RefreshTokenE
 import { clearAttempts, countAttempt } from '../../lib/store/attempts';
 import { getRefreshToken, getSessionWithUser } from '../../lib/store/sessions';
 import { createTable } from '../../lib/store/table';
-import { findUserByUsername, replacePasswordHash } from '../../lib/store/users';
+import { findUserByUsername, updateProfile } from '../../lib/store/users';
 import { hashRefreshToken, verifyAccessToken } from '../../lib/tokens';
 import { verifyPassword } from '../../lib/passwords';
 import { newUser } from '../support/data';
@@ -116,7 +116,7 @@ describe('password hash upgrade', () => {
   it('never overwrites a hash that changed in the meantime', async () => {
     const input = await registered();
     const user = (await findUserByUsername(deps.table, input.username))!;
-    expect(await replacePasswordHash(deps.table, user.id, 'not-the-stored-hash', 'new-hash')).toBe(false);
+    expect(await updateProfile(deps.table, user.id, { passwordHash: 'new-hash' }, 'not-the-stored-hash')).toBe(false);
     expect((await findUserByUsername(deps.table, input.username))!.passwordHash).toBe(user.passwordHash);
   });
 });
