@@ -9,6 +9,6 @@ config();
 /** DELETE /api/admin/users/{id} */
 export const handler = httpHandler(async (request) => {
   requireRole(requireAuth(request).roles, 'admin');
-  await deleteUser(runtimeAccountDeps(), request.pathParameters.id ?? '');
+  await deleteUser(runtimeAccountDeps(request.deadline), request.pathParameters.id ?? '');
   return { json: { message: 'User was deleted successfully!' } };
 });

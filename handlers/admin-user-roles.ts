@@ -11,5 +11,5 @@ config();
 export const handler = httpHandler(async (request) => {
   requireRole(requireAuth(request).roles, 'admin');
   const { roles } = validate(setRolesSchema, jsonBody(request));
-  return { json: await setUserRoles(runtimeAccountDeps(), request.pathParameters.id ?? '', roles) };
+  return { json: await setUserRoles(runtimeAccountDeps(request.deadline), request.pathParameters.id ?? '', roles) };
 });

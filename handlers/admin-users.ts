@@ -10,5 +10,5 @@ config();
 /** GET /api/admin/users?limit&cursor */
 export const handler = httpHandler(async (request) => {
   requireRole(requireAuth(request).roles, 'admin');
-  return { json: await listUsersPage(runtimeAccountDeps(), validate(userListQuerySchema, request.query)) };
+  return { json: await listUsersPage(runtimeAccountDeps(request.deadline), validate(userListQuerySchema, request.query)) };
 });

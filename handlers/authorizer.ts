@@ -2,6 +2,7 @@ import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, Cont
 import { authenticateDeps } from '../lib/authenticate-runtime';
 import { authorize, type AuthorizeOutcome } from '../lib/authorize';
 import { config } from '../lib/config';
+import { Deadline } from '../lib/deadline';
 import { signingKeys } from '../lib/keys';
 import { logger } from '../lib/log';
 
@@ -37,12 +38,15 @@ export async function handler(event: APIGatewayRequestAuthorizerEvent, context?:
   for (const [name, value] of Object.entries(event.headers ?? {})) headers[name.toLowerCase()] = value;
   const route = `${event.httpMethod} ${event.resource}`;
   let outcome: AuthorizeOutcome;
+  const deadline = Deadline.forRequest(context?.getRemainingTimeInMillis());
   try {
-    outcome = await authorize(await authenticateDeps({ cached: true }), headers, new Date());
+    outcome = await authorize(await authenticateDeps({ cached: true, deadline }), headers, new Date());
   } catch (error) {
     // A table that cannot be asked: API Gateway answers 503 (AUTHORIZER_FAILURE), never Allow.
     logger.error('authorizer failed', { route, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
     throw error;
+  } finally {
+    deadline.dispose();
   }
   logger.info('authorize', outcome.allow ? { route, outcome: 'allow', userId: outcome.claims.userId } : { route, outcome: 'deny', reason: outcome.message });
   return authorizerResult(outcome, event.methodArn);

@@ -2,7 +2,7 @@ import { config } from '../lib/config';
 import { UnauthorizedError } from '../lib/errors';
 import { httpHandler, requireAuth } from '../lib/http';
 import { toAuthorities } from '../lib/roles';
-import { runtimeTable } from '../lib/runtime';
+import { runtimeAccountDeps } from '../lib/runtime';
 import { getUser } from '../lib/store/users';
 
 config();
@@ -10,7 +10,7 @@ config();
 /** GET /api/auth/me: the signed-in user's profile, read fresh from the table. */
 export const handler = httpHandler(async (request) => {
   const auth = requireAuth(request);
-  const user = await getUser(runtimeTable(), auth.userId);
+  const user = await getUser(runtimeAccountDeps(request.deadline).table, auth.userId);
   if (!user) throw new UnauthorizedError();
   return { json: { id: user.id, username: user.username, email: user.email, roles: toAuthorities(user.roles) } };
 });

@@ -9,6 +9,6 @@ config();
 /** POST /api/auth/password: every session of the user ends, this one included. */
 export const handler = httpHandler(async (request) => {
   const actor = requireAuth(request);
-  await changePassword(runtimeAccountDeps(), actor, validate(passwordChangeSchema, jsonBody(request)), request.sourceIp);
+  await changePassword(runtimeAccountDeps(request.deadline), actor, validate(passwordChangeSchema, jsonBody(request)), request.sourceIp);
   return { json: { message: 'Password was changed successfully! Please sign in again.' } };
 });

@@ -9,5 +9,5 @@ config();
 /** POST /api/auth/refreshtoken (and /refreshToken, as tutorial clients spell it both ways). */
 export const handler = httpHandler(async (request) => {
   const { refreshToken } = validate(refreshSchema, jsonBody(request));
-  return { json: await refreshSession(await runtimeDeps(), refreshToken) };
+  return { json: await refreshSession(await runtimeDeps(request.deadline), refreshToken) };
 });

@@ -7,6 +7,6 @@ config();
 
 /** DELETE /api/auth/sessions/{id}: that session's refresh tokens die, and its access tokens soon after. */
 export const handler = httpHandler(async (request) => {
-  await revokeOwnSession(runtimeAccountDeps(), requireAuth(request), request.pathParameters.id ?? '');
+  await revokeOwnSession(runtimeAccountDeps(request.deadline), requireAuth(request), request.pathParameters.id ?? '');
   return { json: { message: 'Session was revoked!' } };
 });

@@ -7,5 +7,5 @@ config();
 
 /** GET /api/auth/sessions: the caller's live sessions. */
 export const handler = httpHandler(async (request) => ({
-  json: { sessions: await listOwnSessions(runtimeAccountDeps(), requireAuth(request)) },
+  json: { sessions: await listOwnSessions(runtimeAccountDeps(request.deadline), requireAuth(request)) },
 }));

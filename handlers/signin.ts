@@ -9,7 +9,7 @@ config();
 /** POST /api/auth/signin */
 export const handler = httpHandler(async (request) => {
   const input = validate(signInSchema, jsonBody(request));
-  const deps = await runtimeDeps();
+  const deps = await runtimeDeps(request.deadline);
   const result = await signIn(deps, input, { userAgent: request.userAgent, ip: request.sourceIp });
   return {
     json: {

@@ -14,10 +14,10 @@ config();
 export const handler = httpHandler(async (request) => {
   const body = validate(signOutSchema, jsonBody(request));
   if (body.all === true) {
-    const actor = await authenticateCaller(request.headers);
-    await signOutEverywhere(runtimeAccountDeps(), actor);
+    const actor = await authenticateCaller(request.headers, request.deadline);
+    await signOutEverywhere(runtimeAccountDeps(request.deadline), actor);
   } else {
-    await signOut(runtimeAccountDeps(), body.refreshToken);
+    await signOut(runtimeAccountDeps(request.deadline), body.refreshToken);
   }
   return { json: { message: "You've been signed out!" } };
 });

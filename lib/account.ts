@@ -4,7 +4,7 @@ import { BadRequestError, NotFoundError, UnauthorizedError } from './errors';
 import { hashPassword, verifyPassword } from './passwords';
 import { parseRoles, type Role } from './roles';
 import { deleteAllSessions, listSessionItems, revokeAllSessions, revokeSession } from './store/sessions';
-import { deleteUserRecord, getUser, listUsers, updateProfile, type PublicUser } from './store/users';
+import { changeCredentials, deleteUserRecord, getUser, listUsers, type PublicUser } from './store/users';
 import type { AccessClaims } from './tokens';
 
 /** The account operations after sign-in: sign-out, sessions, password change, and the admin API. */
@@ -70,7 +70,11 @@ export async function changePassword(
   if (!(await verifyPassword(input.currentPassword, user.passwordHash))) {
     throw new UnauthorizedError('Current password is incorrect!');
   }
-  await updateProfile(deps.table, user.id, { passwordHash: await hashPassword(input.newPassword, deps.config.bcryptCost) });
+  // The version bump in this write is what ends every session, including any sign-in racing it; the
+  // revocations after it only keep the session list honest.
+  if (!(await changeCredentials(deps.table, user.id, { passwordHash: await hashPassword(input.newPassword, deps.config.bcryptCost) }))) {
+    throw new UnauthorizedError();
+  }
   await revokeAllSessions(deps.table, user.id, nowIso(deps));
 }
 
@@ -106,10 +110,13 @@ export async function listUsersPage(
   return { users, nextCursor: encodeCursor(lastKey) };
 }
 
-/** Replaces a user's roles and ends their sessions, so the new roles apply from their next sign-in. */
+/**
+ * Replaces a user's roles and ends their sessions (the credentials version bump does, racing sign-ins
+ * included), so the new roles apply from their next sign-in.
+ */
 export async function setUserRoles(deps: AccountDeps, userId: string, requested: string[]): Promise<{ id: string; roles: Role[] }> {
   const roles = parseRoles(requested);
-  if (!(await updateProfile(deps.table, userId, { roles }))) throw new NotFoundError('User not found.');
+  if (!(await changeCredentials(deps.table, userId, { roles }))) throw new NotFoundError('User not found.');
   await revokeAllSessions(deps.table, userId, nowIso(deps));
   return { id: userId, roles };
 }

@@ -9,6 +9,7 @@ import {
   createSession,
   getRefreshToken,
   getSessionWithUser,
+  isLive,
   revokeSession,
   rotateRefreshToken,
   touchSession,
@@ -16,7 +17,7 @@ import {
 } from './store/sessions';
 import type { Table } from './store/table';
 import { clearAttempts, countAttempt } from './store/attempts';
-import { createUser, findUserByUsername, normalizeIdentifier, updateProfile, type User } from './store/users';
+import { createUser, findUserByUsername, getUser, normalizeIdentifier, updateProfile, type User } from './store/users';
 import { generateRefreshToken, hashRefreshToken, issueAccessToken, type AccessClaims } from './tokens';
 import type { SignInInput, SignUpInput } from './validation';
 
@@ -46,13 +47,28 @@ export interface ClientInfo {
 }
 
 /**
- * Registers a user. Roles other than `user` need an admin as the caller (`actor`); the database
- * transaction makes username and email unique. Throws UnknownRoleError, ForbiddenError,
- * UsernameTakenError, EmailTakenError.
+ * Registers a user. Roles other than `user` need an admin as the caller (`actor`): the token must say
+ * admin, and the stored profile must still say so when the user is written (checked in the same
+ * transaction). The database transaction makes username and email unique. Throws UnknownRoleError,
+ * ForbiddenError, UsernameTakenError, EmailTakenError.
  */
 export async function signUp(deps: Omit<AuthDeps, 'keys'>, input: SignUpInput, actor: AccessClaims | undefined): Promise<User> {
   const roles = parseRoles(input.roles);
-  if (isPrivileged(roles) && !actor?.roles.includes('admin')) throw new ForbiddenError('Require Admin Role!');
+  if (!isPrivileged(roles)) return registerUser(deps, input, roles, undefined);
+  if (!actor?.roles.includes('admin')) throw new ForbiddenError('Require Admin Role!');
+  return registerUser(deps, input, roles, actor.userId);
+}
+
+/**
+ * Stores a new user with these roles. `grantedBy` is the admin granting them (checked as stored);
+ * undefined for plain users and for the operator's bootstrap, which acts with the table's credentials.
+ */
+export async function registerUser(
+  deps: Omit<AuthDeps, 'keys'>,
+  input: { username: string; email: string; password: string },
+  roles: Role[],
+  grantedBy: string | undefined,
+): Promise<User> {
   const user: User = {
     id: randomUUID(),
     username: input.username,
@@ -60,8 +76,9 @@ export async function signUp(deps: Omit<AuthDeps, 'keys'>, input: SignUpInput, a
     passwordHash: await hashPassword(input.password, deps.config.bcryptCost),
     roles,
     createdAt: deps.now().toISOString(),
+    credVersion: 0,
   };
-  await createUser(deps.table, user);
+  await createUser(deps.table, user, grantedBy);
   return user;
 }
 
@@ -126,37 +143,50 @@ export async function signIn(
   client: ClientInfo,
 ): Promise<{ user: User; authorities: string[] } & TokenPair> {
   // Independent round trips run together; the password is still checked only after admission.
-  const [, user] = await Promise.all([admitAttempt(deps, input.username, client.ip), findUserByUsername(deps.table, input.username)]);
-  const valid = user
-    ? await verifyPassword(input.password, user.passwordHash)
+  const [, found] = await Promise.all([admitAttempt(deps, input.username, client.ip), findUserByUsername(deps.table, input.username)]);
+  const valid = found
+    ? await verifyPassword(input.password, found.passwordHash)
     : await verifyAgainstDummy(input.password, deps.config.bcryptCost);
-  if (!user || !valid) throw new InvalidCredentialsError();
+  if (!found || !valid) throw new InvalidCredentialsError();
 
-  const sessionId = randomUUID();
-  const { token, record } = newRefreshRecord(deps, user.id, sessionId);
-  await Promise.all([
+  const [, , opened] = await Promise.all([
     clearAttempts(deps.table, 'username', normalizeIdentifier(input.username)),
-    upgradeHash(deps, user, input.password),
-    createSession(
-      deps.table,
-      {
-        userId: user.id,
-        sessionId,
-        createdAt: record.createdAt,
-        lastUsedAt: record.createdAt,
-        userAgent: client.userAgent?.slice(0, 256),
-        ip: client.ip,
-        expiresAt: record.expiresAt,
-      },
-      record,
-    ),
+    upgradeHash(deps, found, input.password),
+    openSession(deps, found, client),
   ]);
-  return {
-    user,
-    authorities: toAuthorities(user.roles),
-    accessToken: await accessTokenFor(deps, user.id, user.roles, sessionId),
-    refreshToken: token,
-  };
+  return { ...opened, authorities: toAuthorities(opened.user.roles) };
+}
+
+/**
+ * Opens a session for a user whose password was just checked, under the credentials version read with
+ * that password. If a password or role change commits in between, nothing is stored: with the password
+ * changed the sign-in fails like a wrong password; with only the roles changed, it opens the session
+ * under the new version and roles (the password checked is still the user's).
+ */
+async function openSession(deps: AuthDeps, checked: User, client: ClientInfo): Promise<{ user: User } & TokenPair> {
+  let user = checked;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const sessionId = randomUUID();
+    const { token, record } = newRefreshRecord(deps, user.id, sessionId);
+    const session = {
+      userId: user.id,
+      sessionId,
+      createdAt: record.createdAt,
+      lastUsedAt: record.createdAt,
+      userAgent: client.userAgent?.slice(0, 256),
+      ip: client.ip,
+      expiresAt: record.expiresAt,
+      credVersion: user.credVersion,
+    };
+    if (await createSession(deps.table, session, record)) {
+      return { user, accessToken: await accessTokenFor(deps, user.id, user.roles, sessionId), refreshToken: token };
+    }
+    // (A re-hash at sign-in changes the hash but not the version, so it never lands here.)
+    const current = await getUser(deps.table, user.id);
+    if (!current || current.passwordHash !== checked.passwordHash) throw new InvalidCredentialsError();
+    user = current;
+  }
+  throw new InvalidCredentialsError();
 }
 
 /**
@@ -195,7 +225,8 @@ export async function refreshSession(deps: AuthDeps, refreshToken: string | unde
     throw new RefreshTokenError('reused');
   }
   const { session, user } = await getSessionWithUser(deps.table, stored.userId, stored.sessionId);
-  if (!session || session.revokedAt || !user) throw new RefreshTokenError('unknown');
+  // Revoked, or opened before the user's password or roles last changed: the session is over.
+  if (!isLive(session, user, epochSeconds(now)) || !user) throw new RefreshTokenError('unknown');
 
   if (!deps.config.refreshRotation) {
     if (!(await touchSession(deps.table, user.id, session.sessionId, now.toISOString()))) {

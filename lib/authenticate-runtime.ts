@@ -1,5 +1,6 @@
 import { authenticate, DecisionCache, type AuthenticateDeps } from './authorize';
 import { config } from './config';
+import type { Deadline } from './deadline';
 import { signingKeys } from './keys';
 import { createSessionChecker, type SessionChecker } from './store/live-session';
 import type { VerifiedAccess } from './tokens';
@@ -12,14 +13,15 @@ import type { VerifiedAccess } from './tokens';
 let checker: SessionChecker | undefined;
 let cache: DecisionCache | undefined;
 
-export async function authenticateDeps(options: { cached: boolean }): Promise<AuthenticateDeps> {
+export async function authenticateDeps(options: { cached: boolean; deadline: Deadline }): Promise<AuthenticateDeps> {
   const { issuer, audience, authorizerCacheTtlSeconds } = config();
   checker ??= createSessionChecker(config());
   cache ??= new DecisionCache(authorizerCacheTtlSeconds * 1000);
   return {
-    keys: await signingKeys(),
+    keys: await options.deadline.race(signingKeys()),
     settings: { issuer, audience },
     isSessionLive: checker,
+    deadline: options.deadline,
     ...(options.cached ? { cache } : {}),
   };
 }
@@ -28,6 +30,6 @@ export async function authenticateDeps(options: { cached: boolean }): Promise<Au
  * The verified caller of a public route that looks at a token itself. Uncached: these routes act on
  * the answer (granting roles, ending sessions), so a session revoked a moment ago must not pass.
  */
-export async function authenticateCaller(headers: Record<string, string | undefined>): Promise<VerifiedAccess> {
-  return authenticate(await authenticateDeps({ cached: false }), headers, new Date());
+export async function authenticateCaller(headers: Record<string, string | undefined>, deadline: Deadline): Promise<VerifiedAccess> {
+  return authenticate(await authenticateDeps({ cached: false, deadline }), headers, new Date());
 }

@@ -1,4 +1,5 @@
 import { epochSeconds } from './clock';
+import type { Deadline } from './deadline';
 import { AccessTokenError } from './errors';
 import type { SigningKeys } from './keys';
 import type { SessionChecker } from './store/live-session';
@@ -42,6 +43,8 @@ export interface AuthenticateDeps {
   /** Is the token's session still live (not signed out, revoked, or its user deleted)? */
   isSessionLive: SessionChecker;
   cache?: DecisionCache;
+  /** The request's deadline: the liveness read gives up by then (fail closed). */
+  deadline?: Deadline;
 }
 
 /**
@@ -54,7 +57,7 @@ export async function authenticate(deps: AuthenticateDeps, headers: Record<strin
   const cached = deps.cache?.get(token, now.getTime());
   if (cached) return cached;
   const claims = await verifyAccessToken(deps.keys, token, { ...deps.settings, now });
-  if (!(await deps.isSessionLive(claims.userId, claims.sessionId, epochSeconds(now)))) {
+  if (!(await deps.isSessionLive(claims.userId, claims.sessionId, epochSeconds(now), deps.deadline))) {
     throw new AccessTokenError('invalid');
   }
   deps.cache?.set(token, claims, now.getTime());

@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { config } from './config';
+import { Deadline } from './deadline';
 import { BadRequestError, HttpError, UnauthorizedError, UnsupportedMediaTypeError } from './errors';
 import { logger } from './log';
 import { isRole, type Role } from './roles';
@@ -15,6 +16,8 @@ export interface HttpRequest {
   auth: AuthContext | undefined;
   sourceIp: string | undefined;
   userAgent: string | undefined;
+  /** When the request stops waiting for infrastructure: pass it to every database and key read. */
+  deadline: Deadline;
 }
 
 /** What the authorizer verified, passed on as request context (scalars only: roles as JSON). */
@@ -50,7 +53,7 @@ function authContext(event: APIGatewayProxyEvent): AuthContext | undefined {
   return { userId: context.userId, roles: roles as Role[], sessionId: context.sessionId };
 }
 
-function toRequest(event: APIGatewayProxyEvent): HttpRequest {
+function toRequest(event: APIGatewayProxyEvent, deadline: Deadline): HttpRequest {
   const headers = lowerCaseHeaders(event.headers);
   // API Gateway always passes a string (or null); serverless-offline passes a JSON body of `false` or
   // `0` as that value itself. Either way the handler sees the text that was sent.
@@ -71,6 +74,7 @@ function toRequest(event: APIGatewayProxyEvent): HttpRequest {
     auth: authContext(event),
     sourceIp: event.requestContext?.identity?.sourceIp ?? undefined,
     userAgent: headers['user-agent'],
+    deadline,
   };
 }
 
@@ -157,11 +161,14 @@ export function httpHandler(
     if (context) logger.addContext(context);
     let request: HttpRequest | undefined;
     let response: APIGatewayProxyResult;
+    const deadline = Deadline.forRequest(context?.getRemainingTimeInMillis());
     try {
-      request = toRequest(event);
+      request = toRequest(event, deadline);
       response = render(await handle(request), request);
     } catch (error) {
       response = render(errorResponse(error), request);
+    } finally {
+      deadline.dispose();
     }
     // One line per request: what happened, to whom, never with what (no body, no headers).
     logger.info('request', {

@@ -1,7 +1,8 @@
 import type { AuthDeps } from './auth';
 import { config } from './config';
+import type { Deadline } from './deadline';
 import { signingKeys } from './keys';
-import { createTable, type Table } from './store/table';
+import { createTable, withDeadline, type Table } from './store/table';
 
 /**
  * Per-cold-start wiring for the handlers: the config, the one table client and the signing keys.
@@ -14,11 +15,11 @@ export function runtimeTable(): Table {
   return table;
 }
 
-/** What the account operations need: no signing keys. */
-export function runtimeAccountDeps(): Omit<AuthDeps, 'keys'> {
-  return { table: runtimeTable(), now: () => new Date(), config: config() };
+/** What the account operations need for one request (no signing keys): every call ends by its deadline. */
+export function runtimeAccountDeps(deadline: Deadline): Omit<AuthDeps, 'keys'> {
+  return { table: withDeadline(runtimeTable(), deadline), now: () => new Date(), config: config() };
 }
 
-export async function runtimeDeps(): Promise<AuthDeps> {
-  return { ...runtimeAccountDeps(), keys: await signingKeys() };
+export async function runtimeDeps(deadline: Deadline): Promise<AuthDeps> {
+  return { ...runtimeAccountDeps(deadline), keys: await deadline.race(signingKeys()) };
 }

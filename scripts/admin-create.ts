@@ -1,13 +1,21 @@
 /**
- * `npm run admin:create -- --stage prod --username alice --email alice@example.com`
- * Creates an admin, or gives an existing user every role, in the stage's table. The password comes
- * from ADMIN_PASSWORD (never a command-line argument: it would land in shell history and `ps`).
+ * `npm run admin:create -- --stage prod --username alice --email alice@example.com [--promote]`
+ * Creates an admin in the stage's table. An existing user of that name is never promoted silently (it
+ * may be a squatter who signed up first): that needs `--promote` and the same email, and keeps that
+ * user's own password. The password comes from ADMIN_PASSWORD (never a command-line argument: it would
+ * land in shell history and `ps`).
  * Uses the ordinary AWS credential chain; DYNAMODB_ENDPOINT points it at DynamoDB Local instead.
  */
 import { parseArgs } from 'node:util';
 import { ensureAdmin } from '../lib/admin';
 import { loadConfig } from '../lib/config';
 import { createTable } from '../lib/store/table';
+
+const DESCRIBE = {
+  created: 'created with every role and the password from ADMIN_PASSWORD',
+  promoted: 'existing user promoted to every role; its own password is unchanged (ADMIN_PASSWORD was not used) and its sessions were ended',
+  unchanged: 'already an admin with every role; nothing changed (ADMIN_PASSWORD was not used)',
+} as const;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -16,13 +24,14 @@ async function main(): Promise<void> {
       region: { type: 'string' },
       username: { type: 'string' },
       email: { type: 'string' },
+      promote: { type: 'boolean', default: false },
     },
   });
   const username = values.username ?? process.env.ADMIN_USERNAME;
   const email = values.email ?? process.env.ADMIN_EMAIL;
   const password = process.env.ADMIN_PASSWORD;
   if (!username || !email || !password) {
-    throw new Error('usage: ADMIN_PASSWORD=... npm run admin:create -- --stage <stage> --username <name> --email <email>');
+    throw new Error('usage: ADMIN_PASSWORD=... npm run admin:create -- --stage <stage> --username <name> --email <email> [--promote]');
   }
   const local = values.stage === 'local';
   const config = loadConfig({
@@ -35,8 +44,8 @@ async function main(): Promise<void> {
   });
   const table = createTable(config);
   try {
-    const outcome = await ensureAdmin({ table, now: () => new Date(), config }, { username, email, password });
-    console.log(`admin ${username} in ${config.tableName}: ${outcome}`);
+    const outcome = await ensureAdmin({ table, now: () => new Date(), config }, { username, email, password }, { promote: values.promote });
+    console.log(`admin ${username} in ${config.tableName}: ${DESCRIBE[outcome]}`);
   } finally {
     table.client.destroy();
   }

@@ -23,7 +23,7 @@ export async function countAttempt(
   const key = keys.attempts(scope, value);
   for (let round = 0; round < 3; round++) {
     try {
-      const result = await guarded(() =>
+      const result = await guarded(table, (options) =>
         table.client.send(
           new UpdateCommand({
             TableName: table.name,
@@ -33,6 +33,7 @@ export async function countAttempt(
             ExpressionAttributeValues: { ':one': 1, ':now': nowSeconds, ':end': nowSeconds + windowSeconds },
             ReturnValues: 'ALL_NEW',
           }),
+          options,
         ),
       );
       return { count: Number(result.Attributes?.attempts), windowEndsAt: Number(result.Attributes?.expiresAt) };
@@ -40,7 +41,7 @@ export async function countAttempt(
       if (!isConditionFailure(error)) throw error;
     }
     try {
-      await guarded(() =>
+      await guarded(table, (options) =>
         table.client.send(
           new UpdateCommand({
             TableName: table.name,
@@ -49,6 +50,7 @@ export async function countAttempt(
             ConditionExpression: 'attribute_not_exists(pk) OR expiresAt <= :now',
             ExpressionAttributeValues: { ':one': 1, ':now': nowSeconds, ':end': nowSeconds + windowSeconds },
           }),
+          options,
         ),
       );
       return { count: 1, windowEndsAt: nowSeconds + windowSeconds };
@@ -61,5 +63,5 @@ export async function countAttempt(
 }
 
 export async function clearAttempts(table: Table, scope: 'username' | 'ip', value: string): Promise<void> {
-  await guarded(() => table.client.send(new DeleteCommand({ TableName: table.name, Key: keys.attempts(scope, value) })));
+  await guarded(table, (options) => table.client.send(new DeleteCommand({ TableName: table.name, Key: keys.attempts(scope, value) }), options));
 }

@@ -1,15 +1,17 @@
-import { AwsClient } from 'aws4fetch';
+import { AwsV4Signer } from 'aws4fetch';
+import { Deadline } from '../deadline';
 import type { TableSettings } from './table';
 
 /**
- * The authorizer's revocation check: one consistent BatchGetItem of the session and its user.
+ * The authorizer's revocation check: one consistent BatchGetItem of the session and its user (only the
+ * attributes liveness needs: its IAM policy allows no others, password hashes included).
  *
  * Deliberately not the AWS SDK: the authorizer runs before every request and its cold start is paid by
  * users, and the SDK's DynamoDB client adds ~550 KB and tens of milliseconds of module load. A signed
  * `fetch` (aws4fetch, SigV4 with WebCrypto) does the one call it needs in a few KB. Every other data
  * access goes through lib/store/table.ts.
  */
-export type SessionChecker = (userId: string, sessionId: string, nowSeconds: number) => Promise<boolean>;
+export type SessionChecker = (userId: string, sessionId: string, nowSeconds: number, deadline?: Deadline) => Promise<boolean>;
 
 type AttributeValue = { S?: string; N?: string };
 type Item = Record<string, AttributeValue>;
@@ -17,37 +19,46 @@ type Item = Record<string, AttributeValue>;
 export function createSessionChecker(settings: TableSettings, env: Record<string, string | undefined> = process.env): SessionChecker {
   const local = settings.dynamodbEndpoint !== undefined;
   const endpoint = settings.dynamodbEndpoint ?? `https://dynamodb.${settings.region}.amazonaws.com`;
-  const client = () =>
-    new AwsClient({
-      // Lambda puts the function role's credentials in the environment; DynamoDB Local takes any.
-      accessKeyId: local ? 'local' : (env.AWS_ACCESS_KEY_ID ?? ''),
-      secretAccessKey: local ? 'local' : (env.AWS_SECRET_ACCESS_KEY ?? ''),
-      ...(!local && env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
-      service: 'dynamodb',
-      region: settings.region,
-      retries: 2,
-    });
-  let aws = client();
+  const credentials = () =>
+    // Lambda puts the function role's credentials in the environment (read per call: they rotate);
+    // DynamoDB Local takes any.
+    local
+      ? { accessKeyId: 'local', secretAccessKey: 'local' }
+      : {
+          accessKeyId: env.AWS_ACCESS_KEY_ID ?? '',
+          secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? '',
+          ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
+        };
 
-  return async (userId, sessionId, nowSeconds) => {
+  return async (userId, sessionId, nowSeconds, deadline = Deadline.forRequest()) => {
     const keys = [
       { pk: { S: `USER#${userId}` }, sk: { S: `SESSION#${sessionId}` } },
       { pk: { S: `USER#${userId}` }, sk: { S: 'PROFILE' } },
     ];
-    const response = await aws.fetch(endpoint, {
+    // Signed here, sent with a plain fetch(url, { signal }): a Request object carrying the signal would
+    // let undici lose it to garbage collection and hang past the deadline (nodejs/undici#4068).
+    const signed = await new AwsV4Signer({
+      ...credentials(),
+      url: endpoint,
       method: 'POST',
+      service: 'dynamodb',
+      region: settings.region,
       headers: { 'Content-Type': 'application/x-amz-json-1.0', 'X-Amz-Target': 'DynamoDB_20120810.BatchGetItem' },
       body: JSON.stringify({
-        RequestItems: { [settings.tableName]: { Keys: keys, ConsistentRead: true, ProjectionExpression: 'sk, revokedAt, expiresAt' } },
+        RequestItems: { [settings.tableName]: { Keys: keys, ConsistentRead: true, ProjectionExpression: 'sk, revokedAt, expiresAt, credVersion' } },
       }),
-      signal: AbortSignal.timeout(2500),
-    });
-    if (!response.ok) {
-      // Rotated credentials show up as 4xx: build a client from the current environment next time.
-      aws = client();
-      throw new Error(`session check failed with HTTP ${response.status}`);
+    }).sign();
+    const call = async () => {
+      const response = await fetch(signed.url, { method: signed.method, headers: signed.headers, body: signed.body as string, signal: deadline.signal });
+      return { ok: response.ok, status: response.status, json: response.ok ? ((await response.json()) as unknown) : undefined };
+    };
+    // Throttling and 5xx are worth another try, as long as the deadline leaves time for one.
+    let response = await deadline.race(call());
+    for (let attempt = 1; attempt < 3 && (response.status >= 500 || response.status === 429); attempt++) {
+      response = await deadline.race(call());
     }
-    const result = (await response.json()) as {
+    if (!response.ok) throw new Error(`session check failed with HTTP ${response.status}`);
+    const result = response.json as {
       Responses?: Record<string, Item[]>;
       UnprocessedKeys?: Record<string, unknown>;
     };
@@ -56,6 +67,9 @@ export function createSessionChecker(settings: TableSettings, env: Record<string
     const items = result.Responses?.[settings.tableName] ?? [];
     const session = items.find((item) => item.sk?.S?.startsWith('SESSION#'));
     const profile = items.find((item) => item.sk?.S === 'PROFILE');
-    return Boolean(profile && session && !session.revokedAt && Number(session.expiresAt?.N) > nowSeconds);
+    // The same rule as lib/store/sessions.ts isLive, on raw items: a session opened before the user's
+    // password or roles last changed is dead (a missing version is 0: items from before versions).
+    const version = (item: Item | undefined) => Number(item?.credVersion?.N ?? 0);
+    return Boolean(profile && session && !session.revokedAt && Number(session.expiresAt?.N) > nowSeconds && version(session) === version(profile));
   };
 }

@@ -1,6 +1,6 @@
 import { BatchGetCommand, BatchWriteCommand, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ServiceUnavailableError } from '../errors';
-import { getUser, toUser, type User } from './users';
+import { credentialsUnchanged, getUser, toUser, type User } from './users';
 import { cancelledConditions, guarded, isConditionFailure, keys, putNew, type Table } from './table';
 
 /** A sign-in: the family of refresh tokens that rotate from it. */
@@ -14,6 +14,13 @@ export interface Session {
   /** Epoch seconds; also the table's TTL attribute. Moves forward with each refresh. */
   expiresAt: number;
   revokedAt?: string;
+  /** The user's credVersion when the session was opened; once the user's moves on, the session is dead. */
+  credVersion: number;
+}
+
+/** A session is live while not revoked, not expired, and opened under its user's current credentials. */
+export function isLive(session: Session | undefined, user: User | undefined, nowSeconds: number): session is Session {
+  return Boolean(session && user && !session.revokedAt && session.expiresAt > nowSeconds && (session.credVersion ?? 0) === user.credVersion);
 }
 
 /** A refresh token as stored: never the token, only its SHA-256. */
@@ -32,24 +39,37 @@ function tokenItem(record: RefreshTokenRecord) {
   return { ...keys.refreshToken(record.tokenHash), type: 'refreshToken', ...record };
 }
 
-/** Stores a new session and its first refresh token together. */
-export async function createSession(table: Table, session: Session, token: RefreshTokenRecord): Promise<void> {
-  await guarded(() =>
-    table.client.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          putNew(table, { ...keys.session(session.userId, session.sessionId), type: 'session', ...session }),
-          putNew(table, tokenItem(token)),
-        ],
-      }),
-    ),
-  );
+/**
+ * Stores a new session and its first refresh token together, only while the user's credentials are
+ * still the version the sign-in checked (`session.credVersion`). False when they changed in between (a
+ * password or role change won the race): nothing is stored.
+ */
+export async function createSession(table: Table, session: Session, token: RefreshTokenRecord): Promise<boolean> {
+  try {
+    await guarded(table, (options) =>
+      table.client.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            putNew(table, { ...keys.session(session.userId, session.sessionId), type: 'session', ...session }),
+            putNew(table, tokenItem(token)),
+            credentialsUnchanged(table, session.userId, session.credVersion),
+          ],
+        }),
+        options,
+      ),
+    );
+    return true;
+  } catch (error) {
+    if (cancelledConditions(error)?.[2]) return false;
+    throw error;
+  }
 }
 
 export async function getRefreshToken(table: Table, tokenHash: string): Promise<RefreshTokenRecord | undefined> {
-  const result = await guarded(() =>
+  const result = await guarded(table, (options) =>
     table.client.send(
       new GetCommand({ TableName: table.name, Key: keys.refreshToken(tokenHash), ConsistentRead: true }),
+      options,
     ),
   );
   if (!result.Item) return undefined;
@@ -64,18 +84,19 @@ export async function getSessionWithUser(
   sessionId: string,
 ): Promise<{ session: Session | undefined; user: User | undefined }> {
   const sessionKey = keys.session(userId, sessionId);
-  const result = await guarded(() =>
+  const result = await guarded(table, (options) =>
     table.client.send(
       new BatchGetCommand({
         RequestItems: { [table.name]: { Keys: [sessionKey, keys.user(userId)], ConsistentRead: true } },
       }),
+      options,
     ),
   );
   const items = result.Responses?.[table.name] ?? [];
   // A BatchGet may leave keys unprocessed under load; fall back to a plain read rather than guess.
   if (result.UnprocessedKeys?.[table.name]?.Keys?.length) {
     const [session, user] = await Promise.all([
-      guarded(() => table.client.send(new GetCommand({ TableName: table.name, Key: sessionKey, ConsistentRead: true }))),
+      guarded(table, (options) => table.client.send(new GetCommand({ TableName: table.name, Key: sessionKey, ConsistentRead: true }), options)),
       getUser(table, userId),
     ]);
     return { session: session.Item as Session | undefined, user };
@@ -98,7 +119,7 @@ export async function rotateRefreshToken(
   now: string,
 ): Promise<RotationOutcome> {
   try {
-    await guarded(() =>
+    await guarded(table, (options) =>
       table.client.send(
         new TransactWriteCommand({
           TransactItems: [
@@ -123,6 +144,7 @@ export async function rotateRefreshToken(
             },
           ],
         }),
+        options,
       ),
     );
     return 'rotated';
@@ -143,7 +165,7 @@ async function updateLiveSession(
   now: string,
 ): Promise<boolean> {
   try {
-    await guarded(() =>
+    await guarded(table, (options) =>
       table.client.send(
         new UpdateCommand({
           TableName: table.name,
@@ -152,6 +174,7 @@ async function updateLiveSession(
           ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(revokedAt)',
           ExpressionAttributeValues: { ':now': now },
         }),
+        options,
       ),
     );
     return true;
@@ -179,7 +202,7 @@ export async function listSessionItems(table: Table, userId: string): Promise<Se
   const sessions: Session[] = [];
   let startKey: Record<string, unknown> | undefined;
   do {
-    const page = await guarded(() =>
+    const page = await guarded(table, (options) =>
       table.client.send(
         new QueryCommand({
           TableName: table.name,
@@ -188,6 +211,7 @@ export async function listSessionItems(table: Table, userId: string): Promise<Se
           ConsistentRead: true,
           ExclusiveStartKey: startKey,
         }),
+        options,
       ),
     );
     sessions.push(...((page.Items ?? []) as Session[]));
@@ -213,8 +237,8 @@ export async function deleteAllSessions(table: Table, userId: string): Promise<v
     }));
     // BatchWrite may hand back unprocessed items under load; retry them a few times, then fail loudly.
     for (let attempt = 0; requests?.length && attempt < 5; attempt++) {
-      const result = await guarded(() =>
-        table.client.send(new BatchWriteCommand({ RequestItems: { [table.name]: requests as never } })),
+      const result = await guarded(table, (options) =>
+        table.client.send(new BatchWriteCommand({ RequestItems: { [table.name]: requests as never } }), options),
       );
       requests = result.UnprocessedItems?.[table.name] as Record<string, unknown>[] | undefined;
     }

@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ServiceUnavailableError } from '../errors';
+import type { Deadline } from '../deadline';
+import { HttpError, ServiceUnavailableError } from '../errors';
 
 export interface TableSettings {
   tableName: string;
@@ -8,17 +9,26 @@ export interface TableSettings {
   dynamodbEndpoint: string | undefined;
 }
 
-/** A document client bound to the one table. Created once per cold start; tests pass their own. */
+/**
+ * A document client bound to the one table. The client is created once per cold start (tests pass
+ * their own); each request gets a copy carrying its deadline (`withDeadline`), which every call obeys.
+ */
 export interface Table {
   client: DynamoDBDocumentClient;
   name: string;
+  deadline?: Deadline | undefined;
+}
+
+/** The same table for one request: every call made through it ends by the request's deadline. */
+export function withDeadline(table: Table, deadline: Deadline | undefined): Table {
+  return { client: table.client, name: table.name, deadline };
 }
 
 export function createTable(settings: TableSettings): Table {
   const client = new DynamoDBClient({
     region: settings.region,
-    // Deliberate timeouts and retries: a database that hangs must turn into a 503 within seconds, not
-    // hold the Lambda until its own 10 s timeout. One call gives up after 3 attempts of at most 1 s
+    // Deliberate timeouts and retries. The request's deadline (lib/deadline.ts) bounds the whole request;
+    // these bound one attempt, so a slow attempt is retried inside that budget
     // (throwOnRequestTimeout: without it the SDK only warns and keeps waiting).
     maxAttempts: 3,
     requestHandler: { connectionTimeout: 1000, requestTimeout: 1000, throwOnRequestTimeout: true },
@@ -68,16 +78,28 @@ export function cancelledConditions(error: unknown): boolean[] | undefined {
   return reasons.map((reason) => reason.Code === 'ConditionalCheckFailed');
 }
 
+/** What every call receives: the request's abort signal, for the SDK's `send(command, options)`. */
+export interface CallOptions {
+  abortSignal?: AbortSignal;
+}
+
 /**
- * Runs one database call and translates infrastructure failures (network, throttling, timeouts) into
- * a 503 at this boundary, so no SDK message ever reaches a client. Condition failures pass through for
- * the repository to turn into domain errors.
+ * Runs one database call within the request's deadline and translates infrastructure failures
+ * (network, throttling, timeouts, the deadline) into a 503 at this boundary, so no SDK message ever
+ * reaches a client. Condition failures pass through for the repository to turn into domain errors. A
+ * ValidationException means we sent something DynamoDB refuses (a key too long, say): that is a bug in
+ * our validation, never worth a retry, so it becomes a 500.
  */
-export async function guarded<T>(call: () => Promise<T>): Promise<T> {
+export async function guarded<T>(table: Table, call: (options: CallOptions) => Promise<T>): Promise<T> {
+  const deadline = table.deadline;
   try {
-    return await call();
+    return deadline ? await deadline.race(call({ abortSignal: deadline.signal })) : await call({});
   } catch (error) {
+    if (error instanceof HttpError) throw error;
     if (isConditionFailure(error) || cancelledConditions(error)?.some(Boolean)) throw error;
+    if (error instanceof Error && error.name === 'ValidationException') {
+      throw new Error('DynamoDB refused a request as invalid: input validation let it through', { cause: error });
+    }
     throw new ServiceUnavailableError({ cause: error });
   }
 }

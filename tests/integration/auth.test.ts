@@ -1,11 +1,12 @@
-import { signIn, signUp, refreshSession, type AuthDeps } from '../../lib/auth';
+import { ensureAdmin } from '../../lib/admin';
+import { registerUser, signIn, signUp, refreshSession, type AuthDeps } from '../../lib/auth';
 import { EmailTakenError, ForbiddenError, InvalidCredentialsError, RefreshTokenError, UsernameTakenError } from '../../lib/errors';
 import { clearAttempts, countAttempt } from '../../lib/store/attempts';
-import { getRefreshToken, getSessionWithUser } from '../../lib/store/sessions';
+import { createSession, getRefreshToken, getSessionWithUser } from '../../lib/store/sessions';
 import { createTable } from '../../lib/store/table';
-import { findUserByUsername, updateProfile } from '../../lib/store/users';
+import { changeCredentials, findUserByUsername, updateProfile } from '../../lib/store/users';
 import { hashRefreshToken, verifyAccessToken } from '../../lib/tokens';
-import { verifyPassword } from '../../lib/passwords';
+import { hashPassword, verifyPassword } from '../../lib/passwords';
 import { newUser } from '../support/data';
 import { testKeySet } from '../support/keys';
 
@@ -67,7 +68,10 @@ describe('sign-up', () => {
   it('needs an admin for roles beyond user', async () => {
     await expect(signUp(deps, { ...newUser(), roles: ['moderator'] }, undefined)).rejects.toThrow(ForbiddenError);
     await expect(signUp(deps, { ...newUser(), roles: ['moderator'] }, { userId: 'x', roles: ['user', 'moderator'], sessionId: 's' })).rejects.toThrow('Require Admin Role!');
-    const made = await signUp(deps, { ...newUser(), roles: ['moderator', 'user'] }, { userId: 'x', roles: ['admin'], sessionId: 's' });
+    // The granting admin must exist as an admin in the table, not only say so in its token.
+    await expect(signUp(deps, { ...newUser(), roles: ['moderator'] }, { userId: 'x', roles: ['admin'], sessionId: 's' })).rejects.toThrow('Require Admin Role!');
+    const granter = await registerUser(deps, newUser('granter'), ['user', 'admin'], undefined);
+    const made = await signUp(deps, { ...newUser(), roles: ['moderator', 'user'] }, { userId: granter.id, roles: ['admin'], sessionId: 's' });
     expect(made.roles).toEqual(['user', 'moderator']);
   });
 });
@@ -191,5 +195,60 @@ describe('refresh', () => {
     const tutorial = { ...deps, config: { ...deps.config, refreshRotation: false } };
     expect((await refreshSession(tutorial, refreshToken)).refreshToken).toBe(refreshToken);
     expect((await refreshSession(tutorial, refreshToken)).refreshToken).toBe(refreshToken);
+  });
+});
+
+describe('credentials version', () => {
+  async function signedIn() {
+    const input = await registered();
+    return { input, ...(await signIn(deps, { username: input.username, password: input.password }, client)) };
+  }
+
+  it('a session cannot be opened under credentials that changed after they were checked', async () => {
+    const input = await registered();
+    const checked = (await findUserByUsername(deps.table, input.username))!;
+    expect(await changeCredentials(deps.table, checked.id, { passwordHash: await hashPassword('another password', 4) })).toBe(true);
+    const record = { tokenHash: hashRefreshToken(`t-${checked.id}`), userId: checked.id, sessionId: 's1', createdAt: clock.toISOString(), expiresAt: 2_000_000_000 };
+    const session = { userId: checked.id, sessionId: 's1', createdAt: record.createdAt, lastUsedAt: record.createdAt, userAgent: undefined, ip: undefined, expiresAt: record.expiresAt, credVersion: checked.credVersion };
+    expect(await createSession(deps.table, session, record)).toBe(false);
+    // Nothing of it was stored.
+    expect(await getRefreshToken(deps.table, record.tokenHash)).toBeUndefined();
+    expect(await createSession(deps.table, { ...session, credVersion: checked.credVersion + 1 }, record)).toBe(true);
+  });
+
+  it('ends sessions opened before a role change: refresh refuses them', async () => {
+    const { refreshToken, user } = await signedIn();
+    expect(await changeCredentials(deps.table, user.id, { roles: ['user', 'moderator'] })).toBe(true);
+    await expect(refreshSession(deps, refreshToken)).rejects.toThrow(new RefreshTokenError('unknown'));
+  });
+
+  it('grants roles at sign-up only while the granting user is an admin as stored, whatever its token says', async () => {
+    const granter = await registerUser(deps, newUser('granter'), ['user', 'admin'], undefined);
+    const claims = { userId: granter.id, roles: ['admin' as const], sessionId: 's' };
+    expect((await signUp(deps, { ...newUser(), roles: ['moderator'] }, claims)).roles).toEqual(['moderator']);
+    await changeCredentials(deps.table, granter.id, { roles: ['user'] });
+    await expect(signUp(deps, { ...newUser(), roles: ['moderator'] }, claims)).rejects.toThrow(new ForbiddenError('Require Admin Role!'));
+  });
+});
+
+describe('admin bootstrap', () => {
+  it('creates an admin, and never promotes an existing user silently', async () => {
+    const operator = newUser('ops');
+    expect(await ensureAdmin(deps, operator)).toBe('created');
+    expect(await ensureAdmin(deps, operator)).toBe('unchanged');
+
+    const squatter = await registered();
+    const claim = { username: squatter.username, email: 'ops@example.com', password: 'operator password' };
+    await expect(ensureAdmin(deps, claim)).rejects.toThrow(/different email/);
+    await expect(ensureAdmin(deps, claim, { promote: true })).rejects.toThrow(/different email/);
+    expect((await findUserByUsername(deps.table, squatter.username))!.roles).toEqual(['user']);
+
+    const own = { ...claim, email: squatter.email };
+    await expect(ensureAdmin(deps, own)).rejects.toThrow(/--promote/);
+    expect(await ensureAdmin(deps, own, { promote: true })).toBe('promoted');
+    const promoted = (await findUserByUsername(deps.table, squatter.username))!;
+    expect(promoted.roles).toEqual(['user', 'moderator', 'admin']);
+    // Its own password, not the operator's.
+    expect(await verifyPassword(squatter.password, promoted.passwordHash)).toBe(true);
   });
 });

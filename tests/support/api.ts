@@ -42,7 +42,7 @@ export function admin(): { username: string; email: string; password: string } {
  * The same request sent from another loopback address (127.0.0.2, 127.0.0.3, ...), so per-IP limits
  * can be tested without touching the address every other test uses.
  */
-export function apiFrom(localAddress: string, method: string, path: string, body?: unknown): Promise<ApiResponse> {
+export function apiFrom(localAddress: string, method: string, path: string, body?: unknown, extraHeaders: Record<string, string> = {}): Promise<ApiResponse> {
   const url = new URL(`${process.env.E2E_URL}${path}`);
   const payload = body === undefined ? undefined : JSON.stringify(body);
   return new Promise((resolve, reject) => {
@@ -53,7 +53,7 @@ export function apiFrom(localAddress: string, method: string, path: string, body
         path: url.pathname,
         method,
         localAddress,
-        headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {},
+        headers: { ...extraHeaders, ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}) },
       },
       (response) => {
         let text = '';
