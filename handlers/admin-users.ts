@@ -2,7 +2,7 @@ import { listUsersPage } from '../lib/account';
 import { config } from '../lib/config';
 import { httpHandler, requireAuth } from '../lib/http';
 import { requireRole } from '../lib/roles';
-import { runtimeAccountDeps } from '../lib/runtime';
+import { runtimeDeps } from '../lib/runtime';
 import { userListQuerySchema, validate } from '../lib/validation';
 
 config();
@@ -10,5 +10,5 @@ config();
 /** GET /api/admin/users?limit&cursor */
 export const handler = httpHandler(async (request) => {
   requireRole(requireAuth(request).roles, 'admin');
-  return { json: await listUsersPage(runtimeAccountDeps(request.deadline), validate(userListQuerySchema, request.query)) };
+  return { json: await listUsersPage(await runtimeDeps(request.deadline), validate(userListQuerySchema, request.query)) };
 });

@@ -1,11 +1,13 @@
 import { admitAttempt, findRefreshToken, type AuthDeps } from './auth';
 import { epochSeconds } from './clock';
+import { openCursor, sealCursor } from './cursor';
 import { BadRequestError, NotFoundError, UnauthorizedError } from './errors';
 import { hashPassword, verifyPassword } from './passwords';
 import { parseRoles, type Role } from './roles';
-import { deleteAllSessions, listSessionItems, revokeAllSessions, revokeSession } from './store/sessions';
+import { deleteAllRefreshTokens, deleteAllSessions, listSessionItems, revokeAllSessions, revokeSession } from './store/sessions';
 import { changeCredentials, deleteUserRecord, getUser, listUsers, type PublicUser } from './store/users';
 import type { AccessClaims } from './tokens';
+import { isIssuedId } from './validation';
 
 /** The account operations after sign-in: sign-out, sessions, password change, and the admin API. */
 export type AccountDeps = Omit<AuthDeps, 'keys'>;
@@ -51,7 +53,7 @@ export async function listOwnSessions(deps: AccountDeps, actor: AccessClaims): P
 
 /** Revokes one of the caller's sessions. Another user's session id is simply not found (404). */
 export async function revokeOwnSession(deps: AccountDeps, actor: AccessClaims, sessionId: string): Promise<void> {
-  if (!(await revokeSession(deps.table, actor.userId, sessionId, nowIso(deps)))) throw new NotFoundError('Session not found.');
+  if (!isIssuedId(sessionId) || !(await revokeSession(deps.table, actor.userId, sessionId, nowIso(deps)))) throw new NotFoundError('Session not found.');
 }
 
 /**
@@ -78,20 +80,15 @@ export async function changePassword(
   await revokeAllSessions(deps.table, user.id, nowIso(deps));
 }
 
-/** Opaque page cursors: DynamoDB's LastEvaluatedKey, base64url JSON, checked on the way back in. */
-function encodeCursor(key: Record<string, string> | undefined): string | null {
-  return key ? Buffer.from(JSON.stringify(key), 'utf8').toString('base64url') : null;
+/** Page cursors: DynamoDB's LastEvaluatedKey, sealed with an HMAC (lib/cursor.ts) and checked on the way back in. */
+function encodeCursor(key: Record<string, string> | undefined, secret: Uint8Array): string | null {
+  return key ? sealCursor(key, secret) : null;
 }
 
-function decodeCursor(cursor: string | undefined): Record<string, string> | undefined {
+function decodeCursor(cursor: string | undefined, secret: Uint8Array): Record<string, string> | undefined {
   if (cursor === undefined || cursor === '') return undefined;
   const invalid = new BadRequestError('cursor is invalid');
-  let key: unknown;
-  try {
-    key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw invalid;
-  }
+  const key = openCursor(cursor, secret);
   const expected = ['gsi1pk', 'gsi1sk', 'pk', 'sk'];
   if (typeof key !== 'object' || key === null || Array.isArray(key)) throw invalid;
   const entries = Object.entries(key);
@@ -100,14 +97,14 @@ function decodeCursor(cursor: string | undefined): Record<string, string> | unde
   return key as Record<string, string>;
 }
 
-/** One page of users for the admin list. */
+/** One page of users for the admin list. A cursor the service did not issue is a 400. */
 export async function listUsersPage(
-  deps: AccountDeps,
+  deps: AuthDeps,
   query: { limit?: string | undefined; cursor?: string | undefined },
 ): Promise<{ users: PublicUser[]; nextCursor: string | null }> {
   const limit = query.limit === undefined ? 20 : Number(query.limit);
-  const { users, lastKey } = await listUsers(deps.table, limit, decodeCursor(query.cursor));
-  return { users, nextCursor: encodeCursor(lastKey) };
+  const { users, lastKey } = await listUsers(deps.table, limit, decodeCursor(query.cursor, deps.keys.cursorSecret));
+  return { users, nextCursor: encodeCursor(lastKey, deps.keys.cursorSecret) };
 }
 
 /**
@@ -116,18 +113,19 @@ export async function listUsersPage(
  */
 export async function setUserRoles(deps: AccountDeps, userId: string, requested: string[]): Promise<{ id: string; roles: Role[] }> {
   const roles = parseRoles(requested);
-  if (!(await changeCredentials(deps.table, userId, { roles }))) throw new NotFoundError('User not found.');
+  if (!isIssuedId(userId) || !(await changeCredentials(deps.table, userId, { roles }))) throw new NotFoundError('User not found.');
   await revokeAllSessions(deps.table, userId, nowIso(deps));
   return { id: userId, roles };
 }
 
 /**
- * Deletes a user: sessions first (their tokens die), then profile and both claims in one transaction,
- * so the name and email are free again and never claimed without a user.
+ * Deletes a user: sessions first (their tokens die), then its refresh tokens, then profile and both
+ * claims in one transaction, so the name and email are free again and never claimed without a user.
  */
 export async function deleteUser(deps: AccountDeps, userId: string): Promise<void> {
-  const user = await getUser(deps.table, userId);
+  const user = isIssuedId(userId) ? await getUser(deps.table, userId) : undefined;
   if (!user) throw new NotFoundError('User not found.');
   await deleteAllSessions(deps.table, userId);
+  await deleteAllRefreshTokens(deps.table, userId);
   if (!(await deleteUserRecord(deps.table, user))) throw new NotFoundError('User not found.');
 }

@@ -1,7 +1,7 @@
 import { authenticate, DecisionCache, type AuthenticateDeps } from './authorize';
 import { config } from './config';
 import type { Deadline } from './deadline';
-import { signingKeys } from './keys';
+import { keySetCache, type SigningKeys } from './keys';
 import { createSessionChecker, type SessionChecker } from './store/live-session';
 import type { VerifiedAccess } from './tokens';
 
@@ -12,13 +12,23 @@ import type { VerifiedAccess } from './tokens';
  */
 let checker: SessionChecker | undefined;
 let cache: DecisionCache | undefined;
+let lastKeys: SigningKeys | undefined;
+
+/** True when a key of `before` is missing from `after`: a retired key, whose cached Allows must go. */
+function keyRetired(before: SigningKeys | undefined, after: SigningKeys): boolean {
+  return before !== undefined && before !== after && [...before.verifiers.keys()].some((kid) => !after.verifiers.has(kid));
+}
 
 export async function authenticateDeps(options: { cached: boolean; deadline: Deadline }): Promise<AuthenticateDeps> {
   const { issuer, audience, authorizerCacheTtlSeconds } = config();
   checker ??= createSessionChecker(config());
   cache ??= new DecisionCache(authorizerCacheTtlSeconds * 1000);
+  const keys = await options.deadline.race(keySetCache().get());
+  if (keyRetired(lastKeys, keys)) cache.clear();
+  lastKeys = keys;
   return {
-    keys: await options.deadline.race(signingKeys()),
+    keys,
+    keysWithKid: (kid) => options.deadline.race(keySetCache().withKid(kid)),
     settings: { issuer, audience },
     isSessionLive: checker,
     deadline: options.deadline,

@@ -1,3 +1,4 @@
+import { decodeProtectedHeader, errors as joseErrors } from 'jose';
 import { epochSeconds } from './clock';
 import type { Deadline } from './deadline';
 import { AccessTokenError } from './errors';
@@ -29,6 +30,11 @@ export class DecisionCache {
     return entry.claims;
   }
 
+  /** Forgets every decision (a key left the key set: tokens it signed must be verified again). */
+  clear(): void {
+    this.#entries.clear();
+  }
+
   set(token: string, claims: VerifiedAccess, nowMs: number): void {
     if (this.ttlMs <= 0) return;
     // Bounded memory: drop the oldest entry (Map keeps insertion order).
@@ -39,6 +45,8 @@ export class DecisionCache {
 
 export interface AuthenticateDeps {
   keys: SigningKeys;
+  /** Where to look for a key set that knows a token's unknown `kid` (another container rotated first). */
+  keysWithKid?: (kid: string) => Promise<SigningKeys | undefined>;
   settings: TokenSettings;
   /** Is the token's session still live (not signed out, revoked, or its user deleted)? */
   isSessionLive: SessionChecker;
@@ -56,12 +64,25 @@ export async function authenticate(deps: AuthenticateDeps, headers: Record<strin
   const token = extractAccessToken(headers);
   const cached = deps.cache?.get(token, now.getTime());
   if (cached) return cached;
-  const claims = await verifyAccessToken(deps.keys, token, { ...deps.settings, now });
+  const claims = await verifyWithKeyReload(deps, token, now);
   if (!(await deps.isSessionLive(claims.userId, claims.sessionId, epochSeconds(now), deps.deadline))) {
     throw new AccessTokenError('invalid');
   }
   deps.cache?.set(token, claims, now.getTime());
   return claims;
+}
+
+/** Verifies; a token signed with a key this container has not loaded yet gets one look at a fresh set. */
+async function verifyWithKeyReload(deps: AuthenticateDeps, token: string, now: Date): Promise<VerifiedAccess> {
+  try {
+    return await verifyAccessToken(deps.keys, token, { ...deps.settings, now });
+  } catch (error) {
+    if (!(error instanceof AccessTokenError) || !(error.cause instanceof joseErrors.JWKSNoMatchingKey) || !deps.keysWithKid) throw error;
+    const { kid } = decodeProtectedHeader(token);
+    const fresh = typeof kid === 'string' ? await deps.keysWithKid(kid) : undefined;
+    if (!fresh) throw error;
+    return verifyAccessToken(fresh, token, { ...deps.settings, now });
+  }
 }
 
 /** The authorizer's decision: allow with the claims, or deny with the contract's message. */

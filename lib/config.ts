@@ -22,6 +22,8 @@ export interface Config {
   /** Sign-in attempts allowed per source IP within the lockout window, over all usernames. */
   lockoutIpThreshold: number;
   lockoutWindowSeconds: number;
+  /** How long a warm container uses its signing key set before reading it again (key rotation bound). */
+  keySetMaxAgeSeconds: number;
 }
 
 /** Where the private signing JWK set comes from: inline JSON (tests), a file (local stage) or SSM (AWS). */
@@ -97,6 +99,7 @@ export function loadConfig(env: Env = process.env): Config {
     lockoutThreshold: integer(env, 'LOCKOUT_THRESHOLD', 5, 1, 1000),
     lockoutIpThreshold: integer(env, 'LOCKOUT_IP_THRESHOLD', 100, 1, 1_000_000),
     lockoutWindowSeconds: integer(env, 'LOCKOUT_WINDOW', 900, 1, 86_400),
+    keySetMaxAgeSeconds: integer(env, 'KEY_SET_MAX_AGE', 60, 1, 86_400),
   };
 }
 

@@ -1,6 +1,19 @@
 import * as z from 'zod/mini';
 import { BadRequestError } from './errors';
 import { exceedsBcryptLimit, MAX_PASSWORD_BYTES } from './passwords';
+import { normalizeIdentifier } from './store/users';
+
+/**
+ * Identifiers are looked up by their normalised form (NFKC, lower case), which can be many times
+ * longer than what was typed (U+FDFA becomes 18 characters). DynamoDB keys end at 2048 bytes, so the
+ * bound is on what the key will hold, not on the input.
+ */
+export const MAX_NORMALIZED_IDENTIFIER_BYTES = 1024;
+
+/** Ids this service issues are UUIDs; anything else cannot name a user or session (a 404, not a query). */
+export function isIssuedId(value: string): boolean {
+  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(value);
+}
 
 /**
  * Request body schemas, built once at module load. Unknown fields are dropped, never stored.
@@ -45,7 +58,11 @@ export type SignUpInput = z.infer<typeof signUpSchema>;
 
 export const signInSchema = z.object({
   // Only shape and size here: a name that could never exist simply fails like a wrong password.
-  username: text('username').check(z.minLength(1, 'username is required'), z.maxLength(256, 'username is too long')),
+  username: text('username').check(
+    z.minLength(1, 'username is required'),
+    z.maxLength(256, 'username is too long'),
+    z.refine((value) => Buffer.byteLength(normalizeIdentifier(value), 'utf8') <= MAX_NORMALIZED_IDENTIFIER_BYTES, 'username is too long'),
+  ),
   password: text('password').check(
     z.minLength(1, 'password is required'),
     z.refine((value) => !exceedsBcryptLimit(value), passwordTooLong),

@@ -1,7 +1,7 @@
 import { BatchGetCommand, BatchWriteCommand, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ServiceUnavailableError } from '../errors';
 import { credentialsUnchanged, getUser, toUser, type User } from './users';
-import { cancelledConditions, guarded, isConditionFailure, keys, putNew, type Table } from './table';
+import { cancelledConditions, guarded, isConditionFailure, keys, putNew, refreshTokenIndexKeys, USERS_INDEX, type Table } from './table';
 
 /** A sign-in: the family of refresh tokens that rotate from it. */
 export interface Session {
@@ -36,7 +36,12 @@ export interface RefreshTokenRecord {
 }
 
 function tokenItem(record: RefreshTokenRecord) {
-  return { ...keys.refreshToken(record.tokenHash), type: 'refreshToken', ...record };
+  return {
+    ...keys.refreshToken(record.tokenHash),
+    ...refreshTokenIndexKeys(record.userId, record.createdAt, record.tokenHash),
+    type: 'refreshToken',
+    ...record,
+  };
 }
 
 /**
@@ -230,11 +235,42 @@ export async function revokeAllSessions(table: Table, userId: string, now: strin
 /** Deletes every session item of a user (on account deletion); their refresh tokens then find no session. */
 export async function deleteAllSessions(table: Table, userId: string): Promise<void> {
   const sessions = await listSessionItems(table, userId);
-  for (let i = 0; i < sessions.length; i += 25) {
-    const batch = sessions.slice(i, i + 25);
-    let requests: Record<string, unknown>[] | undefined = batch.map((session) => ({
-      DeleteRequest: { Key: keys.session(userId, session.sessionId) },
-    }));
+  await deleteItems(table, sessions.map((session) => keys.session(userId, session.sessionId)));
+}
+
+/**
+ * Deletes every refresh token of a user (on account deletion), found through the index. The index is
+ * eventually consistent: a token written in the last moment may be missed; it is dead all the same (its
+ * session and user are gone) and its TTL removes it. Tokens stored before the index held them also
+ * expire by TTL.
+ */
+export async function deleteAllRefreshTokens(table: Table, userId: string): Promise<void> {
+  const found: Record<string, string>[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await guarded(table, (options) =>
+      table.client.send(
+        new QueryCommand({
+          TableName: table.name,
+          IndexName: USERS_INDEX,
+          KeyConditionExpression: 'gsi1pk = :tokens',
+          ExpressionAttributeValues: { ':tokens': refreshTokenIndexKeys(userId, '', '').gsi1pk },
+          ProjectionExpression: 'pk, sk',
+          ExclusiveStartKey: startKey,
+        }),
+        options,
+      ),
+    );
+    found.push(...((page.Items ?? []) as { pk: string; sk: string }[]).map(({ pk, sk }) => ({ pk, sk })));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  await deleteItems(table, found);
+}
+
+/** Deletes items by key, 25 per BatchWriteItem. */
+async function deleteItems(table: Table, itemKeys: Record<string, string>[]): Promise<void> {
+  for (let i = 0; i < itemKeys.length; i += 25) {
+    let requests: Record<string, unknown>[] | undefined = itemKeys.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } }));
     // BatchWrite may hand back unprocessed items under load; retry them a few times, then fail loudly.
     for (let attempt = 0; requests?.length && attempt < 5; attempt++) {
       const result = await guarded(table, (options) =>

@@ -57,9 +57,16 @@ export const keys = {
   attempts: (scope: 'username' | 'ip', value: string) => ({ pk: `ATTEMPTS#${scope}#${value}`, sk: 'COUNTER' }),
 };
 
-/** The sparse index listing user profiles (see resources/dynamodb.yml). */
+/**
+ * The sparse index (see resources/dynamodb.yml): user profiles for the admin list, and each user's
+ * refresh tokens, so deleting a user can find and delete them (they are keyed by hash, not by user).
+ */
 export const USERS_INDEX = 'byType';
 export const userIndexKeys = (createdAt: string, userId: string) => ({ gsi1pk: 'USER', gsi1sk: `${createdAt}#${userId}` });
+export const refreshTokenIndexKeys = (userId: string, createdAt: string, tokenHash: string) => ({
+  gsi1pk: `TOKENS#${userId}`,
+  gsi1sk: `${createdAt}#${tokenHash}`,
+});
 
 /** A transaction item that puts a new item, failing if one with its key exists already. */
 export function putNew(table: Table, item: Record<string, unknown>) {

@@ -1,3 +1,4 @@
+import { deleteUser } from '../../lib/account';
 import { ensureAdmin } from '../../lib/admin';
 import { registerUser, signIn, signUp, refreshSession, type AuthDeps } from '../../lib/auth';
 import { EmailTakenError, ForbiddenError, InvalidCredentialsError, RefreshTokenError, UsernameTakenError } from '../../lib/errors';
@@ -250,5 +251,18 @@ describe('admin bootstrap', () => {
     expect(promoted.roles).toEqual(['user', 'moderator', 'admin']);
     // Its own password, not the operator's.
     expect(await verifyPassword(squatter.password, promoted.passwordHash)).toBe(true);
+  });
+});
+
+describe('user deletion', () => {
+  it('deletes the refresh tokens too, rotated ones included', async () => {
+    const input = await registered();
+    const first = await signIn(deps, { username: input.username, password: input.password }, client);
+    const second = await refreshSession(deps, first.refreshToken);
+    const other = await signIn(deps, { username: input.username, password: input.password }, client);
+    const hashes = [first.refreshToken, second.refreshToken, other.refreshToken].map(hashRefreshToken);
+    for (const hash of hashes) expect(await getRefreshToken(deps.table, hash)).toBeDefined();
+    await deleteUser(deps, first.user.id);
+    for (const hash of hashes) expect(await getRefreshToken(deps.table, hash)).toBeUndefined();
   });
 });

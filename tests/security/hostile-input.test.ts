@@ -118,3 +118,40 @@ describe('look-alike names', () => {
     expect(await userCount()).toBe(before);
   });
 });
+
+// Keys DynamoDB would refuse (too long once normalised, or not keys this service issues) must be
+// answered as bad input, never reach the table and come back as "try again" (503).
+describe('oversized and forged keys', () => {
+  let token: string;
+  beforeAll(async () => {
+    const user = newUser('keys');
+    await signUp(user);
+    token = (await signIn(user.username, user.password)).json.accessToken as string;
+  });
+
+  it('answers ids far beyond the key limits with 404', async () => {
+    expect(await api('DELETE', `/api/auth/sessions/${'s'.repeat(1100)}`, { token })).toMatchObject({ status: 404, json: { message: 'Session not found.' } });
+    expect(await api('PUT', `/api/admin/users/${'u'.repeat(2100)}/roles`, { token: adminToken, body: { roles: ['user'] } })).toMatchObject({ status: 404 });
+    expect(await api('DELETE', `/api/admin/users/${'u'.repeat(2100)}`, { token: adminToken })).toMatchObject({ status: 404 });
+  });
+
+  it('answers a sign-in name that NFKC-expands past the key limit with 400', async () => {
+    // U+FDFA is one character that NFKC turns into 18: 256 of them are 4608 characters.
+    const response = await api('POST', '/api/auth/signin', { body: { username: '\uFDFA'.repeat(256), password: 'whatever' } });
+    expect(response).toMatchObject({ status: 400, json: { message: 'username is too long' } });
+  });
+
+  it('answers a cursor it did not issue with 400: unsealed, with an empty key, or with its seal broken', async () => {
+    const unsealed = Buffer.from(JSON.stringify({ gsi1pk: 'USER', gsi1sk: '', pk: '', sk: '' })).toString('base64url');
+    expect(await api('GET', `/api/admin/users?cursor=${unsealed}`, { token: adminToken })).toMatchObject({ status: 400, json: { message: 'cursor is invalid' } });
+    const page = await api('GET', '/api/admin/users?limit=1', { token: adminToken });
+    const cursor = page.json.nextCursor as string;
+    expect(cursor).toEqual(expect.any(String));
+    expect((await api('GET', `/api/admin/users?limit=1&cursor=${encodeURIComponent(cursor)}`, { token: adminToken })).status).toBe(200);
+    const [body, seal] = cursor.split('.') as [string, string];
+    const emptied = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(body, 'base64url').toString()), sk: '' })).toString('base64url');
+    expect(await api('GET', `/api/admin/users?cursor=${emptied}.${seal}`, { token: adminToken })).toMatchObject({ status: 400, json: { message: 'cursor is invalid' } });
+    const flipped = `${body}.${seal.slice(0, -2)}${seal.endsWith('AA') ? 'BB' : 'AA'}`;
+    expect(await api('GET', `/api/admin/users?cursor=${flipped}`, { token: adminToken })).toMatchObject({ status: 400, json: { message: 'cursor is invalid' } });
+  });
+});
