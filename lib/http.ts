@@ -104,15 +104,14 @@ export function jsonBody(request: HttpRequest): unknown {
 }
 
 /**
- * Echoes the request's origin only when it is configured. Any other origin gets the first configured one,
- * which the browser refuses: stated explicitly, so no proxy in front (serverless-offline reflects every
- * origin) can widen it.
+ * Echoes the request's origin only when it is configured; any other origin gets no CORS header at all,
+ * locally and on AWS alike (serverless-offline's own reflection of every origin is removed by
+ * offline/authorizer-emulation.cjs). `Vary: Origin` either way, so no cache mixes the two answers.
  */
 function corsHeaders(request: HttpRequest | undefined): Record<string, string> {
   const origin = request?.headers['origin'];
-  const origins = config().corsOrigins;
-  const allowed = origin !== undefined && origins.includes(origin) ? origin : origins[0];
-  return allowed ? { 'Access-Control-Allow-Origin': allowed, Vary: 'Origin' } : { Vary: 'Origin' };
+  const allowed = origin !== undefined && config().corsOrigins.includes(origin);
+  return allowed ? { 'Access-Control-Allow-Origin': origin, Vary: 'Origin' } : { Vary: 'Origin' };
 }
 
 // Responses of an auth service must never be cached by a browser or proxy: they carry tokens.

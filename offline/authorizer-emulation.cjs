@@ -55,11 +55,15 @@ function renderGatewayResponse(h, type, context, errorMessage = type === 'ACCESS
     .replace(/\$context\.authorizer\.(\w+)/g, (_, key) => escape(context?.[key]))
     .replace(/\$context\.error\.messageString/g, escape(errorMessage));
   const response = h.response(body).code(Number(definition.StatusCode ?? DEFAULT_STATUS[type])).type('application/json');
+  const headers = {};
   for (const [name, value] of Object.entries(definition.ResponseParameters ?? {})) {
     const header = /^gatewayresponse\.header\.(.+)$/.exec(name);
     // Lower-case, so serverless-offline's own CORS reflection cannot add a second copy.
-    if (header) response.header(header[1].toLowerCase(), String(value).replace(/^'(.*)'$/, '$1'));
+    if (header) headers[header[1].toLowerCase()] = String(value).replace(/^'(.*)'$/, '$1');
   }
+  for (const [name, value] of Object.entries(headers)) response.header(name, value);
+  // API Gateway sends a gateway response's headers as defined, whatever the Origin: kept for onPreResponse.
+  h.request.app.gatewayResponseHeaders = headers;
   return response.takeover();
 }
 
@@ -215,6 +219,11 @@ function limitCorsToConfiguredOrigins(server) {
       const response = request.response.isBoom ? request.response.output : request.response;
       for (const name of Object.keys(response.headers ?? {})) {
         if (/^access-control-allow-(origin|credentials)$/i.test(name)) delete response.headers[name];
+      }
+      // Handlers answer a foreign origin with no CORS header (lib/http.ts); a gateway response keeps
+      // its static one, as on AWS, where it cannot depend on the request.
+      for (const [name, value] of Object.entries(request.app.gatewayResponseHeaders ?? {})) {
+        if (/^access-control-allow-/.test(name)) response.headers[name] = value;
       }
     }
     return h.continue;

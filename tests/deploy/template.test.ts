@@ -16,13 +16,17 @@ const secrets: string[] = [];
 let outDir: string;
 
 const OSLS = join(ROOT, 'node_modules/serverless/bin/serverless.js');
+const PROD_ORIGIN = 'https://app.example.com';
 
-/** `osls package --stage prod` into `outDir` with only the given environment (no AWS credentials). */
+/**
+ * `osls package --stage prod` into `outDir` with only the given environment (no AWS credentials);
+ * CORS_ORIGIN set as a deployed stage requires, unless the test overrides it.
+ */
 function packageProd(outDir: string, env: Record<string, string>) {
   return spawnSync(process.execPath, [OSLS, 'package', '--stage', 'prod', '--package', outDir], {
     cwd: ROOT,
     encoding: 'utf8',
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, SLS_TELEMETRY_DISABLED: '1', ...env },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, SLS_TELEMETRY_DISABLED: '1', CORS_ORIGIN: PROD_ORIGIN, ...env },
   });
 }
 
@@ -83,7 +87,15 @@ describe('the prod template', () => {
       .map(([name]) => name)
       .sort();
     expect(readers).toEqual(
-      ['AuthorizerIamRoleLambdaExecution', 'JwksIamRoleLambdaExecution', 'RefreshIamRoleLambdaExecution', 'SigninIamRoleLambdaExecution', 'SignoutIamRoleLambdaExecution', 'SignupIamRoleLambdaExecution'].sort(),
+      [
+        'AdminUsersIamRoleLambdaExecution', // the cursor HMAC key is derived from the signing key
+        'AuthorizerIamRoleLambdaExecution',
+        'JwksIamRoleLambdaExecution',
+        'RefreshIamRoleLambdaExecution',
+        'SigninIamRoleLambdaExecution',
+        'SignoutIamRoleLambdaExecution',
+        'SignupIamRoleLambdaExecution',
+      ].sort(),
     );
     expect(templateText).toContain('parameter/lambda-jwt-auth/prod/signing-keys');
   });
@@ -115,12 +127,45 @@ describe('the prod template', () => {
     for (const type of ['ACCESS_DENIED', 'UNAUTHORIZED', 'AUTHORIZER_FAILURE', 'DEFAULT_4XX', 'DEFAULT_5XX']) {
       expect(responses[type]).toBeDefined();
       expect(responses[type].ResponseTemplates['application/json']).toMatch(/^\{"message":".+"\}$/);
-      expect(responses[type].ResponseParameters['gatewayresponse.header.Access-Control-Allow-Origin']).toBe("'http://localhost:8081'");
+      expect(responses[type].ResponseParameters['gatewayresponse.header.Access-Control-Allow-Origin']).toBe(`'${PROD_ORIGIN}'`);
     }
     expect(responses.ACCESS_DENIED.StatusCode).toBe('401');
     expect(responses.UNAUTHORIZED.StatusCode).toBe('401');
     // API Gateway's own refusal of a request without the identity source (AUTHORIZER_CACHE=gateway).
     expect(responses.UNAUTHORIZED.ResponseTemplates['application/json']).toBe('{"message":"No token provided!"}');
+  });
+
+  it('lets the token-checking functions read only the liveness attributes, never a password hash', () => {
+    const statements = (role: string) =>
+      (resources[role]!.Properties.Policies as { PolicyDocument: { Statement: { Action: string[]; Condition?: Record<string, Record<string, unknown>> }[] } }[])
+        .flatMap((policy) => policy.PolicyDocument.Statement)
+        .filter((statement) => ([] as string[]).concat(statement.Action).includes('dynamodb:BatchGetItem'));
+    for (const role of ['AuthorizerIamRoleLambdaExecution', 'SignupIamRoleLambdaExecution', 'SignoutIamRoleLambdaExecution']) {
+      const [statement, ...others] = statements(role);
+      expect({ role, others }).toEqual({ role, others: [] });
+      expect(statement!.Condition).toEqual({
+        'ForAllValues:StringEquals': { 'dynamodb:Attributes': ['pk', 'sk', 'revokedAt', 'expiresAt', 'credVersion'] },
+        StringEqualsIfExists: { 'dynamodb:Select': 'SPECIFIC_ATTRIBUTES' },
+      });
+    }
+  });
+
+  it('throttles the stage, and the public POST routes harder, on a stage resource updated by every deploy', () => {
+    const [[deploymentId, deployment]] = ofType('AWS::ApiGateway::Deployment') as [[string, Resource]];
+    expect(deployment.Properties.StageName).toBeUndefined();
+    const [[, stage], ...otherStages] = ofType('AWS::ApiGateway::Stage') as [[string, Resource]];
+    expect(otherStages).toEqual([]);
+    expect(stage.Properties).toMatchObject({ StageName: 'prod', DeploymentId: { Ref: deploymentId } });
+    const settings = stage.Properties.MethodSettings as { ResourcePath: string; HttpMethod: string; ThrottlingRateLimit: number; ThrottlingBurstLimit: number }[];
+    expect(settings[0]).toEqual({ ResourcePath: '/*', HttpMethod: '*', ThrottlingRateLimit: 500, ThrottlingBurstLimit: 1000 });
+    const publicPosts = settings.slice(1).map(({ ResourcePath, HttpMethod, ThrottlingRateLimit, ThrottlingBurstLimit }) => [ResourcePath, HttpMethod, ThrottlingRateLimit, ThrottlingBurstLimit]);
+    expect(publicPosts).toEqual(
+      ['/~1api~1auth~1refreshToken', '/~1api~1auth~1refreshtoken', '/~1api~1auth~1signin', '/~1api~1auth~1signout', '/~1api~1auth~1signup'].map((path) => [path, 'POST', 50, 100]),
+    );
+    const throttled = ofType('AWS::ApiGateway::GatewayResponse').find(([, r]) => r.Properties.ResponseType === 'THROTTLED')![1];
+    expect(throttled.Properties).toMatchObject({ StatusCode: '429', ResponseTemplates: { 'application/json': '{"message":"Too many requests. Please try again later."}' } });
+    // WAF costs money at rest: only when asked for (see the AUTHORIZER_CACHE=gateway package below).
+    expect(ofType('AWS::WAFv2::WebACL')).toEqual([]);
   });
 
   it('sets log retention per stage', () => {
@@ -145,7 +190,7 @@ describe('AUTHORIZER_CACHE=gateway', () => {
   afterAll(() => rmSync(gatewayDir, { recursive: true, force: true }));
 
   it('has API Gateway cache decisions keyed by the Authorization header, and the function cache off', () => {
-    const result = packageProd(gatewayDir, { AUTHORIZER_CACHE: 'gateway', AUTHORIZER_CACHE_TTL: '45' });
+    const result = packageProd(gatewayDir, { AUTHORIZER_CACHE: 'gateway', AUTHORIZER_CACHE_TTL: '45', WAF_RATE_LIMIT: '2000', THROTTLE_PUBLIC_RATE: '5' });
     if (result.status !== 0) throw new Error(`osls package failed:\n${result.stdout}\n${result.stderr}`);
     const gateway = resourcesOf(readFileSync(join(gatewayDir, 'cloudformation-template-update-stack.json'), 'utf8'));
     const authorizers = Object.values(gateway).filter((resource) => resource.Type === 'AWS::ApiGateway::Authorizer');
@@ -154,12 +199,29 @@ describe('AUTHORIZER_CACHE=gateway', () => {
     ]);
     // Two caches in a row would make the revocation bound two lifetimes.
     expect(gateway.AuthorizerLambdaFunction!.Properties.Environment.Variables.AUTHORIZER_CACHE_TTL).toBe('0');
+
+    // This package also asked for WAF and a lower public-route rate.
+    const stage = Object.values(gateway).find((resource) => resource.Type === 'AWS::ApiGateway::Stage')!;
+    expect((stage.Properties.MethodSettings as { ThrottlingRateLimit: number }[]).slice(1).every((s) => s.ThrottlingRateLimit === 5)).toBe(true);
+    const acl = Object.values(gateway).find((resource) => resource.Type === 'AWS::WAFv2::WebACL')!;
+    expect(acl.Properties.Rules[0]).toMatchObject({
+      Statement: { RateBasedStatement: { Limit: 2000, AggregateKeyType: 'IP' } },
+      Action: { Block: { CustomResponse: { ResponseCode: 429 } } },
+    });
+    const association = Object.values(gateway).find((resource) => resource.Type === 'AWS::WAFv2::WebACLAssociation')!;
+    expect(association.Properties.WebACLArn).toEqual({ 'Fn::GetAtt': ['ApiWebAcl', 'Arn'] });
+    expect(JSON.stringify(association.Properties.ResourceArn)).toContain('/stages/${Stage}');
   });
 
   it.each([
     [{ AUTHORIZER_CACHE: 'edge' }, 'AUTHORIZER_CACHE must be one of function, gateway, not "edge"'],
     [{ AUTHORIZER_CACHE_TTL: '3601' }, 'AUTHORIZER_CACHE_TTL must be a whole number of seconds from 0 to 3600'],
     [{ AUTHORIZER_CACHE_TTL: '30s' }, 'AUTHORIZER_CACHE_TTL must be a whole number of seconds from 0 to 3600'],
+    // A deployed stage never falls back to the local default origin.
+    [{ CORS_ORIGIN: '' }, 'CORS_ORIGIN must be set to deploy stage "prod"'],
+    [{ CORS_ORIGIN: ' ' }, 'CORS_ORIGIN must be set to deploy stage "prod"'],
+    [{ THROTTLE_RATE: 'fast' }, 'THROTTLE_RATE must be a number from 1 to 10000'],
+    [{ WAF_RATE_LIMIT: '-1' }, 'WAF_RATE_LIMIT must be a number from 0 to 2000000000'],
   ])('refuses to package with %j', (env, message) => {
     const result = packageProd(gatewayDir, env);
     expect(result.status).not.toBe(0);

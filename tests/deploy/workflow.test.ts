@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { validateWorkflow } from '@action-validator/core';
@@ -29,5 +30,18 @@ describe('.github/workflows/ci.yml', () => {
     expect(credentials?.with?.['role-to-assume']).toBeDefined();
     expect(source).not.toMatch(/aws-access-key-id|aws-secret-access-key|AWS_SECRET_ACCESS_KEY|secrets\.AWS/i);
     expect(deploy.steps.some((step) => /osls deploy --stage prod/.test(step.run ?? ''))).toBe(true);
+  });
+
+  it('refuses to deploy without CORS_ORIGIN before it touches AWS', () => {
+    const steps = workflow.jobs.deploy!.steps as (Step & { env?: Record<string, string> })[];
+    const check = steps.findIndex((step) => step.env?.CORS_ORIGIN === '${{ vars.CORS_ORIGIN }}' && /test -n/.test(step.run ?? ''));
+    const credentials = steps.findIndex((step) => step.uses?.startsWith('aws-actions/configure-aws-credentials'));
+    expect(check).toBeGreaterThanOrEqual(0);
+    expect(check).toBeLessThan(credentials);
+    // The check's shell really refuses an empty or blank value, and passes a real one.
+    const script = steps[check]!.run!;
+    for (const [value, status] of [['', 1], ['  ', 1], ['https://app.example.com', 0]] as const) {
+      expect(spawnSync('bash', ['-c', script], { env: { PATH: process.env.PATH, CORS_ORIGIN: value } }).status).toBe(status);
+    }
   });
 });

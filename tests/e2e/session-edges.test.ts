@@ -57,4 +57,19 @@ describe('profile and CORS', () => {
     const foreign = await api('GET', '/api/test/all', { headers: { origin: 'https://evil.example' } });
     expect(foreign.headers.get('access-control-allow-origin')).not.toBe('https://evil.example');
   });
+
+  it('answers a foreign origin as API Gateway does: no CORS header from a function, the static one from a gateway response', async () => {
+    // A function (public route and a refused request alike): nothing that names any origin.
+    for (const response of [
+      await api('GET', '/api/test/all', { headers: { origin: 'https://evil.example' } }),
+      await api('POST', '/api/auth/signin', { headers: { origin: 'https://evil.example' }, body: { username: 'x', password: 'y' } }),
+    ]) {
+      expect(response.headers.get('access-control-allow-origin')).toBeNull();
+      expect(response.headers.get('vary')).toContain('Origin');
+    }
+    // A gateway response (the authorizer refused): its headers are fixed in the template, on AWS and here.
+    const denied = await api('GET', '/api/test/user', { headers: { origin: 'https://evil.example' } });
+    expect(denied.status).toBe(401);
+    expect(denied.headers.get('access-control-allow-origin')).toBe('http://localhost:8081');
+  });
 });

@@ -22,7 +22,8 @@ describe('httpHandler', () => {
       'access-control-allow-origin': 'http://localhost:8081',
     });
     const foreign = await echo()(apiEvent({ method: 'POST', headers: { 'content-type': 'application/json', origin: 'https://evil.example' }, body: '{}' }));
-    expect(foreign.headers?.['access-control-allow-origin']).toBe('http://localhost:8081');
+    expect(foreign.headers?.['access-control-allow-origin']).toBeUndefined();
+    expect(foreign.headers?.['vary']).toBe('Origin');
   });
 
   it.each<[string, Partial<Parameters<typeof apiEvent>[0]>, number, string]>([
