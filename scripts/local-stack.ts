@@ -96,6 +96,8 @@ export async function startDatabase(options: { port: number; dbPath?: string | u
 /** The whole service on free loopback ports, private to one test run or bench run. */
 export interface ApiStack {
   url: string;
+  /** serverless-offline's Lambda invoke endpoint (LAMBDA_PORT). */
+  lambdaUrl: string;
   /** The environment the functions run with (serverless.yml reads it through `${env:...}`). */
   env: Record<string, string>;
   database: LocalStack;
@@ -133,9 +135,11 @@ export async function startApiStack(options: {
     database = await startDatabase({ port, dbPath });
     const env = { DYNAMODB_ENDPOINT: database.dynamo.endpoint, SIGNING_KEY_FILE: keyFile, ...options.env };
     await options.prepare?.(env, database);
-    offline = await startOffline({ httpPort: await freePort(), lambdaPort: await freePort(), env, stdio: 'pipe' });
+    const lambdaPort = await freePort();
+    offline = await startOffline({ httpPort: await freePort(), lambdaPort, env, stdio: 'pipe' });
     const stack: ApiStack = {
       url: offline.url,
+      lambdaUrl: `http://127.0.0.1:${lambdaPort}`,
       env,
       database,
       restartDatabase: async () => {

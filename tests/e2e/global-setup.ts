@@ -40,6 +40,7 @@ export default async function globalSetup(): Promise<void> {
   Object.assign(globalThis, { __stack: stack });
   Object.assign(process.env, {
     E2E_URL: stack.url,
+    E2E_LAMBDA_URL: stack.lambdaUrl,
     E2E_KEY_SET: keySet,
     E2E_ADMIN: JSON.stringify(admin),
     E2E_ISSUER: issuer,

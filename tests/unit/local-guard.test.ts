@@ -1,0 +1,31 @@
+// The local stage's guard (offline/local-guard.cjs), as a pure decision; tests/e2e/local-guard.test.ts
+// checks it on the running servers.
+const { refusal, allowedApiHosts } = require('../../offline/local-guard.cjs') as {
+  refusal: (headers: Record<string, string | undefined>, options: { server: 'lambda' | 'api'; port: number; allowedHosts?: Set<string> }) => string | undefined;
+  allowedApiHosts: (env: Record<string, string | undefined>) => Set<string>;
+};
+
+describe('local guard', () => {
+  const lambda = { server: 'lambda' as const, port: 3002 };
+
+  it('lets local tools call the invoke endpoint, and nothing a browser sends', () => {
+    expect(refusal({ host: '127.0.0.1:3002' }, lambda)).toBeUndefined();
+    expect(refusal({ host: 'localhost:3002' }, lambda)).toBeUndefined();
+    expect(refusal({ host: '127.0.0.1:3002', origin: 'null' }, lambda)).toMatch(/browsers/);
+    expect(refusal({ host: '127.0.0.1:3002', 'sec-fetch-site': 'none' }, lambda)).toMatch(/browsers/);
+    expect(refusal({ host: '127.0.0.1:9999' }, lambda)).toMatch(/only 127\.0\.0\.1 and localhost/);
+    expect(refusal({ host: 'evil.example:3002' }, lambda)).toMatch(/only 127\.0\.0\.1 and localhost/);
+    expect(refusal({}, lambda)).toMatch(/only 127\.0\.0\.1 and localhost/);
+  });
+
+  it('allows local names on the API port, and more only when configured', () => {
+    const api = { server: 'api' as const, port: 8080 };
+    for (const host of ['localhost:8080', '127.0.0.1:8080', '[::1]:8080', 'LOCALHOST']) expect(refusal({ host }, api)).toBeUndefined();
+    expect(refusal({ host: 'evil.example:8080' }, api)).toBe('Host not allowed.');
+    expect(refusal({ host: 'localhost.evil.example' }, api)).toBe('Host not allowed.');
+    const allowedHosts = allowedApiHosts({ LOCAL_ALLOWED_HOSTS: 'dev.example.test, 192.168.1.20' });
+    expect(refusal({ host: 'dev.example.test:8080' }, { ...api, allowedHosts })).toBeUndefined();
+    expect(refusal({ host: '192.168.1.20:8080' }, { ...api, allowedHosts })).toBeUndefined();
+    expect(refusal({ host: 'evil.example' }, { ...api, allowedHosts })).toBe('Host not allowed.');
+  });
+});
