@@ -86,17 +86,19 @@ export async function importSigningKeys(jwkSetJson: string): Promise<SigningKeys
   };
 }
 
-async function readKeySet(source: SigningKeySource, signal?: AbortSignal): Promise<string> {
+async function readKeySet(source: SigningKeySource): Promise<string> {
   switch (source.kind) {
     case 'inline':
       return source.json;
     case 'file':
       return readFile(source.path, 'utf8');
     case 'ssm': {
-      // Loaded only where a deployed stage needs it; the SDK client is created once per container.
+      // Loaded only where a deployed stage needs it; the SDK client is created once per container. The
+      // load is shared by the requests waiting for it, so each bounds its own wait (Deadline.race), and
+      // these timeouts bound the load itself.
       const { SSMClient, GetParameterCommand } = await import('@aws-sdk/client-ssm');
-      ssmClient ??= new SSMClient({ maxAttempts: 2, requestHandler: { connectionTimeout: 1000, requestTimeout: 1000 } });
-      const result = await ssmClient.send(new GetParameterCommand({ Name: source.parameterName, WithDecryption: true }), { abortSignal: signal });
+      ssmClient ??= new SSMClient({ maxAttempts: 2, requestHandler: { connectionTimeout: 1000, requestTimeout: 1000, throwOnRequestTimeout: true } });
+      const result = await ssmClient.send(new GetParameterCommand({ Name: source.parameterName, WithDecryption: true }));
       const value = result.Parameter?.Value;
       if (!value) throw new Error(`SSM parameter ${source.parameterName} is empty`);
       return value;

@@ -1,7 +1,7 @@
-import { BatchGetCommand, BatchWriteCommand, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, BatchWriteCommand, GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ServiceUnavailableError } from '../errors';
 import { credentialsUnchanged, getUser, toUser, type User } from './users';
-import { cancelledConditions, guarded, isConditionFailure, keys, putNew, refreshTokenIndexKeys, USERS_INDEX, type Table } from './table';
+import { cancelledConditions, guarded, isConditionFailure, keys, putNew, queryAll, refreshTokenIndexKeys, USERS_INDEX, type Table } from './table';
 
 /** A sign-in: the family of refresh tokens that rotate from it. */
 export interface Session {
@@ -204,25 +204,11 @@ export function revokeSession(table: Table, userId: string, sessionId: string, n
 
 /** All of a user's session items, revoked and expired ones included (a user has few). */
 export async function listSessionItems(table: Table, userId: string): Promise<Session[]> {
-  const sessions: Session[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await guarded(table, (options) =>
-      table.client.send(
-        new QueryCommand({
-          TableName: table.name,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': keys.user(userId).pk, ':prefix': 'SESSION#' },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-        options,
-      ),
-    );
-    sessions.push(...((page.Items ?? []) as Session[]));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
-  return sessions;
+  return (await queryAll(table, {
+    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+    ExpressionAttributeValues: { ':pk': keys.user(userId).pk, ':prefix': 'SESSION#' },
+    ConsistentRead: true,
+  })) as unknown as Session[];
 }
 
 /** Revokes every live session of a user; returns how many were live. */
@@ -245,26 +231,13 @@ export async function deleteAllSessions(table: Table, userId: string): Promise<v
  * expire by TTL.
  */
 export async function deleteAllRefreshTokens(table: Table, userId: string): Promise<void> {
-  const found: Record<string, string>[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await guarded(table, (options) =>
-      table.client.send(
-        new QueryCommand({
-          TableName: table.name,
-          IndexName: USERS_INDEX,
-          KeyConditionExpression: 'gsi1pk = :tokens',
-          ExpressionAttributeValues: { ':tokens': refreshTokenIndexKeys(userId, '', '').gsi1pk },
-          ProjectionExpression: 'pk, sk',
-          ExclusiveStartKey: startKey,
-        }),
-        options,
-      ),
-    );
-    found.push(...((page.Items ?? []) as { pk: string; sk: string }[]).map(({ pk, sk }) => ({ pk, sk })));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
-  await deleteItems(table, found);
+  const found = (await queryAll(table, {
+    IndexName: USERS_INDEX,
+    KeyConditionExpression: 'gsi1pk = :tokens',
+    ExpressionAttributeValues: { ':tokens': refreshTokenIndexKeys(userId, '', '').gsi1pk },
+    ProjectionExpression: 'pk, sk',
+  })) as unknown as { pk: string; sk: string }[];
+  await deleteItems(table, found.map(({ pk, sk }) => ({ pk, sk })));
 }
 
 /** Deletes items by key, 25 per BatchWriteItem. */

@@ -1,5 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { Deadline } from '../deadline';
 import { HttpError, ServiceUnavailableError } from '../errors';
 
@@ -83,6 +83,20 @@ export function cancelledConditions(error: unknown): boolean[] | undefined {
   if (!(error instanceof Error) || error.name !== 'TransactionCanceledException') return undefined;
   const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
   return reasons.map((reason) => reason.Code === 'ConditionalCheckFailed');
+}
+
+/** Every item a query matches, page after page: for one user's items, which stay few. */
+export async function queryAll(table: Table, query: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await guarded(table, (options) =>
+      table.client.send(new QueryCommand({ ...query, TableName: table.name, ExclusiveStartKey: startKey }), options),
+    );
+    items.push(...(page.Items ?? []));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return items;
 }
 
 /** What every call receives: the request's abort signal, for the SDK's `send(command, options)`. */
