@@ -12,8 +12,8 @@ import autocannon from 'autocannon';
 import bcrypt from 'bcryptjs';
 import { jwtVerify } from 'jose';
 import { freePort, startApiStack, startDatabase } from '../scripts/local-stack';
-import { generateSigningKey, importSigningKeys } from '../lib/keys';
-import { Deadline } from '../lib/deadline';
+import { generateSigningKey, importSigningKeys } from '../lib/access/keys';
+import { Deadline } from '../lib/shared/deadline';
 import { apiEvent, authorizerEvent } from '../tests/support/events';
 import { figure, sample, table, withLimit, withTarget, type Figure } from './stats';
 
@@ -52,15 +52,15 @@ async function inProcess(keySet: string): Promise<void> {
       LOCKOUT_THRESHOLD: '1000',
       LOCKOUT_IP_THRESHOLD: '1000000',
     });
-    const { config } = await import('../lib/config');
+    const { config } = await import('../lib/shared/config');
     const cost = config().bcryptCost;
-    const signup = (await import('../handlers/signup')).handler;
-    const signin = (await import('../handlers/signin')).handler;
-    const refresh = (await import('../handlers/refresh')).handler;
-    const authorizer = (await import('../handlers/authorizer')).handler;
-    const { authorize } = await import('../lib/authorize');
-    const { authenticateDeps } = await import('../lib/authenticate-runtime');
-    const { runtimeTable } = await import('../lib/runtime');
+    const signup = (await import('../handlers/auth/signup')).handler;
+    const signin = (await import('../handlers/auth/signin')).handler;
+    const refresh = (await import('../handlers/auth/refresh')).handler;
+    const authorizer = (await import('../handlers/access/authorizer')).handler;
+    const { authorize } = await import('../lib/access/authenticate');
+    const { authenticateDeps } = await import('../lib/access/deps');
+    const { runtimeTable } = await import('../lib/account/deps');
 
     log('in-process: sign-up, sign-in, refresh, authorizer …');
     let n = 0;

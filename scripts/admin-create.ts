@@ -7,8 +7,8 @@
  * Uses the ordinary AWS credential chain; DYNAMODB_ENDPOINT points it at DynamoDB Local instead.
  */
 import { parseArgs } from 'node:util';
-import { ensureAdmin } from '../lib/admin';
-import { loadConfig } from '../lib/config';
+import { ensureAdmin } from '../lib/account/bootstrap';
+import { loadConfig } from '../lib/shared/config';
 import { createTable } from '../lib/store/table';
 
 const DESCRIBE = {

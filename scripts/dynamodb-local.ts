@@ -77,11 +77,11 @@ export async function startDynamoDbLocal(options: { port: number; dbPath?: strin
 }
 
 /**
- * Creates the tables defined in resources/dynamodb.yml (the same definition CloudFormation deploys),
+ * Creates the tables defined in deploy/resources/dynamodb.yml (the same definition CloudFormation deploys),
  * under the given name, if they do not exist yet. TTL is switched on as on AWS.
  */
 export async function createTables(endpoint: string, tableName: string): Promise<void> {
-  const definition = parse(await readFile(join(ROOT, 'resources/dynamodb.yml'), 'utf8')) as {
+  const definition = parse(await readFile(join(ROOT, 'deploy/resources/dynamodb.yml'), 'utf8')) as {
     Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
   };
   const client = localClient(endpoint);

@@ -17,7 +17,7 @@ import { chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { activateKey, generateSigningKey, prepareNextKey, retireKey, signingKid, type KeySetDocument } from '../lib/keys';
+import { activateKey, generateSigningKey, prepareNextKey, retireKey, signingKid, type KeySetDocument } from '../lib/access/keys';
 
 async function ssm(region: string) {
   const { SSMClient, GetParameterCommand, PutParameterCommand } = await import('@aws-sdk/client-ssm');

@@ -1,6 +1,6 @@
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { generateSigningKey } from '../lib/keys';
+import { generateSigningKey } from '../lib/access/keys';
 
 /**
  * Makes sure a local private signing key set exists at `path` (git-ignored), generating one at first

@@ -4,8 +4,8 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { ensureAdmin } from '../lib/admin';
-import { loadConfig } from '../lib/config';
+import { ensureAdmin } from '../lib/account/bootstrap';
+import { loadConfig } from '../lib/shared/config';
 import { createTable } from '../lib/store/table';
 import { ensureLocalSigningKeys } from './local-keys';
 import { startDatabase, startOffline } from './local-stack';

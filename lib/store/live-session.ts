@@ -1,5 +1,5 @@
 import { AwsV4Signer } from 'aws4fetch';
-import { Deadline } from '../deadline';
+import { Deadline } from '../shared/deadline';
 import type { TableSettings } from './table';
 
 /**

@@ -1,5 +1,5 @@
 import { BatchGetCommand, BatchWriteCommand, GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { ServiceUnavailableError } from '../errors';
+import { ServiceUnavailableError } from '../shared/errors';
 import { credentialsUnchanged, getUser, toUser, type User } from './users';
 import { cancelledConditions, guarded, isConditionFailure, keys, putNew, queryAll, refreshTokenIndexKeys, USERS_INDEX, type Table } from './table';
 

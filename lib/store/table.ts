@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
-import type { Deadline } from '../deadline';
-import { HttpError, ServiceUnavailableError } from '../errors';
+import type { Deadline } from '../shared/deadline';
+import { HttpError, ServiceUnavailableError } from '../shared/errors';
 
 export interface TableSettings {
   tableName: string;
@@ -58,7 +58,7 @@ export const keys = {
 };
 
 /**
- * The sparse index (see resources/dynamodb.yml): user profiles for the admin list, and each user's
+ * The sparse index (see deploy/resources/dynamodb.yml): user profiles for the admin list, and each user's
  * refresh tokens, so deleting a user can find and delete them (they are keyed by hash, not by user).
  */
 export const USERS_INDEX = 'byType';

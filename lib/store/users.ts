@@ -1,6 +1,6 @@
 import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { EmailTakenError, ForbiddenError, UsernameTakenError } from '../errors';
-import type { Role } from '../roles';
+import { EmailTakenError, ForbiddenError, UsernameTakenError } from '../shared/errors';
+import type { Role } from '../shared/roles';
 import { cancelledConditions, guarded, isConditionFailure, keys, putNew, userIndexKeys, USERS_INDEX, type Table } from './table';
 
 export interface User {

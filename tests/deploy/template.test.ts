@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateSigningKey } from '../../lib/keys';
+import { generateSigningKey } from '../../lib/access/keys';
 
 // `osls package --stage prod` without AWS credentials, then the CloudFormation template and every bundle
 // are inspected: what would be deployed, checked offline.

@@ -1,11 +1,11 @@
-import { generateSigningKey } from '../../lib/keys';
+import { generateSigningKey } from '../../lib/access/keys';
 import { startApiStack, type ApiStack } from '../../scripts/local-stack';
 import { eventually } from '../support/api';
 import { newUser } from '../support/data';
 
 // AUTHORIZER_CACHE=gateway: API Gateway caches the authorizer's decisions, keyed by the Authorization
 // header, and refuses requests without that header itself. This file runs its own stack in that mode;
-// offline/authorizer-emulation.cjs plays API Gateway's part (the same emulation every e2e test uses).
+// deploy/offline/authorizer-emulation.cjs plays API Gateway's part (the same emulation every e2e test uses).
 const TTL_SECONDS = 3;
 let stack: ApiStack;
 

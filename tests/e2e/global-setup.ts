@@ -1,6 +1,6 @@
-import { ensureAdmin } from '../../lib/admin';
-import { loadConfig } from '../../lib/config';
-import { generateSigningKey } from '../../lib/keys';
+import { ensureAdmin } from '../../lib/account/bootstrap';
+import { loadConfig } from '../../lib/shared/config';
+import { generateSigningKey } from '../../lib/access/keys';
 import { createTable } from '../../lib/store/table';
 import { startApiStack } from '../../scripts/local-stack';
 import { newUser } from '../support/data';

@@ -1,6 +1,6 @@
 import { request as httpRequest } from 'node:http';
 
-// The local stage against web pages (offline/local-guard.cjs): serverless-offline's Lambda invoke
+// The local stage against web pages (deploy/offline/local-guard.cjs): serverless-offline's Lambda invoke
 // endpoint runs any function with any authorizer context, so no browser request may reach it, and the
 // API port answers only local host names (DNS rebinding). Raw HTTP, so every header is ours to set.
 function raw(base: string, method: string, path: string, headers: Record<string, string>, body?: string) {

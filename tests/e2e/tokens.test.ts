@@ -1,6 +1,6 @@
 import { base64url, SignJWT } from 'jose';
-import { generateSigningKey, importSigningKeys, type SigningKeys } from '../../lib/keys';
-import { issueAccessToken } from '../../lib/tokens';
+import { generateSigningKey, importSigningKeys, type SigningKeys } from '../../lib/access/keys';
+import { issueAccessToken } from '../../lib/access/tokens';
 import { admin, api, signIn, signUp } from '../support/api';
 import { newUser } from '../support/data';
 

@@ -1,13 +1,13 @@
-import { deleteUser } from '../../lib/account';
-import { ensureAdmin } from '../../lib/admin';
-import { registerUser, signIn, signUp, refreshSession, type AuthDeps } from '../../lib/auth';
-import { EmailTakenError, ForbiddenError, InvalidCredentialsError, RefreshTokenError, UsernameTakenError } from '../../lib/errors';
+import { deleteUser } from '../../lib/account/account';
+import { ensureAdmin } from '../../lib/account/bootstrap';
+import { registerUser, signIn, signUp, refreshSession, type AuthDeps } from '../../lib/account/auth';
+import { EmailTakenError, ForbiddenError, InvalidCredentialsError, RefreshTokenError, UsernameTakenError } from '../../lib/shared/errors';
 import { clearAttempts, countAttempt } from '../../lib/store/attempts';
 import { createSession, getRefreshToken, getSessionWithUser } from '../../lib/store/sessions';
 import { createTable } from '../../lib/store/table';
 import { changeCredentials, findUserByUsername, updateProfile } from '../../lib/store/users';
-import { hashRefreshToken, verifyAccessToken } from '../../lib/tokens';
-import { hashPassword, verifyPassword } from '../../lib/passwords';
+import { hashRefreshToken, verifyAccessToken } from '../../lib/access/tokens';
+import { hashPassword, verifyPassword } from '../../lib/shared/passwords';
 import { newUser } from '../support/data';
 import { testKeySet } from '../support/keys';
 

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { APIGatewayAuthorizerResult } from 'aws-lambda';
-import { activateKey, generateSigningKey, prepareNextKey, retireKey } from '../../lib/keys';
+import { activateKey, generateSigningKey, prepareNextKey, retireKey } from '../../lib/access/keys';
 import { apiEvent, authorizerEvent } from '../support/events';
 import { newUser } from '../support/data';
 
@@ -23,15 +23,15 @@ type Container = {
 
 function container(): Container {
   let modules!: {
-    authorizer: typeof import('../../handlers/authorizer');
-    jwks: typeof import('../../handlers/jwks');
-    signin: typeof import('../../handlers/signin');
+    authorizer: typeof import('../../handlers/access/authorizer');
+    jwks: typeof import('../../handlers/access/jwks');
+    signin: typeof import('../../handlers/auth/signin');
   };
   jest.isolateModules(() => {
     modules = {
-      authorizer: require('../../handlers/authorizer'),
-      jwks: require('../../handlers/jwks'),
-      signin: require('../../handlers/signin'),
+      authorizer: require('../../handlers/access/authorizer'),
+      jwks: require('../../handlers/access/jwks'),
+      signin: require('../../handlers/auth/signin'),
     };
   });
   return {
@@ -77,9 +77,9 @@ beforeAll(async () => {
   });
   // A user signed up through the handler of a throwaway container (the table is the shared one).
   user = newUser('rotation');
-  let signup!: typeof import('../../handlers/signup');
+  let signup!: typeof import('../../handlers/auth/signup');
   jest.isolateModules(() => {
-    signup = require('../../handlers/signup');
+    signup = require('../../handlers/auth/signup');
   });
   const created = await signup.handler(apiEvent({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(user) }));
   expect(created.statusCode).toBe(200);

@@ -1,4 +1,4 @@
-import { generateSigningKey } from '../../lib/keys';
+import { generateSigningKey } from '../../lib/access/keys';
 import { startApiStack, type ApiStack } from '../../scripts/local-stack';
 import { newUser } from '../support/data';
 

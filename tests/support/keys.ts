@@ -1,4 +1,4 @@
-import { generateSigningKey, importSigningKeys, type SigningKeys } from '../../lib/keys';
+import { generateSigningKey, importSigningKeys, type SigningKeys } from '../../lib/access/keys';
 
 /** A fresh private key set as the service stores it (JSON), and the same keys imported. */
 export async function testKeySet(): Promise<{ json: string; keys: SigningKeys }> {

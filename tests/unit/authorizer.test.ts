@@ -1,7 +1,7 @@
-import { authorizerResult } from '../../handlers/authorizer';
-import { authorize, DecisionCache, type AuthenticateDeps } from '../../lib/authorize';
-import type { SigningKeys } from '../../lib/keys';
-import { issueAccessToken } from '../../lib/tokens';
+import { authorizerResult } from '../../handlers/access/authorizer';
+import { authorize, DecisionCache, type AuthenticateDeps } from '../../lib/access/authenticate';
+import type { SigningKeys } from '../../lib/access/keys';
+import { issueAccessToken } from '../../lib/access/tokens';
 import { testKeySet } from '../support/keys';
 
 // No network here: the session check is a function the test controls (the real one, against DynamoDB

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from '../../lib/config';
+import { ConfigError, loadConfig } from '../../lib/shared/config';
 
 const minimal = { TABLE_NAME: 't', SIGNING_KEY_FILE: '/k.json' };
 

@@ -1,9 +1,9 @@
-import { BadRequestError, ServiceUnavailableError } from '../../lib/errors';
+import { BadRequestError, ServiceUnavailableError } from '../../lib/shared/errors';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { apiEvent } from '../support/events';
 
-import * as http from '../../lib/http';
-import { logger } from '../../lib/log';
+import * as http from '../../lib/http/handler';
+import { logger } from '../../lib/shared/log';
 
 const json = (result: APIGatewayProxyResult) => JSON.parse(result.body) as Record<string, unknown>;
 

@@ -1,5 +1,5 @@
-import { activateKey, importSigningKeys, KeySetCache, prepareNextKey, retireKey, type SigningKeys } from '../../lib/keys';
-import { issueAccessToken, verifyAccessToken } from '../../lib/tokens';
+import { activateKey, importSigningKeys, KeySetCache, prepareNextKey, retireKey, type SigningKeys } from '../../lib/access/keys';
+import { issueAccessToken, verifyAccessToken } from '../../lib/access/tokens';
 import { testKeySet } from '../support/keys';
 
 const settings = { issuer: 'i', audience: 'a' };

@@ -1,6 +1,6 @@
-// The local stage's guard (offline/local-guard.cjs), as a pure decision; tests/e2e/local-guard.test.ts
+// The local stage's guard (deploy/offline/local-guard.cjs), as a pure decision; tests/e2e/local-guard.test.ts
 // checks it on the running servers.
-const { refusal, allowedApiHosts } = require('../../offline/local-guard.cjs') as {
+const { refusal, allowedApiHosts } = require('../../deploy/offline/local-guard.cjs') as {
   refusal: (headers: Record<string, string | undefined>, options: { server: 'lambda' | 'api'; port: number; allowedHosts?: Set<string> }) => string | undefined;
   allowedApiHosts: (env: Record<string, string | undefined>) => Set<string>;
 };

@@ -1,5 +1,5 @@
 import bcrypt from 'bcryptjs';
-import { dummyHash, hashPassword, needsRehash, verifyAgainstDummy, verifyPassword } from '../../lib/passwords';
+import { dummyHash, hashPassword, needsRehash, verifyAgainstDummy, verifyPassword } from '../../lib/shared/passwords';
 
 describe('the dummy hash for unknown users', () => {
   it.each([4, 8, 10, 12])('is a well-formed bcrypt hash at cost %i, so comparing against it costs a real compare', (cost) => {

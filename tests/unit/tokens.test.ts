@@ -1,7 +1,7 @@
 import { base64url, SignJWT } from 'jose';
-import { AccessTokenError } from '../../lib/errors';
-import { generateSigningKey, importSigningKeys, type SigningKeys } from '../../lib/keys';
-import { extractAccessToken, issueAccessToken, verifyAccessToken } from '../../lib/tokens';
+import { AccessTokenError } from '../../lib/shared/errors';
+import { generateSigningKey, importSigningKeys, type SigningKeys } from '../../lib/access/keys';
+import { extractAccessToken, issueAccessToken, verifyAccessToken } from '../../lib/access/tokens';
 import { testKeySet } from '../support/keys';
 
 const settings = { issuer: 'test-issuer', audience: 'test-audience' };

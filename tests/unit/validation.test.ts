@@ -1,6 +1,6 @@
-import { BadRequestError, UnknownRoleError } from '../../lib/errors';
-import { parseRoles, requireRole, toAuthorities } from '../../lib/roles';
-import { signInSchema, signUpSchema, validate } from '../../lib/validation';
+import { BadRequestError, UnknownRoleError } from '../../lib/shared/errors';
+import { parseRoles, requireRole, toAuthorities } from '../../lib/shared/roles';
+import { signInSchema, signUpSchema, validate } from '../../lib/shared/validation';
 
 const good = { username: 'alice_1', email: 'alice@example.com', password: 'correct horse' };
 

@@ -1,0 +1,66 @@
+import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
+import { authenticateDeps } from '../../lib/access/deps';
+import { authorize, type AuthorizeOutcome } from '../../lib/access/authenticate';
+import { config } from '../../lib/shared/config';
+import { Deadline } from '../../lib/shared/deadline';
+import { signingKeys } from '../../lib/access/keys';
+import { logger } from '../../lib/shared/log';
+
+config();
+// Import the keys during cold start, not in the first request.
+void signingKeys().catch(() => undefined);
+
+/**
+ * `arn:aws:execute-api:region:account:api/stage/*`: the whole API. A policy for `methodArn` alone would
+ * be cached and then refuse the same token on the next route; roles are checked per route instead.
+ */
+function wholeApi(methodArn: string): string {
+  // methodArn: arn:aws:execute-api:{region}:{account}:{apiId}/{stage}/{method}/{path}
+  const [apiArn, stage] = methodArn.split('/') as [string, string?];
+  return `${apiArn}/${stage ?? '*'}/*`;
+}
+
+function policy(effect: 'Allow' | 'Deny', methodArn: string) {
+  return {
+    Version: '2012-10-17',
+    Statement: [{ Action: 'execute-api:Invoke', Effect: effect, Resource: wholeApi(methodArn) }],
+  };
+}
+
+/**
+ * REQUEST authorizer: accepts `x-access-token` or `Authorization: Bearer`, and checks that the token's
+ * session is still live (one read per cache miss; see AUTHORIZER_CACHE_TTL). A refused token gets a Deny
+ * carrying the message; the ACCESS_DENIED gateway response turns it into the contract's 401 body.
+ */
+export async function handler(event: APIGatewayRequestAuthorizerEvent, context?: Context): Promise<APIGatewayAuthorizerResult> {
+  if (context) logger.addContext(context);
+  const headers: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(event.headers ?? {})) headers[name.toLowerCase()] = value;
+  const route = `${event.httpMethod} ${event.resource}`;
+  let outcome: AuthorizeOutcome;
+  const deadline = Deadline.forRequest(context?.getRemainingTimeInMillis());
+  try {
+    outcome = await authorize(await authenticateDeps({ cached: true, deadline }), headers, new Date());
+  } catch (error) {
+    // A table that cannot be asked: API Gateway answers 503 (AUTHORIZER_FAILURE), never Allow.
+    logger.error('authorizer failed', { route, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+    throw error;
+  } finally {
+    deadline.dispose();
+  }
+  logger.info('authorize', outcome.allow ? { route, outcome: 'allow', userId: outcome.claims.userId } : { route, outcome: 'deny', reason: outcome.message });
+  return authorizerResult(outcome, event.methodArn);
+}
+
+/** The policy and context API Gateway expects for a decision. */
+export function authorizerResult(outcome: AuthorizeOutcome, methodArn: string): APIGatewayAuthorizerResult {
+  if (!outcome.allow) {
+    return { principalId: 'anonymous', policyDocument: policy('Deny', methodArn), context: { message: outcome.message } };
+  }
+  const { userId, roles, sessionId } = outcome.claims;
+  return {
+    principalId: userId,
+    policyDocument: policy('Allow', methodArn),
+    context: { userId, sessionId, roles: JSON.stringify(roles) },
+  };
+}

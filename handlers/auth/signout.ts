@@ -1,0 +1,23 @@
+import { signOut, signOutEverywhere } from '../../lib/account/account';
+import { authenticateCaller } from '../../lib/access/deps';
+import { config } from '../../lib/shared/config';
+import { httpHandler, jsonBody } from '../../lib/http/handler';
+import { runtimeAccountDeps } from '../../lib/account/deps';
+import { signOutSchema, validate } from '../../lib/shared/validation';
+
+config();
+
+/**
+ * POST /api/auth/signout: `{refreshToken}` ends that session; `{all:true}` with an access token ends
+ * every session of its user. Public route: the access token, when needed, is checked here.
+ */
+export const handler = httpHandler(async (request) => {
+  const body = validate(signOutSchema, jsonBody(request));
+  if (body.all === true) {
+    const actor = await authenticateCaller(request.headers, request.deadline);
+    await signOutEverywhere(runtimeAccountDeps(request.deadline), actor);
+  } else {
+    await signOut(runtimeAccountDeps(request.deadline), body.refreshToken);
+  }
+  return { json: { message: "You've been signed out!" } };
+});

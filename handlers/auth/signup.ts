@@ -1,0 +1,25 @@
+import { signUp } from '../../lib/account/auth';
+import { authenticateCaller } from '../../lib/access/deps';
+import { config } from '../../lib/shared/config';
+import { httpHandler, jsonBody, type HttpRequest } from '../../lib/http/handler';
+import { isPrivileged, parseRoles } from '../../lib/shared/roles';
+import { runtimeAccountDeps } from '../../lib/account/deps';
+import { signUpSchema, validate } from '../../lib/shared/validation';
+
+config();
+
+/** POST /api/auth/signup: public, but only an admin's token may grant roles beyond `user`. */
+export const handler = httpHandler(async (request) => {
+  const input = validate(signUpSchema, jsonBody(request));
+  // The token is looked at only when it matters, so a stale token a client always sends cannot break sign-up.
+  const actor = isPrivileged(parseRoles(input.roles))
+    ? await actorFrom(request)
+    : undefined;
+  await signUp(runtimeAccountDeps(request.deadline), input, actor);
+  return { json: { message: 'User was registered successfully!' } };
+});
+
+async function actorFrom(request: HttpRequest) {
+  if (!request.headers['x-access-token'] && !request.headers['authorization']) return undefined;
+  return authenticateCaller(request.headers, request.deadline);
+}

@@ -1,9 +1,0 @@
-import { httpHandler } from '../lib/http';
-import { signingKeys } from '../lib/keys';
-
-/** GET /.well-known/jwks.json: the public keys, so other services can verify our access tokens. */
-export const handler = httpHandler(async (request) => ({
-  json: (await request.deadline.race(signingKeys())).jwks,
-  // Public and slow-changing; a short cache still lets a rotated key appear within minutes.
-  headers: { 'Cache-Control': 'public, max-age=300' },
-}));

@@ -1,7 +1,0 @@
-import { httpHandler, requireAuth } from '../lib/http';
-
-/** GET /api/test/user: any signed-in user. */
-export const handler = httpHandler(async (request) => {
-  requireAuth(request);
-  return { text: 'User Content.' };
-});

@@ -1,0 +1,96 @@
+import { decodeProtectedHeader, errors as joseErrors } from 'jose';
+import { epochSeconds } from '../shared/clock';
+import type { Deadline } from '../shared/deadline';
+import { AccessTokenError } from '../shared/errors';
+import type { SigningKeys } from './keys';
+import type { SessionChecker } from '../store/live-session';
+import { extractAccessToken, verifyAccessToken, type TokenSettings, type VerifiedAccess } from './tokens';
+
+export type AuthorizeOutcome = { allow: true; claims: VerifiedAccess } | { allow: false; message: string };
+
+/**
+ * Verified tokens the authorizer trusts for a while without asking the table again. The entry lifetime
+ * is the revocation bound: a revoked session's tokens are refused at most this long after revocation.
+ */
+export class DecisionCache {
+  readonly #entries = new Map<string, { claims: VerifiedAccess; untilMs: number }>();
+
+  constructor(
+    readonly ttlMs: number,
+    readonly maxEntries = 10_000,
+  ) {}
+
+  get(token: string, nowMs: number): VerifiedAccess | undefined {
+    const entry = this.#entries.get(token);
+    if (!entry) return undefined;
+    if (entry.untilMs <= nowMs) {
+      this.#entries.delete(token);
+      return undefined;
+    }
+    return entry.claims;
+  }
+
+  /** Forgets every decision (a key left the key set: tokens it signed must be verified again). */
+  clear(): void {
+    this.#entries.clear();
+  }
+
+  set(token: string, claims: VerifiedAccess, nowMs: number): void {
+    if (this.ttlMs <= 0) return;
+    // Bounded memory: drop the oldest entry (Map keeps insertion order).
+    if (this.#entries.size >= this.maxEntries) this.#entries.delete(this.#entries.keys().next().value as string);
+    this.#entries.set(token, { claims, untilMs: Math.min(nowMs + this.ttlMs, claims.expiresAt * 1000) });
+  }
+}
+
+export interface AuthenticateDeps {
+  keys: SigningKeys;
+  /** Where to look for a key set that knows a token's unknown `kid` (another container rotated first). */
+  keysWithKid?: (kid: string) => Promise<SigningKeys | undefined>;
+  settings: TokenSettings;
+  /** Is the token's session still live (not signed out, revoked, or its user deleted)? */
+  isSessionLive: SessionChecker;
+  cache?: DecisionCache;
+  /** The request's deadline: the liveness read gives up by then (fail closed). */
+  deadline?: Deadline;
+}
+
+/**
+ * Verifies the request's access token and that its session is still live. Throws AccessTokenError
+ * (`missing`, `expired`, `invalid`); a revoked session is `invalid`. Infrastructure failures (the
+ * table unreachable) throw other errors: callers fail closed.
+ */
+export async function authenticate(deps: AuthenticateDeps, headers: Record<string, string | undefined>, now: Date): Promise<VerifiedAccess> {
+  const token = extractAccessToken(headers);
+  const cached = deps.cache?.get(token, now.getTime());
+  if (cached) return cached;
+  const claims = await verifyWithKeyReload(deps, token, now);
+  if (!(await deps.isSessionLive(claims.userId, claims.sessionId, epochSeconds(now), deps.deadline))) {
+    throw new AccessTokenError('invalid');
+  }
+  deps.cache?.set(token, claims, now.getTime());
+  return claims;
+}
+
+/** Verifies; a token signed with a key this container has not loaded yet gets one look at a fresh set. */
+async function verifyWithKeyReload(deps: AuthenticateDeps, token: string, now: Date): Promise<VerifiedAccess> {
+  try {
+    return await verifyAccessToken(deps.keys, token, { ...deps.settings, now });
+  } catch (error) {
+    if (!(error instanceof AccessTokenError) || !(error.cause instanceof joseErrors.JWKSNoMatchingKey) || !deps.keysWithKid) throw error;
+    const { kid } = decodeProtectedHeader(token);
+    const fresh = typeof kid === 'string' ? await deps.keysWithKid(kid) : undefined;
+    if (!fresh) throw error;
+    return verifyAccessToken(fresh, token, { ...deps.settings, now });
+  }
+}
+
+/** The authorizer's decision: allow with the claims, or deny with the contract's message. */
+export async function authorize(deps: AuthenticateDeps, headers: Record<string, string | undefined>, now: Date): Promise<AuthorizeOutcome> {
+  try {
+    return { allow: true, claims: await authenticate(deps, headers, now) };
+  } catch (error) {
+    if (error instanceof AccessTokenError) return { allow: false, message: error.message };
+    throw error;
+  }
+}

@@ -1,0 +1,126 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
+import { epochSeconds } from '../shared/clock';
+import { AccessTokenError } from '../shared/errors';
+import { SIGNING_ALGORITHM, type SigningKeys } from './keys';
+import { isRole, type Role } from '../shared/roles';
+
+/** RFC 9068 access-token type: a token of another kind (an ID token, say) is refused by `typ`. */
+export const ACCESS_TOKEN_TYPE = 'at+jwt';
+
+/** Tokens longer than this are refused before any parsing: no legitimate access token comes near it. */
+export const MAX_ACCESS_TOKEN_LENGTH = 4096;
+
+export interface TokenSettings {
+  issuer: string;
+  audience: string;
+}
+
+export interface AccessClaims {
+  userId: string;
+  roles: Role[];
+  /** The session (refresh-token family) the token was issued for. */
+  sessionId: string;
+}
+
+/** What verification yields: the claims, and when the token expires (epoch seconds). */
+export interface VerifiedAccess extends AccessClaims {
+  expiresAt: number;
+}
+
+/** Signs an access token; `id` repeats `sub` for tutorial clients. */
+export async function issueAccessToken(
+  keys: SigningKeys,
+  claims: AccessClaims,
+  settings: TokenSettings & { now: Date; ttlSeconds: number },
+): Promise<string> {
+  const iat = epochSeconds(settings.now);
+  return new SignJWT({ id: claims.userId, roles: claims.roles, sid: claims.sessionId })
+    .setProtectedHeader({ alg: SIGNING_ALGORITHM, kid: keys.signer.kid, typ: ACCESS_TOKEN_TYPE })
+    .setSubject(claims.userId)
+    .setIssuer(settings.issuer)
+    .setAudience(settings.audience)
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + settings.ttlSeconds)
+    .setJti(crypto.randomUUID())
+    .sign(keys.signer.key);
+}
+
+/**
+ * Verifies an access token with everything pinned: algorithm, issuer, audience, type and required
+ * claims (jose checks none of these unless asked). Throws AccessTokenError: `expired` or `invalid`.
+ */
+export async function verifyAccessToken(
+  keys: SigningKeys,
+  token: string,
+  settings: TokenSettings & { now: Date },
+): Promise<VerifiedAccess> {
+  if (token.length > MAX_ACCESS_TOKEN_LENGTH) throw new AccessTokenError('invalid');
+  try {
+    const { payload } = await jwtVerify(
+      token,
+      (header) => {
+        const key = typeof header.kid === 'string' ? keys.verifiers.get(header.kid) : undefined;
+        if (!key) throw new joseErrors.JWKSNoMatchingKey();
+        return key;
+      },
+      {
+        algorithms: [SIGNING_ALGORITHM],
+        issuer: settings.issuer,
+        audience: settings.audience,
+        typ: ACCESS_TOKEN_TYPE,
+        requiredClaims: ['sub', 'exp', 'iat', 'jti', 'sid', 'roles'],
+        currentDate: settings.now,
+      },
+    );
+    const { sub, sid, roles, exp } = payload;
+    if (typeof sub !== 'string' || typeof sid !== 'string' || !Array.isArray(roles) || typeof exp !== 'number') {
+      throw new AccessTokenError('invalid');
+    }
+    if (!roles.every((role): role is Role => typeof role === 'string' && isRole(role))) {
+      throw new AccessTokenError('invalid');
+    }
+    return { userId: sub, roles, sessionId: sid, expiresAt: exp };
+  } catch (error) {
+    if (error instanceof AccessTokenError) throw error;
+    if (error instanceof joseErrors.JWTExpired) throw new AccessTokenError('expired', { cause: error });
+    throw new AccessTokenError('invalid', { cause: error });
+  }
+}
+
+const BEARER = /^Bearer +([^\s]+)$/i;
+
+/**
+ * Finds the access token in `x-access-token` (tutorial clients) or `Authorization: Bearer`.
+ * Both present with different tokens, or a malformed Authorization header, is refused rather than guessed.
+ * Header names must already be lower-case.
+ */
+export function extractAccessToken(headers: Record<string, string | undefined>): string {
+  const fromCustom = headers['x-access-token']?.trim() || undefined;
+  const authorization = headers['authorization']?.trim() || undefined;
+  let fromBearer: string | undefined;
+  if (authorization !== undefined) {
+    const match = BEARER.exec(authorization);
+    if (!match) throw new AccessTokenError('invalid');
+    fromBearer = match[1];
+  }
+  if (fromCustom !== undefined && fromBearer !== undefined && fromCustom !== fromBearer) {
+    throw new AccessTokenError('invalid');
+  }
+  const token = fromCustom ?? fromBearer;
+  if (token === undefined) throw new AccessTokenError('missing');
+  return token;
+}
+
+/** A refresh token: 256 random bits, URL-safe. Only its SHA-256 is ever stored. */
+export function generateRefreshToken(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/**
+ * The stored form of a refresh token. Lookups are by this hash as the item key, so no secret is ever
+ * compared in our code (no timing side channel to protect), and a database leak yields no usable token.
+ */
+export function hashRefreshToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}

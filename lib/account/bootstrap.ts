@@ -1,0 +1,46 @@
+import { registerUser, type AuthDeps } from './auth';
+import { ROLES } from '../shared/roles';
+import { changeCredentials, findUserByUsername, normalizeIdentifier } from '../store/users';
+import { signUpSchema, validate } from '../shared/validation';
+
+export class BootstrapRefusedError extends Error {
+  override name = 'BootstrapRefusedError';
+}
+
+/**
+ * Makes sure an admin with this username exists, for `npm run admin:create` and the local start.
+ * - No such user: creates it with every role and this password.
+ * - A user of that name exists: it may be someone who signed up publicly to squat the name, so it is
+ *   never promoted silently. Without `promote` the call is refused; with it, the user must have this
+ *   email, gets every role, keeps its own password, and its sessions end (roles changed).
+ * Throws BootstrapRefusedError with a message for the operator.
+ */
+export async function ensureAdmin(
+  deps: Omit<AuthDeps, 'keys'>,
+  input: { username: string; email: string; password: string },
+  options: { promote?: boolean } = {},
+): Promise<'created' | 'promoted' | 'unchanged'> {
+  const existing = await findUserByUsername(deps.table, input.username);
+  const allRoles = [...ROLES];
+  if (!existing) {
+    const valid = validate(signUpSchema, { ...input, roles: allRoles });
+    // The bootstrap is run by whoever holds the table's credentials: no admin token to check.
+    await registerUser(deps, valid, allRoles, undefined);
+    return 'created';
+  }
+  if (normalizeIdentifier(existing.email) !== normalizeIdentifier(input.email)) {
+    throw new BootstrapRefusedError(
+      `refused: user "${existing.username}" already exists with a different email. Someone may have signed up under this name; ` +
+        'choose another username, or delete that user first.',
+    );
+  }
+  if (allRoles.every((role) => existing.roles.includes(role))) return 'unchanged';
+  if (!options.promote) {
+    throw new BootstrapRefusedError(
+      `refused: user "${existing.username}" already exists (roles: ${existing.roles.join(', ')}). ` +
+        'Pass --promote to give it every role; its password stays as it is.',
+    );
+  }
+  await changeCredentials(deps.table, existing.id, { roles: allRoles });
+  return 'promoted';
+}
