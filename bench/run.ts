@@ -60,7 +60,7 @@ async function inProcess(keySet: string): Promise<void> {
     const authorizer = (await import('../handlers/access/authorizer')).handler;
     const { authorize } = await import('../lib/access/authenticate');
     const { authenticateDeps } = await import('../lib/access/deps');
-    const { runtimeTable } = await import('../lib/account/deps');
+    const { createTable } = await import('../lib/store/table');
 
     log('in-process: sign-up, sign-in, refresh, authorizer …');
     let n = 0;
@@ -95,7 +95,7 @@ async function inProcess(keySet: string): Promise<void> {
     // The limits: one bcrypt compare at the configured cost, one DynamoDB round trip, one bare verify.
     const hash = await bcrypt.hash('bench password', cost);
     const bcryptSamples = await sample(() => bcrypt.compare('bench password', hash), { warmup: 2, iterations: 30 });
-    const table = runtimeTable();
+    const table = createTable(config());
     const roundTrip = await sample(
       () => table.client.send(new GetCommand({ TableName: table.name, Key: { pk: 'USER#none', sk: 'PROFILE' }, ConsistentRead: true })),
       { warmup: 50, iterations: 1000 },

@@ -8,6 +8,7 @@
  */
 import { parseArgs } from 'node:util';
 import { ensureAdmin } from '../lib/account/bootstrap';
+import { accountDeps } from '../lib/account/types';
 import { loadConfig } from '../lib/shared/config';
 import { createTable } from '../lib/store/table';
 
@@ -44,7 +45,7 @@ async function main(): Promise<void> {
   });
   const table = createTable(config);
   try {
-    const outcome = await ensureAdmin({ table, now: () => new Date(), config }, { username, email, password }, { promote: values.promote });
+    const outcome = await ensureAdmin(accountDeps(table, config), { username, email, password }, { promote: values.promote });
     console.log(`admin ${username} in ${config.tableName}: ${DESCRIBE[outcome]}`);
   } finally {
     table.client.destroy();

@@ -73,7 +73,8 @@ export async function startDynamoDbLocal(options: { port: number; dbPath?: strin
     client.destroy();
   }
   child.removeAllListeners('exit');
-  return { endpoint, pid: child.pid!, stop };
+  if (child.pid === undefined) throw new Error('DynamoDB Local has no process id');
+  return { endpoint, pid: child.pid, stop };
 }
 
 /**

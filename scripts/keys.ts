@@ -58,7 +58,6 @@ async function main(): Promise<void> {
   if (!command || !COMMANDS.includes(command) || !values.stage || values.stage === 'local') {
     throw new Error('usage: keys.ts create|rotate|activate|retire --stage <deployed stage> [--region <region>] [--kid <kid>] [--apply | --from-file <current.json>]');
   }
-  if (command === 'retire' && !values.kid) throw new Error('keys:retire needs --kid <the key to retire>');
   const region = values.region ?? process.env.AWS_REGION ?? 'us-east-1';
   const name = `/lambda-jwt-auth/${values.stage}/signing-keys`;
 
@@ -79,7 +78,8 @@ async function main(): Promise<void> {
       next = activateKey(await current(), values.kid);
       break;
     case 'retire':
-      next = await retireKey(await current(), values.kid!);
+      if (!values.kid) throw new Error('keys:retire needs --kid <the key to retire>');
+      next = await retireKey(await current(), values.kid);
       break;
   }
 

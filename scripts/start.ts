@@ -5,6 +5,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ensureAdmin } from '../lib/account/bootstrap';
+import { accountDeps } from '../lib/account/types';
 import { loadConfig } from '../lib/shared/config';
 import { createTable } from '../lib/store/table';
 import { ensureLocalSigningKeys } from './local-keys';
@@ -45,7 +46,7 @@ async function main(): Promise<void> {
     if (ADMIN_USERNAME && ADMIN_EMAIL && ADMIN_PASSWORD) {
       const config = loadConfig({ ...process.env, ...env, TABLE_NAME: database.tableName });
       const table = createTable(config);
-      const outcome = await ensureAdmin({ table, now: () => new Date(), config }, { username: ADMIN_USERNAME, email: ADMIN_EMAIL, password: ADMIN_PASSWORD });
+      const outcome = await ensureAdmin(accountDeps(table, config), { username: ADMIN_USERNAME, email: ADMIN_EMAIL, password: ADMIN_PASSWORD });
       console.log(`admin ${ADMIN_USERNAME}: ${outcome}`);
     }
     offline = await startOffline({ httpPort, lambdaPort, env, stdio: 'inherit' });

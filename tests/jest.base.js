@@ -1,4 +1,4 @@
-// Shared jest settings for the three tiers (unit, integration, e2e).
+// Shared jest settings for the five tiers (unit, deploy, integration, e2e, security).
 const path = require('node:path');
 
 module.exports = {

@@ -1,7 +1,7 @@
 'use strict';
 /**
  * CORS_ORIGIN (comma-separated) for serverless.yml, which has no string split of its own. Parsed the
- * same way as lib/config.ts parses it for the functions.
+ * same way as lib/shared/config.ts parses it for the functions.
  *
  * The default, http://localhost:8081, is for the local stage only: a deployed stage that forgot to set
  * CORS_ORIGIN would otherwise answer a developer's localhost from production. Packaging or deploying
@@ -32,7 +32,7 @@ module.exports = {
   origins,
   /** The `cors.origins` list of every http event. */
   stageOrigins,
-  /** CORS_ORIGIN as the functions read it (lib/config.ts). */
+  /** CORS_ORIGIN as the functions read it (lib/shared/config.ts). */
   environment: async (context) => (await stageOrigins(context)).join(','),
   // Gateway responses carry one static Access-Control-Allow-Origin value: the first configured origin.
   firstOrigin: async (context) => (await stageOrigins(context))[0],

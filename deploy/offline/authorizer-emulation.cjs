@@ -49,11 +49,11 @@ function gatewayResponses() {
 
 function renderGatewayResponse(h, type, context, errorMessage = type === 'ACCESS_DENIED' ? 'Forbidden' : 'Unauthorized') {
   const definition = gatewayResponses()[type] ?? {};
-  const escape = (value) => JSON.stringify(String(value ?? '')).slice(1, -1);
+  const escapeJson = (value) => JSON.stringify(String(value ?? '')).slice(1, -1);
   const template = definition.ResponseTemplates?.['application/json'] ?? '{"message":"$context.error.messageString"}';
   const body = template
-    .replace(/\$context\.authorizer\.(\w+)/g, (_, key) => escape(context?.[key]))
-    .replace(/\$context\.error\.messageString/g, escape(errorMessage));
+    .replace(/\$context\.authorizer\.(\w+)/g, (_, key) => escapeJson(context?.[key]))
+    .replace(/\$context\.error\.messageString/g, escapeJson(errorMessage));
   const response = h.response(body).code(Number(definition.StatusCode ?? DEFAULT_STATUS[type])).type('application/json');
   const headers = {};
   for (const [name, value] of Object.entries(definition.ResponseParameters ?? {})) {
@@ -78,7 +78,7 @@ function requestEvent(request, methodArn, path) {
   const raw = request.raw.req.rawHeaders;
   for (let i = 0; i < raw.length; i += 2) {
     headers[raw[i]] = raw[i + 1];
-    (multiValueHeaders[raw[i]] ??= []).push(raw[i + 1]);
+    multiValueHeaders[raw[i]] = [...(multiValueHeaders[raw[i]] ?? []), raw[i + 1]];
   }
   const query = Object.keys(request.query).length ? { ...request.query } : null;
   return {
@@ -220,7 +220,7 @@ function limitCorsToConfiguredOrigins(server) {
       for (const name of Object.keys(response.headers ?? {})) {
         if (/^access-control-allow-(origin|credentials)$/i.test(name)) delete response.headers[name];
       }
-      // Handlers answer a foreign origin with no CORS header (lib/http.ts); a gateway response keeps
+      // Handlers answer a foreign origin with no CORS header (lib/http/response.ts); a gateway response keeps
       // its static one, as on AWS, where it cannot depend on the request.
       for (const [name, value] of Object.entries(request.app.gatewayResponseHeaders ?? {})) {
         if (/^access-control-allow-/.test(name)) response.headers[name] = value;

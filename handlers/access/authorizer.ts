@@ -1,4 +1,5 @@
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
+import { authorizerResult } from '../../lib/access/policy';
 import { authenticateDeps } from '../../lib/access/deps';
 import { authorize, type AuthorizeOutcome } from '../../lib/access/authenticate';
 import { config } from '../../lib/shared/config';
@@ -9,23 +10,6 @@ import { logger } from '../../lib/shared/log';
 config();
 // Import the keys during cold start, not in the first request.
 void signingKeys().catch(() => undefined);
-
-/**
- * `arn:aws:execute-api:region:account:api/stage/*`: the whole API. A policy for `methodArn` alone would
- * be cached and then refuse the same token on the next route; roles are checked per route instead.
- */
-function wholeApi(methodArn: string): string {
-  // methodArn: arn:aws:execute-api:{region}:{account}:{apiId}/{stage}/{method}/{path}
-  const [apiArn, stage] = methodArn.split('/') as [string, string?];
-  return `${apiArn}/${stage ?? '*'}/*`;
-}
-
-function policy(effect: 'Allow' | 'Deny', methodArn: string) {
-  return {
-    Version: '2012-10-17',
-    Statement: [{ Action: 'execute-api:Invoke', Effect: effect, Resource: wholeApi(methodArn) }],
-  };
-}
 
 /**
  * REQUEST authorizer: accepts `x-access-token` or `Authorization: Bearer`, and checks that the token's
@@ -50,17 +34,4 @@ export async function handler(event: APIGatewayRequestAuthorizerEvent, context?:
   }
   logger.info('authorize', outcome.allow ? { route, outcome: 'allow', userId: outcome.claims.userId } : { route, outcome: 'deny', reason: outcome.message });
   return authorizerResult(outcome, event.methodArn);
-}
-
-/** The policy and context API Gateway expects for a decision. */
-export function authorizerResult(outcome: AuthorizeOutcome, methodArn: string): APIGatewayAuthorizerResult {
-  if (!outcome.allow) {
-    return { principalId: 'anonymous', policyDocument: policy('Deny', methodArn), context: { message: outcome.message } };
-  }
-  const { userId, roles, sessionId } = outcome.claims;
-  return {
-    principalId: userId,
-    policyDocument: policy('Allow', methodArn),
-    context: { userId, sessionId, roles: JSON.stringify(roles) },
-  };
 }

@@ -1,14 +1,15 @@
-import { changePassword } from '../../lib/account/account';
-import { config } from '../../lib/shared/config';
-import { httpHandler, jsonBody, requireAuth } from '../../lib/http/handler';
 import { runtimeAccountDeps } from '../../lib/account/deps';
+import { changePassword } from '../../lib/account/password';
+import { httpHandler } from '../../lib/http/handler';
+import { jsonBody } from '../../lib/http/request';
+import { config } from '../../lib/shared/config';
+import { MESSAGES } from '../../lib/shared/messages';
 import { passwordChangeSchema, validate } from '../../lib/shared/validation';
 
 config();
 
 /** POST /api/auth/password: every session of the user ends, this one included. */
-export const handler = httpHandler(async (request) => {
-  const actor = requireAuth(request);
-  await changePassword(runtimeAccountDeps(request.deadline), actor, validate(passwordChangeSchema, jsonBody(request)), request.sourceIp);
-  return { json: { message: 'Password was changed successfully! Please sign in again.' } };
+export const handler = httpHandler({ requires: 'signed-in' }, async (request, caller) => {
+  await changePassword(runtimeAccountDeps(request.deadline), caller, validate(passwordChangeSchema, jsonBody(request)), request.sourceIp);
+  return { json: { message: MESSAGES.passwordChanged } };
 });

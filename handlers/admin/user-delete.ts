@@ -1,14 +1,13 @@
-import { deleteUser } from '../../lib/account/account';
-import { config } from '../../lib/shared/config';
-import { httpHandler, requireAuth } from '../../lib/http/handler';
-import { requireRole } from '../../lib/shared/roles';
+import { deleteUser } from '../../lib/account/admin-users';
 import { runtimeAccountDeps } from '../../lib/account/deps';
+import { httpHandler } from '../../lib/http/handler';
+import { config } from '../../lib/shared/config';
+import { MESSAGES } from '../../lib/shared/messages';
 
 config();
 
 /** DELETE /api/admin/users/{id} */
-export const handler = httpHandler(async (request) => {
-  requireRole(requireAuth(request).roles, 'admin');
+export const handler = httpHandler({ requires: 'admin' }, async (request) => {
   await deleteUser(runtimeAccountDeps(request.deadline), request.pathParameters.id ?? '');
-  return { json: { message: 'User was deleted successfully!' } };
+  return { json: { message: MESSAGES.userDeleted } };
 });

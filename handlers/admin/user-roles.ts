@@ -1,15 +1,14 @@
-import { setUserRoles } from '../../lib/account/account';
-import { config } from '../../lib/shared/config';
-import { httpHandler, jsonBody, requireAuth } from '../../lib/http/handler';
-import { requireRole } from '../../lib/shared/roles';
+import { setUserRoles } from '../../lib/account/admin-users';
 import { runtimeAccountDeps } from '../../lib/account/deps';
+import { httpHandler } from '../../lib/http/handler';
+import { jsonBody } from '../../lib/http/request';
+import { config } from '../../lib/shared/config';
 import { setRolesSchema, validate } from '../../lib/shared/validation';
 
 config();
 
 /** PUT /api/admin/users/{id}/roles `{roles}` */
-export const handler = httpHandler(async (request) => {
-  requireRole(requireAuth(request).roles, 'admin');
+export const handler = httpHandler({ requires: 'admin' }, async (request) => {
   const { roles } = validate(setRolesSchema, jsonBody(request));
   return { json: await setUserRoles(runtimeAccountDeps(request.deadline), request.pathParameters.id ?? '', roles) };
 });

@@ -1,7 +1,8 @@
-import { refreshSession } from '../../lib/account/auth';
+import { refreshSession } from '../../lib/account/refresh';
 import { config } from '../../lib/shared/config';
-import { httpHandler, jsonBody } from '../../lib/http/handler';
-import { runtimeDeps } from '../../lib/account/deps';
+import { httpHandler } from '../../lib/http/handler';
+import { jsonBody } from '../../lib/http/request';
+import { runtimeSessionDeps } from '../../lib/account/deps';
 import { refreshSchema, validate } from '../../lib/shared/validation';
 
 config();
@@ -9,5 +10,5 @@ config();
 /** POST /api/auth/refreshtoken (and /refreshToken, as tutorial clients spell it both ways). */
 export const handler = httpHandler(async (request) => {
   const { refreshToken } = validate(refreshSchema, jsonBody(request));
-  return { json: await refreshSession(await runtimeDeps(request.deadline), refreshToken) };
+  return { json: await refreshSession(await runtimeSessionDeps(request.deadline), refreshToken) };
 });

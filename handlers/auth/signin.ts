@@ -1,7 +1,8 @@
-import { signIn } from '../../lib/account/auth';
+import { signIn } from '../../lib/account/sign-in';
 import { config } from '../../lib/shared/config';
-import { httpHandler, jsonBody } from '../../lib/http/handler';
-import { runtimeDeps } from '../../lib/account/deps';
+import { httpHandler } from '../../lib/http/handler';
+import { jsonBody } from '../../lib/http/request';
+import { runtimeSessionDeps } from '../../lib/account/deps';
 import { signInSchema, validate } from '../../lib/shared/validation';
 
 config();
@@ -9,7 +10,7 @@ config();
 /** POST /api/auth/signin */
 export const handler = httpHandler(async (request) => {
   const input = validate(signInSchema, jsonBody(request));
-  const deps = await runtimeDeps(request.deadline);
+  const deps = await runtimeSessionDeps(request.deadline);
   const result = await signIn(deps, input, { userAgent: request.userAgent, ip: request.sourceIp });
   return {
     json: {

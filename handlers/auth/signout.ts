@@ -1,7 +1,9 @@
-import { signOut, signOutEverywhere } from '../../lib/account/account';
+import { signOut, signOutEverywhere } from '../../lib/account/sessions';
 import { authenticateCaller } from '../../lib/access/deps';
 import { config } from '../../lib/shared/config';
-import { httpHandler, jsonBody } from '../../lib/http/handler';
+import { MESSAGES } from '../../lib/shared/messages';
+import { httpHandler } from '../../lib/http/handler';
+import { jsonBody } from '../../lib/http/request';
 import { runtimeAccountDeps } from '../../lib/account/deps';
 import { signOutSchema, validate } from '../../lib/shared/validation';
 
@@ -19,5 +21,5 @@ export const handler = httpHandler(async (request) => {
   } else {
     await signOut(runtimeAccountDeps(request.deadline), body.refreshToken);
   }
-  return { json: { message: "You've been signed out!" } };
+  return { json: { message: MESSAGES.signedOut } };
 });

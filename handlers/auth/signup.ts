@@ -1,7 +1,9 @@
-import { signUp } from '../../lib/account/auth';
+import { signUp } from '../../lib/account/sign-up';
 import { authenticateCaller } from '../../lib/access/deps';
 import { config } from '../../lib/shared/config';
-import { httpHandler, jsonBody, type HttpRequest } from '../../lib/http/handler';
+import { MESSAGES } from '../../lib/shared/messages';
+import { httpHandler } from '../../lib/http/handler';
+import { jsonBody, type HttpRequest } from '../../lib/http/request';
 import { isPrivileged, parseRoles } from '../../lib/shared/roles';
 import { runtimeAccountDeps } from '../../lib/account/deps';
 import { signUpSchema, validate } from '../../lib/shared/validation';
@@ -16,10 +18,10 @@ export const handler = httpHandler(async (request) => {
     ? await actorFrom(request)
     : undefined;
   await signUp(runtimeAccountDeps(request.deadline), input, actor);
-  return { json: { message: 'User was registered successfully!' } };
+  return { json: { message: MESSAGES.registered } };
 });
 
 async function actorFrom(request: HttpRequest) {
-  if (!request.headers['x-access-token'] && !request.headers['authorization']) return undefined;
+  if (!request.headers['x-access-token'] && !request.headers.authorization) return undefined;
   return authenticateCaller(request.headers, request.deadline);
 }

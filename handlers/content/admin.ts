@@ -1,8 +1,5 @@
-import { httpHandler, requireAuth } from '../../lib/http/handler';
-import { requireRole } from '../../lib/shared/roles';
+import { httpHandler } from '../../lib/http/handler';
+import { CONTENT } from '../../lib/shared/messages';
 
 /** GET /api/test/admin */
-export const handler = httpHandler(async (request) => {
-  requireRole(requireAuth(request).roles, 'admin');
-  return { text: 'Admin Content.' };
-});
+export const handler = httpHandler({ requires: 'admin' }, async () => ({ text: CONTENT.admin }));

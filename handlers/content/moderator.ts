@@ -1,8 +1,5 @@
-import { httpHandler, requireAuth } from '../../lib/http/handler';
-import { requireRole } from '../../lib/shared/roles';
+import { httpHandler } from '../../lib/http/handler';
+import { CONTENT } from '../../lib/shared/messages';
 
 /** GET /api/test/mod */
-export const handler = httpHandler(async (request) => {
-  requireRole(requireAuth(request).roles, 'moderator');
-  return { text: 'Moderator Content.' };
-});
+export const handler = httpHandler({ requires: 'moderator' }, async () => ({ text: CONTENT.moderator }));

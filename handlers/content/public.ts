@@ -1,4 +1,5 @@
 import { httpHandler } from '../../lib/http/handler';
+import { CONTENT } from '../../lib/shared/messages';
 
 /** GET /api/test/all */
-export const handler = httpHandler(async () => ({ text: 'Public Content.' }));
+export const handler = httpHandler(async () => ({ text: CONTENT.public }));

@@ -8,7 +8,7 @@ import type { VerifiedAccess } from './tokens';
 /**
  * Per-cold-start wiring of token authentication for the authorizer and for the few public routes that
  * look at a token themselves (sign-up with roles, sign-out of all sessions). Kept apart from
- * lib/runtime.ts so the authorizer bundle does not pull in the DynamoDB SDK client.
+ * lib/account/deps.ts so the authorizer bundle does not pull in the DynamoDB SDK client.
  */
 let checker: SessionChecker | undefined;
 let cache: DecisionCache | undefined;

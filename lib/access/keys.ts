@@ -12,13 +12,13 @@ export interface SigningKeys {
   verifiers: Map<string, CryptoKey>;
   /** The JWKS document: public parts only. */
   jwks: { keys: JWK[] };
-  /** HMAC key for page cursors (lib/cursor.ts), derived from the signing key: no second secret to keep. */
+  /** HMAC key for page cursors (lib/store/cursor.ts), derived from the signing key: no second secret to keep. */
   cursorSecret: Uint8Array;
 }
 
 /** HKDF-SHA256 from the signing key's private exponent, for one purpose only. */
-function deriveSecret(jwk: JWK, purpose: string): Uint8Array {
-  return new Uint8Array(hkdfSync('sha256', Buffer.from(jwk.d!, 'base64url'), 'lambda-jwt-auth', purpose, 32));
+function deriveSecret(privateExponent: string, purpose: string): Uint8Array {
+  return new Uint8Array(hkdfSync('sha256', Buffer.from(privateExponent, 'base64url'), 'lambda-jwt-auth', purpose, 32));
 }
 
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
@@ -68,7 +68,7 @@ export async function importSigningKeys(jwkSetJson: string): Promise<SigningKeys
   const signerKid = signingKid(document);
   const verifiers = new Map<string, CryptoKey>();
   const publicKeys: JWK[] = [];
-  let signer: { jwk: JWK; key: CryptoKey } | undefined;
+  let signer: { privateExponent: string; key: CryptoKey } | undefined;
   for (const jwk of document.keys) {
     if (typeof jwk.kid !== 'string' || jwk.kid === '' || jwk.kty !== 'RSA' || typeof jwk.d !== 'string') {
       throw new Error('every signing key must be a private RSA JWK with a kid');
@@ -76,13 +76,14 @@ export async function importSigningKeys(jwkSetJson: string): Promise<SigningKeys
     const pub = publicPart(jwk);
     verifiers.set(jwk.kid, (await importJWK(pub, SIGNING_ALGORITHM)) as CryptoKey);
     publicKeys.push(pub);
-    if (jwk.kid === signerKid) signer = { jwk, key: (await importJWK(jwk, SIGNING_ALGORITHM)) as CryptoKey };
+    if (jwk.kid === signerKid) signer = { privateExponent: jwk.d, key: (await importJWK(jwk, SIGNING_ALGORITHM)) as CryptoKey };
   }
+  if (!signer) throw new Error(`signing key set: no key "${signerKid}" to sign with`);
   return {
-    signer: { kid: signerKid, key: signer!.key },
+    signer: { kid: signerKid, key: signer.key },
     verifiers,
     jwks: { keys: publicKeys },
-    cursorSecret: deriveSecret(signer!.jwk, 'admin-cursor-v1'),
+    cursorSecret: deriveSecret(signer.privateExponent, 'admin-cursor-v1'),
   };
 }
 

@@ -97,7 +97,7 @@ const BEARER = /^Bearer +([^\s]+)$/i;
  */
 export function extractAccessToken(headers: Record<string, string | undefined>): string {
   const fromCustom = headers['x-access-token']?.trim() || undefined;
-  const authorization = headers['authorization']?.trim() || undefined;
+  const authorization = headers.authorization?.trim() || undefined;
   let fromBearer: string | undefined;
   if (authorization !== undefined) {
     const match = BEARER.exec(authorization);

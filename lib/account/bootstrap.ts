@@ -1,4 +1,5 @@
-import { registerUser, type AuthDeps } from './auth';
+import { registerUser } from './sign-up';
+import type { AccountDeps } from './types';
 import { ROLES } from '../shared/roles';
 import { changeCredentials, findUserByUsername, normalizeIdentifier } from '../store/users';
 import { signUpSchema, validate } from '../shared/validation';
@@ -16,7 +17,7 @@ export class BootstrapRefusedError extends Error {
  * Throws BootstrapRefusedError with a message for the operator.
  */
 export async function ensureAdmin(
-  deps: Omit<AuthDeps, 'keys'>,
+  deps: AccountDeps,
   input: { username: string; email: string; password: string },
   options: { promote?: boolean } = {},
 ): Promise<'created' | 'promoted' | 'unchanged'> {

@@ -1,25 +1,26 @@
-import type { AuthDeps } from './auth';
+import { signingKeys } from '../access/keys';
 import { config } from '../shared/config';
 import type { Deadline } from '../shared/deadline';
-import { signingKeys } from '../access/keys';
 import { createTable, withDeadline, type Table } from '../store/table';
+import { accountDeps, type AccountDeps, type SessionDeps } from './types';
 
 /**
  * Per-cold-start wiring for the handlers: the config, the one table client and the signing keys.
- * Domain code never imports this file; it gets the same things as parameters.
+ * Domain code never imports this file; it gets the same things as parameters (lib/account/types.ts).
  */
 let table: Table | undefined;
 
-export function runtimeTable(): Table {
+function runtimeTable(): Table {
   table ??= createTable(config());
   return table;
 }
 
 /** What the account operations need for one request (no signing keys): every call ends by its deadline. */
-export function runtimeAccountDeps(deadline: Deadline): Omit<AuthDeps, 'keys'> {
-  return { table: withDeadline(runtimeTable(), deadline), now: () => new Date(), config: config() };
+export function runtimeAccountDeps(deadline: Deadline): AccountDeps {
+  return accountDeps(withDeadline(runtimeTable(), deadline), config());
 }
 
-export async function runtimeDeps(deadline: Deadline): Promise<AuthDeps> {
+/** The same with the signing keys, read within the request's deadline. */
+export async function runtimeSessionDeps(deadline: Deadline): Promise<SessionDeps> {
   return { ...runtimeAccountDeps(deadline), keys: await deadline.race(signingKeys()) };
 }

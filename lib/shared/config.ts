@@ -110,9 +110,3 @@ export function config(): Config {
   cached ??= loadConfig();
   return cached;
 }
-
-/** Issuer and audience pinned for token verification, with the time to verify at. */
-export function tokenSettings(now: Date = new Date()): { issuer: string; audience: string; now: Date } {
-  const { issuer, audience } = config();
-  return { issuer, audience, now };
-}

@@ -1,6 +1,8 @@
+import { MESSAGES } from './messages';
+
 /**
  * Errors that know their HTTP status. Only errors below 500 reach the client with their message;
- * everything else becomes a fixed 500 body and the original goes to the log (see lib/http.ts).
+ * everything else becomes a fixed 500 body and the original goes to the log (see lib/http/response.ts).
  */
 export class HttpError extends Error {
   /** Extra JSON fields the contract puts beside `message` (e.g. sign-in's `accessToken: null`). */
@@ -26,7 +28,7 @@ export class BadRequestError extends HttpError {
 }
 
 export class UnauthorizedError extends HttpError {
-  constructor(message = 'Unauthorized!', options?: { cause?: unknown; extraBody?: Record<string, unknown> }) {
+  constructor(message: string = MESSAGES.accessToken.invalid, options?: { cause?: unknown; extraBody?: Record<string, unknown> }) {
     super(401, message, options);
   }
 }
@@ -38,20 +40,20 @@ export class ForbiddenError extends HttpError {
 }
 
 export class NotFoundError extends HttpError {
-  constructor(message = 'Not found.') {
+  constructor(message: string = MESSAGES.notFound) {
     super(404, message);
   }
 }
 
 export class UnsupportedMediaTypeError extends HttpError {
   constructor() {
-    super(415, 'Content-Type must be application/json.');
+    super(415, MESSAGES.unsupportedMediaType);
   }
 }
 
 export class TooManyRequestsError extends HttpError {
   constructor(retryAfterSeconds: number) {
-    super(429, 'Too many sign-in attempts. Please try again later.', {
+    super(429, MESSAGES.tooManyAttempts, {
       headers: { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) },
     });
   }
@@ -59,7 +61,7 @@ export class TooManyRequestsError extends HttpError {
 
 export class ServiceUnavailableError extends HttpError {
   constructor(options?: { cause?: unknown }) {
-    super(503, 'Service temporarily unavailable. Please try again.', { ...options, headers: { 'Retry-After': '5' } });
+    super(503, MESSAGES.unavailable, { ...options, headers: { 'Retry-After': '5' } });
   }
 }
 
@@ -67,36 +69,31 @@ export class ServiceUnavailableError extends HttpError {
 
 export class UsernameTakenError extends BadRequestError {
   constructor() {
-    super('Failed! Username is already in use!');
+    super(MESSAGES.usernameTaken);
   }
 }
 
 export class EmailTakenError extends BadRequestError {
   constructor() {
-    super('Failed! Email is already in use!');
+    super(MESSAGES.emailTaken);
   }
 }
 
 export class UnknownRoleError extends BadRequestError {
   constructor(role: string) {
-    super(`Failed! Role does not exist = ${role}`);
+    super(MESSAGES.unknownRole(role));
   }
 }
 
 /** One answer for unknown user and wrong password alike, so sign-in reveals nothing. */
 export class InvalidCredentialsError extends UnauthorizedError {
   constructor() {
-    super('Invalid username or password!', { extraBody: { accessToken: null } });
+    super(MESSAGES.invalidCredentials, { extraBody: { accessToken: null } });
   }
 }
 
 export class RefreshTokenError extends HttpError {
-  static readonly messages = {
-    missing: 'Refresh Token is required!',
-    unknown: 'Refresh token is not in database!',
-    expired: 'Refresh token was expired. Please make a new signin request',
-    reused: 'Refresh token was already used. The session has been revoked. Please make a new signin request',
-  } as const;
+  static readonly messages = MESSAGES.refreshToken;
 
   constructor(readonly reason: keyof typeof RefreshTokenError.messages) {
     super(403, RefreshTokenError.messages[reason]);
@@ -105,11 +102,7 @@ export class RefreshTokenError extends HttpError {
 
 /** Why an access token was refused; the authorizer and the optional-auth routes map it to a 401 body. */
 export class AccessTokenError extends UnauthorizedError {
-  static readonly messages = {
-    missing: 'No token provided!',
-    expired: 'Unauthorized! Access Token was expired!',
-    invalid: 'Unauthorized!',
-  } as const;
+  static readonly messages = MESSAGES.accessToken;
 
   constructor(
     readonly reason: keyof typeof AccessTokenError.messages,

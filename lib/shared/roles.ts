@@ -1,4 +1,4 @@
-import { ForbiddenError, UnknownRoleError } from './errors';
+import { UnknownRoleError } from './errors';
 
 /** The allowed roles: the one list everything else refers to. */
 export const ROLES = ['user', 'moderator', 'admin'] as const;
@@ -22,17 +22,6 @@ export function parseRoles(requested: readonly string[] | undefined): Role[] {
 /** True when the roles are more than plain `user`: only an admin may grant them. */
 export function isPrivileged(roles: readonly Role[]): boolean {
   return roles.some((role) => role !== 'user');
-}
-
-const requiredMessages: Record<Role, string> = {
-  user: 'Require User Role!',
-  moderator: 'Require Moderator Role!',
-  admin: 'Require Admin Role!',
-};
-
-/** The one role guard every protected handler shares. Roles come from the verified token, never a body. */
-export function requireRole(roles: readonly Role[], role: Role): void {
-  if (!roles.includes(role)) throw new ForbiddenError(requiredMessages[role]);
 }
 
 /** The tutorial's response form: `ROLE_USER`, `ROLE_MODERATOR`, `ROLE_ADMIN`. */

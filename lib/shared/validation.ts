@@ -2,6 +2,7 @@ import * as z from 'zod/mini';
 import { BadRequestError } from './errors';
 import { exceedsBcryptLimit, MAX_PASSWORD_BYTES } from './passwords';
 import { normalizeIdentifier } from '../store/users';
+import { MESSAGES } from './messages';
 
 /**
  * Identifiers are looked up by their normalised form (NFKC, lower case), which can be many times
@@ -108,5 +109,5 @@ export const userListQuerySchema = z.object({
   limit: z.optional(
     z.string().check(z.regex(/^(100|[1-9][0-9]?)$/, 'limit must be a whole number from 1 to 100')),
   ),
-  cursor: z.optional(z.string().check(z.maxLength(1024, 'cursor is invalid'))),
+  cursor: z.optional(z.string().check(z.maxLength(1024, MESSAGES.cursorInvalid))),
 });

@@ -1,5 +1,6 @@
 import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { guarded, isConditionFailure, keys, type Table } from './table';
+import { keys } from './keys';
+import { guarded, isConditionFailure, type Table } from './table';
 
 export interface AttemptCount {
   count: number;

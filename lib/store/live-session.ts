@@ -1,5 +1,6 @@
 import { AwsV4Signer } from 'aws4fetch';
 import { Deadline } from '../shared/deadline';
+import { keys } from './keys';
 import type { TableSettings } from './table';
 
 /**
@@ -31,10 +32,9 @@ export function createSessionChecker(settings: TableSettings, env: Record<string
         };
 
   return async (userId, sessionId, nowSeconds, deadline = Deadline.forRequest()) => {
-    const keys = [
-      { pk: { S: `USER#${userId}` }, sk: { S: `SESSION#${sessionId}` } },
-      { pk: { S: `USER#${userId}` }, sk: { S: 'PROFILE' } },
-    ];
+    const sessionKey = keys.session(userId, sessionId);
+    const profileKey = keys.user(userId);
+    const wanted = [sessionKey, profileKey].map(({ pk, sk }) => ({ pk: { S: pk }, sk: { S: sk } }));
     // Signed here, sent with a plain fetch(url, { signal }): a Request object carrying the signal would
     // let undici lose it to garbage collection and hang past the deadline (nodejs/undici#4068).
     const signed = await new AwsV4Signer({
@@ -45,7 +45,7 @@ export function createSessionChecker(settings: TableSettings, env: Record<string
       region: settings.region,
       headers: { 'Content-Type': 'application/x-amz-json-1.0', 'X-Amz-Target': 'DynamoDB_20120810.BatchGetItem' },
       body: JSON.stringify({
-        RequestItems: { [settings.tableName]: { Keys: keys, ConsistentRead: true, ProjectionExpression: 'sk, revokedAt, expiresAt, credVersion' } },
+        RequestItems: { [settings.tableName]: { Keys: wanted, ConsistentRead: true, ProjectionExpression: 'sk, revokedAt, expiresAt, credVersion' } },
       }),
     }).sign();
     const call = async () => {
@@ -65,8 +65,8 @@ export function createSessionChecker(settings: TableSettings, env: Record<string
     // Fail closed: a partial answer is no answer.
     if (result.UnprocessedKeys && Object.keys(result.UnprocessedKeys).length > 0) throw new Error('session check incomplete');
     const items = result.Responses?.[settings.tableName] ?? [];
-    const session = items.find((item) => item.sk?.S?.startsWith('SESSION#'));
-    const profile = items.find((item) => item.sk?.S === 'PROFILE');
+    const session = items.find((item) => item.sk?.S === sessionKey.sk);
+    const profile = items.find((item) => item.sk?.S === profileKey.sk);
     // The same rule as lib/store/sessions.ts isLive, on raw items: a session opened before the user's
     // password or roles last changed is dead (a missing version is 0: items from before versions).
     const version = (item: Item | undefined) => Number(item?.credVersion?.N ?? 0);

@@ -1,7 +1,8 @@
-import { BatchGetCommand, BatchWriteCommand, GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { ServiceUnavailableError } from '../shared/errors';
+import { BatchGetCommand, GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { keys } from './keys';
+import { tokenItem, type RefreshTokenRecord } from './refresh-tokens';
+import { cancelledConditions, deleteItems, guarded, isConditionFailure, putNew, queryAll, type Table } from './table';
 import { credentialsUnchanged, getUser, toUser, type User } from './users';
-import { cancelledConditions, guarded, isConditionFailure, keys, putNew, queryAll, refreshTokenIndexKeys, USERS_INDEX, type Table } from './table';
 
 /** A sign-in: the family of refresh tokens that rotate from it. */
 export interface Session {
@@ -21,27 +22,6 @@ export interface Session {
 /** A session is live while not revoked, not expired, and opened under its user's current credentials. */
 export function isLive(session: Session | undefined, user: User | undefined, nowSeconds: number): session is Session {
   return Boolean(session && user && !session.revokedAt && session.expiresAt > nowSeconds && (session.credVersion ?? 0) === user.credVersion);
-}
-
-/** A refresh token as stored: never the token, only its SHA-256. */
-export interface RefreshTokenRecord {
-  tokenHash: string;
-  userId: string;
-  sessionId: string;
-  createdAt: string;
-  /** Epoch seconds; also the table's TTL attribute. Checked explicitly too: TTL deletion lags. */
-  expiresAt: number;
-  /** Set once the token has been exchanged for its successor; presenting it again is reuse. */
-  rotatedAt?: string;
-}
-
-function tokenItem(record: RefreshTokenRecord) {
-  return {
-    ...keys.refreshToken(record.tokenHash),
-    ...refreshTokenIndexKeys(record.userId, record.createdAt, record.tokenHash),
-    type: 'refreshToken',
-    ...record,
-  };
 }
 
 /**
@@ -68,18 +48,6 @@ export async function createSession(table: Table, session: Session, token: Refre
     if (cancelledConditions(error)?.[2]) return false;
     throw error;
   }
-}
-
-export async function getRefreshToken(table: Table, tokenHash: string): Promise<RefreshTokenRecord | undefined> {
-  const result = await guarded(table, (options) =>
-    table.client.send(
-      new GetCommand({ TableName: table.name, Key: keys.refreshToken(tokenHash), ConsistentRead: true }),
-      options,
-    ),
-  );
-  if (!result.Item) return undefined;
-  const { userId, sessionId, createdAt, expiresAt, rotatedAt } = result.Item as RefreshTokenRecord;
-  return { tokenHash, userId, sessionId, createdAt, expiresAt, ...(rotatedAt ? { rotatedAt } : {}) };
 }
 
 /** The session and its user in one round trip. */
@@ -109,56 +77,6 @@ export async function getSessionWithUser(
   const session = items.find((item) => item.sk === sessionKey.sk) as Session | undefined;
   const userItem = items.find((item) => item.sk === 'PROFILE');
   return { session, user: toUser(userItem) };
-}
-
-export type RotationOutcome = 'rotated' | 'token-already-used' | 'session-revoked';
-
-/**
- * Exchanges a refresh token for its successor in one conditional transaction: the old token is marked
- * used only if nobody marked it before, so of two concurrent refreshes exactly one wins.
- */
-export async function rotateRefreshToken(
-  table: Table,
-  old: RefreshTokenRecord,
-  next: RefreshTokenRecord,
-  now: string,
-): Promise<RotationOutcome> {
-  try {
-    await guarded(table, (options) =>
-      table.client.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Update: {
-                TableName: table.name,
-                Key: keys.refreshToken(old.tokenHash),
-                UpdateExpression: 'SET rotatedAt = :now',
-                ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(rotatedAt)',
-                ExpressionAttributeValues: { ':now': now },
-              },
-            },
-            putNew(table, tokenItem(next)),
-            {
-              Update: {
-                TableName: table.name,
-                Key: keys.session(old.userId, old.sessionId),
-                UpdateExpression: 'SET lastUsedAt = :now, expiresAt = :expiresAt',
-                ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(revokedAt)',
-                ExpressionAttributeValues: { ':now': now, ':expiresAt': next.expiresAt },
-              },
-            },
-          ],
-        }),
-        options,
-      ),
-    );
-    return 'rotated';
-  } catch (error) {
-    const failed = cancelledConditions(error);
-    if (failed?.[0]) return 'token-already-used';
-    if (failed?.[2]) return 'session-revoked';
-    throw error;
-  }
 }
 
 /** Applies an update to a session only while it exists and is not revoked; false otherwise. */
@@ -222,35 +140,4 @@ export async function revokeAllSessions(table: Table, userId: string, now: strin
 export async function deleteAllSessions(table: Table, userId: string): Promise<void> {
   const sessions = await listSessionItems(table, userId);
   await deleteItems(table, sessions.map((session) => keys.session(userId, session.sessionId)));
-}
-
-/**
- * Deletes every refresh token of a user (on account deletion), found through the index. The index is
- * eventually consistent: a token written in the last moment may be missed; it is dead all the same (its
- * session and user are gone) and its TTL removes it. Tokens stored before the index held them also
- * expire by TTL.
- */
-export async function deleteAllRefreshTokens(table: Table, userId: string): Promise<void> {
-  const found = (await queryAll(table, {
-    IndexName: USERS_INDEX,
-    KeyConditionExpression: 'gsi1pk = :tokens',
-    ExpressionAttributeValues: { ':tokens': refreshTokenIndexKeys(userId, '', '').gsi1pk },
-    ProjectionExpression: 'pk, sk',
-  })) as unknown as { pk: string; sk: string }[];
-  await deleteItems(table, found.map(({ pk, sk }) => ({ pk, sk })));
-}
-
-/** Deletes items by key, 25 per BatchWriteItem. */
-async function deleteItems(table: Table, itemKeys: Record<string, string>[]): Promise<void> {
-  for (let i = 0; i < itemKeys.length; i += 25) {
-    let requests: Record<string, unknown>[] | undefined = itemKeys.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } }));
-    // BatchWrite may hand back unprocessed items under load; retry them a few times, then fail loudly.
-    for (let attempt = 0; requests?.length && attempt < 5; attempt++) {
-      const result = await guarded(table, (options) =>
-        table.client.send(new BatchWriteCommand({ RequestItems: { [table.name]: requests as never } }), options),
-      );
-      requests = result.UnprocessedItems?.[table.name] as Record<string, unknown>[] | undefined;
-    }
-    if (requests?.length) throw new ServiceUnavailableError();
-  }
 }

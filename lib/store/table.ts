@@ -1,5 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { Deadline } from '../shared/deadline';
 import { HttpError, ServiceUnavailableError } from '../shared/errors';
 
@@ -45,28 +45,6 @@ export function createTable(settings: TableSettings): Table {
     name: settings.tableName,
   };
 }
-
-/** Item key layout of the single table. */
-export const keys = {
-  user: (userId: string) => ({ pk: `USER#${userId}`, sk: 'PROFILE' }),
-  usernameClaim: (normalized: string) => ({ pk: `USERNAME#${normalized}`, sk: 'CLAIM' }),
-  emailClaim: (normalized: string) => ({ pk: `EMAIL#${normalized}`, sk: 'CLAIM' }),
-  session: (userId: string, sessionId: string) => ({ pk: `USER#${userId}`, sk: `SESSION#${sessionId}` }),
-  refreshToken: (tokenHash: string) => ({ pk: `REFRESH#${tokenHash}`, sk: 'TOKEN' }),
-  /** Sign-in attempt counters, per submitted username and per source IP. */
-  attempts: (scope: 'username' | 'ip', value: string) => ({ pk: `ATTEMPTS#${scope}#${value}`, sk: 'COUNTER' }),
-};
-
-/**
- * The sparse index (see deploy/resources/dynamodb.yml): user profiles for the admin list, and each user's
- * refresh tokens, so deleting a user can find and delete them (they are keyed by hash, not by user).
- */
-export const USERS_INDEX = 'byType';
-export const userIndexKeys = (createdAt: string, userId: string) => ({ gsi1pk: 'USER', gsi1sk: `${createdAt}#${userId}` });
-export const refreshTokenIndexKeys = (userId: string, createdAt: string, tokenHash: string) => ({
-  gsi1pk: `TOKENS#${userId}`,
-  gsi1sk: `${createdAt}#${tokenHash}`,
-});
 
 /** A transaction item that puts a new item, failing if one with its key exists already. */
 export function putNew(table: Table, item: Record<string, unknown>) {
@@ -122,5 +100,20 @@ export async function guarded<T>(table: Table, call: (options: CallOptions) => P
       throw new Error('DynamoDB refused a request as invalid: input validation let it through', { cause: error });
     }
     throw new ServiceUnavailableError({ cause: error });
+  }
+}
+
+/** Deletes items by key, 25 per BatchWriteItem. */
+export async function deleteItems(table: Table, itemKeys: Record<string, string>[]): Promise<void> {
+  for (let i = 0; i < itemKeys.length; i += 25) {
+    let requests: Record<string, unknown>[] | undefined = itemKeys.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } }));
+    // BatchWrite may hand back unprocessed items under load; retry them a few times, then fail loudly.
+    for (let attempt = 0; requests?.length && attempt < 5; attempt++) {
+      const result = await guarded(table, (options) =>
+        table.client.send(new BatchWriteCommand({ RequestItems: { [table.name]: requests as never } }), options),
+      );
+      requests = result.UnprocessedItems?.[table.name] as Record<string, unknown>[] | undefined;
+    }
+    if (requests?.length) throw new ServiceUnavailableError();
   }
 }

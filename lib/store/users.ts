@@ -1,7 +1,9 @@
-import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { EmailTakenError, ForbiddenError, UsernameTakenError } from '../shared/errors';
 import type { Role } from '../shared/roles';
-import { cancelledConditions, guarded, isConditionFailure, keys, putNew, userIndexKeys, USERS_INDEX, type Table } from './table';
+import { keys, userIndexKeys } from './keys';
+import { cancelledConditions, guarded, isConditionFailure, putNew, type Table } from './table';
+import { MESSAGES } from '../shared/messages';
 
 export interface User {
   id: string;
@@ -58,7 +60,7 @@ export async function createUser(table: Table, user: User, grantedBy?: string): 
     );
   } catch (error) {
     const failed = cancelledConditions(error);
-    if (failed?.[3]) throw new ForbiddenError('Require Admin Role!');
+    if (failed?.[3]) throw new ForbiddenError(MESSAGES.roleRequired.admin);
     if (failed?.[1]) throw new UsernameTakenError();
     if (failed?.[2]) throw new EmailTakenError();
     throw error;
@@ -67,8 +69,9 @@ export async function createUser(table: Table, user: User, grantedBy?: string): 
 
 export function toUser(item: Record<string, unknown> | undefined): User | undefined {
   if (!item) return undefined;
-  const { id, username, email, passwordHash, roles, createdAt, credVersion } = item as unknown as Partial<User>;
-  return { id: id!, username: username!, email: email!, passwordHash: passwordHash!, roles: roles!, createdAt: createdAt!, credVersion: credVersion ?? 0 };
+  // Profiles stored before credentials versions existed have none: version 0.
+  const { id, username, email, passwordHash, roles, createdAt, credVersion } = item as Omit<User, 'credVersion'> & { credVersion?: number };
+  return { id, username, email, passwordHash, roles, createdAt, credVersion: credVersion ?? 0 };
 }
 
 export async function getUser(table: Table, userId: string): Promise<User | undefined> {
@@ -98,35 +101,6 @@ export async function findUserByUsername(table: Table, username: string): Promis
   return claim.Item ? user : undefined;
 }
 
-
-/** A user as the admin list shows it: no password hash (the index does not even hold it). */
-export type PublicUser = Omit<User, 'passwordHash' | 'credVersion'>;
-
-/**
- * One page of users, oldest first, from the sparse index: DynamoDB reads only the page. The cursor is
- * DynamoDB's LastEvaluatedKey, which for this index holds only ids and creation times.
- */
-export async function listUsers(
-  table: Table,
-  limit: number,
-  startKey: Record<string, string> | undefined,
-): Promise<{ users: PublicUser[]; lastKey: Record<string, string> | undefined }> {
-  const result = await guarded(table, (options) =>
-    table.client.send(
-      new QueryCommand({
-        TableName: table.name,
-        IndexName: USERS_INDEX,
-        KeyConditionExpression: 'gsi1pk = :user',
-        ExpressionAttributeValues: { ':user': 'USER' },
-        Limit: limit,
-        ExclusiveStartKey: startKey,
-      }),
-      options,
-    ),
-  );
-  const users = (result.Items ?? []).map(({ id, username, email, roles, createdAt }) => ({ id, username, email, roles, createdAt }) as PublicUser);
-  return { users, lastKey: result.LastEvaluatedKey as Record<string, string> | undefined };
-}
 
 /**
  * Deletes a user's profile and both claims in one transaction, so a name is never claimed without its

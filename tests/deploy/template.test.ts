@@ -8,6 +8,7 @@ import { generateSigningKey } from '../../lib/access/keys';
 // `osls package --stage prod` without AWS credentials, then the CloudFormation template and every bundle
 // are inspected: what would be deployed, checked offline.
 const ROOT = join(__dirname, '../..');
+// biome-ignore lint/suspicious/noExplicitAny: CloudFormation properties are free-form JSON; the tests read them by shape.
 type Resource = { Type: string; Properties: Record<string, any>; DeletionPolicy?: string; UpdateReplacePolicy?: string };
 let resources: Record<string, Resource>;
 let bundles: Map<string, string>;
@@ -210,6 +211,7 @@ describe('AUTHORIZER_CACHE=gateway', () => {
     });
     const association = Object.values(gateway).find((resource) => resource.Type === 'AWS::WAFv2::WebACLAssociation')!;
     expect(association.Properties.WebACLArn).toEqual({ 'Fn::GetAtt': ['ApiWebAcl', 'Arn'] });
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation's Fn::Sub placeholder.
     expect(JSON.stringify(association.Properties.ResourceArn)).toContain('/stages/${Stage}');
   });
 

@@ -34,6 +34,7 @@ describe('.github/workflows/ci.yml', () => {
 
   it('refuses to deploy without CORS_ORIGIN before it touches AWS', () => {
     const steps = workflow.jobs.deploy!.steps as (Step & { env?: Record<string, string> })[];
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub Actions expression, as written in the workflow.
     const check = steps.findIndex((step) => step.env?.CORS_ORIGIN === '${{ vars.CORS_ORIGIN }}' && /test -n/.test(step.run ?? ''));
     const credentials = steps.findIndex((step) => step.uses?.startsWith('aws-actions/configure-aws-credentials'));
     expect(check).toBeGreaterThanOrEqual(0);

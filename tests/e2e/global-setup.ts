@@ -1,4 +1,5 @@
 import { ensureAdmin } from '../../lib/account/bootstrap';
+import { accountDeps } from '../../lib/account/types';
 import { loadConfig } from '../../lib/shared/config';
 import { generateSigningKey } from '../../lib/access/keys';
 import { createTable } from '../../lib/store/table';
@@ -32,7 +33,7 @@ export default async function globalSetup(): Promise<void> {
       const config = loadConfig({ ...env, TABLE_NAME: database.tableName });
       ({ issuer, audience } = config);
       const table = createTable(config);
-      await ensureAdmin({ table, now: () => new Date(), config }, admin);
+      await ensureAdmin(accountDeps(table, config), admin);
       table.client.destroy();
     },
   });

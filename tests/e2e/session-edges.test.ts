@@ -1,5 +1,6 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { createTable, keys } from '../../lib/store/table';
+import { keys } from '../../lib/store/keys';
+import { createTable } from '../../lib/store/table';
 import { hashRefreshToken } from '../../lib/access/tokens';
 import { api, signIn, signUp } from '../support/api';
 import { newUser } from '../support/data';

@@ -1,9 +1,13 @@
-import { deleteUser } from '../../lib/account/account';
+import { deleteUser } from '../../lib/account/admin-users';
 import { ensureAdmin } from '../../lib/account/bootstrap';
-import { registerUser, signIn, signUp, refreshSession, type AuthDeps } from '../../lib/account/auth';
+import { refreshSession } from '../../lib/account/refresh';
+import { signIn } from '../../lib/account/sign-in';
+import { registerUser, signUp } from '../../lib/account/sign-up';
+import type { SessionDeps } from '../../lib/account/types';
 import { EmailTakenError, ForbiddenError, InvalidCredentialsError, RefreshTokenError, UsernameTakenError } from '../../lib/shared/errors';
 import { clearAttempts, countAttempt } from '../../lib/store/attempts';
-import { createSession, getRefreshToken, getSessionWithUser } from '../../lib/store/sessions';
+import { getRefreshToken } from '../../lib/store/refresh-tokens';
+import { createSession, getSessionWithUser } from '../../lib/store/sessions';
 import { createTable } from '../../lib/store/table';
 import { changeCredentials, findUserByUsername, updateProfile } from '../../lib/store/users';
 import { hashRefreshToken, verifyAccessToken } from '../../lib/access/tokens';
@@ -13,7 +17,7 @@ import { testKeySet } from '../support/keys';
 
 // Against the real DynamoDB Local started by global-setup.ts; the clock is ours to move.
 let clock = new Date('2026-03-01T12:00:00Z');
-let deps: AuthDeps;
+let deps: SessionDeps;
 const client = { userAgent: 'jest', ip: '127.0.0.1' };
 const settings = { issuer: 'it-issuer', audience: 'it-audience' };
 

@@ -5,7 +5,7 @@ import { newUser } from '../support/data';
 // A database that goes away: this file runs its own stack (DynamoDB Local keeping its data in a
 // folder, so it can be stopped and started again) and stops it, or freezes it with SIGSTOP so calls
 // hang. The authorizer's cache is off here, so every protected request needs the table.
-// The promise (lib/deadline.ts): every endpoint answers 503 within 3 s while the database hangs, far
+// The promise (lib/shared/deadline.ts): every endpoint answers 503 within 3 s while the database hangs, far
 // inside the 10 s Lambda timeout (serverless.yml provider.timeout).
 const OUTAGE_ANSWER_MS = 3000;
 let stack: ApiStack;
@@ -97,7 +97,7 @@ describe('a database that hangs', () => {
     const session = await signedInUser();
     const during = newUser();
     process.kill(stack.database.dynamo.pid, 'SIGSTOP');
-    let answers;
+    let answers: Awaited<ReturnType<typeof outageAnswers>>;
     try {
       answers = await outageAnswers(session, during);
     } finally {

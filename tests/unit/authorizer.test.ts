@@ -1,4 +1,4 @@
-import { authorizerResult } from '../../handlers/access/authorizer';
+import { authorizerResult } from '../../lib/access/policy';
 import { authorize, DecisionCache, type AuthenticateDeps } from '../../lib/access/authenticate';
 import type { SigningKeys } from '../../lib/access/keys';
 import { issueAccessToken } from '../../lib/access/tokens';

@@ -3,13 +3,14 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { apiEvent } from '../support/events';
 
 import * as http from '../../lib/http/handler';
+import { jsonBody } from '../../lib/http/request';
 import { logger } from '../../lib/shared/log';
 
 const json = (result: APIGatewayProxyResult) => JSON.parse(result.body) as Record<string, unknown>;
 
 describe('httpHandler', () => {
   const echo = () =>
-    http.httpHandler(async (request) => ({ json: http.jsonBody(request) }));
+    http.httpHandler(async (request) => ({ json: jsonBody(request) }));
 
   it('renders JSON with security headers, and CORS only for the configured origin', async () => {
     const allowed = await echo()(apiEvent({ method: 'POST', headers: { 'Content-Type': 'application/json', Origin: 'http://localhost:8081' }, body: '{"a":1}' }));
@@ -23,7 +24,7 @@ describe('httpHandler', () => {
     });
     const foreign = await echo()(apiEvent({ method: 'POST', headers: { 'content-type': 'application/json', origin: 'https://evil.example' }, body: '{}' }));
     expect(foreign.headers?.['access-control-allow-origin']).toBeUndefined();
-    expect(foreign.headers?.['vary']).toBe('Origin');
+    expect(foreign.headers?.vary).toBe('Origin');
   });
 
   it.each<[string, Partial<Parameters<typeof apiEvent>[0]>, number, string]>([
@@ -102,5 +103,17 @@ describe('httpHandler', () => {
     expect(fields).toMatchObject({ route: 'POST /api/auth/signin', status: 200, outcome: 'ok', userId: 'u-1' });
     expect(JSON.stringify(fields)).not.toMatch(/hunter2|eyJ|secret|alice/);
     info.mockRestore();
+  });
+
+  it('guards protected routes as a wrapper option: no identity 401, a missing role 403 with the contract message', async () => {
+    const forRole = (requires: http.Requirement) => http.httpHandler({ requires }, async (_, caller) => ({ text: `hello ${caller.userId}` }));
+    const as = (roles: string) => apiEvent({ authorizer: { userId: 'u', sessionId: 's', roles } });
+    expect(json(await forRole('signed-in')(apiEvent({})))).toEqual({ message: 'Unauthorized!' });
+    expect((await forRole('signed-in')(as('["user"]'))).body).toBe('hello u');
+    expect(await forRole('moderator')(as('["user"]'))).toMatchObject({ statusCode: 403, body: '{"message":"Require Moderator Role!"}' });
+    expect(await forRole('admin')(as('["user","moderator"]'))).toMatchObject({ statusCode: 403, body: '{"message":"Require Admin Role!"}' });
+    // An admin is not implicitly a moderator, as in the tutorial.
+    expect((await forRole('moderator')(as('["admin"]'))).statusCode).toBe(403);
+    expect((await forRole('admin')(as('["admin"]'))).statusCode).toBe(200);
   });
 });

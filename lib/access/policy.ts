@@ -1,0 +1,32 @@
+import type { APIGatewayAuthorizerResult } from 'aws-lambda';
+import type { AuthorizeOutcome } from './authenticate';
+
+/**
+ * `arn:aws:execute-api:region:account:api/stage/*`: the whole API. A policy for `methodArn` alone would
+ * be cached and then refuse the same token on the next route; roles are checked per route instead.
+ */
+function wholeApi(methodArn: string): string {
+  // methodArn: arn:aws:execute-api:{region}:{account}:{apiId}/{stage}/{method}/{path}
+  const [apiArn, stage] = methodArn.split('/') as [string, string?];
+  return `${apiArn}/${stage ?? '*'}/*`;
+}
+
+function policy(effect: 'Allow' | 'Deny', methodArn: string) {
+  return {
+    Version: '2012-10-17',
+    Statement: [{ Action: 'execute-api:Invoke', Effect: effect, Resource: wholeApi(methodArn) }],
+  };
+}
+
+/** The policy and context API Gateway expects for a decision. */
+export function authorizerResult(outcome: AuthorizeOutcome, methodArn: string): APIGatewayAuthorizerResult {
+  if (!outcome.allow) {
+    return { principalId: 'anonymous', policyDocument: policy('Deny', methodArn), context: { message: outcome.message } };
+  }
+  const { userId, roles, sessionId } = outcome.claims;
+  return {
+    principalId: userId,
+    policyDocument: policy('Allow', methodArn),
+    context: { userId, sessionId, roles: JSON.stringify(roles) },
+  };
+}

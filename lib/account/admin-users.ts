@@ -1,0 +1,41 @@
+import { NotFoundError } from '../shared/errors';
+import { parseRoles, type Role } from '../shared/roles';
+import { isIssuedId } from '../shared/validation';
+import { deleteAllRefreshTokens } from '../store/refresh-tokens';
+import { deleteAllSessions, revokeAllSessions } from '../store/sessions';
+import { listUsers, type PublicUser } from '../store/user-list';
+import { changeCredentials, deleteUserRecord, getUser } from '../store/users';
+import type { AccountDeps, SessionDeps } from './types';
+import { MESSAGES } from '../shared/messages';
+
+/** One page of users for the admin list. A cursor the service did not issue is a 400. */
+export async function listUsersPage(
+  deps: SessionDeps,
+  query: { limit?: string | undefined; cursor?: string | undefined },
+): Promise<{ users: PublicUser[]; nextCursor: string | null }> {
+  const limit = query.limit === undefined ? 20 : Number(query.limit);
+  return listUsers(deps.table, limit, query.cursor || undefined, deps.keys.cursorSecret);
+}
+
+/**
+ * Replaces a user's roles and ends their sessions (the credentials version bump does, racing sign-ins
+ * included), so the new roles apply from their next sign-in.
+ */
+export async function setUserRoles(deps: AccountDeps, userId: string, requested: string[]): Promise<{ id: string; roles: Role[] }> {
+  const roles = parseRoles(requested);
+  if (!isIssuedId(userId) || !(await changeCredentials(deps.table, userId, { roles }))) throw new NotFoundError(MESSAGES.userNotFound);
+  await revokeAllSessions(deps.table, userId, deps.now().toISOString());
+  return { id: userId, roles };
+}
+
+/**
+ * Deletes a user: sessions first (their tokens die), then its refresh tokens, then profile and both
+ * claims in one transaction, so the name and email are free again and never claimed without a user.
+ */
+export async function deleteUser(deps: AccountDeps, userId: string): Promise<void> {
+  const user = isIssuedId(userId) ? await getUser(deps.table, userId) : undefined;
+  if (!user) throw new NotFoundError(MESSAGES.userNotFound);
+  await deleteAllSessions(deps.table, userId);
+  await deleteAllRefreshTokens(deps.table, userId);
+  if (!(await deleteUserRecord(deps.table, user))) throw new NotFoundError(MESSAGES.userNotFound);
+}

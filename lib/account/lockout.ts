@@ -1,0 +1,25 @@
+import { epochSeconds } from '../shared/clock';
+import { TooManyRequestsError } from '../shared/errors';
+import { countAttempt } from '../store/attempts';
+import { normalizeIdentifier } from '../store/users';
+import type { AccountDeps } from './types';
+
+/**
+ * Counts this attempt against the submitted username (existing or not, so a 429 reveals nothing) and
+ * the source IP, before any password is checked: attempts past the threshold are refused unchecked,
+ * so even a parallel burst gets no more guesses than the threshold. Throws TooManyRequestsError.
+ * Also guards the password change, where a stolen access token would otherwise allow guessing.
+ */
+export async function admitAttempt(deps: AccountDeps, username: string, ip: string | undefined): Promise<void> {
+  const now = epochSeconds(deps.now());
+  const { lockoutWindowSeconds: window, lockoutThreshold, lockoutIpThreshold } = deps.config;
+  const [perUser, perIp] = await Promise.all([
+    countAttempt(deps.table, 'username', normalizeIdentifier(username), now, window),
+    countAttempt(deps.table, 'ip', ip ?? 'unknown', now, window),
+  ]);
+  const locks = [
+    ...(perUser.count > lockoutThreshold ? [perUser.windowEndsAt] : []),
+    ...(perIp.count > lockoutIpThreshold ? [perIp.windowEndsAt] : []),
+  ];
+  if (locks.length > 0) throw new TooManyRequestsError(Math.max(...locks) - now);
+}

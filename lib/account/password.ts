@@ -1,0 +1,32 @@
+import type { AccessClaims } from '../access/tokens';
+import { UnauthorizedError } from '../shared/errors';
+import { hashPassword, verifyPassword } from '../shared/passwords';
+import { revokeAllSessions } from '../store/sessions';
+import { changeCredentials, getUser } from '../store/users';
+import { admitAttempt } from './lockout';
+import type { AccountDeps } from './types';
+import { MESSAGES } from '../shared/messages';
+
+/**
+ * Changes the caller's password after checking the current one (counted like a sign-in attempt, so a
+ * stolen access token cannot be used to guess it); every session of the user ends.
+ */
+export async function changePassword(
+  deps: AccountDeps,
+  actor: AccessClaims,
+  input: { currentPassword: string; newPassword: string },
+  ip: string | undefined,
+): Promise<void> {
+  const user = await getUser(deps.table, actor.userId);
+  if (!user) throw new UnauthorizedError();
+  await admitAttempt(deps, user.username, ip);
+  if (!(await verifyPassword(input.currentPassword, user.passwordHash))) {
+    throw new UnauthorizedError(MESSAGES.currentPasswordWrong);
+  }
+  // The version bump in this write is what ends every session, including any sign-in racing it; the
+  // revocations after it only keep the session list honest.
+  if (!(await changeCredentials(deps.table, user.id, { passwordHash: await hashPassword(input.newPassword, deps.config.bcryptCost) }))) {
+    throw new UnauthorizedError();
+  }
+  await revokeAllSessions(deps.table, user.id, deps.now().toISOString());
+}

@@ -1,0 +1,36 @@
+import { issueAccessToken, generateRefreshToken, hashRefreshToken } from '../access/tokens';
+import { epochSeconds } from '../shared/clock';
+import type { Role } from '../shared/roles';
+import type { RefreshTokenRecord } from '../store/refresh-tokens';
+import type { SessionDeps } from './types';
+
+export interface TokenPair {
+  accessToken: string;
+  refreshToken: string;
+}
+
+/** An access token for a session. */
+export async function accessTokenFor(deps: SessionDeps, userId: string, roles: Role[], sessionId: string): Promise<string> {
+  return issueAccessToken(deps.keys, { userId, roles, sessionId }, {
+    issuer: deps.config.issuer,
+    audience: deps.config.audience,
+    now: deps.now(),
+    ttlSeconds: deps.config.accessTokenTtlSeconds,
+  });
+}
+
+/** A new refresh token of a session, and what is stored of it (its hash). */
+export function newRefreshRecord(deps: SessionDeps, userId: string, sessionId: string): { token: string; record: RefreshTokenRecord } {
+  const now = deps.now();
+  const token = generateRefreshToken();
+  return {
+    token,
+    record: {
+      tokenHash: hashRefreshToken(token),
+      userId,
+      sessionId,
+      createdAt: now.toISOString(),
+      expiresAt: epochSeconds(now) + deps.config.refreshTokenTtlSeconds,
+    },
+  };
+}

@@ -1,0 +1,52 @@
+import type { AccessClaims } from '../access/tokens';
+import { epochSeconds } from '../shared/clock';
+import { NotFoundError } from '../shared/errors';
+import { isIssuedId } from '../shared/validation';
+import { listSessionItems, revokeAllSessions, revokeSession } from '../store/sessions';
+import { findRefreshToken } from './refresh';
+import type { AccountDeps } from './types';
+import { MESSAGES } from '../shared/messages';
+
+const nowIso = (deps: AccountDeps) => deps.now().toISOString();
+
+/** Ends the session (token family) a refresh token belongs to. Throws RefreshTokenError. */
+export async function signOut(deps: AccountDeps, refreshToken: string | undefined): Promise<void> {
+  const { stored } = await findRefreshToken(deps, refreshToken);
+  // Also for an expired or already-rotated token: whoever signs out wants that session gone.
+  await revokeSession(deps.table, stored.userId, stored.sessionId, nowIso(deps));
+}
+
+/** Ends every session of the caller. */
+export async function signOutEverywhere(deps: AccountDeps, actor: AccessClaims): Promise<void> {
+  await revokeAllSessions(deps.table, actor.userId, nowIso(deps));
+}
+
+export interface SessionView {
+  id: string;
+  createdAt: string;
+  lastUsedAt: string;
+  userAgent: string | null;
+  ip: string | null;
+  current: boolean;
+}
+
+/** The caller's live sessions, most recently used first. Never a token or a hash. */
+export async function listOwnSessions(deps: AccountDeps, actor: AccessClaims): Promise<SessionView[]> {
+  const nowSeconds = epochSeconds(deps.now());
+  return (await listSessionItems(deps.table, actor.userId))
+    .filter((session) => !session.revokedAt && session.expiresAt > nowSeconds)
+    .sort((a, b) => b.lastUsedAt.localeCompare(a.lastUsedAt))
+    .map((session) => ({
+      id: session.sessionId,
+      createdAt: session.createdAt,
+      lastUsedAt: session.lastUsedAt,
+      userAgent: session.userAgent ?? null,
+      ip: session.ip ?? null,
+      current: session.sessionId === actor.sessionId,
+    }));
+}
+
+/** Revokes one of the caller's sessions. Another user's session id is simply not found (404). */
+export async function revokeOwnSession(deps: AccountDeps, actor: AccessClaims, sessionId: string): Promise<void> {
+  if (!isIssuedId(sessionId) || !(await revokeSession(deps.table, actor.userId, sessionId, nowIso(deps)))) throw new NotFoundError(MESSAGES.sessionNotFound);
+}

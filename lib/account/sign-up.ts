@@ -1,0 +1,45 @@
+import { randomUUID } from 'node:crypto';
+import type { AccessClaims } from '../access/tokens';
+import { ForbiddenError } from '../shared/errors';
+import { hashPassword } from '../shared/passwords';
+import { isPrivileged, parseRoles, type Role } from '../shared/roles';
+import type { SignUpInput } from '../shared/validation';
+import { createUser, type User } from '../store/users';
+import type { AccountDeps } from './types';
+import { MESSAGES } from '../shared/messages';
+
+/**
+ * Registers a user. Roles other than `user` need an admin as the caller (`actor`): the token must say
+ * admin, and the stored profile must still say so when the user is written (checked in the same
+ * transaction). The database transaction makes username and email unique. Throws UnknownRoleError,
+ * ForbiddenError, UsernameTakenError, EmailTakenError.
+ */
+export async function signUp(deps: AccountDeps, input: SignUpInput, actor: AccessClaims | undefined): Promise<User> {
+  const roles = parseRoles(input.roles);
+  if (!isPrivileged(roles)) return registerUser(deps, input, roles, undefined);
+  if (!actor?.roles.includes('admin')) throw new ForbiddenError(MESSAGES.roleRequired.admin);
+  return registerUser(deps, input, roles, actor.userId);
+}
+
+/**
+ * Stores a new user with these roles. `grantedBy` is the admin granting them (checked as stored);
+ * undefined for plain users and for the operator's bootstrap, which acts with the table's credentials.
+ */
+export async function registerUser(
+  deps: AccountDeps,
+  input: { username: string; email: string; password: string },
+  roles: Role[],
+  grantedBy: string | undefined,
+): Promise<User> {
+  const user: User = {
+    id: randomUUID(),
+    username: input.username,
+    email: input.email,
+    passwordHash: await hashPassword(input.password, deps.config.bcryptCost),
+    roles,
+    createdAt: deps.now().toISOString(),
+    credVersion: 0,
+  };
+  await createUser(deps.table, user, grantedBy);
+  return user;
+}

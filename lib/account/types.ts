@@ -1,0 +1,37 @@
+import type { SigningKeys } from '../access/keys';
+import type { Config } from '../shared/config';
+import type { Table } from '../store/table';
+
+/** What the account operations need, passed in so tests can give their own table and clock. */
+export interface AccountDeps {
+  table: Table;
+  now: () => Date;
+  config: Pick<
+    Config,
+    | 'accessTokenTtlSeconds'
+    | 'refreshTokenTtlSeconds'
+    | 'refreshRotation'
+    | 'bcryptCost'
+    | 'issuer'
+    | 'audience'
+    | 'lockoutThreshold'
+    | 'lockoutIpThreshold'
+    | 'lockoutWindowSeconds'
+  >;
+}
+
+/** What issuing tokens needs on top: the signing keys (sign-in, refresh, the admin list's cursors). */
+export interface SessionDeps extends AccountDeps {
+  keys: SigningKeys;
+}
+
+/** The account dependencies over a table, with the real clock: scripts, tests and the runtime alike. */
+export function accountDeps(table: Table, config: AccountDeps['config']): AccountDeps {
+  return { table, now: () => new Date(), config };
+}
+
+/** Where a sign-in came from, kept on the session for the user's own session list. */
+export interface ClientInfo {
+  userAgent: string | undefined;
+  ip: string | undefined;
+}

@@ -1,0 +1,94 @@
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import type { AccessClaims } from '../access/tokens';
+import type { Deadline } from '../shared/deadline';
+import { BadRequestError, UnsupportedMediaTypeError } from '../shared/errors';
+import { isRole, type Role } from '../shared/roles';
+
+/** What a handler sees of a request: no AWS event types past this file. */
+export interface HttpRequest {
+  /** Header names lower-cased. */
+  headers: Record<string, string | undefined>;
+  body: string | undefined;
+  pathParameters: Record<string, string | undefined>;
+  query: Record<string, string | undefined>;
+  /** Set by the Lambda authorizer on protected routes (read it through the wrapper's guard). */
+  auth: AccessClaims | undefined;
+  sourceIp: string | undefined;
+  userAgent: string | undefined;
+  /** When the request stops waiting for infrastructure: pass it to every database and key read. */
+  deadline: Deadline;
+}
+
+/** Bodies above this are refused before parsing: no request of this API comes near it. */
+export const MAX_BODY_BYTES = 16 * 1024;
+
+function lowerCaseHeaders(headers: Record<string, string | undefined> | null): Record<string, string | undefined> {
+  const result: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) result[name.toLowerCase()] = value;
+  return result;
+}
+
+/** What the authorizer verified, passed on as request context (scalars only: roles as JSON). */
+function authContext(event: APIGatewayProxyEvent): AccessClaims | undefined {
+  const context = event.requestContext?.authorizer as Record<string, unknown> | null | undefined;
+  if (!context || typeof context.userId !== 'string' || typeof context.sessionId !== 'string') return undefined;
+  let roles: unknown;
+  try {
+    roles = JSON.parse(String(context.roles));
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(roles) || !roles.every((role) => typeof role === 'string' && isRole(role))) return undefined;
+  return { userId: context.userId, roles: roles as Role[], sessionId: context.sessionId };
+}
+
+/** The request a handler sees: no AWS event types past lib/http. */
+export function toRequest(event: APIGatewayProxyEvent, deadline: Deadline): HttpRequest {
+  const headers = lowerCaseHeaders(event.headers);
+  // API Gateway always passes a string (or null); serverless-offline passes a JSON body of `false` or
+  // `0` as that value itself. Either way the handler sees the text that was sent.
+  const raw: unknown = event.body;
+  const body =
+    raw === null || raw === undefined
+      ? undefined
+      : event.isBase64Encoded
+        ? Buffer.from(String(raw), 'base64').toString('utf8')
+        : typeof raw === 'string'
+          ? raw
+          : JSON.stringify(raw);
+  return {
+    headers,
+    body,
+    pathParameters: event.pathParameters ?? {},
+    query: event.queryStringParameters ?? {},
+    auth: authContext(event),
+    sourceIp: event.requestContext?.identity?.sourceIp ?? undefined,
+    userAgent: headers['user-agent'],
+    deadline,
+  };
+}
+
+/**
+ * Parses a JSON object body. Size, content type, syntax and top-level shape are checked here once, so
+ * every endpoint answers bad input the same way.
+ */
+export function jsonBody(request: HttpRequest): unknown {
+  const contentType = request.headers['content-type'];
+  if (request.body === undefined || request.body === '') {
+    throw new BadRequestError('Request body is required.');
+  }
+  if (!contentType || !/^application\/json\s*(;|$)/i.test(contentType.trim())) throw new UnsupportedMediaTypeError();
+  if (Buffer.byteLength(request.body, 'utf8') > MAX_BODY_BYTES) {
+    throw new BadRequestError(`Request body is too large (at most ${MAX_BODY_BYTES} bytes).`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(request.body);
+  } catch {
+    throw new BadRequestError('Request body must be valid JSON.');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new BadRequestError('Request body must be a JSON object.');
+  }
+  return parsed;
+}

@@ -1,0 +1,51 @@
+/**
+ * Every string of the wire contract (../shared/contract.md) in one place: the tutorial's messages that
+ * front-ends match on, and ours. Field-specific validation messages stay beside their schemas
+ * (validation.ts); errors.ts and the handlers take their texts from here.
+ */
+export const MESSAGES = {
+  registered: 'User was registered successfully!',
+  signedOut: "You've been signed out!",
+  passwordChanged: 'Password was changed successfully! Please sign in again.',
+  sessionRevoked: 'Session was revoked!',
+  userDeleted: 'User was deleted successfully!',
+
+  usernameTaken: 'Failed! Username is already in use!',
+  emailTaken: 'Failed! Email is already in use!',
+  unknownRole: (role: string) => `Failed! Role does not exist = ${role}`,
+  invalidCredentials: 'Invalid username or password!',
+  currentPasswordWrong: 'Current password is incorrect!',
+  tooManyAttempts: 'Too many sign-in attempts. Please try again later.',
+  sessionNotFound: 'Session not found.',
+  userNotFound: 'User not found.',
+  notFound: 'Not found.',
+  cursorInvalid: 'cursor is invalid',
+  unsupportedMediaType: 'Content-Type must be application/json.',
+  unavailable: 'Service temporarily unavailable. Please try again.',
+  internal: 'Internal server error.',
+
+  refreshToken: {
+    missing: 'Refresh Token is required!',
+    unknown: 'Refresh token is not in database!',
+    expired: 'Refresh token was expired. Please make a new signin request',
+    reused: 'Refresh token was already used. The session has been revoked. Please make a new signin request',
+  },
+  accessToken: {
+    missing: 'No token provided!',
+    expired: 'Unauthorized! Access Token was expired!',
+    invalid: 'Unauthorized!',
+  },
+  roleRequired: {
+    user: 'Require User Role!',
+    moderator: 'Require Moderator Role!',
+    admin: 'Require Admin Role!',
+  },
+} as const;
+
+/** The tutorial's test content routes. */
+export const CONTENT = {
+  public: 'Public Content.',
+  user: 'User Content.',
+  moderator: 'Moderator Content.',
+  admin: 'Admin Content.',
+} as const;

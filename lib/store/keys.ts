@@ -1,0 +1,25 @@
+/**
+ * The item key layout of the single table (see deploy/resources/dynamodb.yml), in one place. No SDK
+ * import: the authorizer's signed fetch (live-session.ts) uses it too, without the DynamoDB client.
+ */
+export const keys = {
+  user: (userId: string) => ({ pk: `USER#${userId}`, sk: 'PROFILE' }),
+  usernameClaim: (normalized: string) => ({ pk: `USERNAME#${normalized}`, sk: 'CLAIM' }),
+  emailClaim: (normalized: string) => ({ pk: `EMAIL#${normalized}`, sk: 'CLAIM' }),
+  session: (userId: string, sessionId: string) => ({ pk: `USER#${userId}`, sk: `SESSION#${sessionId}` }),
+  refreshToken: (tokenHash: string) => ({ pk: `REFRESH#${tokenHash}`, sk: 'TOKEN' }),
+  /** Sign-in attempt counters, per submitted username and per source IP. */
+  attempts: (scope: 'username' | 'ip', value: string) => ({ pk: `ATTEMPTS#${scope}#${value}`, sk: 'COUNTER' }),
+};
+
+/**
+ * The sparse index (see deploy/resources/dynamodb.yml): user profiles for the admin list, and each user's
+ * refresh tokens, so deleting a user can find and delete them (they are keyed by hash, not by user).
+ */
+export const USERS_INDEX = 'byType';
+export const userIndexKeys = (createdAt: string, userId: string) => ({ gsi1pk: 'USER', gsi1sk: `${createdAt}#${userId}` });
+export const refreshTokenIndexKeys = (userId: string, createdAt: string, tokenHash: string) => ({
+  gsi1pk: `TOKENS#${userId}`,
+  gsi1sk: `${createdAt}#${tokenHash}`,
+});
+
