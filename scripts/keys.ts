@@ -17,7 +17,7 @@ import { chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { activateKey, generateSigningKey, prepareNextKey, retireKey, signingKid, type KeySetDocument } from '../lib/access/keys';
+import { activateKey, newKeySet, prepareNextKey, retireKey, signingKid, type KeySetDocument } from '../lib/access/keys';
 
 async function ssm(region: string) {
   const { SSMClient, GetParameterCommand, PutParameterCommand } = await import('@aws-sdk/client-ssm');
@@ -69,7 +69,7 @@ async function main(): Promise<void> {
   let next: string;
   switch (command) {
     case 'create':
-      next = JSON.stringify({ keys: [await generateSigningKey()] });
+      next = await newKeySet();
       break;
     case 'rotate':
       next = await prepareNextKey(await current());

@@ -1,27 +1,16 @@
-import { signIn } from '../../lib/account/sign-in';
-import { config } from '../../lib/shared/config';
+import { runtimeSessionDeps } from '../../lib/account/deps';
+import { signIn, signInAnswer } from '../../lib/account/sign-in';
 import { httpHandler } from '../../lib/http/handler';
 import { jsonBody } from '../../lib/http/request';
-import { runtimeSessionDeps } from '../../lib/account/deps';
+import { config } from '../../lib/shared/config';
 import { signInSchema, validate } from '../../lib/shared/validation';
 
 config();
 
-/** POST /api/auth/signin */
+/** POST /api/auth/signin: tokens, or with MFA on `{mfaRequired, mfaToken, methods}` and no tokens. */
 export const handler = httpHandler(async (request) => {
   const input = validate(signInSchema, jsonBody(request));
   const deps = await runtimeSessionDeps(request.deadline);
-  const result = await signIn(deps, input, { userAgent: request.userAgent, ip: request.sourceIp });
-  return {
-    json: {
-      id: result.user.id,
-      username: result.user.username,
-      email: result.user.email,
-      roles: result.authorities,
-      accessToken: result.accessToken,
-      refreshToken: result.refreshToken,
-      tokenType: 'Bearer',
-      expiresIn: deps.config.accessTokenTtlSeconds,
-    },
-  };
+  const outcome = await signIn(deps, input, { userAgent: request.userAgent, ip: request.sourceIp });
+  return { json: signInAnswer(outcome, deps.config.accessTokenTtlSeconds) };
 });

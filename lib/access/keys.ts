@@ -1,4 +1,4 @@
-import { hkdfSync } from 'node:crypto';
+import { hkdfSync, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
 import { config, type SigningKeySource } from '../shared/config';
@@ -14,6 +14,8 @@ export interface SigningKeys {
   jwks: { keys: JWK[] };
   /** HMAC key for page cursors (lib/store/cursor.ts), derived from the signing key: no second secret to keep. */
   cursorSecret: Uint8Array;
+  /** The key that encrypts stored TOTP secrets; undefined for a set written before it existed. */
+  dataKey: Uint8Array | undefined;
 }
 
 /** HKDF-SHA256 from the signing key's private exponent, for one purpose only. */
@@ -30,13 +32,26 @@ function publicPart(jwk: JWK): JWK {
 }
 
 /**
- * A private JWK set as stored (SSM parameter, key file): `{"keys":[...], "signing": "<kid>"}`. Every key
- * verifies and is published in the JWKS; `signing` names the one that signs (absent: the first key, as
- * sets written before two-phase rotation have it).
+ * A private JWK set as stored (SSM parameter, key file): `{"keys":[...], "signing": "<kid>", "dataKey":
+ * "<base64url>"}`. Every key verifies and is published in the JWKS; `signing` names the one that signs
+ * (absent: the first key, as sets written before two-phase rotation have it). `dataKey` (256 random bits)
+ * encrypts the TOTP secrets stored in the table; unlike the signing keys it never rotates, or every
+ * enrolled authenticator would be lost. Sets written before it existed get one at their next rotation.
  */
 export interface KeySetDocument {
   keys: JWK[];
   signing?: string;
+  dataKey?: string;
+}
+
+/** A new key set document: one signing key and a data key. */
+export async function newKeySet(kid?: string): Promise<string> {
+  return writeKeySet({ keys: [await generateSigningKey(kid)] });
+}
+
+/** The document as stored; a data key is added when the set has none yet. */
+function writeKeySet(document: KeySetDocument): string {
+  return JSON.stringify({ ...document, dataKey: document.dataKey ?? randomBytes(32).toString('base64url') });
 }
 
 function parseKeySet(jwkSetJson: string): KeySetDocument {
@@ -46,10 +61,13 @@ function parseKeySet(jwkSetJson: string): KeySetDocument {
   } catch (cause) {
     throw new Error('signing key set is not valid JSON', { cause });
   }
-  const { keys, signing } = parsed as { keys?: unknown; signing?: unknown };
+  const { keys, signing, dataKey } = parsed as { keys?: unknown; signing?: unknown; dataKey?: unknown };
   if (!Array.isArray(keys) || keys.length === 0) throw new Error('signing key set has no keys');
   if (signing !== undefined && typeof signing !== 'string') throw new Error('signing key set: "signing" must be a kid');
-  return { keys: keys as JWK[], ...(signing === undefined ? {} : { signing }) };
+  if (dataKey !== undefined && (typeof dataKey !== 'string' || Buffer.from(dataKey, 'base64url').length !== 32)) {
+    throw new Error('signing key set: "dataKey" must be 32 bytes, base64url');
+  }
+  return { keys: keys as JWK[], ...(signing === undefined ? {} : { signing }), ...(dataKey === undefined ? {} : { dataKey }) };
 }
 
 /** The kid that signs in a key set document. */
@@ -84,6 +102,7 @@ export async function importSigningKeys(jwkSetJson: string): Promise<SigningKeys
     verifiers,
     jwks: { keys: publicKeys },
     cursorSecret: deriveSecret(signer.privateExponent, 'admin-cursor-v1'),
+    dataKey: document.dataKey === undefined ? undefined : new Uint8Array(Buffer.from(document.dataKey, 'base64url')),
   };
 }
 
@@ -203,7 +222,7 @@ export async function prepareNextKey(currentJson: string, newKid?: string): Prom
   const current = parseKeySet(currentJson);
   const signer = signingKid(current);
   const next = await generateSigningKey(newKid);
-  return JSON.stringify({ keys: [...current.keys.filter((key) => key.kid === signer), next], signing: signer });
+  return writeKeySet({ ...current, keys: [...current.keys.filter((key) => key.kid === signer), next], signing: signer });
 }
 
 /**
@@ -215,7 +234,7 @@ export function activateKey(currentJson: string, kid?: string): string {
   const signer = signingKid(current);
   const target = kid ?? current.keys.find((key) => key.kid !== signer)?.kid;
   if (!target || !current.keys.some((key) => key.kid === target)) throw new Error(`no key "${kid ?? ''}" to activate: run keys:rotate first`);
-  return JSON.stringify({ keys: current.keys, signing: target });
+  return writeKeySet({ ...current, signing: target });
 }
 
 /**
@@ -228,7 +247,7 @@ export async function retireKey(currentJson: string, kid: string, newKid?: strin
   if (!current.keys.some((key) => key.kid === kid)) throw new Error(`no key "${kid}" in the set`);
   const remaining = current.keys.filter((key) => key.kid !== kid);
   const signer = signingKid(current);
-  if (signer !== kid) return JSON.stringify({ keys: remaining, signing: signer });
+  if (signer !== kid) return writeKeySet({ ...current, keys: remaining, signing: signer });
   const replacement = remaining[0] ?? (await generateSigningKey(newKid));
-  return JSON.stringify({ keys: remaining.length > 0 ? remaining : [replacement], signing: replacement.kid });
+  return writeKeySet({ ...current, keys: remaining.length > 0 ? remaining : [replacement], signing: replacement.kid });
 }

@@ -28,14 +28,21 @@ export interface VerifiedAccess extends AccessClaims {
   expiresAt: number;
 }
 
+/**
+ * How the session was authenticated (RFC 8176 `amr`): a password alone, or a password and a second
+ * factor (`otp` for an authenticator code; a recovery code is `mfa` without `otp`).
+ */
+export type AuthMethods = ['pwd'] | ['pwd', 'otp', 'mfa'] | ['pwd', 'mfa'];
+export const PASSWORD_ONLY: AuthMethods = ['pwd'];
+
 /** Signs an access token; `id` repeats `sub` for tutorial clients. */
 export async function issueAccessToken(
   keys: SigningKeys,
-  claims: AccessClaims,
+  claims: AccessClaims & { amr?: AuthMethods },
   settings: TokenSettings & { now: Date; ttlSeconds: number },
 ): Promise<string> {
   const iat = epochSeconds(settings.now);
-  return new SignJWT({ id: claims.userId, roles: claims.roles, sid: claims.sessionId })
+  return new SignJWT({ id: claims.userId, roles: claims.roles, sid: claims.sessionId, amr: claims.amr ?? PASSWORD_ONLY })
     .setProtectedHeader({ alg: SIGNING_ALGORITHM, kid: keys.signer.kid, typ: ACCESS_TOKEN_TYPE })
     .setSubject(claims.userId)
     .setIssuer(settings.issuer)
@@ -44,6 +51,15 @@ export async function issueAccessToken(
     .setExpirationTime(iat + settings.ttlSeconds)
     .setJti(crypto.randomUUID())
     .sign(keys.signer.key);
+}
+
+/** jose's key lookup: the verifying key of the token's `kid`, or no match (never a key from the token). */
+function verifierFor(keys: SigningKeys) {
+  return (header: { kid?: string }) => {
+    const key = typeof header.kid === 'string' ? keys.verifiers.get(header.kid) : undefined;
+    if (!key) throw new joseErrors.JWKSNoMatchingKey();
+    return key;
+  };
 }
 
 /**
@@ -59,11 +75,7 @@ export async function verifyAccessToken(
   try {
     const { payload } = await jwtVerify(
       token,
-      (header) => {
-        const key = typeof header.kid === 'string' ? keys.verifiers.get(header.kid) : undefined;
-        if (!key) throw new joseErrors.JWKSNoMatchingKey();
-        return key;
-      },
+      verifierFor(keys),
       {
         algorithms: [SIGNING_ALGORITHM],
         issuer: settings.issuer,
@@ -123,4 +135,54 @@ export function generateRefreshToken(): string {
  */
 export function hashRefreshToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+/**
+ * The token of a sign-in waiting for its second factor: its own `typ`, so neither the authorizer nor any
+ * route takes it for an access token (they pin `at+jwt`). Short-lived; single use and the count of wrong
+ * codes are kept in the table under its `jti`.
+ */
+export const MFA_TOKEN_TYPE = 'mfa+jwt';
+
+export async function issueMfaToken(
+  keys: SigningKeys,
+  claims: { userId: string; challengeId: string },
+  settings: TokenSettings & { now: Date; ttlSeconds: number },
+): Promise<string> {
+  const iat = epochSeconds(settings.now);
+  return new SignJWT({})
+    .setProtectedHeader({ alg: SIGNING_ALGORITHM, kid: keys.signer.kid, typ: MFA_TOKEN_TYPE })
+    .setSubject(claims.userId)
+    .setIssuer(settings.issuer)
+    .setAudience(settings.audience)
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + settings.ttlSeconds)
+    .setJti(claims.challengeId)
+    .sign(keys.signer.key);
+}
+
+/** The user and challenge of a valid mfaToken; undefined for anything else (expired, forged, another kind). */
+export async function verifyMfaToken(
+  keys: SigningKeys,
+  token: string,
+  settings: TokenSettings & { now: Date },
+): Promise<{ userId: string; challengeId: string } | undefined> {
+  if (token.length > MAX_ACCESS_TOKEN_LENGTH) return undefined;
+  try {
+    const { payload } = await jwtVerify(
+      token,
+      verifierFor(keys),
+      {
+        algorithms: [SIGNING_ALGORITHM],
+        issuer: settings.issuer,
+        audience: settings.audience,
+        typ: MFA_TOKEN_TYPE,
+        requiredClaims: ['sub', 'exp', 'jti'],
+        currentDate: settings.now,
+      },
+    );
+    return typeof payload.sub === 'string' && typeof payload.jti === 'string' ? { userId: payload.sub, challengeId: payload.jti } : undefined;
+  } catch {
+    return undefined;
+  }
 }

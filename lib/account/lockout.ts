@@ -2,6 +2,7 @@ import { epochSeconds } from '../shared/clock';
 import { TooManyRequestsError } from '../shared/errors';
 import { countAttempt } from '../store/attempts';
 import { normalizeIdentifier } from '../store/users';
+import { MESSAGES } from '../shared/messages';
 import type { AccountDeps } from './types';
 
 /**
@@ -22,4 +23,18 @@ export async function admitAttempt(deps: AccountDeps, username: string, ip: stri
     ...(perIp.count > lockoutIpThreshold ? [perIp.windowEndsAt] : []),
   ];
   if (locks.length > 0) throw new TooManyRequestsError(Math.max(...locks) - now);
+}
+
+/** Second-factor codes per account per lockout window, whatever mfaToken they come with. */
+export const MFA_CODE_THRESHOLD = 10;
+
+/**
+ * Counts a second-factor attempt against the account before its code is checked, so an attacker who
+ * knows the password cannot get new guesses by signing in again for fresh mfaTokens. Throws
+ * TooManyRequestsError past MFA_CODE_THRESHOLD in the window.
+ */
+export async function admitCodeAttempt(deps: AccountDeps, userId: string): Promise<void> {
+  const now = epochSeconds(deps.now());
+  const counted = await countAttempt(deps.table, 'mfa', userId, now, deps.config.lockoutWindowSeconds);
+  if (counted.count > MFA_CODE_THRESHOLD) throw new TooManyRequestsError(counted.windowEndsAt - now, MESSAGES.tooManyCodes);
 }

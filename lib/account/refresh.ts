@@ -1,4 +1,4 @@
-import { hashRefreshToken } from '../access/tokens';
+import { hashRefreshToken, PASSWORD_ONLY } from '../access/tokens';
 import { epochSeconds } from '../shared/clock';
 import { RefreshTokenError } from '../shared/errors';
 import { getRefreshToken, rotateRefreshToken, type RefreshTokenRecord } from '../store/refresh-tokens';
@@ -40,7 +40,7 @@ export async function refreshSession(deps: SessionDeps, refreshToken: string | u
     if (!(await touchSession(deps.table, user.id, session.sessionId, now.toISOString()))) {
       throw new RefreshTokenError('unknown');
     }
-    return { accessToken: await accessTokenFor(deps, user.id, user.roles, session.sessionId), refreshToken: token };
+    return { accessToken: await accessTokenFor(deps, user.id, user.roles, session.sessionId, session.amr ?? PASSWORD_ONLY), refreshToken: token };
   }
 
   const next = newRefreshRecord(deps, user.id, session.sessionId);
@@ -50,5 +50,5 @@ export async function refreshSession(deps: SessionDeps, refreshToken: string | u
     throw new RefreshTokenError('reused');
   }
   if (outcome === 'session-revoked') throw new RefreshTokenError('unknown');
-  return { accessToken: await accessTokenFor(deps, user.id, user.roles, session.sessionId), refreshToken: next.token };
+  return { accessToken: await accessTokenFor(deps, user.id, user.roles, session.sessionId, session.amr ?? PASSWORD_ONLY), refreshToken: next.token };
 }

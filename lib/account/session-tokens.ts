@@ -1,4 +1,4 @@
-import { issueAccessToken, generateRefreshToken, hashRefreshToken } from '../access/tokens';
+import { generateRefreshToken, hashRefreshToken, issueAccessToken, type AuthMethods } from '../access/tokens';
 import { epochSeconds } from '../shared/clock';
 import type { Role } from '../shared/roles';
 import type { RefreshTokenRecord } from '../store/refresh-tokens';
@@ -9,9 +9,9 @@ export interface TokenPair {
   refreshToken: string;
 }
 
-/** An access token for a session. */
-export async function accessTokenFor(deps: SessionDeps, userId: string, roles: Role[], sessionId: string): Promise<string> {
-  return issueAccessToken(deps.keys, { userId, roles, sessionId }, {
+/** An access token for a session, carrying how the session was authenticated. */
+export async function accessTokenFor(deps: SessionDeps, userId: string, roles: Role[], sessionId: string, amr: AuthMethods): Promise<string> {
+  return issueAccessToken(deps.keys, { userId, roles, sessionId, amr }, {
     issuer: deps.config.issuer,
     audience: deps.config.audience,
     now: deps.now(),

@@ -1,13 +1,12 @@
-import { randomUUID } from 'node:crypto';
+import { PASSWORD_ONLY } from '../access/tokens';
 import { InvalidCredentialsError } from '../shared/errors';
 import { hashPassword, needsRehash, verifyAgainstDummy, verifyPassword } from '../shared/passwords';
-import { toAuthorities } from '../shared/roles';
 import type { SignInInput } from '../shared/validation';
 import { clearAttempts } from '../store/attempts';
-import { createSession } from '../store/sessions';
-import { findUserByUsername, getUser, normalizeIdentifier, updateProfile, type User } from '../store/users';
+import { findUserByUsername, normalizeIdentifier, updateProfile, type User } from '../store/users';
 import { admitAttempt } from './lockout';
-import { accessTokenFor, newRefreshRecord, type TokenPair } from './session-tokens';
+import { startChallenge } from './mfa';
+import { openSession, type SignedIn } from './open-session';
 import type { AccountDeps, ClientInfo, SessionDeps } from './types';
 
 /**
@@ -16,19 +15,33 @@ import type { AccountDeps, ClientInfo, SessionDeps } from './types';
  * one username, or from one IP, are refused with 429 until the window passes, even with the right
  * password; a successful sign-in clears the username's count (and upgrades a hash below BCRYPT_COST).
  */
-export async function signIn(
-  deps: SessionDeps,
-  input: SignInInput,
-  client: ClientInfo,
-): Promise<{ user: User; authorities: string[] } & TokenPair> {
+export async function signIn(deps: SessionDeps, input: SignInInput, client: ClientInfo): Promise<SignInOutcome> {
   const user = await checkCredentials(deps, input, client);
-  // Independent writes run together.
-  const [, , opened] = await Promise.all([
+  // Independent writes run together. With MFA on, the password only earns a challenge: no tokens yet.
+  const [, , outcome] = await Promise.all([
     clearAttempts(deps.table, 'username', normalizeIdentifier(input.username)),
     upgradeHash(deps, user, input.password),
-    openSession(deps, user, client),
+    user.mfaEnabled ? startChallenge(deps, user) : openSession(deps, user, client, PASSWORD_ONLY),
   ]);
-  return { ...opened, authorities: toAuthorities(opened.user.roles) };
+  return outcome;
+}
+
+/** A signed-in session, or (MFA on) the token of a sign-in waiting for its second factor. */
+export type SignInOutcome = SignedIn | { mfaRequired: true; mfaToken: string; methods: ['totp', 'recovery'] };
+
+/** The contract's sign-in body (also MFA verify's), or its MFA challenge. */
+export function signInAnswer(outcome: SignInOutcome, expiresIn: number): Record<string, unknown> {
+  if ('mfaRequired' in outcome) return outcome;
+  return {
+    id: outcome.user.id,
+    username: outcome.user.username,
+    email: outcome.user.email,
+    roles: outcome.authorities,
+    accessToken: outcome.accessToken,
+    refreshToken: outcome.refreshToken,
+    tokenType: 'Bearer',
+    expiresIn,
+  };
 }
 
 /**
@@ -44,38 +57,6 @@ export async function checkCredentials(deps: AccountDeps, input: SignInInput, cl
     : await verifyAgainstDummy(input.password, deps.config.bcryptCost);
   if (!found || !valid) throw new InvalidCredentialsError();
   return found;
-}
-
-/**
- * The second half of a sign-in: opens a session for a user whose password was just checked, under the credentials version read with
- * that password. If a password or role change commits in between, nothing is stored: with the password
- * changed the sign-in fails like a wrong password; with only the roles changed, it opens the session
- * under the new version and roles (the password checked is still the user's).
- */
-export async function openSession(deps: SessionDeps, checked: User, client: ClientInfo): Promise<{ user: User } & TokenPair> {
-  let user = checked;
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const sessionId = randomUUID();
-    const { token, record } = newRefreshRecord(deps, user.id, sessionId);
-    const session = {
-      userId: user.id,
-      sessionId,
-      createdAt: record.createdAt,
-      lastUsedAt: record.createdAt,
-      userAgent: client.userAgent?.slice(0, 256),
-      ip: client.ip,
-      expiresAt: record.expiresAt,
-      credVersion: user.credVersion,
-    };
-    if (await createSession(deps.table, session, record)) {
-      return { user, accessToken: await accessTokenFor(deps, user.id, user.roles, sessionId), refreshToken: token };
-    }
-    // (A re-hash at sign-in changes the hash but not the version, so it never lands here.)
-    const current = await getUser(deps.table, user.id);
-    if (!current || current.passwordHash !== checked.passwordHash) throw new InvalidCredentialsError();
-    user = current;
-  }
-  throw new InvalidCredentialsError();
 }
 
 /**

@@ -39,6 +39,7 @@ export async function registerUser(
     roles,
     createdAt: deps.now().toISOString(),
     credVersion: 0,
+    mfaEnabled: false,
   };
   await createUser(deps.table, user, grantedBy);
   return user;

@@ -17,6 +17,7 @@ export interface AccountDeps {
     | 'lockoutThreshold'
     | 'lockoutIpThreshold'
     | 'lockoutWindowSeconds'
+    | 'mfaIssuer'
   >;
 }
 

@@ -24,6 +24,8 @@ export interface Config {
   lockoutWindowSeconds: number;
   /** How long a warm container uses its signing key set before reading it again (key rotation bound). */
   keySetMaxAgeSeconds: number;
+  /** The issuer name authenticator apps show beside the account (the otpauth:// URL). */
+  mfaIssuer: string;
 }
 
 /** Where the private signing JWK set comes from: inline JSON (tests), a file (local stage) or SSM (AWS). */
@@ -100,6 +102,7 @@ export function loadConfig(env: Env = process.env): Config {
     lockoutIpThreshold: integer(env, 'LOCKOUT_IP_THRESHOLD', 100, 1, 1_000_000),
     lockoutWindowSeconds: integer(env, 'LOCKOUT_WINDOW', 900, 1, 86_400),
     keySetMaxAgeSeconds: integer(env, 'KEY_SET_MAX_AGE', 60, 1, 86_400),
+    mfaIssuer: read(env, 'MFA_ISSUER') ?? 'lambda-jwt-auth',
   };
 }
 

@@ -52,8 +52,8 @@ export class UnsupportedMediaTypeError extends HttpError {
 }
 
 export class TooManyRequestsError extends HttpError {
-  constructor(retryAfterSeconds: number) {
-    super(429, MESSAGES.tooManyAttempts, {
+  constructor(retryAfterSeconds: number, message: string = MESSAGES.tooManyAttempts) {
+    super(429, message, {
       headers: { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) },
     });
   }

@@ -24,6 +24,14 @@ export const MESSAGES = {
   unavailable: 'Service temporarily unavailable. Please try again.',
   internal: 'Internal server error.',
 
+  invalidCode: 'Invalid code!',
+  mfaExpired: 'MFA session expired. Please sign in again.',
+  mfaAlreadyOn: 'MFA is already enabled. Turn it off first.',
+  mfaNotPending: 'No MFA setup to confirm. Start with /api/auth/mfa/totp/setup.',
+  mfaDisabled: 'MFA was turned off.',
+  mfaReset: "The user's MFA was reset.",
+  tooManyCodes: 'Too many wrong codes. Please try again later.',
+
   refreshToken: {
     missing: 'Refresh Token is required!',
     unknown: 'Refresh token is not in database!',

@@ -111,3 +111,20 @@ export const userListQuerySchema = z.object({
   ),
   cursor: z.optional(z.string().check(z.maxLength(1024, MESSAGES.cursorInvalid))),
 });
+
+const codeField = (field: string) => z.optional(text(field).check(z.maxLength(64, `${field} is too long`)));
+
+export const mfaVerifySchema = z.object({
+  mfaToken: text('mfaToken').check(z.minLength(1, 'mfaToken is required'), z.maxLength(4096, 'mfaToken is too long')),
+  code: codeField('code'),
+  recoveryCode: codeField('recoveryCode'),
+});
+
+export const mfaConfirmSchema = z.object({ code: text('code').check(z.maxLength(64, 'code is too long')) });
+
+export const mfaDisableSchema = z.object({
+  password: text('password').check(
+    z.minLength(1, 'password is required'),
+    z.refine((value) => !exceedsBcryptLimit(value), passwordTooLong),
+  ),
+});

@@ -1,5 +1,5 @@
 import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { keys } from './keys';
+import { type AttemptScope, keys } from './keys';
 import { guarded, isConditionFailure, type Table } from './table';
 
 export interface AttemptCount {
@@ -16,7 +16,7 @@ export interface AttemptCount {
  */
 export async function countAttempt(
   table: Table,
-  scope: 'username' | 'ip',
+  scope: AttemptScope,
   value: string,
   nowSeconds: number,
   windowSeconds: number,
@@ -63,6 +63,6 @@ export async function countAttempt(
   throw new Error('attempt counter did not settle');
 }
 
-export async function clearAttempts(table: Table, scope: 'username' | 'ip', value: string): Promise<void> {
+export async function clearAttempts(table: Table, scope: AttemptScope, value: string): Promise<void> {
   await guarded(table, (options) => table.client.send(new DeleteCommand({ TableName: table.name, Key: keys.attempts(scope, value) }), options));
 }

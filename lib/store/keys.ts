@@ -2,14 +2,18 @@
  * The item key layout of the single table (see deploy/resources/dynamodb.yml), in one place. No SDK
  * import: the authorizer's signed fetch (live-session.ts) uses it too, without the DynamoDB client.
  */
+export type AttemptScope = 'username' | 'ip' | 'mfa';
+
 export const keys = {
   user: (userId: string) => ({ pk: `USER#${userId}`, sk: 'PROFILE' }),
   usernameClaim: (normalized: string) => ({ pk: `USERNAME#${normalized}`, sk: 'CLAIM' }),
   emailClaim: (normalized: string) => ({ pk: `EMAIL#${normalized}`, sk: 'CLAIM' }),
   session: (userId: string, sessionId: string) => ({ pk: `USER#${userId}`, sk: `SESSION#${sessionId}` }),
   refreshToken: (tokenHash: string) => ({ pk: `REFRESH#${tokenHash}`, sk: 'TOKEN' }),
-  /** Sign-in attempt counters, per submitted username and per source IP. */
-  attempts: (scope: 'username' | 'ip', value: string) => ({ pk: `ATTEMPTS#${scope}#${value}`, sk: 'COUNTER' }),
+  /** Attempt counters: sign-ins per submitted username and per source IP, second-factor codes per user. */
+  attempts: (scope: AttemptScope, value: string) => ({ pk: `ATTEMPTS#${scope}#${value}`, sk: 'COUNTER' }),
+  /** A sign-in waiting for its second factor (the mfaToken's jti). */
+  mfaChallenge: (challengeId: string) => ({ pk: `MFA#${challengeId}`, sk: 'CHALLENGE' }),
 };
 
 /**

@@ -1,3 +1,4 @@
+import type { AuthMethods } from '../access/tokens';
 import { BatchGetCommand, GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from './keys';
 import { tokenItem, type RefreshTokenRecord } from './refresh-tokens';
@@ -17,6 +18,8 @@ export interface Session {
   revokedAt?: string;
   /** The user's credVersion when the session was opened; once the user's moves on, the session is dead. */
   credVersion: number;
+  /** How the sign-in was authenticated (RFC 8176); absent on sessions from before MFA: a password. */
+  amr?: AuthMethods;
 }
 
 /** A session is live while not revoked, not expired, and opened under its user's current credentials. */

@@ -34,7 +34,9 @@ export async function listUsers(
       options,
     ),
   );
-  const users = (result.Items ?? []).map(({ id, username, email, roles, createdAt }) => ({ id, username, email, roles, createdAt }) as PublicUser);
+  const users = (result.Items ?? []).map(
+    ({ id, username, email, roles, createdAt, mfaEnabled }) => ({ id, username, email, roles, createdAt, mfaEnabled: mfaEnabled === true }) as PublicUser,
+  );
   return { users, nextCursor: result.LastEvaluatedKey ? sealCursor(result.LastEvaluatedKey, secret) : null };
 }
 

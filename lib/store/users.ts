@@ -14,6 +14,8 @@ export interface User {
   createdAt: string;
   /** Bumped by every password or role change; sessions opened under an older one are dead. */
   credVersion: number;
+  /** A second factor (TOTP) is required at sign-in. */
+  mfaEnabled: boolean;
 }
 
 /**
@@ -70,8 +72,11 @@ export async function createUser(table: Table, user: User, grantedBy?: string): 
 export function toUser(item: Record<string, unknown> | undefined): User | undefined {
   if (!item) return undefined;
   // Profiles stored before credentials versions existed have none: version 0.
-  const { id, username, email, passwordHash, roles, createdAt, credVersion } = item as Omit<User, 'credVersion'> & { credVersion?: number };
-  return { id, username, email, passwordHash, roles, createdAt, credVersion: credVersion ?? 0 };
+  const { id, username, email, passwordHash, roles, createdAt, credVersion, mfaEnabled } = item as Omit<User, 'credVersion' | 'mfaEnabled'> & {
+    credVersion?: number;
+    mfaEnabled?: boolean;
+  };
+  return { id, username, email, passwordHash, roles, createdAt, credVersion: credVersion ?? 0, mfaEnabled: mfaEnabled === true };
 }
 
 export async function getUser(table: Table, userId: string): Promise<User | undefined> {

@@ -92,6 +92,10 @@ describe('the prod template', () => {
         'AdminUsersIamRoleLambdaExecution', // the cursor HMAC key is derived from the signing key
         'AuthorizerIamRoleLambdaExecution',
         'JwksIamRoleLambdaExecution',
+        // the key set's data key seals and opens TOTP secrets; verify also signs the session's tokens
+        'MfaConfirmIamRoleLambdaExecution',
+        'MfaSetupIamRoleLambdaExecution',
+        'MfaVerifyIamRoleLambdaExecution',
         'RefreshIamRoleLambdaExecution',
         'SigninIamRoleLambdaExecution',
         'SignoutIamRoleLambdaExecution',
@@ -161,7 +165,9 @@ describe('the prod template', () => {
     expect(settings[0]).toEqual({ ResourcePath: '/*', HttpMethod: '*', ThrottlingRateLimit: 500, ThrottlingBurstLimit: 1000 });
     const publicPosts = settings.slice(1).map(({ ResourcePath, HttpMethod, ThrottlingRateLimit, ThrottlingBurstLimit }) => [ResourcePath, HttpMethod, ThrottlingRateLimit, ThrottlingBurstLimit]);
     expect(publicPosts).toEqual(
-      ['/~1api~1auth~1refreshToken', '/~1api~1auth~1refreshtoken', '/~1api~1auth~1signin', '/~1api~1auth~1signout', '/~1api~1auth~1signup'].map((path) => [path, 'POST', 50, 100]),
+      ['/~1api~1auth~1mfa~1verify', '/~1api~1auth~1refreshToken', '/~1api~1auth~1refreshtoken', '/~1api~1auth~1signin', '/~1api~1auth~1signout', '/~1api~1auth~1signup'].map(
+        (path) => [path, 'POST', 50, 100],
+      ),
     );
     const throttled = ofType('AWS::ApiGateway::GatewayResponse').find(([, r]) => r.Properties.ResponseType === 'THROTTLED')![1];
     expect(throttled.Properties).toMatchObject({ StatusCode: '429', ResponseTemplates: { 'application/json': '{"message":"Too many requests. Please try again later."}' } });

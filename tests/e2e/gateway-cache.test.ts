@@ -1,4 +1,4 @@
-import { generateSigningKey } from '../../lib/access/keys';
+import { newKeySet } from '../../lib/access/keys';
 import { startApiStack, type ApiStack } from '../../scripts/local-stack';
 import { eventually } from '../support/api';
 import { newUser } from '../support/data';
@@ -31,7 +31,7 @@ const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
 beforeAll(async () => {
   stack = await startApiStack({
-    keySet: JSON.stringify({ keys: [await generateSigningKey('gateway-cache-key')] }),
+    keySet: await newKeySet('gateway-cache-key'),
     env: { AUTHORIZER_CACHE: 'gateway', AUTHORIZER_CACHE_TTL: String(TTL_SECONDS), BCRYPT_COST: '4', CORS_ORIGIN: 'http://localhost:8081' },
   });
 }, 180_000);

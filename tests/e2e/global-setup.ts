@@ -1,7 +1,7 @@
 import { ensureAdmin } from '../../lib/account/bootstrap';
 import { accountDeps } from '../../lib/account/types';
 import { loadConfig } from '../../lib/shared/config';
-import { generateSigningKey } from '../../lib/access/keys';
+import { newKeySet } from '../../lib/access/keys';
 import { createTable } from '../../lib/store/table';
 import { startApiStack } from '../../scripts/local-stack';
 import { newUser } from '../support/data';
@@ -11,7 +11,7 @@ import { newUser } from '../support/data';
  * key made for the run, and an admin created the way `npm start` creates one.
  */
 export default async function globalSetup(): Promise<void> {
-  const keySet = JSON.stringify({ keys: [await generateSigningKey('e2e-key')] });
+  const keySet = await newKeySet('e2e-key');
   const admin = newUser('admin');
   let issuer = '';
   let audience = '';

@@ -1,7 +1,7 @@
 import { deleteUser } from '../../lib/account/admin-users';
 import { ensureAdmin } from '../../lib/account/bootstrap';
 import { refreshSession } from '../../lib/account/refresh';
-import { signIn } from '../../lib/account/sign-in';
+import { signIn as signInOutcome } from '../../lib/account/sign-in';
 import { registerUser, signUp } from '../../lib/account/sign-up';
 import type { SessionDeps } from '../../lib/account/types';
 import { EmailTakenError, ForbiddenError, InvalidCredentialsError, RefreshTokenError, UsernameTakenError } from '../../lib/shared/errors';
@@ -35,11 +35,19 @@ beforeAll(async () => {
       lockoutThreshold: 5,
       lockoutIpThreshold: 10_000,
       lockoutWindowSeconds: 60,
+      mfaIssuer: 'it-issuer',
     },
   };
 });
 
 afterAll(() => deps.table.client.destroy());
+
+/** A password sign-in of a user without MFA: always a session. */
+async function signIn(...args: Parameters<typeof signInOutcome>) {
+  const outcome = await signInOutcome(...args);
+  if ('mfaRequired' in outcome) throw new Error('unexpected MFA challenge');
+  return outcome;
+}
 
 async function registered(overrides: Partial<ReturnType<typeof newUser>> = {}) {
   const input = { ...newUser(), ...overrides };

@@ -1,4 +1,4 @@
-import { generateSigningKey } from '../../lib/access/keys';
+import { newKeySet } from '../../lib/access/keys';
 import { startApiStack, type ApiStack } from '../../scripts/local-stack';
 import { newUser } from '../support/data';
 
@@ -23,7 +23,7 @@ async function call(method: string, path: string, body?: unknown, token?: string
 
 beforeAll(async () => {
   stack = await startApiStack({
-    keySet: JSON.stringify({ keys: [await generateSigningKey('fault-key')] }),
+    keySet: await newKeySet('fault-key'),
     env: { BCRYPT_COST: '4', AUTHORIZER_CACHE_TTL: '0' },
     persistent: true,
   });

@@ -1,0 +1,159 @@
+import { randomUUID } from 'node:crypto';
+import { decryptSecret, encryptSecret } from '../access/secrets';
+import { type AccessClaims, issueMfaToken, verifyMfaToken } from '../access/tokens';
+import { epochSeconds } from '../shared/clock';
+import { BadRequestError, NotFoundError, UnauthorizedError } from '../shared/errors';
+import { MESSAGES } from '../shared/messages';
+import { verifyPassword } from '../shared/passwords';
+import { isIssuedId } from '../shared/validation';
+import { clearAttempts } from '../store/attempts';
+import {
+  createChallenge,
+  failChallenge,
+  getChallenge,
+  getMfaState,
+  savePendingSecret,
+  spendChallenge,
+  spendRecoveryCode,
+  spendTotpStep,
+  switchMfa,
+} from '../store/mfa';
+import { revokeAllSessions } from '../store/sessions';
+import { getUser, type User } from '../store/users';
+import { admitAttempt, admitCodeAttempt } from './lockout';
+import { openSession, type SignedIn } from './open-session';
+import { hashRecoveryCode, newRecoveryCodes, newTotpSecret, totpStep } from './totp';
+import type { AccountDeps, ClientInfo, SessionDeps } from './types';
+
+/** An mfaToken lives this long, and dies after this many wrong codes (the contract's numbers). */
+export const MFA_TOKEN_TTL_SECONDS = 300;
+export const MFA_TOKEN_MAX_FAILURES = 5;
+
+function dataKey(deps: SessionDeps): Uint8Array {
+  // A key set from before data keys: the operator must rotate once (README, "Rotating the signing key").
+  if (!deps.keys.dataKey) throw new Error('the signing key set has no dataKey: run keys:rotate to add one');
+  return deps.keys.dataKey;
+}
+
+/**
+ * Enrolment, step 1: a new TOTP secret for the caller, kept (sealed) as pending until a code proves the
+ * authenticator has it. The secret is shown here once and never returned again.
+ */
+export async function setupTotp(deps: SessionDeps, caller: AccessClaims): Promise<{ secret: string; otpauthUrl: string }> {
+  const user = await getUser(deps.table, caller.userId);
+  if (!user) throw new UnauthorizedError();
+  if (user.mfaEnabled) throw new BadRequestError(MESSAGES.mfaAlreadyOn);
+  const fresh = newTotpSecret(deps.config.mfaIssuer, user.username);
+  if (!(await savePendingSecret(deps.table, user.id, encryptSecret(fresh.secret, dataKey(deps), user.id)))) throw new UnauthorizedError();
+  return fresh;
+}
+
+/**
+ * Enrolment, step 2: a code from the authenticator turns MFA on, with ten recovery codes shown once and
+ * stored as hashes. Every other session of the user ends (the caller's own goes on).
+ */
+export async function confirmTotp(deps: SessionDeps, caller: AccessClaims, code: string): Promise<{ recoveryCodes: string[] }> {
+  const state = await getMfaState(deps.table, caller.userId);
+  if (!state) throw new UnauthorizedError();
+  if (state.enabled) throw new BadRequestError(MESSAGES.mfaAlreadyOn);
+  if (!state.pending) throw new BadRequestError(MESSAGES.mfaNotPending);
+  const step = totpStep(decryptSecret(state.pending, dataKey(deps), caller.userId), code, deps.now().getTime());
+  if (step === undefined) throw new BadRequestError(MESSAGES.invalidCode);
+  const recoveryCodes = newRecoveryCodes();
+  const enabled = await switchMfa(
+    deps.table,
+    caller.userId,
+    { enable: true, pending: state.pending, recoveryHashes: recoveryCodes.map(hashRecoveryCode), step },
+    state.credVersion,
+    caller.sessionId,
+  );
+  // Lost a race with another setup, a password or role change, or the session's end: start again.
+  if (!enabled) throw new BadRequestError(MESSAGES.mfaNotPending);
+  return { recoveryCodes };
+}
+
+/**
+ * Turns MFA off after the password is checked (counted like a sign-in attempt). Every other session of
+ * the user ends; the caller's goes on.
+ */
+export async function disableTotp(deps: AccountDeps, caller: AccessClaims, password: string, ip: string | undefined): Promise<void> {
+  const user = await getUser(deps.table, caller.userId);
+  if (!user) throw new UnauthorizedError();
+  await admitAttempt(deps, user.username, ip);
+  if (!(await verifyPassword(password, user.passwordHash))) throw new UnauthorizedError(MESSAGES.currentPasswordWrong);
+  if (!(await switchMfa(deps.table, user.id, { enable: false }, user.credVersion, caller.sessionId))) throw new UnauthorizedError();
+}
+
+/** An admin turns a user's MFA off (a lost phone); every session of that user ends. */
+export async function resetUserMfa(deps: AccountDeps, userId: string): Promise<void> {
+  const user = isIssuedId(userId) ? await getUser(deps.table, userId) : undefined;
+  if (!user) throw new NotFoundError(MESSAGES.userNotFound);
+  if (!(await switchMfa(deps.table, user.id, { enable: false }, user.credVersion, undefined))) throw new NotFoundError(MESSAGES.userNotFound);
+  await revokeAllSessions(deps.table, user.id, deps.now().toISOString());
+}
+
+/**
+ * The sign-in of a user with MFA on, once the password is right: a challenge (single use, dies after
+ * MFA_TOKEN_MAX_FAILURES wrong codes) and its signed mfaToken, no session yet.
+ */
+export async function startChallenge(deps: SessionDeps, user: User): Promise<{ mfaRequired: true; mfaToken: string; methods: ['totp', 'recovery'] }> {
+  const now = deps.now();
+  const challengeId = randomUUID();
+  await createChallenge(deps.table, {
+    challengeId,
+    userId: user.id,
+    credVersion: user.credVersion,
+    failures: 0,
+    expiresAt: epochSeconds(now) + MFA_TOKEN_TTL_SECONDS,
+  });
+  const mfaToken = await issueMfaToken(deps.keys, { userId: user.id, challengeId }, {
+    issuer: deps.config.issuer,
+    audience: deps.config.audience,
+    now,
+    ttlSeconds: MFA_TOKEN_TTL_SECONDS,
+  });
+  return { mfaRequired: true, mfaToken, methods: ['totp', 'recovery'] };
+}
+
+/**
+ * Completes an MFA sign-in with a TOTP code or a recovery code. The attempt is counted per account
+ * first (10 per lockout window, across mfaTokens); a wrong code counts against the challenge too. A TOTP
+ * code is accepted once (its time step is spent in the database), a recovery code once (removed from the
+ * set). Throws 401 `Invalid code!`, 401 `MFA session expired…`, or 429.
+ */
+export async function verifySecondFactor(
+  deps: SessionDeps,
+  input: { mfaToken: string; code?: string | undefined; recoveryCode?: string | undefined },
+  client: ClientInfo,
+): Promise<SignedIn> {
+  const now = deps.now();
+  const expired = new UnauthorizedError(MESSAGES.mfaExpired);
+  const claims = await verifyMfaToken(deps.keys, input.mfaToken, { issuer: deps.config.issuer, audience: deps.config.audience, now });
+  if (!claims) throw expired;
+  await admitCodeAttempt(deps, claims.userId);
+  const [challenge, state, user] = await Promise.all([
+    getChallenge(deps.table, claims.challengeId),
+    getMfaState(deps.table, claims.userId),
+    getUser(deps.table, claims.userId),
+  ]);
+  const live = challenge && challenge.userId === claims.userId && challenge.failures < MFA_TOKEN_MAX_FAILURES && challenge.expiresAt > epochSeconds(now);
+  if (!live || !user || !state?.enabled || !state.secret) throw expired;
+
+  const accepted = input.recoveryCode !== undefined
+    ? (await spendRecoveryCode(deps.table, user.id, hashRecoveryCode(input.recoveryCode))) && (['pwd', 'mfa'] as const)
+    : await acceptTotp(deps, user.id, state.secret, input.code ?? '', now);
+  if (!accepted) {
+    await failChallenge(deps.table, challenge.challengeId, MFA_TOKEN_MAX_FAILURES);
+    throw new UnauthorizedError(MESSAGES.invalidCode);
+  }
+  if (!(await spendChallenge(deps.table, challenge.challengeId, MFA_TOKEN_MAX_FAILURES))) throw expired;
+  await clearAttempts(deps.table, 'mfa', user.id);
+  // Under the credentials the password was checked against: a change since then wins (open-session.ts).
+  return openSession(deps, { ...user, credVersion: challenge.credVersion }, client, [...accepted]);
+}
+
+async function acceptTotp(deps: SessionDeps, userId: string, sealed: string, code: string, now: Date): Promise<readonly ['pwd', 'otp', 'mfa'] | false> {
+  const step = totpStep(decryptSecret(sealed, dataKey(deps), userId), code, now.getTime());
+  if (step === undefined || !(await spendTotpStep(deps.table, userId, step))) return false;
+  return ['pwd', 'otp', 'mfa'];
+}

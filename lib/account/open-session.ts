@@ -1,0 +1,45 @@
+import { randomUUID } from 'node:crypto';
+import type { AuthMethods } from '../access/tokens';
+import { InvalidCredentialsError } from '../shared/errors';
+import { toAuthorities } from '../shared/roles';
+import { createSession } from '../store/sessions';
+import { getUser, type User } from '../store/users';
+import { accessTokenFor, newRefreshRecord, type TokenPair } from './session-tokens';
+import type { ClientInfo, SessionDeps } from './types';
+
+/** A session opened: the user as it was opened for, its roles in the tutorial's form, and its tokens. */
+export type SignedIn = { user: User; authorities: string[] } & TokenPair;
+
+/**
+ * The second half of a sign-in: opens a session for a user whose password was just checked, under the credentials version read with
+ * that password. If a password or role change commits in between, nothing is stored: with the password
+ * changed the sign-in fails like a wrong password; with only the roles changed, it opens the session
+ * under the new version and roles (the password checked is still the user's).
+ */
+export async function openSession(deps: SessionDeps, checked: User, client: ClientInfo, amr: AuthMethods): Promise<SignedIn> {
+  let user = checked;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const sessionId = randomUUID();
+    const { token, record } = newRefreshRecord(deps, user.id, sessionId);
+    const session = {
+      userId: user.id,
+      sessionId,
+      createdAt: record.createdAt,
+      lastUsedAt: record.createdAt,
+      userAgent: client.userAgent?.slice(0, 256),
+      ip: client.ip,
+      expiresAt: record.expiresAt,
+      credVersion: user.credVersion,
+      amr,
+    };
+    if (await createSession(deps.table, session, record)) {
+      return { user, authorities: toAuthorities(user.roles), accessToken: await accessTokenFor(deps, user.id, user.roles, sessionId, amr), refreshToken: token };
+    }
+    // (A re-hash at sign-in changes the hash but not the version, so it never lands here.)
+    // MFA switched on or off in between: this sign-in's factors no longer fit the account.
+    const current = await getUser(deps.table, user.id);
+    if (!current || current.passwordHash !== checked.passwordHash || current.mfaEnabled !== checked.mfaEnabled) throw new InvalidCredentialsError();
+    user = current;
+  }
+  throw new InvalidCredentialsError();
+}

@@ -1,0 +1,236 @@
+import { DeleteCommand, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { keys } from './keys';
+import { cancelledConditions, guarded, isConditionFailure, type Table } from './table';
+
+/**
+ * The second factor as the profile item holds it. The TOTP secret is stored sealed (lib/access/secrets.ts)
+ * and never returned after setup; recovery codes only as SHA-256 hashes, in a string set, so using one is
+ * a single conditional DELETE from the set.
+ */
+export interface MfaState {
+  enabled: boolean;
+  /** Sealed secret of the active authenticator. */
+  secret: string | undefined;
+  /** Sealed secret waiting for its first code (setup, not yet confirmed). */
+  pending: string | undefined;
+  credVersion: number;
+}
+
+const notFound = (error: unknown) => isConditionFailure(error) || Boolean(cancelledConditions(error)?.some(Boolean));
+
+export async function getMfaState(table: Table, userId: string): Promise<MfaState | undefined> {
+  const result = await guarded(table, (options) =>
+    table.client.send(
+      new GetCommand({
+        TableName: table.name,
+        Key: keys.user(userId),
+        ConsistentRead: true,
+        ProjectionExpression: 'mfaEnabled, totpSecret, totpPending, credVersion',
+      }),
+      options,
+    ),
+  );
+  const item = result.Item;
+  if (!item) return undefined;
+  return {
+    enabled: item.mfaEnabled === true,
+    secret: typeof item.totpSecret === 'string' ? item.totpSecret : undefined,
+    pending: typeof item.totpPending === 'string' ? item.totpPending : undefined,
+    credVersion: Number(item.credVersion ?? 0),
+  };
+}
+
+/** Keeps a new secret until it is confirmed (a setup again replaces it). False when the user is gone. */
+export async function savePendingSecret(table: Table, userId: string, sealed: string): Promise<boolean> {
+  try {
+    await guarded(table, (options) =>
+      table.client.send(
+        new UpdateCommand({
+          TableName: table.name,
+          Key: keys.user(userId),
+          UpdateExpression: 'SET totpPending = :sealed',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':sealed': sealed },
+        }),
+        options,
+      ),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
+}
+
+/**
+ * Turns MFA on or off and bumps the credentials version in one transaction, so every other session (and
+ * any password-only sign-in racing this) is dead; `keepSession` is re-stamped with the new version in
+ * the same transaction, so the caller's own session lives on (an admin reset keeps none). Turning on
+ * requires the pending secret to be still the one confirmed. False when a condition failed: the user's
+ * credentials or pending secret changed in between, or the kept session is gone.
+ */
+export async function switchMfa(
+  table: Table,
+  userId: string,
+  change: { enable: true; pending: string; recoveryHashes: string[]; step: number } | { enable: false },
+  credVersion: number,
+  keepSession: string | undefined,
+): Promise<boolean> {
+  const versionCondition =
+    credVersion === 0 ? '(attribute_not_exists(credVersion) OR credVersion = :version)' : 'credVersion = :version';
+  const profile = change.enable
+    ? {
+        UpdateExpression: 'SET mfaEnabled = :on, totpSecret = :secret, recoveryCodes = :codes, totpLastStep = :step REMOVE totpPending ADD credVersion :one',
+        ConditionExpression: `attribute_exists(pk) AND ${versionCondition} AND totpPending = :secret`,
+        ExpressionAttributeValues: {
+          ':on': true,
+          ':secret': change.pending,
+          ':codes': new Set(change.recoveryHashes),
+          ':step': change.step,
+          ':version': credVersion,
+          ':one': 1,
+        },
+      }
+    : {
+        UpdateExpression: 'SET mfaEnabled = :off REMOVE totpSecret, totpPending, recoveryCodes, totpLastStep ADD credVersion :one',
+        ConditionExpression: `attribute_exists(pk) AND ${versionCondition}`,
+        ExpressionAttributeValues: { ':off': false, ':version': credVersion, ':one': 1 },
+      };
+  try {
+    await guarded(table, (options) =>
+      table.client.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Update: { TableName: table.name, Key: keys.user(userId), ...profile } },
+            ...(keepSession === undefined
+              ? []
+              : [
+                  {
+                    Update: {
+                      TableName: table.name,
+                      Key: keys.session(userId, keepSession),
+                      UpdateExpression: 'SET credVersion = :next',
+                      ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(revokedAt)',
+                      ExpressionAttributeValues: { ':next': credVersion + 1 },
+                    },
+                  },
+                ]),
+          ],
+        }),
+        options,
+      ),
+    );
+    return true;
+  } catch (error) {
+    if (notFound(error)) return false;
+    throw error;
+  }
+}
+
+/**
+ * Spends a TOTP time step: accepted only if it is later than the last one used, so a code (or an older
+ * one) is never accepted twice, even by two requests at the same moment. False for a replay.
+ */
+export async function spendTotpStep(table: Table, userId: string, step: number): Promise<boolean> {
+  return conditionalUpdate(table, userId, {
+    UpdateExpression: 'SET totpLastStep = :step',
+    ConditionExpression: 'mfaEnabled = :on AND (attribute_not_exists(totpLastStep) OR totpLastStep < :step)',
+    ExpressionAttributeValues: { ':step': step, ':on': true },
+  });
+}
+
+/** Spends a recovery code (by hash): removed from the set only if it is in it. False when it is not. */
+export async function spendRecoveryCode(table: Table, userId: string, hash: string): Promise<boolean> {
+  return conditionalUpdate(table, userId, {
+    UpdateExpression: 'DELETE recoveryCodes :used',
+    ConditionExpression: 'mfaEnabled = :on AND contains(recoveryCodes, :hash)',
+    ExpressionAttributeValues: { ':used': new Set([hash]), ':hash': hash, ':on': true },
+  });
+}
+
+async function conditionalUpdate(
+  table: Table,
+  userId: string,
+  update: { UpdateExpression: string; ConditionExpression: string; ExpressionAttributeValues: Record<string, unknown> },
+): Promise<boolean> {
+  try {
+    await guarded(table, (options) => table.client.send(new UpdateCommand({ TableName: table.name, Key: keys.user(userId), ...update }), options));
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
+}
+
+/** A sign-in waiting for its second factor: who, under which credentials, and how many wrong codes so far. */
+export interface MfaChallenge {
+  challengeId: string;
+  userId: string;
+  credVersion: number;
+  failures: number;
+  /** Epoch seconds; also the table's TTL attribute. */
+  expiresAt: number;
+}
+
+export async function createChallenge(table: Table, challenge: MfaChallenge): Promise<void> {
+  await guarded(table, (options) =>
+    table.client.send(
+      new PutCommand({
+        TableName: table.name,
+        Item: { ...keys.mfaChallenge(challenge.challengeId), type: 'mfaChallenge', ...challenge },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+      options,
+    ),
+  );
+}
+
+export async function getChallenge(table: Table, challengeId: string): Promise<MfaChallenge | undefined> {
+  const result = await guarded(table, (options) =>
+    table.client.send(new GetCommand({ TableName: table.name, Key: keys.mfaChallenge(challengeId), ConsistentRead: true }), options),
+  );
+  if (!result.Item) return undefined;
+  const { userId, credVersion, failures, expiresAt } = result.Item as MfaChallenge;
+  return { challengeId, userId, credVersion: Number(credVersion), failures: Number(failures), expiresAt: Number(expiresAt) };
+}
+
+/** Counts a wrong code; the challenge is dead once `maxFailures` are counted. */
+export async function failChallenge(table: Table, challengeId: string, maxFailures: number): Promise<void> {
+  try {
+    await guarded(table, (options) =>
+      table.client.send(
+        new UpdateCommand({
+          TableName: table.name,
+          Key: keys.mfaChallenge(challengeId),
+          UpdateExpression: 'ADD failures :one',
+          ConditionExpression: 'attribute_exists(pk) AND failures < :max',
+          ExpressionAttributeValues: { ':one': 1, ':max': maxFailures },
+        }),
+        options,
+      ),
+    );
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+  }
+}
+
+/** Uses a challenge up: of two verifications at once, exactly one gets true. */
+export async function spendChallenge(table: Table, challengeId: string, maxFailures: number): Promise<boolean> {
+  try {
+    await guarded(table, (options) =>
+      table.client.send(
+        new DeleteCommand({
+          TableName: table.name,
+          Key: keys.mfaChallenge(challengeId),
+          ConditionExpression: 'attribute_exists(pk) AND failures < :max',
+          ExpressionAttributeValues: { ':max': maxFailures },
+        }),
+        options,
+      ),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
+}

@@ -1,0 +1,157 @@
+import { Secret, TOTP } from 'otpauth';
+import { admin, api, apiFrom, signIn, signUp, type ApiResponse } from '../support/api';
+import { newUser } from '../support/data';
+
+// TOTP second factor over HTTP. Codes are computed here from the secret setup returns, as an
+// authenticator app would; a code for the next 30-second step is valid now (one step of skew), which
+// lets a test use a fresh step without waiting for the clock.
+const STEP_MS = 30_000;
+const codeAt = (secret: string, offsetSteps: number) =>
+  new TOTP({ algorithm: 'SHA1', digits: 6, period: 30, secret: Secret.fromBase32(secret) }).generate({ timestamp: Date.now() + offsetSteps * STEP_MS });
+const claims = (token: string) => JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { amr?: string[]; sid: string };
+
+async function enrolled(prefix = 'mfa') {
+  const user = newUser(prefix);
+  expect((await signUp(user)).status).toBe(200);
+  const first = await signIn(user.username, user.password);
+  const token = first.json.accessToken as string;
+  const setup = await api('POST', '/api/auth/mfa/totp/setup', { token });
+  expect(setup.status).toBe(200);
+  const secret = setup.json.secret as string;
+  const confirm = await api('POST', '/api/auth/mfa/totp/confirm', { token, body: { code: codeAt(secret, 0) } });
+  expect(confirm.status).toBe(200);
+  return { user, secret, token, refreshToken: first.json.refreshToken as string, id: first.json.id as string, recoveryCodes: confirm.json.recoveryCodes as string[] };
+}
+
+async function challenge(user: { username: string; password: string }, from?: string): Promise<string> {
+  const response = from
+    ? await apiFrom(from, 'POST', '/api/auth/signin', { username: user.username, password: user.password })
+    : await signIn(user.username, user.password);
+  expect(response.status).toBe(200);
+  expect(response.json).toEqual({ mfaRequired: true, mfaToken: expect.any(String), methods: ['totp', 'recovery'] });
+  return response.json.mfaToken as string;
+}
+
+const verify = (body: Record<string, unknown>) => api('POST', '/api/auth/mfa/verify', { body });
+
+describe('TOTP enrolment', () => {
+  it('sets up a pending secret with an otpauth URL, confirms with a code, and returns 10 recovery codes once', async () => {
+    const user = newUser('enrol');
+    await signUp(user);
+    const token = (await signIn(user.username, user.password)).json.accessToken as string;
+    expect((await api('GET', '/api/auth/me', { token })).json.mfaEnabled).toBe(false);
+    const setup = await api('POST', '/api/auth/mfa/totp/setup', { token });
+    expect(setup.json).toEqual({ secret: expect.stringMatching(/^[A-Z2-7]{32}$/), otpauthUrl: expect.stringMatching(/^otpauth:\/\/totp\//) });
+    expect(setup.json.otpauthUrl).toContain(encodeURIComponent(user.username));
+    expect(setup.json.otpauthUrl).toContain('issuer=');
+    // Pending until confirmed: sign-in still needs no second factor.
+    expect((await signIn(user.username, user.password)).json.accessToken).toEqual(expect.any(String));
+    expect(await api('POST', '/api/auth/mfa/totp/confirm', { token, body: { code: '000000' } })).toMatchObject({ status: 400, json: { message: 'Invalid code!' } });
+
+    const confirm = await api('POST', '/api/auth/mfa/totp/confirm', { token, body: { code: codeAt(setup.json.secret as string, 0) } });
+    expect(confirm.status).toBe(200);
+    const codes = confirm.json.recoveryCodes as string[];
+    expect(codes).toHaveLength(10);
+    expect(new Set(codes).size).toBe(10);
+    for (const code of codes) expect(code).toMatch(/^[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}$/);
+    expect((await api('GET', '/api/auth/me', { token })).json.mfaEnabled).toBe(true);
+    // Never shown again.
+    expect(await api('POST', '/api/auth/mfa/totp/setup', { token })).toMatchObject({ status: 400 });
+  });
+
+  it('ends the other sessions of the user when MFA goes on, not the one that turned it on', async () => {
+    const user = newUser('others');
+    await signUp(user);
+    const mine = await signIn(user.username, user.password);
+    const other = await signIn(user.username, user.password);
+    const token = mine.json.accessToken as string;
+    const setup = await api('POST', '/api/auth/mfa/totp/setup', { token });
+    expect((await api('POST', '/api/auth/mfa/totp/confirm', { token, body: { code: codeAt(setup.json.secret as string, 0) } })).status).toBe(200);
+    expect((await api('POST', '/api/auth/refreshtoken', { body: { refreshToken: other.json.refreshToken } })).status).toBe(403);
+    expect((await api('POST', '/api/auth/refreshtoken', { body: { refreshToken: mine.json.refreshToken } })).status).toBe(200);
+  });
+});
+
+describe('sign-in with MFA on', () => {
+  it('answers a challenge without tokens, then the sign-in body for a code, with amr otp; refresh keeps it', async () => {
+    const { user, secret } = await enrolled();
+    const mfaToken = await challenge(user);
+    const answer = await verify({ mfaToken, code: codeAt(secret, 1) });
+    expect(answer.status).toBe(200);
+    expect(answer.json).toMatchObject({ username: user.username, roles: ['ROLE_USER'], tokenType: 'Bearer', accessToken: expect.any(String) });
+    expect(claims(answer.json.accessToken as string).amr).toEqual(['pwd', 'otp', 'mfa']);
+    const refreshed = await api('POST', '/api/auth/refreshtoken', { body: { refreshToken: answer.json.refreshToken } });
+    expect(claims(refreshed.json.accessToken as string).amr).toEqual(['pwd', 'otp', 'mfa']);
+    expect((await api('GET', '/api/test/user', { token: answer.json.accessToken as string })).status).toBe(200);
+    // Single use: the same mfaToken again is expired.
+    expect(await verify({ mfaToken, code: codeAt(secret, 1) })).toMatchObject({ status: 401, json: { message: 'MFA session expired. Please sign in again.' } });
+  });
+
+  it('refuses a replayed code, even with a new mfaToken', async () => {
+    const { user, secret } = await enrolled('replay');
+    const code = codeAt(secret, 1);
+    expect((await verify({ mfaToken: await challenge(user), code })).status).toBe(200);
+    expect(await verify({ mfaToken: await challenge(user), code })).toMatchObject({ status: 401, json: { message: 'Invalid code!' } });
+    // An older step than the last one used is refused as well.
+    expect(await verify({ mfaToken: await challenge(user), code: codeAt(secret, 0) })).toMatchObject({ status: 401, json: { message: 'Invalid code!' } });
+  });
+
+  it('accepts each recovery code once, with amr without otp', async () => {
+    const { user, recoveryCodes } = await enrolled('recovery');
+    const [code] = recoveryCodes as [string];
+    const answer = await verify({ mfaToken: await challenge(user), recoveryCode: code.toLowerCase() });
+    expect(answer.status).toBe(200);
+    expect(claims(answer.json.accessToken as string).amr).toEqual(['pwd', 'mfa']);
+    expect(await verify({ mfaToken: await challenge(user), recoveryCode: code })).toMatchObject({ status: 401, json: { message: 'Invalid code!' } });
+  });
+
+  it('is never taken for an access token', async () => {
+    const { user } = await enrolled('notaccess');
+    const mfaToken = await challenge(user);
+    for (const path of ['/api/auth/me', '/api/test/user', '/api/auth/sessions']) {
+      expect(await api('GET', path, { token: mfaToken })).toMatchObject({ status: 401, json: { message: 'Unauthorized!' } });
+    }
+    expect((await api('GET', '/api/test/user', { headers: { authorization: `Bearer ${mfaToken}` } })).status).toBe(401);
+  });
+
+  it('kills an mfaToken after 5 wrong codes, even for the right one next', async () => {
+    const { user, secret } = await enrolled('guess');
+    const mfaToken = await challenge(user);
+    const wrong = codeAt(secret, 5); // five steps away: outside the accepted window
+    for (let i = 0; i < 5; i++) expect(await verify({ mfaToken, code: wrong })).toMatchObject({ status: 401, json: { message: 'Invalid code!' } });
+    expect(await verify({ mfaToken, code: codeAt(secret, 1) })).toMatchObject({ status: 401, json: { message: 'MFA session expired. Please sign in again.' } });
+  });
+
+  it('checks at most 10 codes per account per window, however many mfaTokens a password buys', async () => {
+    const { user, secret } = await enrolled('perAccount');
+    const tokens = [await challenge(user, '127.0.0.40'), await challenge(user, '127.0.0.40'), await challenge(user, '127.0.0.40')];
+    const wrong = codeAt(secret, 5);
+    const answers: ApiResponse[] = await Promise.all(tokens.flatMap((mfaToken) => Array.from({ length: 5 }, () => verify({ mfaToken, code: wrong }))));
+    expect(answers.filter((a) => a.status === 401 && a.json.message === 'Invalid code!')).toHaveLength(10);
+    const locked = answers.filter((a) => a.status === 429);
+    expect(locked).toHaveLength(5);
+    expect(locked[0]!.headers.get('retry-after')).toEqual(expect.stringMatching(/^\d+$/));
+  });
+});
+
+describe('turning MFA off', () => {
+  it('needs the password (a wrong one is 401), then sign-in needs no second factor', async () => {
+    const { user, token } = await enrolled('off');
+    expect(await api('DELETE', '/api/auth/mfa/totp', { token, body: { password: 'not the password' } })).toMatchObject({ status: 401 });
+    expect(await api('DELETE', '/api/auth/mfa/totp', { token, body: { password: user.password } })).toMatchObject({ status: 200, json: { message: 'MFA was turned off.' } });
+    const plain = await signIn(user.username, user.password);
+    expect(claims(plain.json.accessToken as string).amr).toEqual(['pwd']);
+  });
+
+  it('by an admin: the user is signed out everywhere and signs in with the password alone', async () => {
+    const { user, id, refreshToken } = await enrolled('reset');
+    const adminToken = (await signIn(admin().username, admin().password)).json.accessToken as string;
+    expect((await api('DELETE', `/api/admin/users/${id}/mfa`, { token: (await signIn(user.username, user.password)).json.mfaToken as string })).status).toBe(401);
+    expect(await api('DELETE', `/api/admin/users/${id}/mfa`, { token: adminToken })).toMatchObject({ status: 200 });
+    expect(await api('DELETE', '/api/admin/users/00000000-0000-4000-8000-000000000000/mfa', { token: adminToken })).toMatchObject({ status: 404 });
+    expect((await api('POST', '/api/auth/refreshtoken', { body: { refreshToken } })).status).toBe(403);
+    expect((await signIn(user.username, user.password)).json.accessToken).toEqual(expect.any(String));
+    const listed = await api('GET', '/api/admin/users?limit=100', { token: adminToken });
+    expect(listed.status).toBe(200);
+  });
+});
