@@ -150,9 +150,8 @@ async function mfaVerifySamples(username: string): Promise<number[]> {
   const { findUserByUsername } = await import('../lib/store/users');
   let clockMs = Date.now();
   const deadline = Deadline.forRequest(undefined, 600_000);
-  const deps = { ...(await runtimeSessionDeps(deadline)), now: () => new Date(clockMs) };
-  const client = { userAgent: 'bench', ip: '127.0.0.1' };
-  const first = await signIn(deps, { username, password: 'bench password' }, client);
+  const deps = { ...(await runtimeSessionDeps({ deadline, sourceIp: '127.0.0.1', userAgent: 'bench' })), now: () => new Date(clockMs) };
+  const first = await signIn(deps, { username, password: 'bench password' });
   if ('mfaRequired' in first) throw new Error('bench user already has MFA');
   const caller = { userId: first.user.id, roles: first.user.roles, sessionId: decodeJwt(first.accessToken).sid as string };
   const { secret } = await setupTotp(deps, caller);
@@ -165,7 +164,7 @@ async function mfaVerifySamples(username: string): Promise<number[]> {
     clockMs += 30_000;
     const { mfaToken } = await startChallenge(deps, user);
     const start = process.hrtime.bigint();
-    await verifySecondFactor(deps, { mfaToken, code: code() }, client);
+    await verifySecondFactor(deps, { mfaToken, code: code() });
     if (i >= 5) samples.push(Number(process.hrtime.bigint() - start) / 1e6);
   }
   deadline.dispose();
@@ -177,7 +176,8 @@ async function coldStarts(): Promise<void> {
   const packaged = spawnSync(process.execPath, [join(ROOT, 'node_modules/serverless/bin/serverless.js'), 'package', '--stage', 'prod'], {
     cwd: ROOT,
     encoding: 'utf8',
-    env: { ...process.env, SLS_TELEMETRY_DISABLED: '1' },
+    // A deployed stage requires CORS_ORIGIN (deploy/config/cors.cjs); its value does not change the bundles.
+    env: { ...process.env, CORS_ORIGIN: process.env.CORS_ORIGIN || 'https://bench.example', SLS_TELEMETRY_DISABLED: '1' },
   });
   if (packaged.status !== 0) throw new Error(`osls package failed:\n${packaged.stdout}\n${packaged.stderr}`);
   const work = await mkdtemp(join(tmpdir(), 'bench-bundles-'));

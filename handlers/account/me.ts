@@ -7,5 +7,5 @@ config();
 
 /** GET /api/auth/me: the signed-in user's profile, read fresh from the table. */
 export const handler = httpHandler({ requires: 'signed-in' }, async (request, caller) => ({
-  json: await getProfile(runtimeAccountDeps(request.deadline), caller.userId),
+  json: await getProfile(runtimeAccountDeps(request), caller.userId),
 }));

@@ -10,5 +10,5 @@ config();
 /** POST /api/auth/mfa/totp/confirm `{code}`: MFA on; the recovery codes, shown this once. */
 export const handler = httpHandler({ requires: 'signed-in' }, async (request, caller) => {
   const { code } = validate(mfaConfirmSchema, jsonBody(request));
-  return { json: await confirmTotp(await runtimeSessionDeps(request.deadline), caller, code) };
+  return { json: await confirmTotp(await runtimeSessionDeps(request), caller, code) };
 });

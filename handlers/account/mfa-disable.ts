@@ -11,6 +11,6 @@ config();
 /** DELETE /api/auth/mfa/totp `{password}`: MFA off; the user's other sessions end. */
 export const handler = httpHandler({ requires: 'signed-in' }, async (request, caller) => {
   const { password } = validate(mfaDisableSchema, jsonBody(request));
-  await disableTotp(runtimeAccountDeps(request.deadline), caller, password, request.sourceIp);
+  await disableTotp(runtimeAccountDeps(request), caller, password, request.sourceIp);
   return { json: { message: MESSAGES.mfaDisabled } };
 });

@@ -7,5 +7,5 @@ config();
 
 /** POST /api/auth/mfa/totp/setup: a new authenticator secret, pending until confirmed. */
 export const handler = httpHandler({ requires: 'signed-in' }, async (request, caller) => ({
-  json: await setupTotp(await runtimeSessionDeps(request.deadline), caller),
+  json: await setupTotp(await runtimeSessionDeps(request), caller),
 }));

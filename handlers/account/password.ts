@@ -10,6 +10,6 @@ config();
 
 /** POST /api/auth/password: every session of the user ends, this one included. */
 export const handler = httpHandler({ requires: 'signed-in' }, async (request, caller) => {
-  await changePassword(runtimeAccountDeps(request.deadline), caller, validate(passwordChangeSchema, jsonBody(request)), request.sourceIp);
+  await changePassword(runtimeAccountDeps(request), caller, validate(passwordChangeSchema, jsonBody(request)), request.sourceIp);
   return { json: { message: MESSAGES.passwordChanged } };
 });

@@ -8,6 +8,6 @@ config();
 
 /** DELETE /api/auth/sessions/{id}: that session's refresh tokens die, and its access tokens soon after. */
 export const handler = httpHandler({ requires: 'signed-in' }, async (request, caller) => {
-  await revokeOwnSession(runtimeAccountDeps(request.deadline), caller, request.pathParameters.id ?? '');
+  await revokeOwnSession(runtimeAccountDeps(request), caller, request.pathParameters.id ?? '');
   return { json: { message: MESSAGES.sessionRevoked } };
 });

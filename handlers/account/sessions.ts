@@ -7,5 +7,5 @@ config();
 
 /** GET /api/auth/sessions: the caller's live sessions. */
 export const handler = httpHandler({ requires: 'signed-in' }, async (request, caller) => ({
-  json: { sessions: await listOwnSessions(runtimeAccountDeps(request.deadline), caller) },
+  json: { sessions: await listOwnSessions(runtimeAccountDeps(request), caller) },
 }));

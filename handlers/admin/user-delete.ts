@@ -8,6 +8,6 @@ config();
 
 /** DELETE /api/admin/users/{id} */
 export const handler = httpHandler({ requires: 'admin' }, async (request) => {
-  await deleteUser(runtimeAccountDeps(request.deadline), request.pathParameters.id ?? '');
+  await deleteUser(runtimeAccountDeps(request), request.pathParameters.id ?? '');
   return { json: { message: MESSAGES.userDeleted } };
 });

@@ -8,6 +8,6 @@ config();
 
 /** DELETE /api/admin/users/{id}/mfa: the user's MFA is off and every session of theirs ends. */
 export const handler = httpHandler({ requires: 'admin' }, async (request) => {
-  await resetUserMfa(runtimeAccountDeps(request.deadline), request.pathParameters.id ?? '');
+  await resetUserMfa(runtimeAccountDeps(request), request.pathParameters.id ?? '');
   return { json: { message: MESSAGES.mfaReset } };
 });

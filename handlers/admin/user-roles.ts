@@ -10,5 +10,5 @@ config();
 /** PUT /api/admin/users/{id}/roles `{roles}` */
 export const handler = httpHandler({ requires: 'admin' }, async (request) => {
   const { roles } = validate(setRolesSchema, jsonBody(request));
-  return { json: await setUserRoles(runtimeAccountDeps(request.deadline), request.pathParameters.id ?? '', roles) };
+  return { json: await setUserRoles(runtimeAccountDeps(request), request.pathParameters.id ?? '', roles) };
 });

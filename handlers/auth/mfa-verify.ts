@@ -13,7 +13,7 @@ config();
 export const handler = httpHandler(async (request) => {
   const input = validate(mfaVerifySchema, jsonBody(request));
   if ((input.code === undefined) === (input.recoveryCode === undefined)) throw new BadRequestError('send either code or recoveryCode');
-  const deps = await runtimeSessionDeps(request.deadline);
-  const signedIn = await verifySecondFactor(deps, input, { userAgent: request.userAgent, ip: request.sourceIp });
+  const deps = await runtimeSessionDeps(request);
+  const signedIn = await verifySecondFactor(deps, input);
   return { json: signInAnswer(signedIn, deps.config.accessTokenTtlSeconds) };
 });

@@ -10,5 +10,5 @@ config();
 /** POST /api/auth/refreshtoken (and /refreshToken, as tutorial clients spell it both ways). */
 export const handler = httpHandler(async (request) => {
   const { refreshToken } = validate(refreshSchema, jsonBody(request));
-  return { json: await refreshSession(await runtimeSessionDeps(request.deadline), refreshToken) };
+  return { json: await refreshSession(await runtimeSessionDeps(request), refreshToken) };
 });

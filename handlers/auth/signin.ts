@@ -10,7 +10,7 @@ config();
 /** POST /api/auth/signin: tokens, or with MFA on `{mfaRequired, mfaToken, methods}` and no tokens. */
 export const handler = httpHandler(async (request) => {
   const input = validate(signInSchema, jsonBody(request));
-  const deps = await runtimeSessionDeps(request.deadline);
-  const outcome = await signIn(deps, input, { userAgent: request.userAgent, ip: request.sourceIp });
+  const deps = await runtimeSessionDeps(request);
+  const outcome = await signIn(deps, input);
   return { json: signInAnswer(outcome, deps.config.accessTokenTtlSeconds) };
 });

@@ -17,9 +17,9 @@ export const handler = httpHandler(async (request) => {
   const body = validate(signOutSchema, jsonBody(request));
   if (body.all === true) {
     const actor = await authenticateCaller(request.headers, request.deadline);
-    await signOutEverywhere(runtimeAccountDeps(request.deadline), actor);
+    await signOutEverywhere(runtimeAccountDeps(request), actor);
   } else {
-    await signOut(runtimeAccountDeps(request.deadline), body.refreshToken);
+    await signOut(runtimeAccountDeps(request), body.refreshToken);
   }
   return { json: { message: MESSAGES.signedOut } };
 });

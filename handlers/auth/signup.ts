@@ -17,7 +17,7 @@ export const handler = httpHandler(async (request) => {
   const actor = isPrivileged(parseRoles(input.roles))
     ? await actorFrom(request)
     : undefined;
-  await signUp(runtimeAccountDeps(request.deadline), input, actor);
+  await signUp(runtimeAccountDeps(request), input, actor);
   return { json: { message: MESSAGES.registered } };
 });
 

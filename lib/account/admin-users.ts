@@ -5,6 +5,8 @@ import { deleteAllRefreshTokens } from '../store/refresh-tokens';
 import { deleteAllSessions, revokeAllSessions } from '../store/sessions';
 import { listUsers, type PublicUser } from '../store/user-list';
 import { changeCredentials, deleteUserRecord, getUser } from '../store/users';
+import { deleteAllEvents } from '../store/events';
+import { eventsPage, recordEvent } from './events';
 import type { AccountDeps, SessionDeps } from './types';
 import { MESSAGES } from '../shared/messages';
 
@@ -24,7 +26,7 @@ export async function listUsersPage(
 export async function setUserRoles(deps: AccountDeps, userId: string, requested: string[]): Promise<{ id: string; roles: Role[] }> {
   const roles = parseRoles(requested);
   if (!isIssuedId(userId) || !(await changeCredentials(deps.table, userId, { roles }))) throw new NotFoundError(MESSAGES.userNotFound);
-  await revokeAllSessions(deps.table, userId, deps.now().toISOString());
+  await Promise.all([revokeAllSessions(deps.table, userId, deps.now().toISOString()), recordEvent(deps, userId, 'roles.change')]);
   return { id: userId, roles };
 }
 
@@ -36,6 +38,12 @@ export async function deleteUser(deps: AccountDeps, userId: string): Promise<voi
   const user = isIssuedId(userId) ? await getUser(deps.table, userId) : undefined;
   if (!user) throw new NotFoundError(MESSAGES.userNotFound);
   await deleteAllSessions(deps.table, userId);
-  await deleteAllRefreshTokens(deps.table, userId);
+  await Promise.all([deleteAllRefreshTokens(deps.table, userId), deleteAllEvents(deps.table, userId)]);
   if (!(await deleteUserRecord(deps.table, user))) throw new NotFoundError(MESSAGES.userNotFound);
+}
+
+/** One page of a user's security events (admin); 404 for a user that does not exist. */
+export async function userEventsPage(deps: SessionDeps, userId: string, query: { limit?: string | undefined; cursor?: string | undefined }) {
+  if (!isIssuedId(userId) || !(await getUser(deps.table, userId))) throw new NotFoundError(MESSAGES.userNotFound);
+  return eventsPage(deps, userId, query);
 }

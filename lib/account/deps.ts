@@ -15,12 +15,19 @@ function runtimeTable(): Table {
   return table;
 }
 
+/** What a request brings: its deadline, and where it came from (for its security events). */
+export interface RequestContext {
+  deadline: Deadline;
+  sourceIp: string | undefined;
+  userAgent: string | undefined;
+}
+
 /** What the account operations need for one request (no signing keys): every call ends by its deadline. */
-export function runtimeAccountDeps(deadline: Deadline): AccountDeps {
-  return accountDeps(withDeadline(runtimeTable(), deadline), config());
+export function runtimeAccountDeps(request: RequestContext): AccountDeps {
+  return accountDeps(withDeadline(runtimeTable(), request.deadline), config(), { ip: request.sourceIp, userAgent: request.userAgent });
 }
 
 /** The same with the signing keys, read within the request's deadline. */
-export async function runtimeSessionDeps(deadline: Deadline): Promise<SessionDeps> {
-  return { ...runtimeAccountDeps(deadline), keys: await deadline.race(signingKeys()) };
+export async function runtimeSessionDeps(request: RequestContext): Promise<SessionDeps> {
+  return { ...runtimeAccountDeps(request), keys: await request.deadline.race(signingKeys()) };
 }

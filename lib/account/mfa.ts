@@ -23,7 +23,8 @@ import { getUser, type User } from '../store/users';
 import { admitAttempt, admitCodeAttempt } from './lockout';
 import { openSession, type SignedIn } from './open-session';
 import { hashRecoveryCode, newRecoveryCodes, newTotpSecret, totpStep } from './totp';
-import type { AccountDeps, ClientInfo, SessionDeps } from './types';
+import { recordEvent } from './events';
+import type { AccountDeps, SessionDeps } from './types';
 
 /** An mfaToken lives this long, and dies after this many wrong codes (the contract's numbers). */
 export const MFA_TOKEN_TTL_SECONDS = 300;
@@ -69,6 +70,7 @@ export async function confirmTotp(deps: SessionDeps, caller: AccessClaims, code:
   );
   // Lost a race with another setup, a password or role change, or the session's end: start again.
   if (!enabled) throw new BadRequestError(MESSAGES.mfaNotPending);
+  await recordEvent(deps, caller.userId, 'mfa.enable');
   return { recoveryCodes };
 }
 
@@ -82,6 +84,7 @@ export async function disableTotp(deps: AccountDeps, caller: AccessClaims, passw
   await admitAttempt(deps, user.username, ip);
   if (!(await verifyPassword(password, user.passwordHash))) throw new UnauthorizedError(MESSAGES.currentPasswordWrong);
   if (!(await switchMfa(deps.table, user.id, { enable: false }, user.credVersion, caller.sessionId))) throw new UnauthorizedError();
+  await recordEvent(deps, user.id, 'mfa.disable');
 }
 
 /** An admin turns a user's MFA off (a lost phone); every session of that user ends. */
@@ -89,7 +92,7 @@ export async function resetUserMfa(deps: AccountDeps, userId: string): Promise<v
   const user = isIssuedId(userId) ? await getUser(deps.table, userId) : undefined;
   if (!user) throw new NotFoundError(MESSAGES.userNotFound);
   if (!(await switchMfa(deps.table, user.id, { enable: false }, user.credVersion, undefined))) throw new NotFoundError(MESSAGES.userNotFound);
-  await revokeAllSessions(deps.table, user.id, deps.now().toISOString());
+  await Promise.all([revokeAllSessions(deps.table, user.id, deps.now().toISOString()), recordEvent(deps, user.id, 'mfa.disable')]);
 }
 
 /**
@@ -124,7 +127,6 @@ export async function startChallenge(deps: SessionDeps, user: User): Promise<{ m
 export async function verifySecondFactor(
   deps: SessionDeps,
   input: { mfaToken: string; code?: string | undefined; recoveryCode?: string | undefined },
-  client: ClientInfo,
 ): Promise<SignedIn> {
   const now = deps.now();
   const expired = new UnauthorizedError(MESSAGES.mfaExpired);
@@ -143,13 +145,13 @@ export async function verifySecondFactor(
     ? (await spendRecoveryCode(deps.table, user.id, hashRecoveryCode(input.recoveryCode))) && (['pwd', 'mfa'] as const)
     : await acceptTotp(deps, user.id, state.secret, input.code ?? '', now);
   if (!accepted) {
-    await failChallenge(deps.table, challenge.challengeId, MFA_TOKEN_MAX_FAILURES);
+    await Promise.all([failChallenge(deps.table, challenge.challengeId, MFA_TOKEN_MAX_FAILURES), recordEvent(deps, user.id, 'mfa.failure')]);
     throw new UnauthorizedError(MESSAGES.invalidCode);
   }
   if (!(await spendChallenge(deps.table, challenge.challengeId, MFA_TOKEN_MAX_FAILURES))) throw expired;
   await clearAttempts(deps.table, 'mfa', user.id);
   // Under the credentials the password was checked against: a change since then wins (open-session.ts).
-  return openSession(deps, { ...user, credVersion: challenge.credVersion }, client, [...accepted]);
+  return openSession(deps, { ...user, credVersion: challenge.credVersion }, [...accepted]);
 }
 
 async function acceptTotp(deps: SessionDeps, userId: string, sealed: string, code: string, now: Date): Promise<readonly ['pwd', 'otp', 'mfa'] | false> {

@@ -5,7 +5,8 @@ import { toAuthorities } from '../shared/roles';
 import { createSession } from '../store/sessions';
 import { getUser, type User } from '../store/users';
 import { accessTokenFor, newRefreshRecord, type TokenPair } from './session-tokens';
-import type { ClientInfo, SessionDeps } from './types';
+import { eventToWrite } from './events';
+import type { SessionDeps } from './types';
 
 /** A session opened: the user as it was opened for, its roles in the tutorial's form, and its tokens. */
 export type SignedIn = { user: User; authorities: string[] } & TokenPair;
@@ -16,7 +17,7 @@ export type SignedIn = { user: User; authorities: string[] } & TokenPair;
  * changed the sign-in fails like a wrong password; with only the roles changed, it opens the session
  * under the new version and roles (the password checked is still the user's).
  */
-export async function openSession(deps: SessionDeps, checked: User, client: ClientInfo, amr: AuthMethods): Promise<SignedIn> {
+export async function openSession(deps: SessionDeps, checked: User, amr: AuthMethods): Promise<SignedIn> {
   let user = checked;
   for (let attempt = 0; attempt < 3; attempt++) {
     const sessionId = randomUUID();
@@ -26,13 +27,14 @@ export async function openSession(deps: SessionDeps, checked: User, client: Clie
       sessionId,
       createdAt: record.createdAt,
       lastUsedAt: record.createdAt,
-      userAgent: client.userAgent?.slice(0, 256),
-      ip: client.ip,
+      userAgent: deps.client.userAgent?.slice(0, 256),
+      ip: deps.client.ip,
       expiresAt: record.expiresAt,
       credVersion: user.credVersion,
       amr,
     };
-    if (await createSession(deps.table, session, record)) {
+    // The sign-in's event is written in the session's own transaction: no extra round trip, never wrong.
+    if (await createSession(deps.table, session, record, eventToWrite(deps, user.id, 'signin.success'))) {
       return { user, authorities: toAuthorities(user.roles), accessToken: await accessTokenFor(deps, user.id, user.roles, sessionId, amr), refreshToken: token };
     }
     // (A re-hash at sign-in changes the hash but not the version, so it never lands here.)

@@ -4,6 +4,7 @@ import { hashPassword, verifyPassword } from '../shared/passwords';
 import { revokeAllSessions } from '../store/sessions';
 import { changeCredentials, getUser } from '../store/users';
 import { admitAttempt } from './lockout';
+import { recordEvent } from './events';
 import type { AccountDeps } from './types';
 import { MESSAGES } from '../shared/messages';
 
@@ -28,5 +29,5 @@ export async function changePassword(
   if (!(await changeCredentials(deps.table, user.id, { passwordHash: await hashPassword(input.newPassword, deps.config.bcryptCost) }))) {
     throw new UnauthorizedError();
   }
-  await revokeAllSessions(deps.table, user.id, deps.now().toISOString());
+  await Promise.all([revokeAllSessions(deps.table, user.id, deps.now().toISOString()), recordEvent(deps, user.id, 'password.change')]);
 }

@@ -4,6 +4,7 @@ import { RefreshTokenError } from '../shared/errors';
 import { getRefreshToken, rotateRefreshToken, type RefreshTokenRecord } from '../store/refresh-tokens';
 import { getSessionWithUser, isLive, revokeSession, touchSession } from '../store/sessions';
 import { accessTokenFor, newRefreshRecord, type TokenPair } from './session-tokens';
+import { recordEvent } from './events';
 import type { AccountDeps, SessionDeps } from './types';
 
 /** A presented refresh token and its stored record. Throws RefreshTokenError `missing` or `unknown`. */
@@ -29,7 +30,7 @@ export async function refreshSession(deps: SessionDeps, refreshToken: string | u
   if (stored.expiresAt <= epochSeconds(now)) throw new RefreshTokenError('expired');
 
   if (stored.rotatedAt) {
-    await revokeSession(deps.table, stored.userId, stored.sessionId, now.toISOString());
+    await Promise.all([revokeSession(deps.table, stored.userId, stored.sessionId, now.toISOString()), recordEvent(deps, stored.userId, 'refresh.reuse')]);
     throw new RefreshTokenError('reused');
   }
   const { session, user } = await getSessionWithUser(deps.table, stored.userId, stored.sessionId);
@@ -46,7 +47,7 @@ export async function refreshSession(deps: SessionDeps, refreshToken: string | u
   const next = newRefreshRecord(deps, user.id, session.sessionId);
   const outcome = await rotateRefreshToken(deps.table, stored, next.record, now.toISOString());
   if (outcome === 'token-already-used') {
-    await revokeSession(deps.table, stored.userId, stored.sessionId, now.toISOString());
+    await Promise.all([revokeSession(deps.table, stored.userId, stored.sessionId, now.toISOString()), recordEvent(deps, stored.userId, 'refresh.reuse')]);
     throw new RefreshTokenError('reused');
   }
   if (outcome === 'session-revoked') throw new RefreshTokenError('unknown');

@@ -4,6 +4,7 @@ import { NotFoundError } from '../shared/errors';
 import { isIssuedId } from '../shared/validation';
 import { listSessionItems, revokeAllSessions, revokeSession } from '../store/sessions';
 import { findRefreshToken } from './refresh';
+import { recordEvent } from './events';
 import type { AccountDeps } from './types';
 import { MESSAGES } from '../shared/messages';
 
@@ -13,12 +14,12 @@ const nowIso = (deps: AccountDeps) => deps.now().toISOString();
 export async function signOut(deps: AccountDeps, refreshToken: string | undefined): Promise<void> {
   const { stored } = await findRefreshToken(deps, refreshToken);
   // Also for an expired or already-rotated token: whoever signs out wants that session gone.
-  await revokeSession(deps.table, stored.userId, stored.sessionId, nowIso(deps));
+  await Promise.all([revokeSession(deps.table, stored.userId, stored.sessionId, nowIso(deps)), recordEvent(deps, stored.userId, 'signout')]);
 }
 
 /** Ends every session of the caller. */
 export async function signOutEverywhere(deps: AccountDeps, actor: AccessClaims): Promise<void> {
-  await revokeAllSessions(deps.table, actor.userId, nowIso(deps));
+  await Promise.all([revokeAllSessions(deps.table, actor.userId, nowIso(deps)), recordEvent(deps, actor.userId, 'signout')]);
 }
 
 export interface SessionView {
@@ -49,4 +50,5 @@ export async function listOwnSessions(deps: AccountDeps, actor: AccessClaims): P
 /** Revokes one of the caller's sessions. Another user's session id is simply not found (404). */
 export async function revokeOwnSession(deps: AccountDeps, actor: AccessClaims, sessionId: string): Promise<void> {
   if (!isIssuedId(sessionId) || !(await revokeSession(deps.table, actor.userId, sessionId, nowIso(deps)))) throw new NotFoundError(MESSAGES.sessionNotFound);
+  await recordEvent(deps, actor.userId, 'session.revoke');
 }

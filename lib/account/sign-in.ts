@@ -1,5 +1,5 @@
 import { PASSWORD_ONLY } from '../access/tokens';
-import { InvalidCredentialsError } from '../shared/errors';
+import { InvalidCredentialsError, TooManyRequestsError } from '../shared/errors';
 import { hashPassword, needsRehash, verifyAgainstDummy, verifyPassword } from '../shared/passwords';
 import type { SignInInput } from '../shared/validation';
 import { clearAttempts } from '../store/attempts';
@@ -7,7 +7,8 @@ import { findUserByUsername, normalizeIdentifier, updateProfile, type User } fro
 import { admitAttempt } from './lockout';
 import { startChallenge } from './mfa';
 import { openSession, type SignedIn } from './open-session';
-import type { AccountDeps, ClientInfo, SessionDeps } from './types';
+import { recordEvent } from './events';
+import type { AccountDeps, SessionDeps } from './types';
 
 /**
  * Checks a username and password and opens a session. Unknown user and wrong password fail alike, in
@@ -15,13 +16,13 @@ import type { AccountDeps, ClientInfo, SessionDeps } from './types';
  * one username, or from one IP, are refused with 429 until the window passes, even with the right
  * password; a successful sign-in clears the username's count (and upgrades a hash below BCRYPT_COST).
  */
-export async function signIn(deps: SessionDeps, input: SignInInput, client: ClientInfo): Promise<SignInOutcome> {
-  const user = await checkCredentials(deps, input, client);
+export async function signIn(deps: SessionDeps, input: SignInInput): Promise<SignInOutcome> {
+  const user = await checkCredentials(deps, input);
   // Independent writes run together. With MFA on, the password only earns a challenge: no tokens yet.
   const [, , outcome] = await Promise.all([
     clearAttempts(deps.table, 'username', normalizeIdentifier(input.username)),
     upgradeHash(deps, user, input.password),
-    user.mfaEnabled ? startChallenge(deps, user) : openSession(deps, user, client, PASSWORD_ONLY),
+    user.mfaEnabled ? startChallenge(deps, user) : openSession(deps, user, PASSWORD_ONLY),
   ]);
   return outcome;
 }
@@ -49,13 +50,23 @@ export function signInAnswer(outcome: SignInOutcome, expiresIn: number): Record<
  * the user, as read together with the hash that was checked. Throws InvalidCredentialsError or
  * TooManyRequestsError.
  */
-export async function checkCredentials(deps: AccountDeps, input: SignInInput, client: ClientInfo): Promise<User> {
+export async function checkCredentials(deps: AccountDeps, input: SignInInput): Promise<User> {
   // Independent round trips run together; the password is still checked only after admission.
-  const [, found] = await Promise.all([admitAttempt(deps, input.username, client.ip), findUserByUsername(deps.table, input.username)]);
+  const [admission, lookup] = await Promise.allSettled([admitAttempt(deps, input.username, deps.client.ip), findUserByUsername(deps.table, input.username)]);
+  if (lookup.status === 'rejected') throw lookup.reason;
+  const found = lookup.value;
+  if (admission.status === 'rejected') {
+    // Recorded on the account when it exists; the same work (nothing stored) when it does not.
+    if (admission.reason instanceof TooManyRequestsError) await recordEvent(deps, found?.id, 'signin.locked');
+    throw admission.reason;
+  }
   const valid = found
     ? await verifyPassword(input.password, found.passwordHash)
     : await verifyAgainstDummy(input.password, deps.config.bcryptCost);
-  if (!found || !valid) throw new InvalidCredentialsError();
+  if (!found || !valid) {
+    await recordEvent(deps, found?.id, 'signin.failure');
+    throw new InvalidCredentialsError();
+  }
   return found;
 }
 

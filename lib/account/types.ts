@@ -6,6 +6,8 @@ import type { Table } from '../store/table';
 export interface AccountDeps {
   table: Table;
   now: () => Date;
+  /** Where the request came from: recorded with the security events it causes. */
+  client: ClientInfo;
   config: Pick<
     Config,
     | 'accessTokenTtlSeconds'
@@ -18,6 +20,7 @@ export interface AccountDeps {
     | 'lockoutIpThreshold'
     | 'lockoutWindowSeconds'
     | 'mfaIssuer'
+    | 'eventsTtlSeconds'
   >;
 }
 
@@ -27,9 +30,12 @@ export interface SessionDeps extends AccountDeps {
 }
 
 /** The account dependencies over a table, with the real clock: scripts, tests and the runtime alike. */
-export function accountDeps(table: Table, config: AccountDeps['config']): AccountDeps {
-  return { table, now: () => new Date(), config };
+export function accountDeps(table: Table, config: AccountDeps['config'], client: ClientInfo = NO_CLIENT): AccountDeps {
+  return { table, now: () => new Date(), config, client };
 }
+
+/** Scripts and tests act from no client. */
+export const NO_CLIENT: ClientInfo = { userAgent: undefined, ip: undefined };
 
 /** Where a sign-in came from, kept on the session for the user's own session list. */
 export interface ClientInfo {

@@ -26,6 +26,8 @@ export interface Config {
   keySetMaxAgeSeconds: number;
   /** The issuer name authenticator apps show beside the account (the otpauth:// URL). */
   mfaIssuer: string;
+  /** How long security events are kept (their TTL). */
+  eventsTtlSeconds: number;
 }
 
 /** Where the private signing JWK set comes from: inline JSON (tests), a file (local stage) or SSM (AWS). */
@@ -103,6 +105,7 @@ export function loadConfig(env: Env = process.env): Config {
     lockoutWindowSeconds: integer(env, 'LOCKOUT_WINDOW', 900, 1, 86_400),
     keySetMaxAgeSeconds: integer(env, 'KEY_SET_MAX_AGE', 60, 1, 86_400),
     mfaIssuer: read(env, 'MFA_ISSUER') ?? 'lambda-jwt-auth',
+    eventsTtlSeconds: integer(env, 'EVENTS_TTL', 90 * 86_400, 3600, 3 * 365 * 86_400),
   };
 }
 

@@ -105,7 +105,8 @@ export const setRolesSchema = z.object({
     .check(z.minLength(1, 'roles must name at least one role'), z.maxLength(10, roleList)),
 });
 
-export const userListQuerySchema = z.object({
+/** `?limitexport const pageQuerySchema = z.object({cursor` of every paginated list (users, events). */
+export const pageQuerySchema = z.object({
   limit: z.optional(
     z.string().check(z.regex(/^(100|[1-9][0-9]?)$/, 'limit must be a whole number from 1 to 100')),
   ),

@@ -12,6 +12,8 @@ export const keys = {
   refreshToken: (tokenHash: string) => ({ pk: `REFRESH#${tokenHash}`, sk: 'TOKEN' }),
   /** Attempt counters: sign-ins per submitted username and per source IP, second-factor codes per user. */
   attempts: (scope: AttemptScope, value: string) => ({ pk: `ATTEMPTS#${scope}#${value}`, sk: 'COUNTER' }),
+  /** A security event of a user, newest last in sort order (the list reads backwards). */
+  event: (userId: string, at: string, id: string) => ({ pk: `USER#${userId}`, sk: `EVENT#${at}#${id}` }),
   /** A sign-in waiting for its second factor (the mfaToken's jti). */
   mfaChallenge: (challengeId: string) => ({ pk: `MFA#${challengeId}`, sk: 'CHALLENGE' }),
 };

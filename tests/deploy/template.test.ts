@@ -96,6 +96,9 @@ describe('the prod template', () => {
         'MfaConfirmIamRoleLambdaExecution',
         'MfaSetupIamRoleLambdaExecution',
         'MfaVerifyIamRoleLambdaExecution',
+        // the page cursors' HMAC key is derived from the signing key
+        'AdminUserEventsIamRoleLambdaExecution',
+        'SecurityEventsIamRoleLambdaExecution',
         'RefreshIamRoleLambdaExecution',
         'SigninIamRoleLambdaExecution',
         'SignoutIamRoleLambdaExecution',

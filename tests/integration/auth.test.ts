@@ -1,5 +1,6 @@
 import { deleteUser } from '../../lib/account/admin-users';
 import { ensureAdmin } from '../../lib/account/bootstrap';
+import { eventToWrite } from '../../lib/account/events';
 import { refreshSession } from '../../lib/account/refresh';
 import { signIn as signInOutcome } from '../../lib/account/sign-in';
 import { registerUser, signUp } from '../../lib/account/sign-up';
@@ -26,6 +27,7 @@ beforeAll(async () => {
     table: createTable({ tableName: process.env.TABLE_NAME!, region: 'us-east-1', dynamodbEndpoint: process.env.DYNAMODB_ENDPOINT }),
     keys: (await testKeySet()).keys,
     now: () => clock,
+    client,
     config: {
       ...settings,
       accessTokenTtlSeconds: 900,
@@ -36,6 +38,7 @@ beforeAll(async () => {
       lockoutIpThreshold: 10_000,
       lockoutWindowSeconds: 60,
       mfaIssuer: 'it-issuer',
+      eventsTtlSeconds: 3600,
     },
   };
 });
@@ -92,13 +95,13 @@ describe('sign-up', () => {
 describe('sign-in', () => {
   it('answers unknown user and wrong password with the same error', async () => {
     const input = await registered();
-    await expect(signIn(deps, { username: input.username, password: 'wrong password' }, client)).rejects.toThrow(InvalidCredentialsError);
-    await expect(signIn(deps, { username: 'nobody_here', password: input.password }, client)).rejects.toThrow(InvalidCredentialsError);
+    await expect(signIn(deps, { username: input.username, password: 'wrong password' })).rejects.toThrow(InvalidCredentialsError);
+    await expect(signIn(deps, { username: 'nobody_here', password: input.password })).rejects.toThrow(InvalidCredentialsError);
   });
 
   it('opens a session with a stored refresh-token hash and an access token for it', async () => {
     const input = await registered();
-    const result = await signIn(deps, { username: input.username.toUpperCase(), password: input.password }, client);
+    const result = await signIn(deps, { username: input.username.toUpperCase(), password: input.password });
     const claims = await verifyAccessToken(deps.keys, result.accessToken, { ...settings, now: clock });
     const stored = await getRefreshToken(deps.table, hashRefreshToken(result.refreshToken));
     expect(stored).toMatchObject({ userId: result.user.id, sessionId: claims.sessionId });
@@ -115,18 +118,18 @@ describe('password hash upgrade', () => {
     const input = await registered();
     expect(await rounds(input.username)).toBe(4);
     const raised = { ...deps, config: { ...deps.config, bcryptCost: 5 } };
-    await signIn(raised, { username: input.username, password: input.password }, client);
+    await signIn(raised, { username: input.username, password: input.password });
     expect(await rounds(input.username)).toBe(5);
     const user = await findUserByUsername(deps.table, input.username);
     expect(await verifyPassword(input.password, user!.passwordHash)).toBe(true);
-    await signIn(deps, { username: input.username, password: input.password }, client);
+    await signIn(deps, { username: input.username, password: input.password });
     expect(await rounds(input.username)).toBe(5);
   });
 
   it('does not re-hash after a failed sign-in', async () => {
     const input = await registered();
     const raised = { ...deps, config: { ...deps.config, bcryptCost: 5 } };
-    await expect(signIn(raised, { username: input.username, password: 'wrong password' }, client)).rejects.toThrow(InvalidCredentialsError);
+    await expect(signIn(raised, { username: input.username, password: 'wrong password' })).rejects.toThrow(InvalidCredentialsError);
     expect(await rounds(input.username)).toBe(4);
   });
 
@@ -166,7 +169,7 @@ describe('attempt counter', () => {
 describe('refresh', () => {
   async function signedIn() {
     const input = await registered();
-    return signIn(deps, { username: input.username, password: input.password }, client);
+    return signIn(deps, { username: input.username, password: input.password });
   }
 
   it('rotates: the new token works, the old one is reuse and ends the session', async () => {
@@ -214,7 +217,7 @@ describe('refresh', () => {
 describe('credentials version', () => {
   async function signedIn() {
     const input = await registered();
-    return { input, ...(await signIn(deps, { username: input.username, password: input.password }, client)) };
+    return { input, ...(await signIn(deps, { username: input.username, password: input.password })) };
   }
 
   it('a session cannot be opened under credentials that changed after they were checked', async () => {
@@ -223,10 +226,10 @@ describe('credentials version', () => {
     expect(await changeCredentials(deps.table, checked.id, { passwordHash: await hashPassword('another password', 4) })).toBe(true);
     const record = { tokenHash: hashRefreshToken(`t-${checked.id}`), userId: checked.id, sessionId: 's1', createdAt: clock.toISOString(), expiresAt: 2_000_000_000 };
     const session = { userId: checked.id, sessionId: 's1', createdAt: record.createdAt, lastUsedAt: record.createdAt, userAgent: undefined, ip: undefined, expiresAt: record.expiresAt, credVersion: checked.credVersion };
-    expect(await createSession(deps.table, session, record)).toBe(false);
+    expect(await createSession(deps.table, session, record, eventToWrite(deps, checked.id, 'signin.success'))).toBe(false);
     // Nothing of it was stored.
     expect(await getRefreshToken(deps.table, record.tokenHash)).toBeUndefined();
-    expect(await createSession(deps.table, { ...session, credVersion: checked.credVersion + 1 }, record)).toBe(true);
+    expect(await createSession(deps.table, { ...session, credVersion: checked.credVersion + 1 }, record, eventToWrite(deps, checked.id, 'signin.success'))).toBe(true);
   });
 
   it('ends sessions opened before a role change: refresh refuses them', async () => {
@@ -269,9 +272,9 @@ describe('admin bootstrap', () => {
 describe('user deletion', () => {
   it('deletes the refresh tokens too, rotated ones included', async () => {
     const input = await registered();
-    const first = await signIn(deps, { username: input.username, password: input.password }, client);
+    const first = await signIn(deps, { username: input.username, password: input.password });
     const second = await refreshSession(deps, first.refreshToken);
-    const other = await signIn(deps, { username: input.username, password: input.password }, client);
+    const other = await signIn(deps, { username: input.username, password: input.password });
     const hashes = [first.refreshToken, second.refreshToken, other.refreshToken].map(hashRefreshToken);
     for (const hash of hashes) expect(await getRefreshToken(deps.table, hash)).toBeDefined();
     await deleteUser(deps, first.user.id);

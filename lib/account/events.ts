@@ -1,0 +1,39 @@
+import { epochSeconds } from '../shared/clock';
+import { logger } from '../shared/log';
+import { eventItem, listEvents, putEvent, type SecurityEvent, type SecurityEventType } from '../store/events';
+import type { AccountDeps, SessionDeps } from './types';
+
+/** The event as stored and listed: when, from where, with what client; nothing secret. */
+function eventOf(deps: AccountDeps, type: SecurityEventType): SecurityEvent {
+  return { type, at: deps.now().toISOString(), ip: deps.client.ip ?? null, userAgent: deps.client.userAgent?.slice(0, 256) ?? null };
+}
+
+/** Also one structured log line per event, so CloudWatch metric filters can alarm on bursts. */
+function logEvent(userId: string | undefined, event: SecurityEvent): void {
+  if (userId !== undefined) logger.info('security event', { eventType: event.type, userId, ip: event.ip });
+}
+
+const expiresAt = (deps: AccountDeps) => epochSeconds(deps.now()) + deps.config.eventsTtlSeconds;
+
+/**
+ * Records a security event of a user. For `userId` undefined (a failed sign-in for a name that does not
+ * exist) the same database work is done and nothing is stored (lib/store/events.ts putEvent).
+ */
+export async function recordEvent(deps: AccountDeps, userId: string | undefined, type: SecurityEventType): Promise<void> {
+  const event = eventOf(deps, type);
+  await putEvent(deps.table, userId, event, expiresAt(deps));
+  logEvent(userId, event);
+}
+
+/** The item of an event, for a write that goes into another transaction (the session a sign-in opens). */
+export function eventToWrite(deps: AccountDeps, userId: string, type: SecurityEventType): Record<string, unknown> {
+  const event = eventOf(deps, type);
+  logEvent(userId, event);
+  return eventItem(userId, event, expiresAt(deps));
+}
+
+/** One page of a user's events, newest first. */
+export function eventsPage(deps: SessionDeps, userId: string, query: { limit?: string | undefined; cursor?: string | undefined }) {
+  const limit = query.limit === undefined ? 20 : Number(query.limit);
+  return listEvents(deps.table, userId, limit, query.cursor || undefined, deps.keys.cursorSecret);
+}
