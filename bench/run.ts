@@ -16,6 +16,7 @@ import { freePort, startApiStack, startDatabase } from '../scripts/local-stack';
 import { importSigningKeys, newKeySet } from '../lib/access/keys';
 import { Deadline } from '../lib/shared/deadline';
 import { apiEvent, authorizerEvent } from '../tests/support/events';
+import { costTable, type OperationCost, printCostTable, recordCapacity, type Units, USAGE_PER_MAU } from './cost';
 import { figure, sample, table, withLimit, withTarget, type Figure } from './stats';
 
 const ROOT = join(__dirname, '..');
@@ -130,6 +131,13 @@ async function inProcess(keySet: string): Promise<void> {
     figures.push(withLimit(figure('refresh handler (rotation on)', refreshSamples), '1 round trip', rt.median));
     figures.push(withLimit(figure('sign-up handler', signUpSamples), `bcrypt hash ≈ compare`, bcryptFig.median));
     figures.push(withLimit(figure('MFA verify (TOTP code), in-process', await mfaVerifySamples(user)), '4 round trips', 4 * rt.median));
+    operationCosts = await measureOperations(keySet, {
+      'sign-up': figure('', signUpSamples).median,
+      'sign-in': figure('', signInSamples).median,
+      refresh: figure('', refreshSamples).median,
+      authorizerHit: figure('', authorizerHit).median,
+      authorizerMiss: figure('', authorizerMiss).median,
+    });
     figures.push({ name: 'peak RSS, in-process runs', unit: 'MB', median: process.resourceUsage().maxRSS / 1024, p99: null, samples: 1 });
   } finally {
     restoreStdout();
@@ -171,6 +179,61 @@ async function mfaVerifySamples(username: string): Promise<number[]> {
   return samples.sort((a, b) => a - b);
 }
 
+let operationCosts: OperationCost[] = [];
+
+/**
+ * Request units per operation, as DynamoDB Local reports them, from the same domain code the handlers
+ * run (the average of a few runs), with the handlers' median durations from this run as Lambda time.
+ * An authorized request runs the authorizer and the route's function (counted at Lambda's 1 ms minimum
+ * beside the authorizer's own time); its cache miss reads what the authorizer's BatchGetItem reads.
+ */
+async function measureOperations(keySet: string, medianMs: Record<string, number>): Promise<OperationCost[]> {
+  const { config } = await import('../lib/shared/config');
+  const { createTable } = await import('../lib/store/table');
+  const { accountDeps } = await import('../lib/account/types');
+  const { signUp } = await import('../lib/account/sign-up');
+  const { signIn } = await import('../lib/account/sign-in');
+  const { refreshSession } = await import('../lib/account/refresh');
+  const { getSessionWithUser } = await import('../lib/store/sessions');
+  const table = createTable(config());
+  const capacity = recordCapacity(table);
+  const deps = { ...accountDeps(table, config()), keys: await importSigningKeys(keySet) };
+  const runs = 5;
+  const average = async (work: (i: number) => Promise<unknown>) => {
+    capacity.take();
+    for (let i = 0; i < runs; i++) await work(i);
+    const { read, write } = capacity.take();
+    return { read: read / runs, write: write / runs };
+  };
+  const name = (i: number) => `cost_${process.pid}_${i}`;
+  const signUps = await average((i) => signUp(deps, { username: name(i), email: `${name(i)}@example.com`, password: 'bench password' }, undefined));
+  const sessions: { refreshToken: string; accessToken: string; userId: string }[] = [];
+  const signIns = await average(async (i) => {
+    const outcome = await signIn(deps, { username: name(i), password: 'bench password' });
+    if ('mfaRequired' in outcome) throw new Error('unexpected MFA');
+    sessions.push({ refreshToken: outcome.refreshToken, accessToken: outcome.accessToken, userId: outcome.user.id });
+  });
+  const refreshes = await average((i) => refreshSession(deps, sessions[i]!.refreshToken));
+  const sessionReads = await average((i) => getSessionWithUser(table, sessions[i]!.userId, decodeJwt(sessions[i]!.accessToken).sid as string));
+  table.client.destroy();
+  const billed = (ms: number) => Math.max(1, Math.ceil(ms));
+  const op = (name: string, units: Units, ms: number, invocations = 1): OperationCost => ({
+    name,
+    readUnits: units.read,
+    writeUnits: units.write,
+    lambdaInvocations: invocations,
+    lambdaMs: ms,
+    apiRequests: 1,
+  });
+  return [
+    op('sign-up', signUps, billed(medianMs['sign-up']!)),
+    op('sign-in', signIns, billed(medianMs['sign-in']!)),
+    op('refresh', refreshes, billed(medianMs.refresh!)),
+    op('authorized request, authorizer cache hit', { read: 0, write: 0 }, billed(medianMs.authorizerHit!) + 1, 2),
+    op('authorized request, authorizer cache miss', sessionReads, billed(medianMs.authorizerMiss!) + 1, 2),
+  ];
+}
+
 async function coldStarts(): Promise<void> {
   log('cold start: osls package --stage prod, then 20 fresh node processes per function …');
   const packaged = spawnSync(process.execPath, [join(ROOT, 'node_modules/serverless/bin/serverless.js'), 'package', '--stage', 'prod'], {
@@ -188,7 +251,8 @@ async function coldStarts(): Promise<void> {
       const dir = join(work, name);
       const unzip = spawnSync('unzip', ['-q', '-o', join(ROOT, '.serverless', zip), '-d', dir]);
       if (unzip.status !== 0) throw new Error(`unzip ${zip} failed (is unzip installed?)`);
-      const handlerFile = (await readdir(join(dir, 'handlers'))).find((file) => file.endsWith('.js'))!;
+      // The one bundle in the zip: handlers/<area>/<name>.js.
+      const handlerFile = (await readdir(join(dir, 'handlers'), { recursive: true })).find((file) => file.endsWith('.js'))!;
       const bundle = join(dir, 'handlers', handlerFile);
       const bytes = (await stat(bundle)).size;
       const loads: number[] = [];
@@ -281,13 +345,14 @@ async function main(): Promise<void> {
   const machine = `${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
   const output = table(figures);
   console.log(`\n${machine}\n\n${output}\n`);
+  console.log(`${printCostTable(operationCosts)}\n`);
   const notMet = figures.filter((f) => f.target && !f.target.met);
   console.log(notMet.length ? `targets not met: ${notMet.map((f) => f.name).join('; ')}` : 'all targets met');
   console.log(`(${((Date.now() - started) / 1000).toFixed(0)} s)`);
   await mkdir(join(ROOT, 'bench/results'), { recursive: true });
   await writeFile(
     join(ROOT, 'bench/results/latest.json'),
-    JSON.stringify({ date: new Date().toISOString(), machine, figures }, null, 2),
+    JSON.stringify({ date: new Date().toISOString(), machine, figures, cost: { usagePerMau: USAGE_PER_MAU, operations: operationCosts, months: costTable(operationCosts) } }, null, 2),
   );
   process.exit(0);
 }
