@@ -215,6 +215,7 @@ async function measureOperations(keySet: string, medianMs: Record<string, number
   });
   const refreshes = await average((i) => refreshSession(deps, sessions[i]!.refreshToken));
   const sessionReads = await average((i) => getSessionWithUser(table, sessions[i]!.userId, decodeJwt(sessions[i]!.accessToken).sid as string));
+  figures.push(...(await eventWriteCost(deps, sessions[0]!.userId)));
   table.client.destroy();
   const billed = (ms: number) => Math.max(1, Math.ceil(ms));
   const op = (name: string, units: Units, ms: number, invocations = 1): OperationCost => ({
@@ -232,6 +233,34 @@ async function measureOperations(keySet: string, medianMs: Record<string, number
     op('authorized request, authorizer cache hit', { read: 0, write: 0 }, billed(medianMs.authorizerHit!) + 1, 2),
     op('authorized request, authorizer cache miss', sessionReads, billed(medianMs.authorizerMiss!) + 1, 2),
   ];
+}
+
+/**
+ * What recording `signin.success` costs a sign-in: the session transaction with and without the event
+ * item, interleaved (one of each per round, in alternating order), so machine noise falls on both.
+ */
+async function eventWriteCost(deps: import('../lib/account/types').SessionDeps, userId: string): Promise<Figure[]> {
+  const { createSession } = await import('../lib/store/sessions');
+  const { eventToWrite } = await import('../lib/account/events');
+  const { newRefreshRecord } = await import('../lib/account/session-tokens');
+  const { getUser } = await import('../lib/store/users');
+  const user = (await getUser(deps.table, userId))!;
+  const open = async (withEvent: boolean) => {
+    const sessionId = crypto.randomUUID();
+    const { record } = newRefreshRecord(deps, userId, sessionId);
+    const session = { userId, sessionId, createdAt: record.createdAt, lastUsedAt: record.createdAt, userAgent: 'bench', ip: '127.0.0.1', expiresAt: record.expiresAt, credVersion: user.credVersion };
+    const started = process.hrtime.bigint();
+    await createSession(deps.table, session, record, withEvent ? eventToWrite(deps, userId, 'signin.success') : undefined);
+    return Number(process.hrtime.bigint() - started) / 1e6;
+  };
+  const withEvent: number[] = [];
+  const without: number[] = [];
+  for (let i = 0; i < 220; i++) {
+    const order = i % 2 ? [true, false] : [false, true];
+    for (const flag of order) (flag ? withEvent : without).push(await open(flag));
+  }
+  const plain = figure('session transaction, without the event', without.slice(20).sort((a, b) => a - b));
+  return [plain, withLimit(figure('session transaction, with signin.success in it', withEvent.slice(20).sort((a, b) => a - b)), 'without the event', plain.median)];
 }
 
 async function coldStarts(): Promise<void> {

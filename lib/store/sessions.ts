@@ -32,7 +32,7 @@ export function isLive(session: Session | undefined, user: User | undefined, now
  * still the version the sign-in checked (`session.credVersion`). False when they changed in between (a
  * password or role change won the race): nothing is stored.
  */
-export async function createSession(table: Table, session: Session, token: RefreshTokenRecord, event: Record<string, unknown>): Promise<boolean> {
+export async function createSession(table: Table, session: Session, token: RefreshTokenRecord, event?: Record<string, unknown>): Promise<boolean> {
   try {
     await guarded(table, (options) =>
       table.client.send(
@@ -41,7 +41,7 @@ export async function createSession(table: Table, session: Session, token: Refre
             putNew(table, { ...keys.session(session.userId, session.sessionId), type: 'session', ...session }),
             putNew(table, tokenItem(token)),
             credentialsUnchanged(table, session.userId, session.credVersion),
-            putNew(table, event),
+            ...(event ? [putNew(table, event)] : []),
           ],
         }),
         options,
