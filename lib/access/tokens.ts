@@ -62,6 +62,11 @@ function verifierFor(keys: SigningKeys) {
   };
 }
 
+/** jose checks none of these unless asked: the algorithm, issuer, audience, token type and claims. */
+function pinned(settings: TokenSettings & { now: Date }, typ: string, requiredClaims: string[]) {
+  return { algorithms: [SIGNING_ALGORITHM], issuer: settings.issuer, audience: settings.audience, typ, requiredClaims, currentDate: settings.now };
+}
+
 /**
  * Verifies an access token with everything pinned: algorithm, issuer, audience, type and required
  * claims (jose checks none of these unless asked). Throws AccessTokenError: `expired` or `invalid`.
@@ -76,14 +81,7 @@ export async function verifyAccessToken(
     const { payload } = await jwtVerify(
       token,
       verifierFor(keys),
-      {
-        algorithms: [SIGNING_ALGORITHM],
-        issuer: settings.issuer,
-        audience: settings.audience,
-        typ: ACCESS_TOKEN_TYPE,
-        requiredClaims: ['sub', 'exp', 'iat', 'jti', 'sid', 'roles'],
-        currentDate: settings.now,
-      },
+      pinned(settings, ACCESS_TOKEN_TYPE, ['sub', 'exp', 'iat', 'jti', 'sid', 'roles']),
     );
     const { sub, sid, roles, exp } = payload;
     if (typeof sub !== 'string' || typeof sid !== 'string' || !Array.isArray(roles) || typeof exp !== 'number') {
@@ -172,14 +170,7 @@ export async function verifyMfaToken(
     const { payload } = await jwtVerify(
       token,
       verifierFor(keys),
-      {
-        algorithms: [SIGNING_ALGORITHM],
-        issuer: settings.issuer,
-        audience: settings.audience,
-        typ: MFA_TOKEN_TYPE,
-        requiredClaims: ['sub', 'exp', 'jti'],
-        currentDate: settings.now,
-      },
+      pinned(settings, MFA_TOKEN_TYPE, ['sub', 'exp', 'jti']),
     );
     return typeof payload.sub === 'string' && typeof payload.jti === 'string' ? { userId: payload.sub, challengeId: payload.jti } : undefined;
   } catch {

@@ -1,6 +1,6 @@
 import { DeleteCommand, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from './keys';
-import { cancelledConditions, guarded, isConditionFailure, type Table } from './table';
+import { cancelledConditions, conditionally, guarded, isConditionFailure, type Table } from './table';
 
 /**
  * The second factor as the profile item holds it. The TOTP secret is stored sealed (lib/access/secrets.ts)
@@ -41,25 +41,12 @@ export async function getMfaState(table: Table, userId: string): Promise<MfaStat
 }
 
 /** Keeps a new secret until it is confirmed (a setup again replaces it). False when the user is gone. */
-export async function savePendingSecret(table: Table, userId: string, sealed: string): Promise<boolean> {
-  try {
-    await guarded(table, (options) =>
-      table.client.send(
-        new UpdateCommand({
-          TableName: table.name,
-          Key: keys.user(userId),
-          UpdateExpression: 'SET totpPending = :sealed',
-          ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeValues: { ':sealed': sealed },
-        }),
-        options,
-      ),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionFailure(error)) return false;
-    throw error;
-  }
+export function savePendingSecret(table: Table, userId: string, sealed: string): Promise<boolean> {
+  return conditionalUpdate(table, userId, {
+    UpdateExpression: 'SET totpPending = :sealed',
+    ConditionExpression: 'attribute_exists(pk)',
+    ExpressionAttributeValues: { ':sealed': sealed },
+  });
 }
 
 /**
@@ -148,18 +135,12 @@ export async function spendRecoveryCode(table: Table, userId: string, hash: stri
   });
 }
 
-async function conditionalUpdate(
+function conditionalUpdate(
   table: Table,
   userId: string,
   update: { UpdateExpression: string; ConditionExpression: string; ExpressionAttributeValues: Record<string, unknown> },
 ): Promise<boolean> {
-  try {
-    await guarded(table, (options) => table.client.send(new UpdateCommand({ TableName: table.name, Key: keys.user(userId), ...update }), options));
-    return true;
-  } catch (error) {
-    if (isConditionFailure(error)) return false;
-    throw error;
-  }
+  return conditionally(table, (options) => table.client.send(new UpdateCommand({ TableName: table.name, Key: keys.user(userId), ...update }), options));
 }
 
 /** A sign-in waiting for its second factor: who, under which credentials, and how many wrong codes so far. */
@@ -196,41 +177,31 @@ export async function getChallenge(table: Table, challengeId: string): Promise<M
 
 /** Counts a wrong code; the challenge is dead once `maxFailures` are counted. */
 export async function failChallenge(table: Table, challengeId: string, maxFailures: number): Promise<void> {
-  try {
-    await guarded(table, (options) =>
-      table.client.send(
-        new UpdateCommand({
-          TableName: table.name,
-          Key: keys.mfaChallenge(challengeId),
-          UpdateExpression: 'ADD failures :one',
-          ConditionExpression: 'attribute_exists(pk) AND failures < :max',
-          ExpressionAttributeValues: { ':one': 1, ':max': maxFailures },
-        }),
-        options,
-      ),
-    );
-  } catch (error) {
-    if (!isConditionFailure(error)) throw error;
-  }
+  await conditionally(table, (options) =>
+    table.client.send(
+      new UpdateCommand({
+        TableName: table.name,
+        Key: keys.mfaChallenge(challengeId),
+        UpdateExpression: 'ADD failures :one',
+        ConditionExpression: 'attribute_exists(pk) AND failures < :max',
+        ExpressionAttributeValues: { ':one': 1, ':max': maxFailures },
+      }),
+      options,
+    ),
+  );
 }
 
 /** Uses a challenge up: of two verifications at once, exactly one gets true. */
-export async function spendChallenge(table: Table, challengeId: string, maxFailures: number): Promise<boolean> {
-  try {
-    await guarded(table, (options) =>
-      table.client.send(
-        new DeleteCommand({
-          TableName: table.name,
-          Key: keys.mfaChallenge(challengeId),
-          ConditionExpression: 'attribute_exists(pk) AND failures < :max',
-          ExpressionAttributeValues: { ':max': maxFailures },
-        }),
-        options,
-      ),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionFailure(error)) return false;
-    throw error;
-  }
+export function spendChallenge(table: Table, challengeId: string, maxFailures: number): Promise<boolean> {
+  return conditionally(table, (options) =>
+    table.client.send(
+      new DeleteCommand({
+        TableName: table.name,
+        Key: keys.mfaChallenge(challengeId),
+        ConditionExpression: 'attribute_exists(pk) AND failures < :max',
+        ExpressionAttributeValues: { ':max': maxFailures },
+      }),
+      options,
+    ),
+  );
 }

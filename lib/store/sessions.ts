@@ -2,7 +2,7 @@ import type { AuthMethods } from '../access/tokens';
 import { BatchGetCommand, GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from './keys';
 import { tokenItem, type RefreshTokenRecord } from './refresh-tokens';
-import { cancelledConditions, deleteItems, guarded, isConditionFailure, putNew, queryAll, type Table } from './table';
+import { cancelledConditions, conditionally, deleteItems, guarded, putNew, queryAll, type Table } from './table';
 import { credentialsUnchanged, getUser, toUser, type User } from './users';
 
 /** A sign-in: the family of refresh tokens that rotate from it. */
@@ -84,31 +84,19 @@ export async function getSessionWithUser(
 }
 
 /** Applies an update to a session only while it exists and is not revoked; false otherwise. */
-async function updateLiveSession(
-  table: Table,
-  userId: string,
-  sessionId: string,
-  updateExpression: string,
-  now: string,
-): Promise<boolean> {
-  try {
-    await guarded(table, (options) =>
-      table.client.send(
-        new UpdateCommand({
-          TableName: table.name,
-          Key: keys.session(userId, sessionId),
-          UpdateExpression: updateExpression,
-          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(revokedAt)',
-          ExpressionAttributeValues: { ':now': now },
-        }),
-        options,
-      ),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionFailure(error)) return false;
-    throw error;
-  }
+function updateLiveSession(table: Table, userId: string, sessionId: string, updateExpression: string, now: string): Promise<boolean> {
+  return conditionally(table, (options) =>
+    table.client.send(
+      new UpdateCommand({
+        TableName: table.name,
+        Key: keys.session(userId, sessionId),
+        UpdateExpression: updateExpression,
+        ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(revokedAt)',
+        ExpressionAttributeValues: { ':now': now },
+      }),
+      options,
+    ),
+  );
 }
 
 /** Records use of a session whose refresh token is not rotated (REFRESH_ROTATION=off). */

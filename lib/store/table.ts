@@ -77,6 +77,20 @@ export async function queryAll(table: Table, query: Omit<QueryCommandInput, 'Tab
   return items;
 }
 
+/**
+ * A conditional write: true when it was made, false when its condition failed (DynamoDB's answer to
+ * "already used", "gone", "changed in between"); other failures as `guarded` translates them.
+ */
+export async function conditionally(table: Table, call: (options: CallOptions) => Promise<unknown>): Promise<boolean> {
+  try {
+    await guarded(table, call);
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
+}
+
 /** What every call receives: the request's abort signal, for the SDK's `send(command, options)`. */
 export interface CallOptions {
   abortSignal?: AbortSignal;

@@ -2,7 +2,7 @@ import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dy
 import { EmailTakenError, ForbiddenError, UsernameTakenError } from '../shared/errors';
 import type { Role } from '../shared/roles';
 import { keys, userIndexKeys } from './keys';
-import { cancelledConditions, guarded, isConditionFailure, putNew, type Table } from './table';
+import { cancelledConditions, conditionally, guarded, putNew, type Table } from './table';
 import { MESSAGES } from '../shared/messages';
 
 export interface User {
@@ -167,7 +167,7 @@ export function changeCredentials(table: Table, userId: string, fields: Partial<
   return writeProfile(table, userId, fields, { newCredentials: true });
 }
 
-async function writeProfile(
+function writeProfile(
   table: Table,
   userId: string,
   fields: Partial<Pick<User, 'roles' | 'passwordHash'>>,
@@ -176,29 +176,23 @@ async function writeProfile(
   const entries = Object.entries(fields);
   const expected = options.expectedHash === undefined ? {} : { ':expected': options.expectedHash };
   const set = `SET ${entries.map((_, i) => `#f${i} = :v${i}`).join(', ')}`;
-  try {
-    await guarded(table, (callOptions) =>
-      table.client.send(
-        new UpdateCommand({
-          TableName: table.name,
-          Key: keys.user(userId),
-          UpdateExpression: options.newCredentials ? `${set} ADD credVersion :one` : set,
-          ConditionExpression: options.expectedHash === undefined ? 'attribute_exists(pk)' : 'attribute_exists(pk) AND passwordHash = :expected',
-          ExpressionAttributeNames: Object.fromEntries(entries.map(([name], i) => [`#f${i}`, name])),
-          ExpressionAttributeValues: {
-            ...Object.fromEntries(entries.map(([, value], i) => [`:v${i}`, value])),
-            ...expected,
-            ...(options.newCredentials ? { ':one': 1 } : {}),
-          },
-        }),
-        callOptions,
-      ),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionFailure(error)) return false;
-    throw error;
-  }
+  return conditionally(table, (callOptions) =>
+    table.client.send(
+      new UpdateCommand({
+        TableName: table.name,
+        Key: keys.user(userId),
+        UpdateExpression: options.newCredentials ? `${set} ADD credVersion :one` : set,
+        ConditionExpression: options.expectedHash === undefined ? 'attribute_exists(pk)' : 'attribute_exists(pk) AND passwordHash = :expected',
+        ExpressionAttributeNames: Object.fromEntries(entries.map(([name], i) => [`#f${i}`, name])),
+        ExpressionAttributeValues: {
+          ...Object.fromEntries(entries.map(([, value], i) => [`:v${i}`, value])),
+          ...expected,
+          ...(options.newCredentials ? { ':one': 1 } : {}),
+        },
+      }),
+      callOptions,
+    ),
+  );
 }
 
 /**
