@@ -41,15 +41,27 @@ export async function issueAccessToken(
   claims: AccessClaims & { amr?: AuthMethods },
   settings: TokenSettings & { now: Date; ttlSeconds: number },
 ): Promise<string> {
+  const payload = { id: claims.userId, roles: claims.roles, sid: claims.sessionId, amr: claims.amr ?? PASSWORD_ONLY };
+  return signToken(keys, ACCESS_TOKEN_TYPE, payload, { subject: claims.userId, jti: crypto.randomUUID() }, settings);
+}
+
+/** A token of one of our kinds: signed by the current key, its `typ`, issuer, audience, lifetime. */
+function signToken(
+  keys: SigningKeys,
+  typ: string,
+  payload: Record<string, unknown>,
+  ids: { subject: string; jti: string },
+  settings: TokenSettings & { now: Date; ttlSeconds: number },
+): Promise<string> {
   const iat = epochSeconds(settings.now);
-  return new SignJWT({ id: claims.userId, roles: claims.roles, sid: claims.sessionId, amr: claims.amr ?? PASSWORD_ONLY })
-    .setProtectedHeader({ alg: SIGNING_ALGORITHM, kid: keys.signer.kid, typ: ACCESS_TOKEN_TYPE })
-    .setSubject(claims.userId)
+  return new SignJWT(payload)
+    .setProtectedHeader({ alg: SIGNING_ALGORITHM, kid: keys.signer.kid, typ })
+    .setSubject(ids.subject)
     .setIssuer(settings.issuer)
     .setAudience(settings.audience)
     .setIssuedAt(iat)
     .setExpirationTime(iat + settings.ttlSeconds)
-    .setJti(crypto.randomUUID())
+    .setJti(ids.jti)
     .sign(keys.signer.key);
 }
 
@@ -147,16 +159,7 @@ export async function issueMfaToken(
   claims: { userId: string; challengeId: string },
   settings: TokenSettings & { now: Date; ttlSeconds: number },
 ): Promise<string> {
-  const iat = epochSeconds(settings.now);
-  return new SignJWT({})
-    .setProtectedHeader({ alg: SIGNING_ALGORITHM, kid: keys.signer.kid, typ: MFA_TOKEN_TYPE })
-    .setSubject(claims.userId)
-    .setIssuer(settings.issuer)
-    .setAudience(settings.audience)
-    .setIssuedAt(iat)
-    .setExpirationTime(iat + settings.ttlSeconds)
-    .setJti(claims.challengeId)
-    .sign(keys.signer.key);
+  return signToken(keys, MFA_TOKEN_TYPE, {}, { subject: claims.userId, jti: claims.challengeId }, settings);
 }
 
 /** The user and challenge of a valid mfaToken; undefined for anything else (expired, forged, another kind). */
