@@ -16,6 +16,7 @@ import { freePort, startApiStack, startDatabase } from '../scripts/local-stack';
 import { importSigningKeys, newKeySet } from '../lib/access/keys';
 import { Deadline } from '../lib/shared/deadline';
 import { apiEvent, authorizerEvent } from '../tests/support/events';
+import { recordingMailQueue } from '../tests/support/mail';
 import { costTable, type OperationCost, printCostTable, recordCapacity, type Units, USAGE_PER_MAU } from './cost';
 import { figure, sample, table, withLimit, withTarget, type Figure } from './stats';
 
@@ -197,7 +198,7 @@ async function measureOperations(keySet: string, medianMs: Record<string, number
   const { getSessionWithUser } = await import('../lib/store/sessions');
   const table = createTable(config());
   const capacity = recordCapacity(table);
-  const deps = { ...accountDeps(table, config()), keys: await importSigningKeys(keySet) };
+  const deps = { ...accountDeps(table, config()), keys: await importSigningKeys(keySet), mail: recordingMailQueue() };
   const runs = 5;
   const average = async (work: (i: number) => Promise<unknown>) => {
     capacity.take();

@@ -5,6 +5,7 @@ import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createTables, startDynamoDbLocal, stopChild, type DynamoDbLocal } from './dynamodb-local';
+import { type SesEmulator, startSesEmulator } from './ses-local';
 
 const ROOT = join(__dirname, '..');
 export const LOCAL_TABLE_NAME = 'lambda-jwt-auth-local';
@@ -101,9 +102,16 @@ export interface ApiStack {
   /** The environment the functions run with (serverless.yml reads it through `${env:...}`). */
   env: Record<string, string>;
   database: LocalStack;
+  /** The SES emulator the mailer sends to (sent mail at `${sesUrl}/store`). */
+  sesUrl: string;
+  /** serverless-offline's output so far (the functions' log lines). */
+  output(): string;
   /** Starts DynamoDB Local again on the same port and data folder (after a test stopped it). */
   restartDatabase(): Promise<void>;
-  /** Stops serverless-offline and DynamoDB Local and removes the key and data folder. */
+  /** Stops the SES emulator (a mail outage), and starts it again on the same port. */
+  stopMail(): Promise<void>;
+  restartMail(): Promise<void>;
+  /** Stops serverless-offline, DynamoDB Local and the SES emulator and removes the key and data folder. */
   stop(): Promise<void>;
 }
 
@@ -124,27 +132,46 @@ export async function startApiStack(options: {
   const dbPath = options.persistent ? join(dir, 'db') : undefined;
   if (dbPath) await mkdir(dbPath);
   const port = await freePort();
+  const sesPort = await freePort();
   let database: LocalStack | undefined;
   let offline: Offline | undefined;
+  let ses: SesEmulator | undefined;
   const stop = async () => {
     await offline?.stop();
     await database?.dynamo.stop();
+    await ses?.stop();
     await rm(dir, { recursive: true, force: true });
   };
   try {
     database = await startDatabase({ port, dbPath });
-    const env = { DYNAMODB_ENDPOINT: database.dynamo.endpoint, SIGNING_KEY_FILE: keyFile, ...options.env };
-    await options.prepare?.(env, database);
+    ses = await startSesEmulator({ port: sesPort });
     const lambdaPort = await freePort();
+    const env = {
+      DYNAMODB_ENDPOINT: database.dynamo.endpoint,
+      SIGNING_KEY_FILE: keyFile,
+      SES_ENDPOINT: ses.url,
+      LAMBDA_ENDPOINT: `http://127.0.0.1:${lambdaPort}`,
+      ...options.env,
+    };
+    await options.prepare?.(env, database);
     offline = await startOffline({ httpPort: await freePort(), lambdaPort, env, stdio: 'pipe' });
+    const running = offline;
     const stack: ApiStack = {
       url: offline.url,
       lambdaUrl: `http://127.0.0.1:${lambdaPort}`,
       env,
       database,
+      sesUrl: ses.url,
+      output: () => running.output(),
       restartDatabase: async () => {
         database = await startDatabase({ port, dbPath });
         stack.database = database;
+      },
+      stopMail: async () => {
+        await ses?.stop();
+      },
+      restartMail: async () => {
+        ses = await startSesEmulator({ port: sesPort });
       },
       stop,
     };

@@ -1,6 +1,6 @@
 /**
- * `npm start`: DynamoDB Local + tables + signing key + (optional) admin + serverless-offline on :8080.
- * Ctrl-C stops everything, Java included.
+ * `npm start`: DynamoDB Local + tables + signing key + (optional) admin + the SES emulator on :8005 +
+ * serverless-offline on :8080. Ctrl-C stops everything, Java included.
  */
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -10,6 +10,7 @@ import { loadConfig } from '../lib/shared/config';
 import { createTable } from '../lib/store/table';
 import { ensureLocalSigningKeys } from './local-keys';
 import { startDatabase, startOffline } from './local-stack';
+import { startSesEmulator } from './ses-local';
 
 const ROOT = join(__dirname, '..');
 
@@ -17,6 +18,7 @@ async function main(): Promise<void> {
   const httpPort = Number(process.env.PORT ?? 8080);
   const dynamoPort = Number(process.env.DYNAMODB_PORT ?? 8000);
   const lambdaPort = Number(process.env.LAMBDA_PORT ?? 3002);
+  const sesPort = Number(process.env.SES_PORT ?? 8005);
   const dbPath = process.env.DYNAMODB_DATA_PATH ? resolve(process.env.DYNAMODB_DATA_PATH) : undefined;
   const keyFile = resolve(ROOT, process.env.SIGNING_KEY_FILE ?? '.keys/local-signing-keys.json');
 
@@ -29,11 +31,13 @@ async function main(): Promise<void> {
   console.log(`DynamoDB Local: ${database.dynamo.endpoint} (${dbPath ? `data in ${dbPath}` : 'in memory'}), table ${database.tableName}`);
 
   let offline: Awaited<ReturnType<typeof startOffline>> | undefined;
+  let ses: Awaited<ReturnType<typeof startSesEmulator>> | undefined;
   let stopping = false;
   const stop = async (code: number) => {
     if (stopping) return;
     stopping = true;
     await offline?.stop().catch(() => undefined);
+    await ses?.stop().catch(() => undefined);
     await database.dynamo.stop().catch(() => undefined);
     process.exit(code);
   };
@@ -41,7 +45,14 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stop(0));
 
   try {
-    const env = { DYNAMODB_ENDPOINT: database.dynamo.endpoint, SIGNING_KEY_FILE: keyFile };
+    ses = await startSesEmulator({ port: sesPort });
+    console.log(`SES emulator: ${ses.url} (sent mail in its web UI, and as JSON at ${ses.url}/store)`);
+    const env = {
+      DYNAMODB_ENDPOINT: database.dynamo.endpoint,
+      SIGNING_KEY_FILE: keyFile,
+      SES_ENDPOINT: ses.url,
+      LAMBDA_ENDPOINT: `http://127.0.0.1:${lambdaPort}`,
+    };
     const { ADMIN_USERNAME, ADMIN_EMAIL, ADMIN_PASSWORD } = process.env;
     if (ADMIN_USERNAME && ADMIN_EMAIL && ADMIN_PASSWORD) {
       const config = loadConfig({ ...process.env, ...env, TABLE_NAME: database.tableName });

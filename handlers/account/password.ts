@@ -1,4 +1,4 @@
-import { runtimeAccountDeps } from '../../lib/account/deps';
+import { runtimeMailingDeps } from '../../lib/account/mailing-deps';
 import { changePassword } from '../../lib/account/password';
 import { httpHandler } from '../../lib/http/handler';
 import { jsonBody } from '../../lib/http/request';
@@ -10,6 +10,6 @@ config();
 
 /** POST /api/auth/password: every session of the user ends, this one included. */
 export const handler = httpHandler({ requires: 'signed-in' }, async (request, caller) => {
-  await changePassword(runtimeAccountDeps(request), caller, validate(passwordChangeSchema, jsonBody(request)), request.sourceIp);
+  await changePassword(runtimeMailingDeps(request), caller, validate(passwordChangeSchema, jsonBody(request)), request.sourceIp);
   return { json: { message: MESSAGES.passwordChanged } };
 });

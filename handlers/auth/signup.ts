@@ -5,7 +5,7 @@ import { MESSAGES } from '../../lib/shared/messages';
 import { httpHandler } from '../../lib/http/handler';
 import { jsonBody, type HttpRequest } from '../../lib/http/request';
 import { isPrivileged, parseRoles } from '../../lib/shared/roles';
-import { runtimeAccountDeps } from '../../lib/account/deps';
+import { runtimeMailingDeps } from '../../lib/account/mailing-deps';
 import { signUpSchema, validate } from '../../lib/shared/validation';
 
 config();
@@ -17,7 +17,7 @@ export const handler = httpHandler(async (request) => {
   const actor = isPrivileged(parseRoles(input.roles))
     ? await actorFrom(request)
     : undefined;
-  await signUp(runtimeAccountDeps(request), input, actor);
+  await signUp(runtimeMailingDeps(request), input, actor);
   return { json: { message: MESSAGES.registered } };
 });
 

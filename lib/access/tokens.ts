@@ -134,16 +134,16 @@ export function extractAccessToken(headers: Record<string, string | undefined>):
   return token;
 }
 
-/** A refresh token: 256 random bits, URL-safe. Only its SHA-256 is ever stored. */
-export function generateRefreshToken(): string {
+/** A one-time secret (refresh token, emailed token): 256 random bits, URL-safe. Only its SHA-256 is ever stored. */
+export function generateOpaqueToken(): string {
   return randomBytes(32).toString('base64url');
 }
 
 /**
- * The stored form of a refresh token. Lookups are by this hash as the item key, so no secret is ever
+ * The stored form of a refresh token or emailed token. Lookups are by this hash as the item key, so no secret is ever
  * compared in our code (no timing side channel to protect), and a database leak yields no usable token.
  */
-export function hashRefreshToken(token: string): string {
+export function hashOpaqueToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
 }
 

@@ -25,8 +25,9 @@ export async function ensureAdmin(
   const allRoles = [...ROLES];
   if (!existing) {
     const valid = validate(signUpSchema, { ...input, roles: allRoles });
-    // The bootstrap is run by whoever holds the table's credentials: no admin token to check.
-    await registerUser(deps, valid, allRoles, undefined);
+    // The bootstrap is run by whoever holds the table's credentials: no admin token to check. The
+    // operator vouches for the address, so the admin is created verified (and gets no mail).
+    await registerUser(deps, valid, allRoles, undefined, { emailVerified: true });
     return 'created';
   }
   if (normalizeIdentifier(existing.email) !== normalizeIdentifier(input.email)) {

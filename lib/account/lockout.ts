@@ -38,3 +38,24 @@ export async function admitCodeAttempt(deps: AccountDeps, userId: string): Promi
   const counted = await countAttempt(deps.table, 'mfa', userId, now, deps.config.lockoutWindowSeconds);
   if (counted.count > MFA_CODE_THRESHOLD) throw new TooManyRequestsError(counted.windowEndsAt - now, MESSAGES.tooManyCodes);
 }
+
+/**
+ * Counts a request that causes mail (forgot, resend) against its source IP: past EMAIL_IP_THRESHOLD in
+ * EMAIL_IP_WINDOW it is refused with 429 and Retry-After. Per address, mails are limited silently by
+ * the mailer instead (lib/store/mail-quota.ts), so no answer depends on the address.
+ */
+export async function admitMailRequest(deps: AccountDeps, ip: string | undefined): Promise<void> {
+  const now = epochSeconds(deps.now());
+  const counted = await countAttempt(deps.table, 'mail-ip', ip ?? 'unknown', now, deps.config.emailIpWindowSeconds);
+  if (counted.count > deps.config.emailIpThreshold) throw new TooManyRequestsError(counted.windowEndsAt - now, MESSAGES.tooManyMailRequests);
+}
+
+/**
+ * Counts a password-reset attempt against the source IP's sign-in counter (the same limit as sign-in
+ * guesses). Not against the username: a reset is how a user whose name is under attack gets back in.
+ */
+export async function admitResetAttempt(deps: AccountDeps, ip: string | undefined): Promise<void> {
+  const now = epochSeconds(deps.now());
+  const counted = await countAttempt(deps.table, 'ip', ip ?? 'unknown', now, deps.config.lockoutWindowSeconds);
+  if (counted.count > deps.config.lockoutIpThreshold) throw new TooManyRequestsError(counted.windowEndsAt - now);
+}

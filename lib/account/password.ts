@@ -5,15 +5,17 @@ import { revokeAllSessions } from '../store/sessions';
 import { changeCredentials, getUser } from '../store/users';
 import { admitAttempt } from './lockout';
 import { recordEvent } from './events';
-import type { AccountDeps } from './types';
+import { enqueueAfterChange } from '../email/queue';
+import type { MailingDeps } from './types';
 import { MESSAGES } from '../shared/messages';
 
 /**
  * Changes the caller's password after checking the current one (counted like a sign-in attempt, so a
- * stolen access token cannot be used to guess it); every session of the user ends.
+ * stolen access token cannot be used to guess it); every session of the user ends, and the owner gets
+ * a "password changed" mail.
  */
 export async function changePassword(
-  deps: AccountDeps,
+  deps: MailingDeps,
   actor: AccessClaims,
   input: { currentPassword: string; newPassword: string },
   ip: string | undefined,
@@ -29,5 +31,9 @@ export async function changePassword(
   if (!(await changeCredentials(deps.table, user.id, { passwordHash: await hashPassword(input.newPassword, deps.config.bcryptCost) }))) {
     throw new UnauthorizedError();
   }
-  await Promise.all([revokeAllSessions(deps.table, user.id, deps.now().toISOString()), recordEvent(deps, user.id, 'password.change')]);
+  await Promise.all([
+    revokeAllSessions(deps.table, user.id, deps.now().toISOString()),
+    recordEvent(deps, user.id, 'password.change'),
+    enqueueAfterChange(deps.mail, { kind: 'password-changed', userId: user.id }, deps.table.deadline),
+  ]);
 }

@@ -1,4 +1,4 @@
-import { hashRefreshToken, PASSWORD_ONLY } from '../access/tokens';
+import { hashOpaqueToken, PASSWORD_ONLY } from '../access/tokens';
 import { epochSeconds } from '../shared/clock';
 import { RefreshTokenError } from '../shared/errors';
 import { getRefreshToken, rotateRefreshToken, type RefreshTokenRecord } from '../store/refresh-tokens';
@@ -13,7 +13,7 @@ export async function findRefreshToken(
   refreshToken: string | undefined,
 ): Promise<{ token: string; stored: RefreshTokenRecord }> {
   if (!refreshToken) throw new RefreshTokenError('missing');
-  const stored = await getRefreshToken(deps.table, hashRefreshToken(refreshToken));
+  const stored = await getRefreshToken(deps.table, hashOpaqueToken(refreshToken));
   if (!stored) throw new RefreshTokenError('unknown');
   return { token: refreshToken, stored };
 }

@@ -1,4 +1,4 @@
-import { generateRefreshToken, hashRefreshToken, issueAccessToken, type AuthMethods } from '../access/tokens';
+import { generateOpaqueToken, hashOpaqueToken, issueAccessToken, type AuthMethods } from '../access/tokens';
 import { epochSeconds } from '../shared/clock';
 import type { Role } from '../shared/roles';
 import type { RefreshTokenRecord } from '../store/refresh-tokens';
@@ -22,11 +22,11 @@ export async function accessTokenFor(deps: SessionDeps, userId: string, roles: R
 /** A new refresh token of a session, and what is stored of it (its hash). */
 export function newRefreshRecord(deps: SessionDeps, userId: string, sessionId: string): { token: string; record: RefreshTokenRecord } {
   const now = deps.now();
-  const token = generateRefreshToken();
+  const token = generateOpaqueToken();
   return {
     token,
     record: {
-      tokenHash: hashRefreshToken(token),
+      tokenHash: hashOpaqueToken(token),
       userId,
       sessionId,
       createdAt: now.toISOString(),

@@ -1,5 +1,6 @@
 import { PASSWORD_ONLY } from '../access/tokens';
-import { InvalidCredentialsError, TooManyRequestsError } from '../shared/errors';
+import { ForbiddenError, InvalidCredentialsError, TooManyRequestsError } from '../shared/errors';
+import { MESSAGES } from '../shared/messages';
 import { hashPassword, needsRehash, verifyAgainstDummy, verifyPassword } from '../shared/passwords';
 import type { SignInInput } from '../shared/validation';
 import { clearAttempts } from '../store/attempts';
@@ -18,6 +19,8 @@ import type { AccountDeps, SessionDeps } from './types';
  */
 export async function signIn(deps: SessionDeps, input: SignInInput): Promise<SignInOutcome> {
   const user = await checkCredentials(deps, input);
+  // Only after a correct password, so it tells nothing about accounts one cannot sign in to.
+  if (deps.config.requireVerifiedEmail && !user.emailVerified) throw new ForbiddenError(MESSAGES.emailNotVerified);
   // Independent writes run together. With MFA on, the password only earns a challenge: no tokens yet.
   const [, , outcome] = await Promise.all([
     clearAttempts(deps.table, 'username', normalizeIdentifier(input.username)),

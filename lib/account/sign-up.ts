@@ -5,20 +5,24 @@ import { hashPassword } from '../shared/passwords';
 import { isPrivileged, parseRoles, type Role } from '../shared/roles';
 import type { SignUpInput } from '../shared/validation';
 import { createUser, type User } from '../store/users';
-import type { AccountDeps } from './types';
+import { enqueueAfterChange } from '../email/queue';
+import type { AccountDeps, MailingDeps } from './types';
 import { MESSAGES } from '../shared/messages';
 
 /**
  * Registers a user. Roles other than `user` need an admin as the caller (`actor`): the token must say
  * admin, and the stored profile must still say so when the user is written (checked in the same
- * transaction). The database transaction makes username and email unique. Throws UnknownRoleError,
+ * transaction). The database transaction makes username and email unique. A verification link is
+ * mailed. Throws UnknownRoleError,
  * ForbiddenError, UsernameTakenError, EmailTakenError.
  */
-export async function signUp(deps: AccountDeps, input: SignUpInput, actor: AccessClaims | undefined): Promise<User> {
+export async function signUp(deps: MailingDeps, input: SignUpInput, actor: AccessClaims | undefined): Promise<User> {
   const roles = parseRoles(input.roles);
-  if (!isPrivileged(roles)) return registerUser(deps, input, roles, undefined);
-  if (!actor?.roles.includes('admin')) throw new ForbiddenError(MESSAGES.roleRequired.admin);
-  return registerUser(deps, input, roles, actor.userId);
+  if (isPrivileged(roles) && !actor?.roles.includes('admin')) throw new ForbiddenError(MESSAGES.roleRequired.admin);
+  const user = await registerUser(deps, input, roles, isPrivileged(roles) ? actor?.userId : undefined);
+  // The verification link; the account exists either way (a lost job: POST /api/auth/email/resend).
+  await enqueueAfterChange(deps.mail, { kind: 'verify-email', userId: user.id }, deps.table.deadline);
+  return user;
 }
 
 /**
@@ -30,6 +34,7 @@ export async function registerUser(
   input: { username: string; email: string; password: string },
   roles: Role[],
   grantedBy: string | undefined,
+  options: { emailVerified?: boolean } = {},
 ): Promise<User> {
   const user: User = {
     id: randomUUID(),
@@ -40,6 +45,7 @@ export async function registerUser(
     createdAt: deps.now().toISOString(),
     credVersion: 0,
     mfaEnabled: false,
+    emailVerified: options.emailVerified === true,
   };
   await createUser(deps.table, user, grantedBy);
   return user;

@@ -1,4 +1,5 @@
 import type { SigningKeys } from '../access/keys';
+import type { MailQueue } from '../email/queue';
 import type { Config } from '../shared/config';
 import type { Table } from '../store/table';
 
@@ -21,12 +22,23 @@ export interface AccountDeps {
     | 'lockoutWindowSeconds'
     | 'mfaIssuer'
     | 'eventsTtlSeconds'
+    | 'requireVerifiedEmail'
+    | 'emailIpThreshold'
+    | 'emailIpWindowSeconds'
   >;
 }
 
 /** What issuing tokens needs on top: the signing keys (sign-in, refresh, the admin list's cursors). */
 export interface SessionDeps extends AccountDeps {
   keys: SigningKeys;
+}
+
+/**
+ * What operations that cause mail need on top: the queue of the mailer function. Apart, so functions
+ * that never mail do not bundle the Lambda client.
+ */
+export interface MailingDeps extends AccountDeps {
+  mail: MailQueue;
 }
 
 /** The account dependencies over a table, with the real clock: scripts, tests and the runtime alike. */

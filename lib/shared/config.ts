@@ -28,6 +28,25 @@ export interface Config {
   mfaIssuer: string;
   /** How long security events are kept (their TTL). */
   eventsTtlSeconds: number;
+  /** The product name emails are signed with. */
+  productName: string;
+  /** The front-end the links in emails point at (`${appUrl}/reset-password#token=…`). */
+  appUrl: string;
+  /** The sender address of every email (a verified SES identity on deployed stages). */
+  sesFrom: string;
+  /** Set only for the local SES emulator; deployed stages use the regional endpoint. */
+  sesEndpoint: string | undefined;
+  /** The function that sends mail, invoked asynchronously by every request that causes a mail. */
+  mailerFunction: string;
+  /** Set only for serverless-offline's Lambda endpoint; deployed stages use the regional one. */
+  lambdaEndpoint: string | undefined;
+  resetTokenTtlSeconds: number;
+  verifyTokenTtlSeconds: number;
+  /** Refuse sign-in (after a correct password) until the email address is verified. */
+  requireVerifiedEmail: boolean;
+  /** Mail requests (forgot, resend) allowed per source IP within `emailIpWindowSeconds`; then 429. */
+  emailIpThreshold: number;
+  emailIpWindowSeconds: number;
 }
 
 /** Where the private signing JWK set comes from: inline JSON (tests), a file (local stage) or SSM (AWS). */
@@ -106,6 +125,17 @@ export function loadConfig(env: Env = process.env): Config {
     keySetMaxAgeSeconds: integer(env, 'KEY_SET_MAX_AGE', 60, 1, 86_400),
     mfaIssuer: read(env, 'MFA_ISSUER') ?? 'lambda-jwt-auth',
     eventsTtlSeconds: integer(env, 'EVENTS_TTL', 90 * 86_400, 3600, 3 * 365 * 86_400),
+    productName: read(env, 'PRODUCT_NAME') ?? 'lambda-jwt-auth',
+    appUrl: (read(env, 'APP_URL') ?? 'http://localhost:8081').replace(/\/+$/, ''),
+    sesFrom: read(env, 'SES_FROM') ?? 'no-reply@localhost',
+    sesEndpoint: read(env, 'SES_ENDPOINT'),
+    mailerFunction: read(env, 'MAILER_FUNCTION') ?? 'lambda-jwt-auth-local-mailer',
+    lambdaEndpoint: read(env, 'LAMBDA_ENDPOINT'),
+    resetTokenTtlSeconds: integer(env, 'RESET_TOKEN_TTL', 900, 60, 86_400),
+    verifyTokenTtlSeconds: integer(env, 'VERIFY_TOKEN_TTL', 86_400, 60, 30 * 86_400),
+    requireVerifiedEmail: onOff(env, 'REQUIRE_VERIFIED_EMAIL', false),
+    emailIpThreshold: integer(env, 'EMAIL_IP_THRESHOLD', 20, 1, 1_000_000),
+    emailIpWindowSeconds: integer(env, 'EMAIL_IP_WINDOW', 3600, 1, 86_400),
   };
 }
 

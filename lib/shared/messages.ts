@@ -32,6 +32,15 @@ export const MESSAGES = {
   mfaReset: "The user's MFA was reset.",
   tooManyCodes: 'Too many wrong codes. Please try again later.',
 
+  resetRequested: 'If an account uses that email, a reset link has been sent.',
+  passwordReset: 'Password was reset successfully!',
+  resetTokenInvalid: 'Reset token is invalid or has expired.',
+  emailVerified: 'Email was verified successfully!',
+  verifyTokenInvalid: 'Verification token is invalid or has expired.',
+  verificationResent: 'If an account uses that email and it is not verified yet, a verification link has been sent.',
+  emailNotVerified: 'Email is not verified!',
+  tooManyMailRequests: 'Too many requests. Please try again later.',
+
   refreshToken: {
     missing: 'Refresh Token is required!',
     unknown: 'Refresh token is not in database!',

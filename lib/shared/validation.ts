@@ -87,17 +87,30 @@ export const signOutSchema = z.object({
   all: z.optional(z.boolean({ error: 'all must be true or false' })),
 });
 
+/** A new password: the sign-up rules, with messages that name the field. */
+const newPassword = text('newPassword').check(
+  z.minLength(8, 'newPassword must be at least 8 characters'),
+  z.maxLength(MAX_PASSWORD_BYTES, `newPassword must be at most ${MAX_PASSWORD_BYTES} bytes`),
+  z.refine((value) => !exceedsBcryptLimit(value), `newPassword must be at most ${MAX_PASSWORD_BYTES} bytes`),
+);
+
 export const passwordChangeSchema = z.object({
   currentPassword: text('currentPassword').check(
     z.minLength(1, 'currentPassword is required'),
     z.refine((value) => !exceedsBcryptLimit(value), `currentPassword must be at most ${MAX_PASSWORD_BYTES} bytes`),
   ),
-  newPassword: text('newPassword').check(
-    z.minLength(8, 'newPassword must be at least 8 characters'),
-    z.maxLength(MAX_PASSWORD_BYTES, `newPassword must be at most ${MAX_PASSWORD_BYTES} bytes`),
-    z.refine((value) => !exceedsBcryptLimit(value), `newPassword must be at most ${MAX_PASSWORD_BYTES} bytes`),
-  ),
+  newPassword,
 });
+
+/** Emailed tokens: their format is checked by the domain, which answers the contract's message. */
+const emailedToken = text('token').check(z.maxLength(512, 'token is too long'));
+
+export const passwordResetSchema = z.object({ token: emailedToken, newPassword });
+
+export const emailVerifySchema = z.object({ token: emailedToken });
+
+/** Forgot password, resend verification: only an address. */
+export const emailRequestSchema = z.object({ email });
 
 export const setRolesSchema = z.object({
   roles: z
@@ -105,7 +118,7 @@ export const setRolesSchema = z.object({
     .check(z.minLength(1, 'roles must name at least one role'), z.maxLength(10, roleList)),
 });
 
-/** `?limitexport const pageQuerySchema = z.object({cursor` of every paginated list (users, events). */
+/** `?limit&cursor` of every paginated list (users, events). */
 export const pageQuerySchema = z.object({
   limit: z.optional(
     z.string().check(z.regex(/^(100|[1-9][0-9]?)$/, 'limit must be a whole number from 1 to 100')),

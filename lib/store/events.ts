@@ -13,6 +13,8 @@ export type SecurityEventType =
   | 'signout'
   | 'refresh.reuse'
   | 'password.change'
+  | 'password.reset'
+  | 'email.verify'
   | 'mfa.enable'
   | 'mfa.disable'
   | 'mfa.failure'

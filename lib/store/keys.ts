@@ -2,7 +2,7 @@
  * The item key layout of the single table (see deploy/resources/dynamodb.yml), in one place. No SDK
  * import: the authorizer's signed fetch (live-session.ts) uses it too, without the DynamoDB client.
  */
-export type AttemptScope = 'username' | 'ip' | 'mfa';
+export type AttemptScope = 'username' | 'ip' | 'mfa' | 'mail-ip';
 
 export const keys = {
   user: (userId: string) => ({ pk: `USER#${userId}`, sk: 'PROFILE' }),
@@ -10,10 +10,15 @@ export const keys = {
   emailClaim: (normalized: string) => ({ pk: `EMAIL#${normalized}`, sk: 'CLAIM' }),
   session: (userId: string, sessionId: string) => ({ pk: `USER#${userId}`, sk: `SESSION#${sessionId}` }),
   refreshToken: (tokenHash: string) => ({ pk: `REFRESH#${tokenHash}`, sk: 'TOKEN' }),
-  /** Attempt counters: sign-ins per submitted username and per source IP, second-factor codes per user. */
+  /** Attempt counters: sign-ins per submitted username and per source IP, second-factor codes per user,
+   * mail requests per source IP. */
   attempts: (scope: AttemptScope, value: string) => ({ pk: `ATTEMPTS#${scope}#${value}`, sk: 'COUNTER' }),
   /** A security event of a user, newest last in sort order (the list reads backwards). */
   event: (userId: string, at: string, id: string) => ({ pk: `USER#${userId}`, sk: `EVENT#${at}#${id}` }),
+  /** An emailed one-time token (password reset, email verification), keyed by its SHA-256. */
+  emailToken: (tokenHash: string) => ({ pk: `EMAILTOKEN#${tokenHash}`, sk: 'TOKEN' }),
+  /** How many mails anonymous requests have caused to one address lately (lib/store/mail-quota.ts). */
+  mailQuota: (normalizedEmail: string) => ({ pk: `MAILQUOTA#${normalizedEmail}`, sk: 'QUOTA' }),
   /** A sign-in waiting for its second factor (the mfaToken's jti). */
   mfaChallenge: (challengeId: string) => ({ pk: `MFA#${challengeId}`, sk: 'CHALLENGE' }),
 };

@@ -35,7 +35,8 @@ export async function listUsers(
     ),
   );
   const users = (result.Items ?? []).map(
-    ({ id, username, email, roles, createdAt, mfaEnabled }) => ({ id, username, email, roles, createdAt, mfaEnabled: mfaEnabled === true }) as PublicUser,
+    ({ id, username, email, roles, createdAt, mfaEnabled, emailVerified }) =>
+      ({ id, username, email, roles, createdAt, mfaEnabled: mfaEnabled === true, emailVerified: emailVerified === true }) as PublicUser,
   );
   return { users, nextCursor: result.LastEvaluatedKey ? sealCursor(result.LastEvaluatedKey, secret) : null };
 }

@@ -16,6 +16,8 @@ export interface User {
   credVersion: number;
   /** A second factor (TOTP) is required at sign-in. */
   mfaEnabled: boolean;
+  /** The owner proved the address by spending a token mailed to it (users from before this: false). */
+  emailVerified: boolean;
 }
 
 /**
@@ -72,11 +74,21 @@ export async function createUser(table: Table, user: User, grantedBy?: string): 
 export function toUser(item: Record<string, unknown> | undefined): User | undefined {
   if (!item) return undefined;
   // Profiles stored before credentials versions existed have none: version 0.
-  const { id, username, email, passwordHash, roles, createdAt, credVersion, mfaEnabled } = item as Omit<User, 'credVersion' | 'mfaEnabled'> & {
-    credVersion?: number;
-    mfaEnabled?: boolean;
+  const { id, username, email, passwordHash, roles, createdAt, credVersion, mfaEnabled, emailVerified } = item as Omit<
+    User,
+    'credVersion' | 'mfaEnabled' | 'emailVerified'
+  > & { credVersion?: number; mfaEnabled?: boolean; emailVerified?: boolean };
+  return {
+    id,
+    username,
+    email,
+    passwordHash,
+    roles,
+    createdAt,
+    credVersion: credVersion ?? 0,
+    mfaEnabled: mfaEnabled === true,
+    emailVerified: emailVerified === true,
   };
-  return { id, username, email, passwordHash, roles, createdAt, credVersion: credVersion ?? 0, mfaEnabled: mfaEnabled === true };
 }
 
 export async function getUser(table: Table, userId: string): Promise<User | undefined> {
@@ -90,22 +102,23 @@ export async function getUser(table: Table, userId: string): Promise<User | unde
  * Finds a user by username, case-insensitively. Always makes two reads, also for an unknown name, so
  * the database round trips do not tell an unknown user from a known one.
  */
-export async function findUserByUsername(table: Table, username: string): Promise<User | undefined> {
+export function findUserByUsername(table: Table, username: string): Promise<User | undefined> {
+  return findUserByClaim(table, keys.usernameClaim(normalizeIdentifier(username)));
+}
+
+/** Finds a user by email address, case-insensitively, the same way (two reads whatever is found). */
+export function findUserByEmail(table: Table, email: string): Promise<User | undefined> {
+  return findUserByClaim(table, keys.emailClaim(normalizeIdentifier(email)));
+}
+
+async function findUserByClaim(table: Table, claimKey: { pk: string; sk: string }): Promise<User | undefined> {
   const claim = await guarded(table, (options) =>
-    table.client.send(
-      new GetCommand({
-        TableName: table.name,
-        Key: keys.usernameClaim(normalizeIdentifier(username)),
-        ConsistentRead: true,
-      }),
-      options,
-    ),
+    table.client.send(new GetCommand({ TableName: table.name, Key: claimKey, ConsistentRead: true }), options),
   );
   const userId = typeof claim.Item?.userId === 'string' ? claim.Item.userId : 'no-such-user';
   const user = await getUser(table, userId);
   return claim.Item ? user : undefined;
 }
-
 
 /**
  * Deletes a user's profile and both claims in one transaction, so a name is never claimed without its

@@ -28,6 +28,10 @@ export default async function globalSetup(): Promise<void> {
       // High enough that the rest of the suite (all from 127.0.0.1) never meets it within one window.
       LOCKOUT_IP_THRESHOLD: '60',
       LOCKOUT_WINDOW: '4',
+      // Mail requests per IP: the tests that ask for mail each send from loopback addresses of their own.
+      EMAIL_IP_THRESHOLD: '5',
+      EMAIL_IP_WINDOW: '60',
+      APP_URL: 'http://localhost:8081',
     },
     prepare: async (env, database) => {
       const config = loadConfig({ ...env, TABLE_NAME: database.tableName });
@@ -42,6 +46,8 @@ export default async function globalSetup(): Promise<void> {
   Object.assign(process.env, {
     E2E_URL: stack.url,
     E2E_LAMBDA_URL: stack.lambdaUrl,
+    E2E_SES_URL: stack.sesUrl,
+    E2E_EMAIL_IP_THRESHOLD: env.EMAIL_IP_THRESHOLD,
     E2E_KEY_SET: keySet,
     E2E_ADMIN: JSON.stringify(admin),
     E2E_ISSUER: issuer,

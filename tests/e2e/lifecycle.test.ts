@@ -129,7 +129,7 @@ describe('admin API', () => {
       const users = response.json.users as Record<string, unknown>[];
       expect(users.length).toBeLessThanOrEqual(2);
       for (const user of users) {
-        expect(Object.keys(user).sort()).toEqual(['createdAt', 'email', 'id', 'mfaEnabled', 'roles', 'username']);
+        expect(Object.keys(user).sort()).toEqual(['createdAt', 'email', 'emailVerified', 'id', 'mfaEnabled', 'roles', 'username']);
         expect(seen.has(user.id as string)).toBe(false);
         seen.add(user.id as string);
       }

@@ -1,7 +1,7 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../../lib/store/keys';
 import { createTable } from '../../lib/store/table';
-import { hashRefreshToken } from '../../lib/access/tokens';
+import { hashOpaqueToken } from '../../lib/access/tokens';
 import { api, signIn, signUp } from '../support/api';
 import { newUser } from '../support/data';
 
@@ -18,7 +18,7 @@ describe('refresh token expiry', () => {
     await table.client.send(
       new UpdateCommand({
         TableName: table.name,
-        Key: keys.refreshToken(hashRefreshToken(refreshToken)),
+        Key: keys.refreshToken(hashOpaqueToken(refreshToken)),
         UpdateExpression: 'SET expiresAt = :past',
         ExpressionAttributeValues: { ':past': Math.floor(Date.now() / 1000) - 1 },
       }),

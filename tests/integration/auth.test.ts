@@ -4,21 +4,23 @@ import { eventToWrite } from '../../lib/account/events';
 import { refreshSession } from '../../lib/account/refresh';
 import { signIn as signInOutcome } from '../../lib/account/sign-in';
 import { registerUser, signUp } from '../../lib/account/sign-up';
-import type { SessionDeps } from '../../lib/account/types';
+import type { MailingDeps, SessionDeps } from '../../lib/account/types';
+import { recordingMailQueue } from '../support/mail';
 import { EmailTakenError, ForbiddenError, InvalidCredentialsError, RefreshTokenError, UsernameTakenError } from '../../lib/shared/errors';
 import { clearAttempts, countAttempt } from '../../lib/store/attempts';
 import { getRefreshToken } from '../../lib/store/refresh-tokens';
 import { createSession, getSessionWithUser } from '../../lib/store/sessions';
 import { createTable } from '../../lib/store/table';
 import { changeCredentials, findUserByUsername, updateProfile } from '../../lib/store/users';
-import { hashRefreshToken, verifyAccessToken } from '../../lib/access/tokens';
+import { hashOpaqueToken, verifyAccessToken } from '../../lib/access/tokens';
 import { hashPassword, verifyPassword } from '../../lib/shared/passwords';
 import { newUser } from '../support/data';
 import { testKeySet } from '../support/keys';
 
 // Against the real DynamoDB Local started by global-setup.ts; the clock is ours to move.
 let clock = new Date('2026-03-01T12:00:00Z');
-let deps: SessionDeps;
+let deps: SessionDeps & MailingDeps;
+const mail = recordingMailQueue();
 const client = { userAgent: 'jest', ip: '127.0.0.1' };
 const settings = { issuer: 'it-issuer', audience: 'it-audience' };
 
@@ -28,6 +30,7 @@ beforeAll(async () => {
     keys: (await testKeySet()).keys,
     now: () => clock,
     client,
+    mail,
     config: {
       ...settings,
       accessTokenTtlSeconds: 900,
@@ -39,6 +42,9 @@ beforeAll(async () => {
       lockoutWindowSeconds: 60,
       mfaIssuer: 'it-issuer',
       eventsTtlSeconds: 3600,
+      requireVerifiedEmail: false,
+      emailIpThreshold: 100,
+      emailIpWindowSeconds: 60,
     },
   };
 });
@@ -103,7 +109,7 @@ describe('sign-in', () => {
     const input = await registered();
     const result = await signIn(deps, { username: input.username.toUpperCase(), password: input.password });
     const claims = await verifyAccessToken(deps.keys, result.accessToken, { ...settings, now: clock });
-    const stored = await getRefreshToken(deps.table, hashRefreshToken(result.refreshToken));
+    const stored = await getRefreshToken(deps.table, hashOpaqueToken(result.refreshToken));
     expect(stored).toMatchObject({ userId: result.user.id, sessionId: claims.sessionId });
     const { session } = await getSessionWithUser(deps.table, result.user.id, claims.sessionId);
     expect(session).toMatchObject({ userAgent: 'jest', ip: '127.0.0.1' });
@@ -224,7 +230,7 @@ describe('credentials version', () => {
     const input = await registered();
     const checked = (await findUserByUsername(deps.table, input.username))!;
     expect(await changeCredentials(deps.table, checked.id, { passwordHash: await hashPassword('another password', 4) })).toBe(true);
-    const record = { tokenHash: hashRefreshToken(`t-${checked.id}`), userId: checked.id, sessionId: 's1', createdAt: clock.toISOString(), expiresAt: 2_000_000_000 };
+    const record = { tokenHash: hashOpaqueToken(`t-${checked.id}`), userId: checked.id, sessionId: 's1', createdAt: clock.toISOString(), expiresAt: 2_000_000_000 };
     const session = { userId: checked.id, sessionId: 's1', createdAt: record.createdAt, lastUsedAt: record.createdAt, userAgent: undefined, ip: undefined, expiresAt: record.expiresAt, credVersion: checked.credVersion };
     expect(await createSession(deps.table, session, record, eventToWrite(deps, checked.id, 'signin.success'))).toBe(false);
     // Nothing of it was stored.
@@ -275,7 +281,7 @@ describe('user deletion', () => {
     const first = await signIn(deps, { username: input.username, password: input.password });
     const second = await refreshSession(deps, first.refreshToken);
     const other = await signIn(deps, { username: input.username, password: input.password });
-    const hashes = [first.refreshToken, second.refreshToken, other.refreshToken].map(hashRefreshToken);
+    const hashes = [first.refreshToken, second.refreshToken, other.refreshToken].map(hashOpaqueToken);
     for (const hash of hashes) expect(await getRefreshToken(deps.table, hash)).toBeDefined();
     await deleteUser(deps, first.user.id);
     for (const hash of hashes) expect(await getRefreshToken(deps.table, hash)).toBeUndefined();

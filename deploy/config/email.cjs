@@ -1,0 +1,39 @@
+'use strict';
+/**
+ * SES_FROM for serverless.yml: the sender of every email, and the SES identities the mailer may send
+ * as (least privilege: `ses:SendEmail` on those identities only, never `*`).
+ *
+ * The local stage sends to the aws-ses-v2-local emulator, which accepts any sender, so it has a default.
+ * A deployed stage has none: its sender must be an identity verified in SES, so packaging or deploying
+ * any stage but `local` without SES_FROM fails.
+ */
+const LOCAL_DEFAULT = 'no-reply@localhost';
+
+async function sender({ resolveVariable }) {
+  const stage = await resolveVariable('sls:stage');
+  const configured = (process.env.SES_FROM || '').trim();
+  if (stage !== 'local' && !configured) {
+    throw new Error(
+      `SES_FROM must be set to deploy stage "${stage}": the sender address of the service's emails, an identity ` +
+        'verified in Amazon SES (e.g. SES_FROM=no-reply@example.com). See README, "Email".',
+    );
+  }
+  if (configured && !/^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/.test(configured)) {
+    throw new Error(`SES_FROM must be a plain email address (no display name), got "${configured}"`);
+  }
+  return configured || LOCAL_DEFAULT;
+}
+
+module.exports = {
+  sender,
+  /**
+   * The identities SES checks `ses:SendEmail` against for this sender: the address itself, or its
+   * domain when the domain is what was verified. CloudFormation ARNs (Fn::Sub).
+   */
+  identityArns: async (context) => {
+    const address = await sender(context);
+    return [address, address.slice(address.indexOf('@') + 1)].map((identity) => ({
+      'Fn::Sub': `arn:\${AWS::Partition}:ses:\${AWS::Region}:\${AWS::AccountId}:identity/${identity}`,
+    }));
+  },
+};

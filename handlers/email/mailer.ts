@@ -1,0 +1,33 @@
+import type { Context } from 'aws-lambda';
+import { deliverMail } from '../../lib/account/mail-delivery';
+import { createSesSender } from '../../lib/email/ses';
+import type { MailJob } from '../../lib/email/queue';
+import { config } from '../../lib/shared/config';
+import { Deadline } from '../../lib/shared/deadline';
+import { logger } from '../../lib/shared/log';
+import { createTable, withDeadline } from '../../lib/store/table';
+
+const table = createTable(config());
+const send = createSesSender(config());
+
+/** Mail is not interactive: the job may use the function's time, not a request's 2 s. */
+const MAILER_BUDGET_MS = 20_000;
+
+/**
+ * The mailer: invoked asynchronously (never through API Gateway) with one MailJob. Failures are logged
+ * and swallowed: Lambda's own retries of an async event would send the same mail twice, and the user
+ * can always ask again. Nothing here reaches a client.
+ */
+export async function handler(job: MailJob, context?: Context): Promise<void> {
+  if (context) logger.addContext(context);
+  const deadline = Deadline.forRequest(context?.getRemainingTimeInMillis(), MAILER_BUDGET_MS);
+  try {
+    const outcome = await deliverMail({ table: withDeadline(table, deadline), now: () => new Date(), send, deadline, config: config() }, job);
+    logger.info('mail job', { job: job?.kind, outcome });
+  } catch (error) {
+    const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+    logger.error('mail job failed', { job: job?.kind, error: cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause) });
+  } finally {
+    deadline.dispose();
+  }
+}

@@ -1,0 +1,86 @@
+import { generateOpaqueToken, hashOpaqueToken } from '../access/tokens';
+import type { MailJob } from '../email/queue';
+import type { SendEmail } from '../email/ses';
+import { renderEmail, type EmailTemplate } from '../email/templates';
+import { epochSeconds } from '../shared/clock';
+import type { Config } from '../shared/config';
+import type { Deadline } from '../shared/deadline';
+import { type EmailTokenPurpose, saveEmailToken } from '../store/email-tokens';
+import { takeMailQuota } from '../store/mail-quota';
+import type { Table } from '../store/table';
+import { findUserByEmail, getUser, normalizeIdentifier, type User } from '../store/users';
+
+/** What the mailer function needs: the table, a clock, the SES sender, and the settings of its mails. */
+export interface MailerDeps {
+  table: Table;
+  now: () => Date;
+  send: SendEmail;
+  deadline?: Deadline | undefined;
+  config: Pick<Config, 'productName' | 'appUrl' | 'resetTokenTtlSeconds' | 'verifyTokenTtlSeconds'>;
+}
+
+/** What became of a job: sent, or why not (for the mailer's log line; never shown to a client). */
+export type Delivery = 'sent' | 'no-such-user' | 'already-verified' | 'quota';
+
+/**
+ * Carries out one mail job in the mailer function, after the request that caused it has answered.
+ * Only here is an address looked up, a token made, and a mail sent, so requests for unknown addresses
+ * look the same from outside. Mails that anonymous requests cause (forgot, resend) are limited per
+ * address (lib/store/mail-quota.ts), silently. Throws when the table or SES fails.
+ */
+export async function deliverMail(deps: MailerDeps, job: MailJob): Promise<Delivery> {
+  switch (job.kind) {
+    case 'verify-email': {
+      const user = await getUser(deps.table, job.userId);
+      if (!user) return 'no-such-user';
+      if (user.emailVerified) return 'already-verified';
+      return sendWithToken(deps, user, 'verify');
+    }
+    case 'resend-verification': {
+      const user = await findUserByEmail(deps.table, job.email);
+      if (!user) return 'no-such-user';
+      if (user.emailVerified) return 'already-verified';
+      if (!(await takeMailQuota(deps.table, normalizeIdentifier(user.email), epochSeconds(deps.now())))) return 'quota';
+      return sendWithToken(deps, user, 'verify');
+    }
+    case 'reset-password': {
+      const user = await findUserByEmail(deps.table, job.email);
+      if (!user) return 'no-such-user';
+      if (!(await takeMailQuota(deps.table, normalizeIdentifier(user.email), epochSeconds(deps.now())))) return 'quota';
+      return sendWithToken(deps, user, 'reset');
+    }
+    case 'password-changed': {
+      const user = await getUser(deps.table, job.userId);
+      if (!user) return 'no-such-user';
+      await send(deps, user, { kind: 'password-changed', username: user.username });
+      return 'sent';
+    }
+  }
+}
+
+/** A new token of this purpose (replacing the user's previous one), mailed as a link. */
+async function sendWithToken(deps: MailerDeps, user: User, purpose: EmailTokenPurpose): Promise<Delivery> {
+  const token = generateOpaqueToken();
+  const ttl = purpose === 'reset' ? deps.config.resetTokenTtlSeconds : deps.config.verifyTokenTtlSeconds;
+  await saveEmailToken(deps.table, {
+    hash: hashOpaqueToken(token),
+    purpose,
+    userId: user.id,
+    email: user.email,
+    expiresAt: epochSeconds(deps.now()) + ttl,
+  });
+  // In the fragment: never sent to any server by a browser, and only the front-end's POST spends it.
+  const link = `${deps.config.appUrl}/${purpose === 'reset' ? 'reset-password' : 'verify-email'}#token=${token}`;
+  await send(
+    deps,
+    user,
+    purpose === 'reset'
+      ? { kind: 'reset-password', username: user.username, link, validForMinutes: Math.round(ttl / 60) }
+      : { kind: 'verify-email', username: user.username, link, validForHours: Math.round(ttl / 3600) },
+  );
+  return 'sent';
+}
+
+function send(deps: MailerDeps, user: User, template: EmailTemplate): Promise<void> {
+  return deps.send(renderEmail(user.email, template, deps.config.productName), deps.deadline?.signal);
+}

@@ -1,0 +1,71 @@
+/**
+ * Every email the service sends, in one place: short, plain text with an HTML twin, the product name
+ * from config, no images, no tracking pixels, no link rewriting. Links carry their token in the URL
+ * fragment, which browsers never send to a server and mail scanners that "click" links cannot spend
+ * (only the front-end's POST does).
+ */
+export interface EmailMessage {
+  to: string;
+  subject: string;
+  text: string;
+  html: string;
+}
+
+export type EmailTemplate =
+  | { kind: 'verify-email'; username: string; link: string; validForHours: number }
+  | { kind: 'reset-password'; username: string; link: string; validForMinutes: number }
+  | { kind: 'password-changed'; username: string };
+
+const escapeHtml = (value: string) =>
+  value.replace(/[&<>"']/g, (char) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[char]!);
+
+/** Paragraphs of text, with at most one link, rendered as text and as HTML alike. */
+function compose(to: string, subject: string, paragraphs: string[], product: string, link?: string): EmailMessage {
+  const text = [...paragraphs, ...(link ? [link] : []), `— ${product}`].join('\n\n');
+  const html = [
+    ...paragraphs.map((paragraph) => `<p>${escapeHtml(paragraph)}</p>`),
+    ...(link ? [`<p><a href="${escapeHtml(link)}">${escapeHtml(link)}</a></p>`] : []),
+    `<p>— ${escapeHtml(product)}</p>`,
+  ].join('\n');
+  return { to, subject, text, html: `<!doctype html>\n<html><body>\n${html}\n</body></html>` };
+}
+
+export function renderEmail(to: string, template: EmailTemplate, product: string): EmailMessage {
+  switch (template.kind) {
+    case 'verify-email':
+      return compose(
+        to,
+        `Confirm your email address for ${product}`,
+        [
+          `Hello ${template.username},`,
+          `please confirm that this is your email address by opening the link below. It is valid for ${template.validForHours} hours.`,
+          'If you did not create an account, you can ignore this email.',
+        ],
+        product,
+        template.link,
+      );
+    case 'reset-password':
+      return compose(
+        to,
+        `Reset your ${product} password`,
+        [
+          `Hello ${template.username},`,
+          `someone asked to reset the password of your account. To choose a new one, open the link below within ${template.validForMinutes} minutes.`,
+          'If it was not you, ignore this email: your password stays as it is.',
+        ],
+        product,
+        template.link,
+      );
+    case 'password-changed':
+      return compose(
+        to,
+        `Your ${product} password was changed`,
+        [
+          `Hello ${template.username},`,
+          'the password of your account was just changed, and every session of your account was signed out.',
+          'If this was not you, reset your password at once with "Forgot password", and tell your administrator.',
+        ],
+        product,
+      );
+  }
+}
