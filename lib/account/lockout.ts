@@ -1,6 +1,7 @@
 import { epochSeconds } from '../shared/clock';
 import { TooManyRequestsError } from '../shared/errors';
 import { countAttempt } from '../store/attempts';
+import type { AttemptScope } from '../store/keys';
 import { normalizeIdentifier } from '../store/users';
 import { MESSAGES } from '../shared/messages';
 import type { AccountDeps } from './types';
@@ -29,14 +30,31 @@ export async function admitAttempt(deps: AccountDeps, username: string, ip: stri
 export const MFA_CODE_THRESHOLD = 10;
 
 /**
+ * Counts one attempt under a single counter and refuses it (429 with Retry-After) once the window holds
+ * more than `threshold`: the shape of every limit but sign-in's, which counts two keys at once.
+ */
+async function admitCounted(
+  deps: AccountDeps,
+  counter: { scope: AttemptScope; value: string; windowSeconds: number; threshold: number; message?: string },
+): Promise<void> {
+  const now = epochSeconds(deps.now());
+  const counted = await countAttempt(deps.table, counter.scope, counter.value, now, counter.windowSeconds);
+  if (counted.count > counter.threshold) throw new TooManyRequestsError(counted.windowEndsAt - now, counter.message);
+}
+
+/**
  * Counts a second-factor attempt against the account before its code is checked, so an attacker who
  * knows the password cannot get new guesses by signing in again for fresh mfaTokens. Throws
  * TooManyRequestsError past MFA_CODE_THRESHOLD in the window.
  */
-export async function admitCodeAttempt(deps: AccountDeps, userId: string): Promise<void> {
-  const now = epochSeconds(deps.now());
-  const counted = await countAttempt(deps.table, 'mfa', userId, now, deps.config.lockoutWindowSeconds);
-  if (counted.count > MFA_CODE_THRESHOLD) throw new TooManyRequestsError(counted.windowEndsAt - now, MESSAGES.tooManyCodes);
+export function admitCodeAttempt(deps: AccountDeps, userId: string): Promise<void> {
+  return admitCounted(deps, {
+    scope: 'mfa',
+    value: userId,
+    windowSeconds: deps.config.lockoutWindowSeconds,
+    threshold: MFA_CODE_THRESHOLD,
+    message: MESSAGES.tooManyCodes,
+  });
 }
 
 /**
@@ -44,18 +62,20 @@ export async function admitCodeAttempt(deps: AccountDeps, userId: string): Promi
  * EMAIL_IP_WINDOW it is refused with 429 and Retry-After. Per address, mails are limited silently by
  * the mailer instead (lib/store/mail-quota.ts), so no answer depends on the address.
  */
-export async function admitMailRequest(deps: AccountDeps, ip: string | undefined): Promise<void> {
-  const now = epochSeconds(deps.now());
-  const counted = await countAttempt(deps.table, 'mail-ip', ip ?? 'unknown', now, deps.config.emailIpWindowSeconds);
-  if (counted.count > deps.config.emailIpThreshold) throw new TooManyRequestsError(counted.windowEndsAt - now, MESSAGES.tooManyMailRequests);
+export function admitMailRequest(deps: AccountDeps, ip: string | undefined): Promise<void> {
+  return admitCounted(deps, {
+    scope: 'mail-ip',
+    value: ip ?? 'unknown',
+    windowSeconds: deps.config.emailIpWindowSeconds,
+    threshold: deps.config.emailIpThreshold,
+    message: MESSAGES.tooManyMailRequests,
+  });
 }
 
 /**
  * Counts a password-reset attempt against the source IP's sign-in counter (the same limit as sign-in
  * guesses). Not against the username: a reset is how a user whose name is under attack gets back in.
  */
-export async function admitResetAttempt(deps: AccountDeps, ip: string | undefined): Promise<void> {
-  const now = epochSeconds(deps.now());
-  const counted = await countAttempt(deps.table, 'ip', ip ?? 'unknown', now, deps.config.lockoutWindowSeconds);
-  if (counted.count > deps.config.lockoutIpThreshold) throw new TooManyRequestsError(counted.windowEndsAt - now);
+export function admitResetAttempt(deps: AccountDeps, ip: string | undefined): Promise<void> {
+  return admitCounted(deps, { scope: 'ip', value: ip ?? 'unknown', windowSeconds: deps.config.lockoutWindowSeconds, threshold: deps.config.lockoutIpThreshold });
 }

@@ -16,8 +16,8 @@ export type EmailTemplate =
   | { kind: 'reset-password'; username: string; link: string; validForMinutes: number }
   | { kind: 'password-changed'; username: string };
 
-const escapeHtml = (value: string) =>
-  value.replace(/[&<>"']/g, (char) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[char]!);
+const HTML_ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+const escapeHtml = (value: string) => value.replace(/[&<>"']/g, (char) => HTML_ENTITIES[char] ?? char);
 
 /** Paragraphs of text, with at most one link, rendered as text and as HTML alike. */
 function compose(to: string, subject: string, paragraphs: string[], product: string, link?: string): EmailMessage {

@@ -18,16 +18,17 @@ let outDir: string;
 
 const OSLS = join(ROOT, 'node_modules/serverless/bin/serverless.js');
 const PROD_ORIGIN = 'https://app.example.com';
+const PROD_SENDER = 'no-reply@mail.example.com';
 
 /**
  * `osls package --stage prod` into `outDir` with only the given environment (no AWS credentials);
- * CORS_ORIGIN set as a deployed stage requires, unless the test overrides it.
+ * CORS_ORIGIN and SES_FROM set as a deployed stage requires, unless the test overrides them.
  */
 function packageProd(outDir: string, env: Record<string, string>) {
   return spawnSync(process.execPath, [OSLS, 'package', '--stage', 'prod', '--package', outDir], {
     cwd: ROOT,
     encoding: 'utf8',
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, SLS_TELEMETRY_DISABLED: '1', CORS_ORIGIN: PROD_ORIGIN, ...env },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, SLS_TELEMETRY_DISABLED: '1', CORS_ORIGIN: PROD_ORIGIN, SES_FROM: PROD_SENDER, ...env },
   });
 }
 
@@ -108,6 +109,44 @@ describe('the prod template', () => {
     expect(templateText).toContain('parameter/lambda-jwt-auth/prod/signing-keys');
   });
 
+  it('lets only the mailer send mail, as the configured sender only; only mail-causing functions invoke it', () => {
+    const rolesWith = (action: string) =>
+      ofType('AWS::IAM::Role')
+        .filter(([, role]) => JSON.stringify(role.Properties.Policies).includes(`"${action}"`))
+        .map(([name]) => name)
+        .sort();
+    expect(rolesWith('ses:SendEmail')).toEqual(['MailerIamRoleLambdaExecution']);
+    const statements = resources.MailerIamRoleLambdaExecution!.Properties.Policies[0].PolicyDocument.Statement as { Action: string[]; Resource: unknown }[];
+    const send = statements.find((statement) => statement.Action.includes('ses:SendEmail'))!;
+    expect(send.Action).toEqual(['ses:SendEmail']);
+    expect(JSON.stringify(send.Resource)).toContain(`:identity/${PROD_SENDER}"`);
+    expect(JSON.stringify(send.Resource)).toContain(':identity/mail.example.com"');
+    expect(JSON.stringify(send.Resource)).not.toContain('*');
+    expect(resources.MailerLambdaFunction!.Properties.Environment.Variables.SES_FROM).toBe(PROD_SENDER);
+    // No API route reaches the mailer, and a failed job is not retried into a second mail.
+    expect(templateText).not.toMatch(/functions\/mailer|MailerLambdaPermissionApiGateway/);
+    const [[, invokeConfig]] = ofType('AWS::Lambda::EventInvokeConfig') as [[string, Resource]];
+    expect(invokeConfig.Properties).toMatchObject({ FunctionName: { Ref: 'MailerLambdaFunction' }, MaximumRetryAttempts: 0 });
+
+    expect(rolesWith('lambda:InvokeFunction')).toEqual(
+      [
+        'EmailResendIamRoleLambdaExecution',
+        'PasswordForgotIamRoleLambdaExecution',
+        'PasswordIamRoleLambdaExecution',
+        'PasswordResetIamRoleLambdaExecution',
+        'SignupIamRoleLambdaExecution',
+      ].sort(),
+    );
+    for (const name of rolesWith('lambda:InvokeFunction')) {
+      const invoke = (resources[name]!.Properties.Policies[0].PolicyDocument.Statement as { Action: string[]; Resource: unknown }[]).find((statement) =>
+        statement.Action.includes('lambda:InvokeFunction'),
+      )!;
+      expect(JSON.stringify(invoke.Resource)).toMatch(/:function:lambda-jwt-auth-prod-mailer"/);
+    }
+    // The deployed functions reach the regional endpoints, never a local one.
+    expect(resources.SignupLambdaFunction!.Properties.Environment.Variables).toMatchObject({ LAMBDA_ENDPOINT: '', SES_ENDPOINT: '' });
+  });
+
   it('has the table with TTL, point-in-time recovery, encryption, deletion protection and Retain', () => {
     const [[, table]] = ofType('AWS::DynamoDB::Table') as [[string, Resource]];
     expect(table.DeletionPolicy).toBe('Retain');
@@ -168,7 +207,18 @@ describe('the prod template', () => {
     expect(settings[0]).toEqual({ ResourcePath: '/*', HttpMethod: '*', ThrottlingRateLimit: 500, ThrottlingBurstLimit: 1000 });
     const publicPosts = settings.slice(1).map(({ ResourcePath, HttpMethod, ThrottlingRateLimit, ThrottlingBurstLimit }) => [ResourcePath, HttpMethod, ThrottlingRateLimit, ThrottlingBurstLimit]);
     expect(publicPosts).toEqual(
-      ['/~1api~1auth~1mfa~1verify', '/~1api~1auth~1refreshToken', '/~1api~1auth~1refreshtoken', '/~1api~1auth~1signin', '/~1api~1auth~1signout', '/~1api~1auth~1signup'].map(
+      [
+        '/~1api~1auth~1email~1resend',
+        '/~1api~1auth~1email~1verify',
+        '/~1api~1auth~1mfa~1verify',
+        '/~1api~1auth~1password~1forgot',
+        '/~1api~1auth~1password~1reset',
+        '/~1api~1auth~1refreshToken',
+        '/~1api~1auth~1refreshtoken',
+        '/~1api~1auth~1signin',
+        '/~1api~1auth~1signout',
+        '/~1api~1auth~1signup',
+      ].map(
         (path) => [path, 'POST', 50, 100],
       ),
     );
@@ -231,6 +281,9 @@ describe('AUTHORIZER_CACHE=gateway', () => {
     // A deployed stage never falls back to the local default origin.
     [{ CORS_ORIGIN: '' }, 'CORS_ORIGIN must be set to deploy stage "prod"'],
     [{ CORS_ORIGIN: ' ' }, 'CORS_ORIGIN must be set to deploy stage "prod"'],
+    // Nor to a sender SES would refuse.
+    [{ SES_FROM: '' }, 'SES_FROM must be set to deploy stage "prod"'],
+    [{ SES_FROM: 'Ops <ops@example.com>' }, 'SES_FROM must be a plain email address'],
     [{ THROTTLE_RATE: 'fast' }, 'THROTTLE_RATE must be a number from 1 to 10000'],
     [{ WAF_RATE_LIMIT: '-1' }, 'WAF_RATE_LIMIT must be a number from 0 to 2000000000'],
   ])('refuses to package with %j', (env, message) => {

@@ -32,17 +32,22 @@ describe('.github/workflows/ci.yml', () => {
     expect(deploy.steps.some((step) => /osls deploy --stage prod/.test(step.run ?? ''))).toBe(true);
   });
 
-  it('refuses to deploy without CORS_ORIGIN before it touches AWS', () => {
+  it.each([
+    ['CORS_ORIGIN', 'https://app.example.com'],
+    ['SES_FROM', 'no-reply@example.com'],
+  ])('refuses to deploy without %s before it touches AWS', (variable, realValue) => {
     const steps = workflow.jobs.deploy!.steps as (Step & { env?: Record<string, string> })[];
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub Actions expression, as written in the workflow.
-    const check = steps.findIndex((step) => step.env?.CORS_ORIGIN === '${{ vars.CORS_ORIGIN }}' && /test -n/.test(step.run ?? ''));
+    const check = steps.findIndex((step) => step.env?.[variable] === `\${{ vars.${variable} }}` && /test -n/.test(step.run ?? ''));
     const credentials = steps.findIndex((step) => step.uses?.startsWith('aws-actions/configure-aws-credentials'));
     expect(check).toBeGreaterThanOrEqual(0);
     expect(check).toBeLessThan(credentials);
     // The check's shell really refuses an empty or blank value, and passes a real one.
     const script = steps[check]!.run!;
-    for (const [value, status] of [['', 1], ['  ', 1], ['https://app.example.com', 0]] as const) {
-      expect(spawnSync('bash', ['-c', script], { env: { PATH: process.env.PATH, CORS_ORIGIN: value } }).status).toBe(status);
+    for (const [value, status] of [['', 1], ['  ', 1], [realValue, 0]] as const) {
+      expect(spawnSync('bash', ['-c', script], { env: { PATH: process.env.PATH, [variable]: value } }).status).toBe(status);
     }
+    // And the deploy itself gets the variable.
+    const deployStep = steps.find((step) => /osls deploy/.test(step.run ?? ''))!;
+    expect(deployStep.env?.[variable]).toBe(`\${{ vars.${variable} }}`);
   });
 });

@@ -12,6 +12,11 @@ describe('config', () => {
       corsOrigins: ['http://localhost:8081'],
       authorizerCacheTtlSeconds: 30,
       signingKeys: { kind: 'file', path: '/k.json' },
+      appUrl: 'http://localhost:8081',
+      sesFrom: 'no-reply@localhost',
+      resetTokenTtlSeconds: 900,
+      verifyTokenTtlSeconds: 86_400,
+      requireVerifiedEmail: false,
     });
   });
 
@@ -19,6 +24,10 @@ describe('config', () => {
     const config = loadConfig({ ...minimal, CORS_ORIGIN: 'https://a.example, https://b.example', REFRESH_ROTATION: 'off' });
     expect(config.corsOrigins).toEqual(['https://a.example', 'https://b.example']);
     expect(config.refreshRotation).toBe(false);
+    const strict = loadConfig({ ...minimal, REQUIRE_VERIFIED_EMAIL: 'on', APP_URL: 'https://app.example.com/' });
+    expect(strict.requireVerifiedEmail).toBe(true);
+    // Links are built as `${APP_URL}/reset-password#…`: no double slash.
+    expect(strict.appUrl).toBe('https://app.example.com');
   });
 
   it('prefers the SSM parameter name on deployed stages', () => {
@@ -31,6 +40,7 @@ describe('config', () => {
     [{ ...minimal, BCRYPT_COST: '3' }, 'BCRYPT_COST must be an integer from 4 to 15, got "3"'],
     [{ ...minimal, ACCESS_TOKEN_TTL: 'soon' }, 'ACCESS_TOKEN_TTL must be an integer from 10 to 86400, got "soon"'],
     [{ ...minimal, REFRESH_ROTATION: 'maybe' }, 'REFRESH_ROTATION must be "on" or "off", got "maybe"'],
+    [{ ...minimal, RESET_TOKEN_TTL: '30' }, 'RESET_TOKEN_TTL must be an integer from 60 to 86400, got "30"'],
   ])('fails at load for %j', (env, expected) => {
     expect(() => loadConfig(env)).toThrow(new ConfigError(expected));
   });

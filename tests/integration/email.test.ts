@@ -1,0 +1,180 @@
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { hashOpaqueToken } from '../../lib/access/tokens';
+import { deliverMail, type MailerDeps } from '../../lib/account/mail-delivery';
+import { signIn } from '../../lib/account/sign-in';
+import { signUp } from '../../lib/account/sign-up';
+import { changePassword } from '../../lib/account/password';
+import type { MailingDeps, SessionDeps } from '../../lib/account/types';
+import type { EmailMessage } from '../../lib/email/templates';
+import { ForbiddenError, InvalidCredentialsError } from '../../lib/shared/errors';
+import { saveEmailToken, spendResetToken, spendVerifyToken } from '../../lib/store/email-tokens';
+import { keys } from '../../lib/store/keys';
+import { MAIL_QUOTA, takeMailQuota } from '../../lib/store/mail-quota';
+import { createTable } from '../../lib/store/table';
+import { findUserByUsername, getUser } from '../../lib/store/users';
+import { newUser, uniqueName } from '../support/data';
+import { testKeySet } from '../support/keys';
+import { recordingMailQueue } from '../support/mail';
+
+// Emailed tokens, the per-address mail quota and the mailer's decisions, against DynamoDB Local with a
+// clock of our own (expiry and hour-long windows without waiting). Mail itself goes nowhere here: the
+// mailer's `send` records the messages (the SES boundary; e2e sends through the SES emulator).
+const table = createTable({ tableName: process.env.TABLE_NAME!, region: 'us-east-1', dynamodbEndpoint: process.env.DYNAMODB_ENDPOINT });
+const clock = new Date('2026-05-01T08:00:00Z');
+const seconds = () => Math.floor(clock.getTime() / 1000);
+const mail = recordingMailQueue();
+const sent: EmailMessage[] = [];
+let deps: SessionDeps & MailingDeps;
+let mailer: MailerDeps;
+
+beforeAll(async () => {
+  deps = {
+    table,
+    keys: (await testKeySet()).keys,
+    now: () => clock,
+    client: { userAgent: 'jest', ip: '127.0.0.1' },
+    mail,
+    config: {
+      issuer: 'it',
+      audience: 'it',
+      accessTokenTtlSeconds: 900,
+      refreshTokenTtlSeconds: 3600,
+      refreshRotation: true,
+      bcryptCost: 4,
+      lockoutThreshold: 5,
+      lockoutIpThreshold: 10_000,
+      lockoutWindowSeconds: 60,
+      mfaIssuer: 'it',
+      eventsTtlSeconds: 3600,
+      requireVerifiedEmail: false,
+      emailIpThreshold: 100,
+      emailIpWindowSeconds: 60,
+    },
+  };
+  mailer = {
+    table,
+    now: () => clock,
+    send: async (message) => {
+      sent.push(message);
+    },
+    config: { productName: 'Test Product', appUrl: 'https://app.example.com', resetTokenTtlSeconds: 900, verifyTokenTtlSeconds: 86_400 },
+  };
+});
+afterAll(() => table.client.destroy());
+
+async function registered() {
+  const input = newUser('it_mail');
+  await signUp(deps, input, undefined);
+  return { input, user: (await findUserByUsername(table, input.username))! };
+}
+
+const tokenIn = (message: EmailMessage) => /#token=([A-Za-z0-9_-]{43})/.exec(message.text)![1]!;
+
+describe('emailed tokens', () => {
+  it('a new token replaces the old one; each is spent once; expired and wrong-purpose tokens spend nothing', async () => {
+    const { user } = await registered();
+    const save = (hash: string, purpose: 'reset' | 'verify', ttl = 900) =>
+      saveEmailToken(table, { hash, purpose, userId: user.id, email: user.email, expiresAt: seconds() + ttl });
+    await save('a'.repeat(64), 'reset');
+    await save('b'.repeat(64), 'reset');
+    expect(await spendResetToken(table, 'a'.repeat(64), seconds(), 'hash-1')).toBeUndefined();
+    // Of the wrong purpose.
+    expect(await spendVerifyToken(table, 'b'.repeat(64), seconds())).toBeUndefined();
+    // Expired by check, before TTL has removed the item.
+    expect(await spendResetToken(table, 'b'.repeat(64), seconds() + 900, 'hash-1')).toBeUndefined();
+    expect((await getUser(table, user.id))!.passwordHash).toBe(user.passwordHash);
+    expect(await spendResetToken(table, 'b'.repeat(64), seconds() + 899, 'hash-2')).toBe(user.id);
+    const after = (await getUser(table, user.id))!;
+    expect(after.passwordHash).toBe('hash-2');
+    expect(after.credVersion).toBe(user.credVersion + 1);
+    expect(after.emailVerified).toBe(true);
+    expect(await spendResetToken(table, 'b'.repeat(64), seconds(), 'hash-3')).toBeUndefined();
+  });
+
+  it('two requests racing with one token: exactly one spends it', async () => {
+    const { user } = await registered();
+    await saveEmailToken(table, { hash: 'c'.repeat(64), purpose: 'reset', userId: user.id, email: user.email, expiresAt: seconds() + 900 });
+    const results = await Promise.all(Array.from({ length: 8 }, (_, i) => spendResetToken(table, 'c'.repeat(64), seconds(), `hash-${i}`)));
+    expect(results.filter((result) => result === user.id)).toHaveLength(1);
+    expect((await getUser(table, user.id))!.credVersion).toBe(user.credVersion + 1);
+  });
+
+  it('users stored before verification existed read as unverified', async () => {
+    const id = crypto.randomUUID();
+    const name = uniqueName('old');
+    await table.client.send(
+      new PutCommand({
+        TableName: table.name,
+        Item: { ...keys.user(id), type: 'user', id, username: name, email: `${name}@example.com`, passwordHash: 'x', roles: ['user'], createdAt: clock.toISOString() },
+      }),
+    );
+    expect((await getUser(table, id))!.emailVerified).toBe(false);
+  });
+});
+
+describe('per-address mail quota', () => {
+  it('allows one mail a minute and five an hour; refused requests do not count', async () => {
+    const address = `${uniqueName('quota')}@example.com`;
+    const start = seconds();
+    const take = (at: number) => takeMailQuota(table, address, start + at);
+    expect(await take(0)).toBe(true);
+    expect(await take(59)).toBe(false);
+    expect(await take(60)).toBe(true);
+    expect(await take(61)).toBe(false);
+    expect(await take(120)).toBe(true);
+    expect(await take(180)).toBe(true);
+    expect(await take(240)).toBe(true);
+    // Five in the hour that started at 0.
+    expect(await take(300)).toBe(false);
+    expect(await take(MAIL_QUOTA.hourSeconds - 1)).toBe(false);
+    // The hour is over: a new one starts with this mail.
+    expect(await take(MAIL_QUOTA.hourSeconds)).toBe(true);
+    expect(await take(MAIL_QUOTA.hourSeconds + 30)).toBe(false);
+  });
+});
+
+describe('the mailer', () => {
+  it('mails a reset link for a known address, nothing for an unknown one, and keeps to the quota', async () => {
+    const { user } = await registered();
+    sent.length = 0;
+    expect(await deliverMail(mailer, { kind: 'reset-password', email: `${uniqueName('ghost')}@example.com` })).toBe('no-such-user');
+    expect(await deliverMail(mailer, { kind: 'reset-password', email: user.email.toUpperCase() })).toBe('sent');
+    expect(await deliverMail(mailer, { kind: 'reset-password', email: user.email })).toBe('quota');
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toMatchObject({ to: user.email, subject: 'Reset your Test Product password' });
+    expect(sent[0]!.text).toContain('https://app.example.com/reset-password#token=');
+    // Only the token's hash is stored.
+    expect(await spendResetToken(table, tokenIn(sent[0]!), seconds(), 'new-hash')).toBeUndefined();
+    expect(await spendResetToken(table, hashOpaqueToken(tokenIn(sent[0]!)), seconds(), 'new-hash')).toBe(user.id);
+  });
+
+  it('sends no verification link to a verified address', async () => {
+    const { user } = await registered();
+    sent.length = 0;
+    expect(await deliverMail(mailer, { kind: 'verify-email', userId: user.id })).toBe('sent');
+    expect(await spendVerifyToken(table, hashOpaqueToken(tokenIn(sent[0]!)), seconds())).toBe(user.id);
+    expect(await deliverMail(mailer, { kind: 'verify-email', userId: user.id })).toBe('already-verified');
+    expect(await deliverMail(mailer, { kind: 'resend-verification', email: user.email })).toBe('already-verified');
+    expect(sent).toHaveLength(1);
+  });
+});
+
+describe('account operations that cause mail', () => {
+  it('sign-up asks for a verification link; a password change for a notice', async () => {
+    mail.jobs.length = 0;
+    const { input, user } = await registered();
+    expect(mail.jobs).toEqual([{ kind: 'verify-email', userId: user.id }]);
+    await changePassword(deps, { userId: user.id, roles: ['user'], sessionId: 'none' }, { currentPassword: input.password, newPassword: 'another password' }, '127.0.0.1');
+    expect(mail.jobs.at(-1)).toEqual({ kind: 'password-changed', userId: user.id });
+  });
+
+  it('REQUIRE_VERIFIED_EMAIL refuses an unverified address only after a correct password', async () => {
+    const strict = { ...deps, config: { ...deps.config, requireVerifiedEmail: true } };
+    const { input, user } = await registered();
+    await expect(signIn(strict, { username: input.username, password: 'wrong password' })).rejects.toThrow(InvalidCredentialsError);
+    await expect(signIn(strict, { username: input.username, password: input.password })).rejects.toThrow(new ForbiddenError('Email is not verified!'));
+    await saveEmailToken(table, { hash: 'd'.repeat(64), purpose: 'verify', userId: user.id, email: user.email, expiresAt: seconds() + 60 });
+    expect(await spendVerifyToken(table, 'd'.repeat(64), seconds())).toBe(user.id);
+    expect(await signIn(strict, { username: input.username, password: input.password })).toHaveProperty('accessToken');
+  });
+});
