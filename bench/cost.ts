@@ -60,11 +60,14 @@ export interface OperationCost {
   /** Billed Lambda milliseconds (each invocation rounded up to 1 ms), from this machine's medians. */
   lambdaMs: number;
   apiRequests: number;
+  /** Mails sent through SES. */
+  emails: number;
 }
 
 /** The usage model, per monthly active user per month. */
 export const USAGE_PER_MAU = {
   'sign-up': 0.1,
+  'forgot-password': 0.05,
   'sign-in': 30,
   refresh: 300,
   'authorized request, authorizer cache hit': 2700,
@@ -79,6 +82,7 @@ function monthlyAws(operations: OperationCost[], mau: number) {
   let invocations = 0;
   let gbSeconds = 0;
   let apiRequests = 0;
+  let emails = 0;
   for (const op of operations) {
     const count = (USAGE_PER_MAU[op.name as keyof typeof USAGE_PER_MAU] ?? 0) * mau;
     reads += op.readUnits * count;
@@ -86,11 +90,13 @@ function monthlyAws(operations: OperationCost[], mau: number) {
     invocations += op.lambdaInvocations * count;
     gbSeconds += (op.lambdaMs / 1000) * MEMORY_GB * count;
     apiRequests += op.apiRequests * count;
+    emails += op.emails * count;
   }
   const dynamodb = (reads / 1e6) * prices.dynamodbOnDemand.perMillionReadUnits + (writes / 1e6) * prices.dynamodbOnDemand.perMillionWriteUnits;
   const lambda = gbSeconds * prices.lambda.perGbSecondArm64 + (invocations / 1e6) * prices.lambda.perMillionRequests;
   const apiGateway = (apiRequests / 1e6) * prices.apiGatewayRest.perMillionRequests;
-  return { dynamodb, lambda, apiGateway, total: dynamodb + lambda + apiGateway };
+  const ses = (emails / 1000) * prices.ses.perThousandEmails;
+  return { dynamodb, lambda, apiGateway, ses, total: dynamodb + lambda + apiGateway + ses };
 }
 
 /** Cognito's bill for `mau`: the free MAU, then each tier's price for the MAU inside it. */
@@ -121,16 +127,16 @@ export function printCostTable(operations: OperationCost[]): string {
       .map(([name, count]) => `${count} ${name}`)
       .join(', ')}`,
     '',
-    'operation                                   RRU    WRU  Lambda calls  billed ms  API requests',
+    'operation                                   RRU    WRU  Lambda calls  billed ms  API requests  emails',
     ...operations.map(
       (op) =>
-        `${op.name.padEnd(42)} ${op.readUnits.toFixed(1).padStart(5)} ${op.writeUnits.toFixed(1).padStart(6)} ${String(op.lambdaInvocations).padStart(13)} ${op.lambdaMs.toFixed(0).padStart(10)} ${String(op.apiRequests).padStart(13)}`,
+        `${op.name.padEnd(42)} ${op.readUnits.toFixed(1).padStart(5)} ${op.writeUnits.toFixed(1).padStart(6)} ${String(op.lambdaInvocations).padStart(13)} ${op.lambdaMs.toFixed(0).padStart(10)} ${String(op.apiRequests).padStart(13)} ${String(op.emails).padStart(7)}`,
     ),
     '',
-    'MAU        this service (DynamoDB + Lambda + API Gateway)        Cognito Lite  Essentials        Plus',
+    'MAU        this service (DynamoDB + Lambda + API Gateway + SES)        Cognito Lite  Essentials        Plus',
     ...costTable(operations).map(
       (row) =>
-        `${String(row.mau).padEnd(10)} ${money(row.thisService.total).padStart(10)} (${money(row.thisService.dynamodb)} + ${money(row.thisService.lambda)} + ${money(row.thisService.apiGateway)})`.padEnd(64) +
+        `${String(row.mau).padEnd(10)} ${money(row.thisService.total).padStart(10)} (${money(row.thisService.dynamodb)} + ${money(row.thisService.lambda)} + ${money(row.thisService.apiGateway)} + ${money(row.thisService.ses)})`.padEnd(70) +
         `${money(row.cognitoLite).padStart(13)} ${money(row.cognitoEssentials).padStart(11)} ${money(row.cognitoPlus).padStart(11)}`,
     ),
   ];
