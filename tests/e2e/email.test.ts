@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { PutCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { Secret, TOTP } from 'otpauth';
+import { hashOpaqueToken } from '../../lib/access/tokens';
+import { saveEmailToken } from '../../lib/store/email-tokens';
 import { keys } from '../../lib/store/keys';
 import { createTable } from '../../lib/store/table';
 import { admin, api, apiFrom, eventually, signIn, signUp } from '../support/api';
@@ -182,6 +184,21 @@ describe('password reset', () => {
     // Nothing was spent or changed: the old password still works, and the token still resets.
     expect((await signIn(user.username, user.password)).status).toBe(200);
     expect((await reset(token, 'a brand new password')).status).toBe(200);
+  });
+
+  it('refuses an expired token (by check, before TTL removes it), and a verification token as a reset token', async () => {
+    const user = await signedUp();
+    const me = (await signIn(user.username, user.password)).json as { id: string };
+    // Tokens made the way the mailer makes them, with an expiry already past.
+    const expired = randomBytes(32).toString('base64url');
+    const now = Math.floor(Date.now() / 1000);
+    await saveEmailToken(table, { hash: hashOpaqueToken(expired), purpose: 'reset', userId: me.id, email: user.email, expiresAt: now - 1 });
+    expect(await reset(expired, 'a brand new password')).toMatchObject({ status: 400, json: resetInvalid });
+    const verification = linkToken((await awaitMails(user.email, VERIFY_SUBJECT))[0]!);
+    expect(await reset(verification, 'a brand new password')).toMatchObject({ status: 400, json: resetInvalid });
+    expect((await signIn(user.username, user.password)).status).toBe(200);
+    // The verification token was not spent by that.
+    expect((await verify(verification)).status).toBe(200);
   });
 
   it('clears the sign-in lockout of the username', async () => {

@@ -14,6 +14,7 @@ import { createTable } from '../../lib/store/table';
 import { changeCredentials, findUserByUsername, updateProfile } from '../../lib/store/users';
 import { hashOpaqueToken, verifyAccessToken } from '../../lib/access/tokens';
 import { hashPassword, verifyPassword } from '../../lib/shared/passwords';
+import { testAccountConfig } from '../support/account-config';
 import { newUser } from '../support/data';
 import { testKeySet } from '../support/keys';
 
@@ -22,7 +23,7 @@ let clock = new Date('2026-03-01T12:00:00Z');
 let deps: SessionDeps & MailingDeps;
 const mail = recordingMailQueue();
 const client = { userAgent: 'jest', ip: '127.0.0.1' };
-const settings = { issuer: 'it-issuer', audience: 'it-audience' };
+const settings = { issuer: testAccountConfig.issuer, audience: testAccountConfig.audience };
 
 beforeAll(async () => {
   deps = {
@@ -31,21 +32,7 @@ beforeAll(async () => {
     now: () => clock,
     client,
     mail,
-    config: {
-      ...settings,
-      accessTokenTtlSeconds: 900,
-      refreshTokenTtlSeconds: 3600,
-      refreshRotation: true,
-      bcryptCost: 4,
-      lockoutThreshold: 5,
-      lockoutIpThreshold: 10_000,
-      lockoutWindowSeconds: 60,
-      mfaIssuer: 'it-issuer',
-      eventsTtlSeconds: 3600,
-      requireVerifiedEmail: false,
-      emailIpThreshold: 100,
-      emailIpWindowSeconds: 60,
-    },
+    config: testAccountConfig,
   };
 });
 

@@ -12,6 +12,7 @@ import { keys } from '../../lib/store/keys';
 import { MAIL_QUOTA, takeMailQuota } from '../../lib/store/mail-quota';
 import { createTable } from '../../lib/store/table';
 import { findUserByUsername, getUser } from '../../lib/store/users';
+import { testAccountConfig } from '../support/account-config';
 import { newUser, uniqueName } from '../support/data';
 import { testKeySet } from '../support/keys';
 import { recordingMailQueue } from '../support/mail';
@@ -34,22 +35,7 @@ beforeAll(async () => {
     now: () => clock,
     client: { userAgent: 'jest', ip: '127.0.0.1' },
     mail,
-    config: {
-      issuer: 'it',
-      audience: 'it',
-      accessTokenTtlSeconds: 900,
-      refreshTokenTtlSeconds: 3600,
-      refreshRotation: true,
-      bcryptCost: 4,
-      lockoutThreshold: 5,
-      lockoutIpThreshold: 10_000,
-      lockoutWindowSeconds: 60,
-      mfaIssuer: 'it',
-      eventsTtlSeconds: 3600,
-      requireVerifiedEmail: false,
-      emailIpThreshold: 100,
-      emailIpWindowSeconds: 60,
-    },
+    config: testAccountConfig,
   };
   mailer = {
     table,
