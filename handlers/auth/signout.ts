@@ -1,25 +1,41 @@
-import { signOut, signOutEverywhere } from '../../lib/account/sessions';
-import { authenticateCaller } from '../../lib/access/deps';
-import { config } from '../../lib/shared/config';
-import { MESSAGES } from '../../lib/shared/messages';
-import { httpHandler } from '../../lib/http/handler';
-import { jsonBody } from '../../lib/http/request';
 import { runtimeAccountDeps } from '../../lib/account/deps';
+import { signOut, signOutEverywhere, signOutSession } from '../../lib/account/sessions';
+import { callerOf } from '../../lib/http/caller';
+import { clearedCookieHeaders, hasSessionCookie } from '../../lib/http/cookies';
+import { httpHandler } from '../../lib/http/handler';
+import { jsonBody, type HttpRequest } from '../../lib/http/request';
+import { config } from '../../lib/shared/config';
+import { AccessTokenError } from '../../lib/shared/errors';
+import { MESSAGES } from '../../lib/shared/messages';
 import { signOutSchema, validate } from '../../lib/shared/validation';
 
 config();
 
 /**
- * POST /api/auth/signout: `{refreshToken}` ends that session; `{all:true}` with an access token ends
- * every session of its user. Public route: the access token, when needed, is checked here.
+ * POST /api/auth/signout: `{refreshToken}` ends that session; `{all:true}` with an access token (or the
+ * cookie) ends every session of its user; `{}` with the session cookie ends the cookie's session.
+ * Every sign-out clears the cookie. Public route: credentials, when needed, are checked here.
  */
 export const handler = httpHandler(async (request) => {
   const body = validate(signOutSchema, jsonBody(request));
+  const deps = runtimeAccountDeps(request);
   if (body.all === true) {
-    const actor = await authenticateCaller(request.headers, request.deadline);
-    await signOutEverywhere(runtimeAccountDeps(request), actor);
+    await signOutEverywhere(deps, await callerOf(request));
+  } else if (body.refreshToken === undefined && hasSessionCookie(request)) {
+    const caller = await cookieCaller(request);
+    if (caller) await signOutSession(deps, caller);
   } else {
-    await signOut(runtimeAccountDeps(request), body.refreshToken);
+    await signOut(deps, body.refreshToken);
   }
-  return { json: { message: MESSAGES.signedOut } };
+  return { json: { message: MESSAGES.signedOut }, headers: clearedCookieHeaders(request) };
 });
+
+/** The cookie's session, or none when it is already over (expired, revoked): clearing is all that is left. */
+async function cookieCaller(request: HttpRequest) {
+  try {
+    return await callerOf(request, { cookieOnly: true });
+  } catch (error) {
+    if (error instanceof AccessTokenError) return undefined;
+    throw error;
+  }
+}

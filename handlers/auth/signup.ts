@@ -1,7 +1,8 @@
 import { signUp } from '../../lib/account/sign-up';
-import { authenticateCaller } from '../../lib/access/deps';
 import { config } from '../../lib/shared/config';
 import { MESSAGES } from '../../lib/shared/messages';
+import { callerOf } from '../../lib/http/caller';
+import { hasSessionCookie } from '../../lib/http/cookies';
 import { httpHandler } from '../../lib/http/handler';
 import { jsonBody, type HttpRequest } from '../../lib/http/request';
 import { isPrivileged, parseRoles } from '../../lib/shared/roles';
@@ -21,7 +22,8 @@ export const handler = httpHandler(async (request) => {
   return { json: { message: MESSAGES.registered } };
 });
 
+/** An admin granting roles: by token header or session cookie (then from an allowed origin only). */
 async function actorFrom(request: HttpRequest) {
-  if (!request.headers['x-access-token'] && !request.headers.authorization) return undefined;
-  return authenticateCaller(request.headers, request.deadline);
+  if (!request.headers['x-access-token'] && !request.headers.authorization && !hasSessionCookie(request)) return undefined;
+  return callerOf(request);
 }

@@ -4,7 +4,7 @@ import type { Deadline } from '../shared/deadline';
 import { AccessTokenError } from '../shared/errors';
 import type { SigningKeys } from './keys';
 import type { SessionChecker } from '../store/live-session';
-import { extractAccessToken, verifyAccessToken, type TokenSettings, type VerifiedAccess } from './tokens';
+import { type CredentialSource, extractCredential, verifyAccessToken, type TokenSettings, type VerifiedAccess } from './tokens';
 
 export type AuthorizeOutcome = { allow: true; claims: VerifiedAccess } | { allow: false; message: string };
 
@@ -56,15 +56,15 @@ export interface AuthenticateDeps {
 }
 
 /**
- * Verifies the request's access token and that its session is still live. Throws AccessTokenError
- * (`missing`, `expired`, `invalid`); a revoked session is `invalid`. Infrastructure failures (the
- * table unreachable) throw other errors: callers fail closed.
+ * Verifies the request's access token (a token header, else the session cookie) and that its session
+ * is still live. Throws AccessTokenError (`missing`, `expired`, `invalid`); a revoked session is
+ * `invalid`. Infrastructure failures (the table unreachable) throw other errors: callers fail closed.
  */
 export async function authenticate(deps: AuthenticateDeps, headers: Record<string, string | undefined>, now: Date): Promise<VerifiedAccess> {
-  const token = extractAccessToken(headers);
+  const { token, from } = extractCredential(headers);
   const cached = deps.cache?.get(token, now.getTime());
   if (cached) return cached;
-  const claims = await verifyWithKeyReload(deps, token, now);
+  const claims = await verifyWithKeyReload(deps, token, from, now);
   if (!(await deps.isSessionLive(claims.userId, claims.sessionId, epochSeconds(now), deps.deadline))) {
     throw new AccessTokenError('invalid');
   }
@@ -73,15 +73,15 @@ export async function authenticate(deps: AuthenticateDeps, headers: Record<strin
 }
 
 /** Verifies; a token signed with a key this container has not loaded yet gets one look at a fresh set. */
-async function verifyWithKeyReload(deps: AuthenticateDeps, token: string, now: Date): Promise<VerifiedAccess> {
+async function verifyWithKeyReload(deps: AuthenticateDeps, token: string, from: CredentialSource, now: Date): Promise<VerifiedAccess> {
   try {
-    return await verifyAccessToken(deps.keys, token, { ...deps.settings, now });
+    return await verifyAccessToken(deps.keys, token, { ...deps.settings, now, from });
   } catch (error) {
     if (!(error instanceof AccessTokenError) || !(error.cause instanceof joseErrors.JWKSNoMatchingKey) || !deps.keysWithKid) throw error;
     const { kid } = decodeProtectedHeader(token);
     const fresh = typeof kid === 'string' ? await deps.keysWithKid(kid) : undefined;
     if (!fresh) throw error;
-    return verifyAccessToken(fresh, token, { ...deps.settings, now });
+    return verifyAccessToken(fresh, token, { ...deps.settings, now, from });
   }
 }
 

@@ -23,10 +23,11 @@ export function authorizerResult(outcome: AuthorizeOutcome, methodArn: string): 
   if (!outcome.allow) {
     return { principalId: 'anonymous', policyDocument: policy('Deny', methodArn), context: { message: outcome.message } };
   }
-  const { userId, roles, sessionId } = outcome.claims;
+  const { userId, roles, sessionId, via } = outcome.claims;
   return {
     principalId: userId,
     policyDocument: policy('Allow', methodArn),
-    context: { userId, sessionId, roles: JSON.stringify(roles) },
+    // `via`: the routes apply the CSRF rule to cookie-authenticated requests (lib/http/handler.ts).
+    context: { userId, sessionId, roles: JSON.stringify(roles), via: via ?? 'header' },
   };
 }

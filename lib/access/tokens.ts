@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { parse as parseCookie } from 'cookie';
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import { epochSeconds } from '../shared/clock';
 import { AccessTokenError } from '../shared/errors';
@@ -7,6 +8,19 @@ import { isRole, type Role } from '../shared/roles';
 
 /** RFC 9068 access-token type: a token of another kind (an ID token, say) is refused by `typ`. */
 export const ACCESS_TOKEN_TYPE = 'at+jwt';
+
+/**
+ * The session cookie's token: the access claims, living as long as the session (cookie clients never
+ * refresh), of its own type, so it is accepted only from the cookie and an access token only from a
+ * header. Liveness is checked as for access tokens: revocation reaches it within the same bound.
+ */
+export const COOKIE_TOKEN_TYPE = 'session+jwt';
+
+/** The cookie browser clients are signed in with (HttpOnly; see lib/http/cookies.ts). */
+export const SESSION_COOKIE = 'jwt_session';
+
+/** Where a request's credential came from: a token header, or the session cookie (CSRF rules apply). */
+export type CredentialSource = 'header' | 'cookie';
 
 /** Tokens longer than this are refused before any parsing: no legitimate access token comes near it. */
 export const MAX_ACCESS_TOKEN_LENGTH = 4096;
@@ -21,6 +35,8 @@ export interface AccessClaims {
   roles: Role[];
   /** The session (refresh-token family) the token was issued for. */
   sessionId: string;
+  /** How the caller presented it, when verified from a request (absent: a token header). */
+  via?: CredentialSource;
 }
 
 /** What verification yields: the claims, and when the token expires (epoch seconds). */
@@ -35,14 +51,15 @@ export interface VerifiedAccess extends AccessClaims {
 export type AuthMethods = ['pwd'] | ['pwd', 'otp', 'mfa'] | ['pwd', 'mfa'];
 export const PASSWORD_ONLY: AuthMethods = ['pwd'];
 
-/** Signs an access token; `id` repeats `sub` for tutorial clients. */
+/** Signs an access token (or, `for: 'cookie'`, the session cookie's token); `id` repeats `sub` for tutorial clients. */
 export async function issueAccessToken(
   keys: SigningKeys,
   claims: AccessClaims & { amr?: AuthMethods },
-  settings: TokenSettings & { now: Date; ttlSeconds: number },
+  settings: TokenSettings & { now: Date; ttlSeconds: number; for?: CredentialSource },
 ): Promise<string> {
   const payload = { id: claims.userId, roles: claims.roles, sid: claims.sessionId, amr: claims.amr ?? PASSWORD_ONLY };
-  return signToken(keys, ACCESS_TOKEN_TYPE, payload, { subject: claims.userId, jti: crypto.randomUUID() }, settings);
+  const typ = settings.for === 'cookie' ? COOKIE_TOKEN_TYPE : ACCESS_TOKEN_TYPE;
+  return signToken(keys, typ, payload, { subject: claims.userId, jti: crypto.randomUUID() }, settings);
 }
 
 /** A token of one of our kinds: signed by the current key, its `typ`, issuer, audience, lifetime. */
@@ -86,14 +103,14 @@ function pinned(settings: TokenSettings & { now: Date }, typ: string, requiredCl
 export async function verifyAccessToken(
   keys: SigningKeys,
   token: string,
-  settings: TokenSettings & { now: Date },
+  settings: TokenSettings & { now: Date; from?: CredentialSource },
 ): Promise<VerifiedAccess> {
   if (token.length > MAX_ACCESS_TOKEN_LENGTH) throw new AccessTokenError('invalid');
   try {
     const { payload } = await jwtVerify(
       token,
       verifierFor(keys),
-      pinned(settings, ACCESS_TOKEN_TYPE, ['sub', 'exp', 'iat', 'jti', 'sid', 'roles']),
+      pinned(settings, settings.from === 'cookie' ? COOKIE_TOKEN_TYPE : ACCESS_TOKEN_TYPE, ['sub', 'exp', 'iat', 'jti', 'sid', 'roles']),
     );
     const { sub, sid, roles, exp } = payload;
     if (typeof sub !== 'string' || typeof sid !== 'string' || !Array.isArray(roles) || typeof exp !== 'number') {
@@ -102,7 +119,7 @@ export async function verifyAccessToken(
     if (!roles.every((role): role is Role => typeof role === 'string' && isRole(role))) {
       throw new AccessTokenError('invalid');
     }
-    return { userId: sub, roles, sessionId: sid, expiresAt: exp };
+    return { userId: sub, roles, sessionId: sid, expiresAt: exp, ...(settings.from === 'cookie' ? { via: 'cookie' as const } : {}) };
   } catch (error) {
     if (error instanceof AccessTokenError) throw error;
     if (error instanceof joseErrors.JWTExpired) throw new AccessTokenError('expired', { cause: error });
@@ -111,6 +128,17 @@ export async function verifyAccessToken(
 }
 
 const BEARER = /^Bearer +([^\s]+)$/i;
+
+/**
+ * The request's credential: a token header if there is one (it wins), else the session cookie.
+ * Header names must already be lower-case. Throws AccessTokenError (`missing`, `invalid`).
+ */
+export function extractCredential(headers: Record<string, string | undefined>): { token: string; from: CredentialSource } {
+  if (headers['x-access-token']?.trim() || headers.authorization?.trim()) return { token: extractAccessToken(headers), from: 'header' };
+  const fromCookie = headers.cookie === undefined ? undefined : parseCookie(headers.cookie)[SESSION_COOKIE]?.trim();
+  if (fromCookie) return { token: fromCookie, from: 'cookie' };
+  throw new AccessTokenError('missing');
+}
 
 /**
  * Finds the access token in `x-access-token` (tutorial clients) or `Authorization: Bearer`.

@@ -4,7 +4,7 @@ import { InvalidCredentialsError } from '../shared/errors';
 import { toAuthorities } from '../shared/roles';
 import { createSession } from '../store/sessions';
 import { getUser, type User } from '../store/users';
-import { accessTokenFor, newRefreshRecord, type TokenPair } from './session-tokens';
+import { accessTokenFor, cookieTokenFor, newRefreshRecord, type TokenPair } from './session-tokens';
 import { eventToWrite } from './events';
 import type { SessionDeps } from './types';
 
@@ -35,7 +35,11 @@ export async function openSession(deps: SessionDeps, checked: User, amr: AuthMet
     };
     // The sign-in's event is written in the session's own transaction: no extra round trip, never wrong.
     if (await createSession(deps.table, session, record, eventToWrite(deps, user.id, 'signin.success'))) {
-      return { user, authorities: toAuthorities(user.roles), accessToken: await accessTokenFor(deps, user.id, user.roles, sessionId, amr), refreshToken: token };
+      const [accessToken, cookieToken] = await Promise.all([
+        accessTokenFor(deps, user.id, user.roles, sessionId, amr),
+        cookieTokenFor(deps, user.id, user.roles, sessionId, amr),
+      ]);
+      return { user, authorities: toAuthorities(user.roles), accessToken, refreshToken: token, cookieToken };
     }
     // (A re-hash at sign-in changes the hash but not the version, so it never lands here.)
     // MFA switched on or off in between: this sign-in's factors no longer fit the account.

@@ -7,6 +7,8 @@ import type { SessionDeps } from './types';
 export interface TokenPair {
   accessToken: string;
   refreshToken: string;
+  /** The session cookie's token (AUTH_COOKIE on): the access claims for the session's lifetime. */
+  cookieToken?: string | undefined;
 }
 
 /** An access token for a session, carrying how the session was authenticated. */
@@ -16,6 +18,18 @@ export async function accessTokenFor(deps: SessionDeps, userId: string, roles: R
     audience: deps.config.audience,
     now: deps.now(),
     ttlSeconds: deps.config.accessTokenTtlSeconds,
+  });
+}
+
+/** The session cookie's token, when cookies are on: valid as long as the session (cookie clients never refresh). */
+export async function cookieTokenFor(deps: SessionDeps, userId: string, roles: Role[], sessionId: string, amr: AuthMethods): Promise<string | undefined> {
+  if (!deps.config.authCookie) return undefined;
+  return issueAccessToken(deps.keys, { userId, roles, sessionId, amr }, {
+    issuer: deps.config.issuer,
+    audience: deps.config.audience,
+    now: deps.now(),
+    ttlSeconds: deps.config.refreshTokenTtlSeconds,
+    for: 'cookie',
   });
 }
 

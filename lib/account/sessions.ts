@@ -17,6 +17,11 @@ export async function signOut(deps: AccountDeps, refreshToken: string | undefine
   await Promise.all([revokeSession(deps.table, stored.userId, stored.sessionId, nowIso(deps)), recordEvent(deps, stored.userId, 'signout')]);
 }
 
+/** Ends the caller's own session (a cookie client's sign-out: it has no refresh token to show). */
+export async function signOutSession(deps: AccountDeps, actor: AccessClaims): Promise<void> {
+  await Promise.all([revokeSession(deps.table, actor.userId, actor.sessionId, nowIso(deps)), recordEvent(deps, actor.userId, 'signout')]);
+}
+
 /** Ends every session of the caller. */
 export async function signOutEverywhere(deps: AccountDeps, actor: AccessClaims): Promise<void> {
   await Promise.all([revokeAllSessions(deps.table, actor.userId, nowIso(deps)), recordEvent(deps, actor.userId, 'signout')]);

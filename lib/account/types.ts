@@ -25,6 +25,7 @@ export interface AccountDeps {
     | 'requireVerifiedEmail'
     | 'emailIpThreshold'
     | 'emailIpWindowSeconds'
+    | 'authCookie'
   >;
 }
 

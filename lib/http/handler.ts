@@ -5,6 +5,7 @@ import { ForbiddenError, UnauthorizedError } from '../shared/errors';
 import { logger } from '../shared/log';
 import { MESSAGES } from '../shared/messages';
 import type { Role } from '../shared/roles';
+import { assertCookieOrigin } from './cookies';
 import { toRequest, type HttpRequest } from './request';
 import { errorResponse, render, type HttpResponse } from './response';
 
@@ -66,10 +67,12 @@ function guardedBy(
  * The verified caller of a protected route, checked against what the route requires. Behind the
  * authorizer the identity is always there; its absence means the route was deployed without the
  * authorizer, and the request is refused, not served. Roles come from the verified token, never a body.
+ * A state-changing request authenticated by the session cookie must come from an allowed origin (CSRF).
  */
 function callerMeeting(request: HttpRequest, requirement: Requirement): AccessClaims {
   const caller = request.auth;
   if (!caller) throw new UnauthorizedError();
+  assertCookieOrigin(request, caller);
   if (requirement !== 'signed-in' && !caller.roles.includes(requirement)) throw new ForbiddenError(MESSAGES.roleRequired[requirement]);
   return caller;
 }

@@ -6,6 +6,7 @@ import { isRole, type Role } from '../shared/roles';
 
 /** What a handler sees of a request: no AWS event types past this file. */
 export interface HttpRequest {
+  method: string;
   /** Header names lower-cased. */
   headers: Record<string, string | undefined>;
   body: string | undefined;
@@ -39,7 +40,7 @@ function authContext(event: APIGatewayProxyEvent): AccessClaims | undefined {
     return undefined;
   }
   if (!Array.isArray(roles) || !roles.every((role) => typeof role === 'string' && isRole(role))) return undefined;
-  return { userId: context.userId, roles: roles as Role[], sessionId: context.sessionId };
+  return { userId: context.userId, roles: roles as Role[], sessionId: context.sessionId, ...(context.via === 'cookie' ? { via: 'cookie' as const } : {}) };
 }
 
 /** The request a handler sees: no AWS event types past lib/http. */
@@ -57,6 +58,7 @@ export function toRequest(event: APIGatewayProxyEvent, deadline: Deadline): Http
           ? raw
           : JSON.stringify(raw);
   return {
+    method: (event.httpMethod ?? 'GET').toUpperCase(),
     headers,
     body,
     pathParameters: event.pathParameters ?? {},

@@ -17,7 +17,8 @@ export type HttpResponse =
 function corsHeaders(request: HttpRequest | undefined): Record<string, string> {
   const origin = request?.headers.origin;
   const allowed = origin !== undefined && config().corsOrigins.includes(origin);
-  return allowed ? { 'Access-Control-Allow-Origin': origin, Vary: 'Origin' } : { Vary: 'Origin' };
+  // Credentials: browser clients on cookie sessions send `withCredentials` and read the answer.
+  return allowed ? { 'Access-Control-Allow-Origin': origin, 'Access-Control-Allow-Credentials': 'true', Vary: 'Origin' } : { Vary: 'Origin' };
 }
 
 // Responses of an auth service must never be cached by a browser or proxy: they carry tokens.

@@ -47,6 +47,10 @@ export interface Config {
   /** Mail requests (forgot, resend) allowed per source IP within `emailIpWindowSeconds`; then 429. */
   emailIpThreshold: number;
   emailIpWindowSeconds: number;
+  /** Sign-in also sets an HttpOnly session cookie that protected routes accept (browser clients). */
+  authCookie: boolean;
+  /** The cookie's SameSite: Lax (default), Strict, or None (an API on another site than the front-end). */
+  authCookieSameSite: 'Lax' | 'Strict' | 'None';
 }
 
 /** Where the private signing JWK set comes from: inline JSON (tests), a file (local stage) or SSM (AWS). */
@@ -88,6 +92,14 @@ function onOff(env: Env, name: string, fallback: boolean): boolean {
   if (['on', 'true', '1'].includes(raw)) return true;
   if (['off', 'false', '0'].includes(raw)) return false;
   throw new ConfigError(`${name} must be "on" or "off", got "${raw}"`);
+}
+
+function oneOf<T extends string>(env: Env, name: string, values: readonly T[], fallback: T): T {
+  const raw = read(env, name);
+  if (raw === undefined) return fallback;
+  const match = values.find((value) => value.toLowerCase() === raw.toLowerCase());
+  if (!match) throw new ConfigError(`${name} must be one of ${values.join(', ')}, got "${raw}"`);
+  return match;
 }
 
 function signingKeySource(env: Env): SigningKeySource {
@@ -136,6 +148,8 @@ export function loadConfig(env: Env = process.env): Config {
     requireVerifiedEmail: onOff(env, 'REQUIRE_VERIFIED_EMAIL', false),
     emailIpThreshold: integer(env, 'EMAIL_IP_THRESHOLD', 20, 1, 1_000_000),
     emailIpWindowSeconds: integer(env, 'EMAIL_IP_WINDOW', 3600, 1, 86_400),
+    authCookie: onOff(env, 'AUTH_COOKIE', true),
+    authCookieSameSite: oneOf(env, 'AUTH_COOKIE_SAMESITE', ['Lax', 'Strict', 'None'] as const, 'Lax'),
   };
 }
 

@@ -109,6 +109,22 @@ describe('the prod template', () => {
     expect(templateText).toContain('parameter/lambda-jwt-auth/prod/signing-keys');
   });
 
+  it('allows credentials on every preflight and every gateway response, for the configured origin only', () => {
+    const options = ofType('AWS::ApiGateway::Method').filter(([, method]) => method.Properties.HttpMethod === 'OPTIONS');
+    expect(options.length).toBeGreaterThanOrEqual(20);
+    for (const [name, method] of options) {
+      const headers = method.Properties.Integration.IntegrationResponses[0].ResponseParameters;
+      expect({ name, credentials: headers['method.response.header.Access-Control-Allow-Credentials'] }).toEqual({ name, credentials: "'true'" });
+      expect({ name, origin: headers['method.response.header.Access-Control-Allow-Origin'] }).toEqual({ name, origin: `'${PROD_ORIGIN}'` });
+    }
+    for (const [name, response] of ofType('AWS::ApiGateway::GatewayResponse')) {
+      const headers = response.Properties.ResponseParameters;
+      expect({ name, credentials: headers['gatewayresponse.header.Access-Control-Allow-Credentials'] }).toEqual({ name, credentials: "'true'" });
+      expect({ name, origin: headers['gatewayresponse.header.Access-Control-Allow-Origin'] }).toEqual({ name, origin: `'${PROD_ORIGIN}'` });
+    }
+    expect(resources.SigninLambdaFunction!.Properties.Environment.Variables).toMatchObject({ AUTH_COOKIE: 'on', AUTH_COOKIE_SAMESITE: 'Lax' });
+  });
+
   it('lets only the mailer send mail, as the configured sender only; only mail-causing functions invoke it', () => {
     const rolesWith = (action: string) =>
       ofType('AWS::IAM::Role')

@@ -1,5 +1,5 @@
 import { Secret, TOTP } from 'otpauth';
-import { admin, api, apiFrom, signIn, signUp, type ApiResponse } from '../support/api';
+import { admin, api, apiFrom, cookieAttributes, signIn, signUp, type ApiResponse } from '../support/api';
 import { newUser } from '../support/data';
 
 // TOTP second factor over HTTP. Codes are computed here from the secret setup returns, as an
@@ -73,11 +73,13 @@ describe('TOTP enrolment', () => {
 });
 
 describe('sign-in with MFA on', () => {
-  it('answers a challenge without tokens, then the sign-in body for a code, with amr otp; refresh keeps it', async () => {
+  it('answers a challenge without tokens or cookie, then the sign-in body and cookie for a code, with amr otp; refresh keeps it', async () => {
     const { user, secret } = await enrolled();
+    expect((await signIn(user.username, user.password)).headers.get('set-cookie')).toBeNull();
     const mfaToken = await challenge(user);
     const answer = await verify({ mfaToken, code: codeAt(secret, 1) });
     expect(answer.status).toBe(200);
+    expect(cookieAttributes(answer.headers.get('set-cookie'))).toMatchObject({ value: expect.stringMatching(/^ey/), httponly: true, samesite: 'Lax' });
     expect(answer.json).toMatchObject({ username: user.username, roles: ['ROLE_USER'], tokenType: 'Bearer', accessToken: expect.any(String) });
     expect(claims(answer.json.accessToken as string).amr).toEqual(['pwd', 'otp', 'mfa']);
     const refreshed = await api('POST', '/api/auth/refreshtoken', { body: { refreshToken: answer.json.refreshToken } });

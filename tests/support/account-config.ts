@@ -19,4 +19,5 @@ export const testAccountConfig: AccountDeps['config'] = {
   requireVerifiedEmail: false,
   emailIpThreshold: 100,
   emailIpWindowSeconds: 60,
+  authCookie: true,
 };

@@ -86,3 +86,14 @@ export async function eventually(check: () => Promise<boolean>, withinMs: number
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
+
+/** The attributes of a Set-Cookie header, by lower-cased name (order and extra `Expires` vary by server). */
+export function cookieAttributes(header: string | null): Record<string, string | true> {
+  const [pair, ...attributes] = (header ?? '').split(/;\s*/);
+  const result: Record<string, string | true> = { value: pair!.slice(pair!.indexOf('=') + 1) };
+  for (const attribute of attributes) {
+    const [name, value] = attribute.split('=');
+    result[name!.toLowerCase()] = value ?? true;
+  }
+  return result;
+}

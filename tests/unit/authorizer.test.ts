@@ -41,7 +41,7 @@ describe('authorizer decision', () => {
     expect(result.policyDocument.Statement).toEqual([
       { Action: 'execute-api:Invoke', Effect: 'Allow', Resource: 'arn:aws:execute-api:us-east-1:123456789012:abc123/prod/*' },
     ]);
-    expect(result.context).toEqual({ userId: 'u-1', sessionId: 's-1', roles: '["user","admin"]' });
+    expect(result.context).toEqual({ userId: 'u-1', sessionId: 's-1', roles: '["user","admin"]', via: 'header' });
   });
 
   it.each([

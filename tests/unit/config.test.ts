@@ -17,6 +17,8 @@ describe('config', () => {
       resetTokenTtlSeconds: 900,
       verifyTokenTtlSeconds: 86_400,
       requireVerifiedEmail: false,
+      authCookie: true,
+      authCookieSameSite: 'Lax',
     });
   });
 
@@ -41,6 +43,7 @@ describe('config', () => {
     [{ ...minimal, ACCESS_TOKEN_TTL: 'soon' }, 'ACCESS_TOKEN_TTL must be an integer from 10 to 86400, got "soon"'],
     [{ ...minimal, REFRESH_ROTATION: 'maybe' }, 'REFRESH_ROTATION must be "on" or "off", got "maybe"'],
     [{ ...minimal, RESET_TOKEN_TTL: '30' }, 'RESET_TOKEN_TTL must be an integer from 60 to 86400, got "30"'],
+    [{ ...minimal, AUTH_COOKIE_SAMESITE: 'loose' }, 'AUTH_COOKIE_SAMESITE must be one of Lax, Strict, None, got "loose"'],
   ])('fails at load for %j', (env, expected) => {
     expect(() => loadConfig(env)).toThrow(new ConfigError(expected));
   });

@@ -1,7 +1,7 @@
 import { base64url, SignJWT } from 'jose';
 import { AccessTokenError } from '../../lib/shared/errors';
 import { generateSigningKey, importSigningKeys, type SigningKeys } from '../../lib/access/keys';
-import { extractAccessToken, issueAccessToken, verifyAccessToken } from '../../lib/access/tokens';
+import { extractAccessToken, extractCredential, issueAccessToken, verifyAccessToken } from '../../lib/access/tokens';
 import { testKeySet } from '../support/keys';
 
 const settings = { issuer: 'test-issuer', audience: 'test-audience' };
@@ -91,5 +91,21 @@ describe('extractAccessToken', () => {
     [{ authorization: 'Bearer one', 'x-access-token': 'two' }, 'invalid'],
   ])('refuses %j as %s', (headers, expected) => {
     expect(() => extractAccessToken(headers)).toThrow(expect.objectContaining({ reason: expected }));
+  });
+});
+
+describe('the session cookie', () => {
+  it('is read only when no token header is sent: a header wins', () => {
+    expect(extractCredential({ cookie: 'theme=dark; jwt_session=c.o.k' })).toEqual({ token: 'c.o.k', from: 'cookie' });
+    expect(extractCredential({ cookie: 'jwt_session=c.o.k', 'x-access-token': 'h.d.r' })).toEqual({ token: 'h.d.r', from: 'header' });
+    expect(() => extractCredential({ cookie: 'theme=dark' })).toThrow(expect.objectContaining({ reason: 'missing' }));
+    expect(() => extractCredential({ cookie: 'jwt_session=' })).toThrow(expect.objectContaining({ reason: 'missing' }));
+  });
+
+  it('carries a token of its own type: never valid as an access token, nor an access token as it', async () => {
+    const cookieToken = await issueAccessToken(keys, claims, { ...settings, now, ttlSeconds: 86_400, for: 'cookie' });
+    await expect(verifyAccessToken(keys, cookieToken, { ...settings, now, from: 'cookie' })).resolves.toMatchObject({ userId: 'user-1', via: 'cookie' });
+    expect(await reason(cookieToken)).toBe('invalid');
+    await expect(verifyAccessToken(keys, await issue(), { ...settings, now, from: 'cookie' })).rejects.toThrow(expect.objectContaining({ reason: 'invalid' }));
   });
 });

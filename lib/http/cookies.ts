@@ -1,0 +1,59 @@
+import { serialize } from 'cookie';
+import { SESSION_COOKIE, type AccessClaims } from '../access/tokens';
+import { config } from '../shared/config';
+import { ForbiddenError } from '../shared/errors';
+import { MESSAGES } from '../shared/messages';
+import type { HttpRequest } from './request';
+
+/**
+ * Cookie sessions for browser clients (contract, "Cookie sessions"): the cookie that sign-in sets, the
+ * one sign-out clears, and the CSRF rule for requests the cookie authenticates.
+ */
+
+/** Plain-http loopback (npm start): a Secure cookie would not be sent back by every client there. */
+function isPlainHttpLocalhost(request: HttpRequest): boolean {
+  const host = (request.headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
+  const proto = request.headers['x-forwarded-proto']?.toLowerCase();
+  return ['localhost', '127.0.0.1', '[::1]'].includes(host) && proto !== 'https';
+}
+
+function cookie(request: HttpRequest, value: string, maxAgeSeconds: number): string {
+  const { authCookieSameSite } = config();
+  return serialize(SESSION_COOKIE, value, {
+    httpOnly: true,
+    path: '/',
+    maxAge: maxAgeSeconds,
+    sameSite: authCookieSameSite.toLowerCase() as 'lax' | 'strict' | 'none',
+    secure: !isPlainHttpLocalhost(request),
+  });
+}
+
+/** `Set-Cookie` for a signed-in session (AUTH_COOKIE on): HttpOnly, the session's lifetime. */
+export function sessionCookieHeaders(request: HttpRequest, cookieToken: string | undefined): Record<string, string> {
+  if (cookieToken === undefined) return {};
+  return { 'Set-Cookie': cookie(request, cookieToken, config().refreshTokenTtlSeconds) };
+}
+
+/** `Set-Cookie` that removes the session cookie (sign-out). */
+export function clearedCookieHeaders(request: HttpRequest): Record<string, string> {
+  return config().authCookie ? { 'Set-Cookie': cookie(request, '', 0) } : {};
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * CSRF: a browser sends the cookie with requests any site makes, so a state-changing request that only
+ * the cookie authenticates must come from an allowed origin (its `Origin` header, which scripts cannot
+ * forge). Token-header requests are unaffected: no other site can make a browser send our token.
+ * Throws ForbiddenError `Origin not allowed.`
+ */
+export function assertCookieOrigin(request: HttpRequest, caller: Pick<AccessClaims, 'via'>): void {
+  if (caller.via !== 'cookie' || SAFE_METHODS.has(request.method)) return;
+  const origin = request.headers.origin;
+  if (origin === undefined || !config().corsOrigins.includes(origin)) throw new ForbiddenError(MESSAGES.originNotAllowed);
+}
+
+/** Whether the request carries a session cookie at all (before any verification). */
+export function hasSessionCookie(request: HttpRequest): boolean {
+  return new RegExp(`(^|;)\\s*${SESSION_COOKIE}=`).test(request.headers.cookie ?? '');
+}

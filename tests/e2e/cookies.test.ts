@@ -1,0 +1,133 @@
+import { admin, api, cookieAttributes, eventually, signIn, signUp, type ApiResponse } from '../support/api';
+import { newUser } from '../support/data';
+
+// Cookie sessions over plain HTTP (contract, "Cookie sessions"): what a browser client relies on, checked
+// header by header. tests/browser/ drives the same through a real browser.
+const ALLOWED = 'http://localhost:8081';
+const FOREIGN = 'http://evil.example';
+
+function sessionCookie(response: ApiResponse): string {
+  const header = response.headers.get('set-cookie');
+  const match = /^jwt_session=([^;]+)/.exec(header ?? '');
+  if (!match) throw new Error(`no session cookie in ${header}`);
+  return `jwt_session=${match[1]}`;
+}
+
+const withCookie = (cookie: string, headers: Record<string, string> = {}) => ({ headers: { cookie, ...headers } });
+
+async function cookieSignIn(prefix = 'cookie') {
+  const user = newUser(prefix);
+  expect((await signUp(user)).status).toBe(200);
+  const answer = await signIn(user.username, user.password);
+  return { user, answer, cookie: sessionCookie(answer) };
+}
+
+describe('cookie sessions', () => {
+  it('sign-in sets an HttpOnly, SameSite=Lax cookie for the session lifetime, not Secure on plain-http localhost; the body is unchanged', async () => {
+    const { answer } = await cookieSignIn();
+    expect(answer.headers.get('set-cookie')).toMatch(/^jwt_session=[A-Za-z0-9._-]+;/);
+    const attributes = cookieAttributes(answer.headers.get('set-cookie'));
+    expect(attributes).toMatchObject({ 'max-age': '86400', path: '/', httponly: true, samesite: 'Lax' });
+    expect(attributes).not.toHaveProperty('secure');
+    expect(attributes).not.toHaveProperty('domain');
+    expect(Object.keys(answer.json).sort()).toEqual(['accessToken', 'email', 'expiresIn', 'id', 'refreshToken', 'roles', 'tokenType', 'username']);
+  });
+
+  it('authenticates protected routes with the cookie alone; a token header wins over it', async () => {
+    const { cookie, user } = await cookieSignIn();
+    expect(await api('GET', '/api/test/user', withCookie(cookie))).toMatchObject({ status: 200, text: 'User Content.' });
+    expect((await api('GET', '/api/auth/me', withCookie(cookie))).json).toMatchObject({ username: user.username });
+    expect((await api('GET', '/api/test/mod', withCookie(cookie))).status).toBe(403);
+    // A header token is used even when a valid cookie is there, and a bad one is refused.
+    expect(await api('GET', '/api/test/user', withCookie(cookie, { 'x-access-token': 'not.a.token' }))).toMatchObject({ status: 401 });
+  });
+
+  it('accepts the cookie token only as a cookie and an access token only in a header', async () => {
+    const { cookie, answer } = await cookieSignIn();
+    const cookieToken = cookie.slice('jwt_session='.length);
+    expect((await api('GET', '/api/test/user', { token: cookieToken })).json).toEqual({ message: 'Unauthorized!' });
+    expect((await api('GET', '/api/test/user', withCookie(`jwt_session=${answer.json.accessToken}`))).json).toEqual({ message: 'Unauthorized!' });
+    expect((await api('GET', '/api/test/user')).json).toEqual({ message: 'No token provided!' });
+  });
+
+  it('refuses cookie-authenticated state changes without an allowed Origin (CSRF); token headers are unaffected', async () => {
+    const { cookie, user, answer } = await cookieSignIn();
+    const change = { currentPassword: 'wrong password', newPassword: 'another password 1' };
+    const csrf = { status: 403, json: { message: 'Origin not allowed.' } };
+    expect(await api('POST', '/api/auth/password', { body: change, ...withCookie(cookie) })).toMatchObject(csrf);
+    expect(await api('POST', '/api/auth/password', { body: change, ...withCookie(cookie, { origin: FOREIGN }) })).toMatchObject(csrf);
+    const sessions = (await api('GET', '/api/auth/sessions', withCookie(cookie))).json.sessions as { id: string }[];
+    expect(await api('DELETE', `/api/auth/sessions/${sessions[0]!.id}`, withCookie(cookie))).toMatchObject(csrf);
+    // From the allowed origin the request goes through (here to the wrong-password check).
+    expect(await api('POST', '/api/auth/password', { body: change, ...withCookie(cookie, { origin: ALLOWED }) })).toMatchObject({
+      status: 401,
+      json: { message: 'Current password is incorrect!' },
+    });
+    // A token header needs no Origin.
+    expect((await api('POST', '/api/auth/password', { body: change, token: answer.json.accessToken as string })).status).toBe(401);
+    expect(user).toBeDefined();
+  });
+
+  it('signs out with {} and the cookie: that session ends and the cookie is cleared', async () => {
+    const { cookie } = await cookieSignIn();
+    expect(await api('POST', '/api/auth/signout', { body: {}, ...withCookie(cookie) })).toMatchObject({ status: 403, json: { message: 'Origin not allowed.' } });
+    const out = await api('POST', '/api/auth/signout', { body: {}, ...withCookie(cookie, { origin: ALLOWED }) });
+    expect(out).toMatchObject({ status: 200, json: { message: "You've been signed out!" } });
+    expect(cookieAttributes(out.headers.get('set-cookie'))).toMatchObject({ value: '', 'max-age': '0', path: '/', httponly: true, samesite: 'Lax' });
+    // The revocation bound holds for the cookie as for tokens.
+    await eventually(async () => (await api('GET', '/api/test/user', withCookie(cookie))).status === 401, Number(process.env.E2E_REVOCATION_BOUND_MS) + 3000);
+    // Signing out again with the dead cookie still clears it.
+    const again = await api('POST', '/api/auth/signout', { body: {}, ...withCookie(cookie, { origin: ALLOWED }) });
+    expect(again.status).toBe(200);
+    expect(cookieAttributes(again.headers.get('set-cookie'))).toMatchObject({ 'max-age': '0' });
+    // Without a cookie or a refresh token, `{}` is what it was.
+    expect(await api('POST', '/api/auth/signout', { body: {} })).toMatchObject({ status: 403, json: { message: 'Refresh Token is required!' } });
+  });
+
+  it('ends the cookie with the password: a password change stops it within the revocation bound', async () => {
+    const { cookie, user } = await cookieSignIn();
+    const changed = await api('POST', '/api/auth/password', {
+      body: { currentPassword: user.password, newPassword: 'another password 1' },
+      ...withCookie(cookie, { origin: ALLOWED }),
+    });
+    expect(changed.status).toBe(200);
+    await eventually(async () => (await api('GET', '/api/test/user', withCookie(cookie))).status === 401, Number(process.env.E2E_REVOCATION_BOUND_MS) + 3000);
+  });
+
+  it("lets an admin's cookie grant roles at sign-up from the allowed origin only", async () => {
+    const cookie = sessionCookie(await signIn(admin().username, admin().password));
+    const moderator = { ...newUser('cookiemod'), roles: ['moderator'] };
+    expect(await api('POST', '/api/auth/signup', { body: moderator, ...withCookie(cookie) })).toMatchObject({ status: 403, json: { message: 'Origin not allowed.' } });
+    expect((await api('POST', '/api/auth/signup', { body: moderator, ...withCookie(cookie, { origin: ALLOWED }) })).status).toBe(200);
+  });
+});
+
+describe('CORS with credentials', () => {
+  it('allows credentials for the allowed origin on handler answers, preflights and gateway responses', async () => {
+    const answer = await api('GET', '/api/test/all', { headers: { origin: ALLOWED } });
+    expect(answer.headers.get('access-control-allow-origin')).toBe(ALLOWED);
+    expect(answer.headers.get('access-control-allow-credentials')).toBe('true');
+    const preflight = await api('OPTIONS', '/api/auth/signin', {
+      headers: { origin: ALLOWED, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+    });
+    expect(preflight.headers.get('access-control-allow-origin')).toBe(ALLOWED);
+    expect(preflight.headers.get('access-control-allow-credentials')).toBe('true');
+    const refused = await api('GET', '/api/test/user', { headers: { origin: ALLOWED } });
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('access-control-allow-origin')).toBe(ALLOWED);
+    expect(refused.headers.get('access-control-allow-credentials')).toBe('true');
+  });
+
+  it('never lets another origin read an answer with credentials', async () => {
+    for (const response of [
+      await api('GET', '/api/test/all', { headers: { origin: FOREIGN } }),
+      await api('POST', '/api/auth/signin', { body: { username: 'x', password: 'y' }, headers: { origin: FOREIGN } }),
+      await api('OPTIONS', '/api/auth/signin', { headers: { origin: FOREIGN, 'access-control-request-method': 'POST' } }),
+      // A gateway response carries its static, configured origin: never the caller's.
+      await api('GET', '/api/test/user', { headers: { origin: FOREIGN } }),
+    ]) {
+      expect(response.headers.get('access-control-allow-origin')).not.toBe(FOREIGN);
+      if (response.headers.get('access-control-allow-origin') === null) expect(response.headers.get('access-control-allow-credentials')).toBeNull();
+    }
+  });
+});
