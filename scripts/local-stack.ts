@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { parse } from 'yaml';
 import { createTables, startDynamoDbLocal, stopChild, type DynamoDbLocal } from './dynamodb-local';
 import { type SesEmulator, startSesEmulator } from './ses-local';
 
@@ -74,7 +75,29 @@ export async function startOffline(options: OfflineOptions): Promise<Offline> {
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
+  await warmFunctions(options.lambdaPort);
   return { url, child, output: () => output, stop };
+}
+
+/**
+ * Starts a worker for every function, so the first request after "ready" does not pay serverless-offline's
+ * cold start (~400 ms a function): a browser client that navigates right after a call (the Angular
+ * tutorial's sign-out link) still gets its answer. Each function is invoked once with an empty event,
+ * which every handler refuses without touching anything; serverless.yml keeps idle workers for a day.
+ */
+async function warmFunctions(lambdaPort: number): Promise<void> {
+  const service = parse(await readFile(join(ROOT, 'serverless.yml'), 'utf8'), { logLevel: 'silent' }) as { service: string; functions: Record<string, unknown> };
+  const names = Object.keys(service.functions).map((name) => `${service.service}-local-${name}`);
+  const invoke = async (name: string) => {
+    const response = await fetch(`http://127.0.0.1:${lambdaPort}/2015-03-31/functions/${name}/invocations`, { method: 'POST', body: '{}' });
+    await response.arrayBuffer();
+    if (response.status !== 200) throw new Error(`warming ${name}: HTTP ${response.status}`);
+  };
+  // A few at a time: each worker's start is CPU-bound.
+  const queue = [...names];
+  await Promise.all(Array.from({ length: 4 }, async () => {
+    for (let name = queue.shift(); name !== undefined; name = queue.shift()) await invoke(name);
+  }));
 }
 
 export interface LocalStack {
