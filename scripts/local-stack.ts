@@ -147,6 +147,8 @@ export async function startApiStack(options: {
   keySet: string;
   env?: Record<string, string>;
   persistent?: boolean;
+  /** The API's port (a free one by default). */
+  httpPort?: number;
   prepare?: (env: Record<string, string>, database: LocalStack) => Promise<void>;
 }): Promise<ApiStack> {
   const dir = await mkdtemp(join(tmpdir(), 'jwt-auth-stack-'));
@@ -177,7 +179,7 @@ export async function startApiStack(options: {
       ...options.env,
     };
     await options.prepare?.(env, database);
-    offline = await startOffline({ httpPort: await freePort(), lambdaPort, env, stdio: 'pipe' });
+    offline = await startOffline({ httpPort: options.httpPort ?? (await freePort()), lambdaPort, env, stdio: 'pipe' });
     const running = offline;
     const stack: ApiStack = {
       url: offline.url,

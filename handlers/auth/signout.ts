@@ -1,6 +1,6 @@
 import { runtimeAccountDeps } from '../../lib/account/deps';
 import { signOut, signOutEverywhere, signOutSession } from '../../lib/account/sessions';
-import { callerOf } from '../../lib/http/caller';
+import { callerOf, cookieSessionOf } from '../../lib/http/caller';
 import { clearedCookieHeaders, hasSessionCookie } from '../../lib/http/cookies';
 import { httpHandler } from '../../lib/http/handler';
 import { jsonBody, type HttpRequest } from '../../lib/http/request';
@@ -30,10 +30,10 @@ export const handler = httpHandler(async (request) => {
   return { json: { message: MESSAGES.signedOut }, headers: clearedCookieHeaders(request) };
 });
 
-/** The cookie's session, or none when it is already over (expired, revoked): clearing is all that is left. */
+/** The cookie's session, or none when its token is no longer valid: clearing is all that is left. */
 async function cookieCaller(request: HttpRequest) {
   try {
-    return await callerOf(request, { cookieOnly: true });
+    return await cookieSessionOf(request);
   } catch (error) {
     if (error instanceof AccessTokenError) return undefined;
     throw error;

@@ -72,6 +72,16 @@ export async function authenticate(deps: AuthenticateDeps, headers: Record<strin
   return claims;
 }
 
+/**
+ * Verifies the request's credential without asking whether its session is still live: for ending that
+ * very session (cookie sign-out), where a dead session only means there is nothing left to end, and the
+ * read would only delay the answer a reloading browser page is racing for.
+ */
+export async function verifyCredential(deps: AuthenticateDeps, headers: Record<string, string | undefined>, now: Date): Promise<VerifiedAccess> {
+  const { token, from } = extractCredential(headers);
+  return verifyWithKeyReload(deps, token, from, now);
+}
+
 /** Verifies; a token signed with a key this container has not loaded yet gets one look at a fresh set. */
 async function verifyWithKeyReload(deps: AuthenticateDeps, token: string, from: CredentialSource, now: Date): Promise<VerifiedAccess> {
   try {

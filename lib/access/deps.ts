@@ -1,4 +1,4 @@
-import { authenticate, DecisionCache, type AuthenticateDeps } from './authenticate';
+import { authenticate, DecisionCache, verifyCredential, type AuthenticateDeps } from './authenticate';
 import { config } from '../shared/config';
 import type { Deadline } from '../shared/deadline';
 import { keySetCache, type SigningKeys } from './keys';
@@ -42,4 +42,9 @@ export async function authenticateDeps(options: { cached: boolean; deadline: Dea
  */
 export async function authenticateCaller(headers: Record<string, string | undefined>, deadline: Deadline): Promise<VerifiedAccess> {
   return authenticate(await authenticateDeps({ cached: false, deadline }), headers, new Date());
+}
+
+/** The signed-in session cookie's claims, verified but not checked for liveness (cookie sign-out). */
+export async function verifyCookie(cookieHeader: string | undefined, deadline: Deadline): Promise<VerifiedAccess> {
+  return verifyCredential(await authenticateDeps({ cached: false, deadline }), { cookie: cookieHeader }, new Date());
 }

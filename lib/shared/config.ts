@@ -119,7 +119,7 @@ export function loadConfig(env: Env = process.env): Config {
     region: read(env, 'AWS_REGION') ?? 'us-east-1',
     dynamodbEndpoint: read(env, 'DYNAMODB_ENDPOINT'),
     accessTokenTtlSeconds: integer(env, 'ACCESS_TOKEN_TTL', 900, 10, 86_400),
-    refreshTokenTtlSeconds: integer(env, 'REFRESH_TOKEN_TTL', 86_400, 60, 31_536_000),
+    refreshTokenTtlSeconds: integer(env, 'REFRESH_TOKEN_TTL', 86_400, 10, 31_536_000),
     refreshRotation: onOff(env, 'REFRESH_ROTATION', true),
     // bcryptjs accepts 4..31; above 15 a sign-in takes seconds, which is a self-inflicted outage.
     bcryptCost: integer(env, 'BCRYPT_COST', 10, 4, 15),

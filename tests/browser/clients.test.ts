@@ -1,0 +1,181 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { newUser } from '../support/data';
+
+// The tutorial's four kinds of front-end, as small pages of our own on a second origin
+// (tests/browser/app), in headless Chromium against the service on serverless-offline. Tokens live
+// 10 s and sessions (so cookies) 40 s here, so every client meets expiry within the test; the flows run
+// concurrently so those waits overlap. A failing flow leaves a screenshot in tests/browser/screenshots/.
+const ORIGIN = process.env.BROWSER_APP_ORIGIN!;
+const API = process.env.BROWSER_API_URL!;
+const ADMIN = JSON.parse(process.env.BROWSER_ADMIN!) as { username: string; password: string };
+const REVOCATION_BOUND_MS = Number(process.env.BROWSER_REVOCATION_BOUND_MS);
+type Result = { status: number; text: string };
+
+let browser: Browser;
+beforeAll(async () => {
+  browser = await chromium.launch({
+    executablePath: process.env.BROWSER_CHROMIUM,
+    // As root in a container: no sandbox; and none of Chromium's own calls home (this network is closed).
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+/** Runs a flow in a fresh browser profile on one client page; a screenshot if it fails. */
+async function flow(client: string, run: (page: Page, context: BrowserContext) => Promise<void>): Promise<void> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  try {
+    await page.goto(`${ORIGIN}/${client}.html`);
+    await run(page, context);
+  } catch (error) {
+    const dir = join(__dirname, 'screenshots');
+    await mkdir(dir, { recursive: true });
+    await page.screenshot({ path: join(dir, `${client}.png`), fullPage: true }).catch(() => undefined);
+    throw error;
+  } finally {
+    await context.close();
+  }
+}
+
+const app = {
+  signUp: (page: Page, user: { username: string; email: string; password: string }) =>
+    page.evaluate((u) => (globalThis as unknown as InPage).app.signUp(u.username, u.email, u.password), user),
+  signIn: (page: Page, user: { username: string; password: string }) => page.evaluate((u) => (globalThis as unknown as InPage).app.signIn(u.username, u.password), user),
+  profile: (page: Page) => page.evaluate(() => (globalThis as unknown as InPage).app.profile()),
+  content: (page: Page, which: string) => page.evaluate((w) => (globalThis as unknown as InPage).app.content(w), which),
+  signOut: (page: Page) => page.evaluate(() => (globalThis as unknown as InPage).app.signOut()),
+  stored: (page: Page) => page.evaluate(() => (globalThis as unknown as InPage).app.storedUser()) as Promise<{ accessToken: string; refreshToken: string; username: string } | null>,
+};
+
+/** Waits, up to a deadline, until the API calls this access token expired: the client's token is dead. */
+async function untilExpired(accessToken: string, withinMs = 20_000): Promise<void> {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    const response = await fetch(`${API}/api/test/all`, { headers: { 'x-access-token': accessToken } });
+    await response.text();
+    const probe = await fetch(`${API}/api/auth/me`, { headers: { 'x-access-token': accessToken } });
+    if (probe.status === 401 && (await probe.text()).includes('expired')) return;
+    if (Date.now() > deadline) throw new Error(`access token not expired within ${withinMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/** The common part of every client: sign-up, sign-in, profile and the role pages. */
+async function signUpAndIn(page: Page, prefix: string) {
+  const user = newUser(prefix);
+  expect(await app.signUp(page, user)).toEqual({ status: 200, text: '{"message":"User was registered successfully!"}' });
+  const signedIn = await app.signIn(page, user);
+  expect(signedIn.status).toBe(200);
+  expect(JSON.parse((await app.profile(page)).text)).toMatchObject({ username: user.username, roles: ['ROLE_USER'] });
+  expect(await app.content(page, 'all')).toEqual({ status: 200, text: 'Public Content.' });
+  expect(await app.content(page, 'user')).toEqual({ status: 200, text: 'User Content.' });
+  expect(await app.content(page, 'mod')).toEqual({ status: 403, text: '{"message":"Require Moderator Role!"}' });
+  expect(await app.content(page, 'admin')).toEqual({ status: 403, text: '{"message":"Require Admin Role!"}' });
+  return { user, body: JSON.parse(signedIn.text) as { accessToken: string; refreshToken: string } };
+}
+
+const expired: Result = { status: 401, text: '{"message":"Unauthorized! Access Token was expired!"}' };
+const noToken: Result = { status: 401, text: '{"message":"No token provided!"}' };
+
+describe("the tutorial's front-ends in Chromium", () => {
+  it.concurrent.each([
+    ['header', 'React (plain), x-access-token'],
+    ['bearer', 'Vue 3, Authorization: Bearer'],
+  ])('%s client (%s): sign-up, sign-in, profile, role pages, expiry, sign-out', (client) =>
+    flow(client, async (page) => {
+      const { user, body } = await signUpAndIn(page, client);
+      expect((await app.stored(page))?.username).toBe(user.username);
+      await untilExpired(body.accessToken);
+      expect(await app.profile(page)).toEqual(expired);
+      // Sign in again, then out: the stored user goes, and so does access.
+      await app.signIn(page, user);
+      expect((await app.signOut(page)).status).toBe(200);
+      expect(await app.stored(page)).toBeNull();
+      expect(await app.profile(page)).toEqual(noToken);
+      // An admin on the same client sees the admin page.
+      await app.signIn(page, ADMIN);
+      expect(await app.content(page, 'admin')).toEqual({ status: 200, text: 'Admin Content.' });
+    }),
+  );
+
+  it.concurrent('refresh-token client (React, interceptor keeping its first refresh token): survives two expiries', () =>
+    flow('refresh', async (page) => {
+      const { body } = await signUpAndIn(page, 'refresh');
+      await untilExpired(body.accessToken);
+      // 401 → refresh with the sign-in's refresh token → retry: the user never sees the expiry.
+      expect(await app.content(page, 'user')).toEqual({ status: 200, text: 'User Content.' });
+      const afterFirst = (await app.stored(page))!;
+      expect(afterFirst.accessToken).not.toBe(body.accessToken);
+      expect(afterFirst.refreshToken).toBe(body.refreshToken);
+      // The second refresh resends the first refresh token: works with REFRESH_ROTATION=off.
+      await untilExpired(afterFirst.accessToken);
+      expect(await app.content(page, 'user')).toEqual({ status: 200, text: 'User Content.' });
+      expect((await app.stored(page))!.accessToken).not.toBe(afterFirst.accessToken);
+      expect((await app.signOut(page)).status).toBe(200);
+      expect(await app.profile(page)).toEqual(noToken);
+    }),
+  );
+
+  it.concurrent('cookie client (Angular 16, HttpOnly cookie, no token header): session-long cookie, sign-out link that reloads at once', () =>
+    flow('cookie', async (page, context) => {
+      const { user, body } = await signUpAndIn(page, 'cookie');
+      const cookie = (await context.cookies(API)).find((c) => c.name === 'jwt_session');
+      expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Lax', secure: false, path: '/' });
+      expect(await page.evaluate(() => (globalThis as unknown as InPage).document.cookie)).not.toContain('jwt_session');
+      // Cookie clients never refresh: the access token of the same sign-in expires, the cookie does not.
+      await untilExpired(body.accessToken);
+      expect(JSON.parse((await app.profile(page)).text)).toMatchObject({ username: user.username });
+
+      // LogOut: the click sends sign-out {} and the empty href reloads the page at once. The request
+      // reaches the service, so the session ends; whether its answer (clearing the cookie) arrives before
+      // the reload cancels it is a race a local page reload usually wins (see README "Front-ends"). Either
+      // way the client is signed out within the revocation bound: a stale cookie is refused, and the
+      // client's 401 handling signs out again, which clears it.
+      const sessionCookie = (await context.cookies(API)).find((c) => c.name === 'jwt_session')!.value;
+      await Promise.all([page.waitForEvent('load'), page.click('#logout')]);
+      const signedOutBy = Date.now() + REVOCATION_BOUND_MS + 3000;
+      while ((await app.profile(page)).status === 200) {
+        if (Date.now() > signedOutBy) throw new Error('still signed in after the revocation bound');
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      expect((await context.cookies(API)).find((c) => c.name === 'jwt_session')).toBeUndefined();
+      expect(await app.stored(page)).toBeNull();
+      expect(await app.profile(page)).toEqual(noToken);
+      // And the session itself is over: its cookie, replayed, is refused within the bound.
+      const staleBy = Date.now() + REVOCATION_BOUND_MS + 3000;
+      while ((await fetch(`${API}/api/auth/me`, { headers: { cookie: `jwt_session=${sessionCookie}` } })).status !== 401) {
+        if (Date.now() > staleBy) throw new Error('the signed-out session still answers after the revocation bound');
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+
+      // Signed in again, the cookie ends with the session (40 s here): the browser drops it.
+      await app.signIn(page, user);
+      const expires = (await context.cookies(API)).find((c) => c.name === 'jwt_session')!.expires * 1000;
+      expect(expires - Date.now()).toBeGreaterThan(30_000);
+      const deadline = expires + 5_000;
+      while ((await app.profile(page)).status === 200) {
+        if (Date.now() > deadline) throw new Error('the cookie outlived its session');
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+      expect(await app.profile(page)).toEqual(noToken);
+    }),
+  );
+});
+
+/** What the client pages define (tests/browser/app/client.js), as seen from page.evaluate. */
+interface InPage {
+  document: { cookie: string };
+  app: {
+    signUp(username: string, email: string, password: string): Promise<Result>;
+    signIn(username: string, password: string): Promise<Result>;
+    profile(): Promise<Result>;
+    content(page: string): Promise<Result>;
+    signOut(): Promise<Result>;
+    storedUser(): unknown;
+  };
+}
