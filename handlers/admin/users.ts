@@ -2,11 +2,11 @@ import { listUsersPage } from '../../lib/account/admin-users';
 import { runtimeSessionDeps } from '../../lib/account/deps';
 import { httpHandler } from '../../lib/http/handler';
 import { config } from '../../lib/shared/config';
-import { pageQuerySchema, validate } from '../../lib/shared/validation';
+import { userListQuerySchema, validate } from '../../lib/shared/validation';
 
 config();
 
-/** GET /api/admin/users?limit&cursor */
+/** GET /api/admin/users?limit&cursor&search: newest first; with search, by username or email prefix. */
 export const handler = httpHandler({ requires: 'admin' }, async (request) => ({
-  json: await listUsersPage(await runtimeSessionDeps(request), validate(pageQuerySchema, request.query)),
+  json: await listUsersPage(await runtimeSessionDeps(request), validate(userListQuerySchema, request.query)),
 }));

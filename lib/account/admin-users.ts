@@ -3,20 +3,25 @@ import { parseRoles, type Role } from '../shared/roles';
 import { isIssuedId } from '../shared/validation';
 import { deleteAllRefreshTokens } from '../store/refresh-tokens';
 import { deleteAllSessions, revokeAllSessions } from '../store/sessions';
-import { listUsers, type PublicUser } from '../store/user-list';
-import { changeCredentials, deleteUserRecord, getUser } from '../store/users';
+import { listUsers, searchUsers, type PublicUser } from '../store/user-list';
+import { changeCredentials, deleteUserRecord, getUser, normalizeIdentifier } from '../store/users';
 import { deleteAllEvents } from '../store/events';
 import { eventsPage, recordEvent } from './events';
 import type { AccountDeps, SessionDeps } from './types';
 import { MESSAGES } from '../shared/messages';
 
-/** One page of users for the admin list. A cursor the service did not issue is a 400. */
+/**
+ * One page of users for the admin list, newest first; with `search`, the users whose username or email
+ * starts with it (case-insensitively). A cursor the service did not issue (or of another search) is a 400.
+ */
 export async function listUsersPage(
   deps: SessionDeps,
-  query: { limit?: string | undefined; cursor?: string | undefined },
+  query: { limit?: string | undefined; cursor?: string | undefined; search?: string | undefined },
 ): Promise<{ users: PublicUser[]; nextCursor: string | null }> {
   const limit = query.limit === undefined ? 20 : Number(query.limit);
-  return listUsers(deps.table, limit, query.cursor || undefined, deps.keys.cursorSecret);
+  const cursor = query.cursor || undefined;
+  if (query.search !== undefined) return searchUsers(deps.table, normalizeIdentifier(query.search), limit, cursor, deps.keys.cursorSecret);
+  return listUsers(deps.table, limit, cursor, deps.keys.cursorSecret);
 }
 
 /**

@@ -123,7 +123,18 @@ export const pageQuerySchema = z.object({
   limit: z.optional(
     z.string().check(z.regex(/^(100|[1-9][0-9]?)$/, 'limit must be a whole number from 1 to 100')),
   ),
-  cursor: z.optional(z.string().check(z.maxLength(1024, MESSAGES.cursorInvalid))),
+  cursor: z.optional(z.string().check(z.maxLength(2048, MESSAGES.cursorInvalid))),
+});
+
+/** The admin list's query: a page, and optionally the start of a username or email to search for. */
+export const userListQuerySchema = z.extend(pageQuerySchema, {
+  search: z.optional(
+    z.string().check(
+      z.minLength(1, 'search must be 1 to 254 characters'),
+      z.maxLength(254, 'search must be 1 to 254 characters'),
+      z.refine((value) => Buffer.byteLength(normalizeIdentifier(value), 'utf8') <= MAX_NORMALIZED_IDENTIFIER_BYTES, 'search must be 1 to 254 characters'),
+    ),
+  ),
 });
 
 const codeField = (field: string) => z.optional(text(field).check(z.maxLength(64, `${field} is too long`)));

@@ -1,7 +1,7 @@
 import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { EmailTakenError, ForbiddenError, UsernameTakenError } from '../shared/errors';
 import type { Role } from '../shared/roles';
-import { keys, userIndexKeys } from './keys';
+import { claimIndexKeys, keys, userIndexKeys } from './keys';
 import { cancelledConditions, conditionally, guarded, putNew, type Table } from './table';
 import { MESSAGES } from '../shared/messages';
 
@@ -42,8 +42,8 @@ export async function createUser(table: Table, user: User, grantedBy?: string): 
         new TransactWriteCommand({
           TransactItems: [
             putNew(table, { ...keys.user(user.id), ...userIndexKeys(user.createdAt, user.id), type: 'user', ...user }),
-            putNew(table, { ...keys.usernameClaim(normalizeIdentifier(user.username)), userId: user.id }),
-            putNew(table, { ...keys.emailClaim(normalizeIdentifier(user.email)), userId: user.id }),
+            putNew(table, claimItem(keys.usernameClaim(normalizeIdentifier(user.username)), normalizeIdentifier(user.username), user.id)),
+            putNew(table, claimItem(keys.emailClaim(normalizeIdentifier(user.email)), normalizeIdentifier(user.email), user.id)),
             ...(grantedBy === undefined
               ? []
               : [
@@ -69,6 +69,11 @@ export async function createUser(table: Table, user: User, grantedBy?: string): 
     if (failed?.[2]) throw new EmailTakenError();
     throw error;
   }
+}
+
+/** A username or email claim: unique by its key, and found by prefix through the names index. */
+export function claimItem(key: { pk: string; sk: string }, normalizedValue: string, userId: string) {
+  return { ...key, ...claimIndexKeys(normalizedValue, userId), userId };
 }
 
 export function toUser(item: Record<string, unknown> | undefined): User | undefined {

@@ -142,6 +142,17 @@ describe('admin API', () => {
     expect(await api('GET', '/api/admin/users?limit=1000', { token: adminToken })).toMatchObject({ status: 400 });
   });
 
+  it('searches users by the start of their username or email, case-insensitively', async () => {
+    const user = newUser('findme');
+    await signUp(user);
+    const found = await api('GET', `/api/admin/users?search=${encodeURIComponent(user.username.toUpperCase())}`, { token: adminToken });
+    expect(found.status).toBe(200);
+    expect((found.json.users as { username: string }[]).map((listed) => listed.username)).toEqual([user.username]);
+    const byEmail = await api('GET', `/api/admin/users?search=${encodeURIComponent(user.email.slice(0, -4))}`, { token: adminToken });
+    expect((byEmail.json.users as { id: string }[]).map((listed) => listed.id)).toEqual([found.json.users && (found.json.users as { id: string }[])[0]!.id]);
+    expect(await api('GET', '/api/admin/users?search=', { token: adminToken })).toMatchObject({ status: 400, json: { message: 'search must be 1 to 254 characters' } });
+  });
+
   it('changes roles, ending the user\'s sessions so the new roles apply; a demoted moderator loses /api/test/mod within the bound', async () => {
     const mod = newUser('mod');
     expect((await signUp({ ...mod, roles: ['user', 'moderator'] }, { 'x-access-token': adminToken })).status).toBe(200);

@@ -1,0 +1,34 @@
+/**
+ * `npm run migrate -- --stage prod [--region eu-west-1]`: issue 17's one-off migration of a table created
+ * before the sharded admin index (lib/store/migrations.ts). Safe to run again; resumes by running again.
+ * Uses the ordinary AWS credential chain; DYNAMODB_ENDPOINT points it at DynamoDB Local instead.
+ */
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../lib/shared/config';
+import { migrateToShardedIndex } from '../lib/store/migrations';
+import { createTable } from '../lib/store/table';
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { stage: { type: 'string', default: 'local' }, region: { type: 'string' } } });
+  const local = values.stage === 'local';
+  const config = loadConfig({
+    ...process.env,
+    TABLE_NAME: process.env.TABLE_NAME ?? `lambda-jwt-auth-${values.stage}`,
+    AWS_REGION: values.region ?? process.env.AWS_REGION ?? 'us-east-1',
+    DYNAMODB_ENDPOINT: process.env.DYNAMODB_ENDPOINT ?? (local ? 'http://127.0.0.1:8000' : ''),
+    // The migration signs nothing.
+    SIGNING_KEYS: '{"keys":[]}',
+  });
+  const table = createTable(config);
+  try {
+    const report = await migrateToShardedIndex(table, (line) => console.log(line));
+    console.log(`${config.tableName}: done (${report.profilesMoved} profiles moved, ${report.claimsIndexed} claims indexed)`);
+  } finally {
+    table.client.destroy();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,157 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { listUsersPage } from '../../lib/account/admin-users';
+import { registerUser } from '../../lib/account/sign-up';
+import type { SessionDeps } from '../../lib/account/types';
+import { BadRequestError } from '../../lib/shared/errors';
+import { keys, LEGACY_USERS_PARTITION, userShard } from '../../lib/store/keys';
+import { migrateToShardedIndex } from '../../lib/store/migrations';
+import { createTable } from '../../lib/store/table';
+import type { PublicUser } from '../../lib/store/user-list';
+import { testAccountConfig } from '../support/account-config';
+import { testKeySet } from '../support/keys';
+
+// The sharded admin list (newest first across 16 index partitions), the prefix search, and the migration
+// of profiles written before the shards, against DynamoDB Local. Other test files add users to the same
+// table, so each test checks its own users within the whole list.
+const table = createTable({ tableName: process.env.TABLE_NAME!, region: 'us-east-1', dynamodbEndpoint: process.env.DYNAMODB_ENDPOINT });
+let clock = new Date('2030-01-01T00:00:00Z');
+let deps: SessionDeps;
+
+beforeAll(async () => {
+  deps = { table, keys: (await testKeySet()).keys, now: () => clock, client: { userAgent: 'jest', ip: '127.0.0.1' }, config: testAccountConfig };
+});
+afterAll(() => table.client.destroy());
+
+async function allPages(query: { limit: string; search?: string }): Promise<{ users: PublicUser[]; pages: number }> {
+  const users: PublicUser[] = [];
+  let cursor: string | undefined;
+  let pages = 0;
+  do {
+    const page = await listUsersPage(deps, { ...query, ...(cursor ? { cursor } : {}) });
+    expect(page.users.length).toBeLessThanOrEqual(Number(query.limit));
+    users.push(...page.users);
+    cursor = page.nextCursor ?? undefined;
+    pages++;
+  } while (cursor);
+  return { users, pages };
+}
+
+const tag = () => randomBytes(3).toString('hex');
+
+async function register(username: string, email: string) {
+  clock = new Date(clock.getTime() + 1000);
+  return registerUser(deps, { username, email, password: 'a password' }, ['user'], undefined);
+}
+
+describe('the admin list', () => {
+  it('is newest first across the shards, page after page, each user once', async () => {
+    const mine = new Set<string>();
+    const shards = new Set<number>();
+    for (let i = 0; i < 40; i++) {
+      const user = await register(`list_${tag()}_${i}`, `list_${tag()}_${i}@example.com`);
+      mine.add(user.id);
+      shards.add(userShard(user.id));
+    }
+    expect(shards.size).toBeGreaterThanOrEqual(8);
+    const { users, pages } = await allPages({ limit: '7' });
+    const order = users.map((user) => `${user.createdAt}#${user.id}`);
+    expect(order).toEqual([...order].sort().reverse());
+    expect(new Set(order).size).toBe(order.length);
+    const listed = users.filter((user) => mine.has(user.id));
+    expect(listed).toHaveLength(40);
+    // Newest first: the last one registered leads.
+    expect(listed[0]!.createdAt > listed[39]!.createdAt).toBe(true);
+    expect(pages).toBeGreaterThanOrEqual(6);
+    expect(listed[0]).toEqual({
+      id: expect.any(String),
+      username: expect.any(String),
+      email: expect.any(String),
+      roles: ['user'],
+      createdAt: expect.any(String),
+      mfaEnabled: false,
+      emailVerified: false,
+    });
+  });
+
+  it('refuses a cursor it did not issue: edited, forged, or from a search', async () => {
+    await register(`cur_${tag()}`, `cur_${tag()}@example.com`);
+    await register(`cur_${tag()}`, `cur_${tag()}@example.com`);
+    const first = await listUsersPage(deps, { limit: '1' });
+    const cursor = first.nextCursor!;
+    const [body, mac] = cursor.split('.') as [string, string];
+    const edited = `${Buffer.from(Buffer.from(body, 'base64url').toString().replace('"users"', '"user5"')).toString('base64url')}.${mac}`;
+    for (const bad of [edited, `${body}.${'A'.repeat(mac.length)}`, 'not-a-cursor', `${body}.`]) {
+      await expect(listUsersPage(deps, { limit: '1', cursor: bad })).rejects.toThrow(new BadRequestError('cursor is invalid'));
+    }
+    const search = await listUsersPage(deps, { limit: '1', search: 'cur_' });
+    await expect(listUsersPage(deps, { limit: '1', cursor: search.nextCursor! })).rejects.toThrow(BadRequestError);
+    // A search cursor is bound to its text.
+    await expect(listUsersPage(deps, { limit: '1', search: 'cur_x', cursor: search.nextCursor! })).rejects.toThrow(BadRequestError);
+  });
+});
+
+describe('the admin search', () => {
+  it('finds users whose username or email starts with the text, case-insensitively, in value order, page by page', async () => {
+    const t = tag();
+    const byName = [await register(`srch${t}_b`, `b_${t}@example.com`), await register(`srch${t}_a`, `a_${t}@example.com`), await register(`srch${t}_c`, `c_${t}@example.com`)];
+    const byEmail = await register(`other_${t}`, `srch${t}_mail@example.com`);
+    // Both its username and its email start with the text: listed once.
+    const both = await register(`srch${t}_d`, `srch${t}_d@example.com`);
+    await register(`nomatch_${t}`, `nomatch_${t}@example.com`);
+    const { users, pages } = await allPages({ limit: '2', search: `SRCH${t.toUpperCase()}` });
+    expect(users.map((user) => user.id)).toEqual([byName[1]!.id, byName[0]!.id, byName[2]!.id, both.id, byEmail.id]);
+    expect(pages).toBeGreaterThanOrEqual(3);
+    expect((await allPages({ limit: '10', search: `a_${t}@` })).users.map((user) => user.username)).toEqual([`srch${t}_a`]);
+    expect((await allPages({ limit: '10', search: `zz${t}` })).users).toEqual([]);
+  });
+});
+
+describe('the migration to the sharded index', () => {
+  it('keeps users written before it listed, moves them to their shard, indexes their claims, and is safe to run again', async () => {
+    const t = tag();
+    const legacy = Array.from({ length: 3 }, (_, i) => {
+      const id = randomUUID();
+      const username = `legacy${t}_${i}`;
+      return { id, username, email: `${username}@example.com`, createdAt: new Date(clock.getTime() + (i + 1) * 1000).toISOString() };
+    });
+    for (const user of legacy) {
+      // As the code before issue 17 wrote them: one index partition, claims without search keys.
+      await table.client.send(
+        new PutCommand({
+          TableName: table.name,
+          Item: {
+            ...keys.user(user.id),
+            gsi1pk: LEGACY_USERS_PARTITION,
+            gsi1sk: `${user.createdAt}#${user.id}`,
+            type: 'user',
+            ...user,
+            passwordHash: 'x',
+            roles: ['user'],
+            credVersion: 0,
+          },
+        }),
+      );
+      await table.client.send(new PutCommand({ TableName: table.name, Item: { ...keys.usernameClaim(user.username), userId: user.id } }));
+      await table.client.send(new PutCommand({ TableName: table.name, Item: { ...keys.emailClaim(user.email), userId: user.id } }));
+    }
+    const listedIds = async () => (await allPages({ limit: '50' })).users.map((user) => user.id);
+    // Read in both shapes before the migration: listed, not yet searchable.
+    expect(await listedIds()).toEqual(expect.arrayContaining(legacy.map((user) => user.id)));
+    expect((await allPages({ limit: '10', search: `legacy${t}` })).users).toEqual([]);
+
+    const report = await migrateToShardedIndex(table);
+    expect(report.profilesMoved).toBeGreaterThanOrEqual(3);
+    expect(report.claimsIndexed).toBeGreaterThanOrEqual(6);
+    for (const user of legacy) {
+      const item = (await table.client.send(new GetCommand({ TableName: table.name, Key: keys.user(user.id) }))).Item!;
+      expect(item.gsi1pk).toBe(`USERS#${userShard(user.id)}`);
+    }
+    const ids = await listedIds();
+    for (const user of legacy) expect(ids.filter((id) => id === user.id)).toHaveLength(1);
+    expect((await allPages({ limit: '10', search: `legacy${t}` })).users.map((user) => user.username)).toEqual(legacy.map((user) => user.username));
+
+    // Again: nothing left to do.
+    expect(await migrateToShardedIndex(table)).toEqual({ profilesMoved: 0, claimsIndexed: 0 });
+  });
+});
