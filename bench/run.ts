@@ -19,6 +19,7 @@ import { importSigningKeys, newKeySet } from '../lib/access/keys';
 import { Deadline } from '../lib/shared/deadline';
 import { apiEvent, authorizerEvent } from '../tests/support/events';
 import { costTable, type OperationCost, printCostTable, recordCapacity, type Units, USAGE_PER_MAU } from './cost';
+import { busiestKeys, type OperationLoad, printLoadTable, recordPartitions, usageRate } from './load-model';
 import { figure, sample, table, withLimit, withTarget, type Figure } from './stats';
 
 const ROOT = join(__dirname, '..');
@@ -220,6 +221,21 @@ async function mfaVerifySamples(username: string): Promise<number[]> {
 }
 
 let operationCosts: OperationCost[] = [];
+let loadModel: OperationLoad = {};
+
+/**
+ * The load model's two scenarios (README "Admin list and search at scale"): the cost model's usage at
+ * 1M MAU with a peak of 10× the month's average rate, and a burst of 10,000 sign-ups a second. One
+ * client (one user, one IP, one username) is taken to send at most 50 requests a second to one route:
+ * the stage's throttling of the public routes.
+ */
+function loadScenarios() {
+  const oneClient = Object.fromEntries(Object.keys(loadModel).map((operation) => [operation, 50]));
+  return [
+    { title: 'load model: 1M MAU, peak = 10x the monthly average rate', rows: busiestKeys(loadModel, usageRate(USAGE_PER_MAU, 1_000_000, 10), oneClient) },
+    { title: 'load model: a burst of 10,000 sign-ups a second', rows: busiestKeys(loadModel, { 'sign-up': 10_000 }, { 'sign-up': 1 }) },
+  ];
+}
 
 /**
  * SES's answer time is not measured here (the emulator is local): an assumed 60 ms per SendEmail call
@@ -245,6 +261,7 @@ async function measureOperations(keySet: string, medianMs: Record<string, number
   const { requestMail } = await import('../lib/account/email-links');
   const table = createTable(config());
   const capacity = recordCapacity(table);
+  const partitions = recordPartitions(table);
   // Mail jobs run here and now through the mailer's own code, so their units count with the operation
   // that caused them; the mailer's time is measured apart (SES itself is not: see MAILER_SES_MS).
   const mailerMs: number[] = [];
@@ -259,15 +276,20 @@ async function measureOperations(keySet: string, medianMs: Record<string, number
   };
   const deps = { ...accountDeps(table, config()), keys: await importSigningKeys(keySet), mail: inlineMail };
   const runs = 5;
-  const average = async (work: (i: number) => Promise<unknown>) => {
+  const load: OperationLoad = {};
+  const average = async (work: (i: number) => Promise<unknown>, operation?: string) => {
     capacity.take();
+    partitions.take();
     for (let i = 0; i < runs; i++) await work(i);
     const { read, write } = capacity.take();
+    const recorded = partitions.take();
+    for (const entry of recorded.values()) entry.units = { read: entry.units.read / runs, write: entry.units.write / runs };
+    if (operation) load[operation] = recorded;
     return { read: read / runs, write: write / runs };
   };
   const name = (i: number) => `cost_${process.pid}_${i}`;
-  const signUps = await average((i) => signUp(deps, { username: name(i), email: `${name(i)}@example.com`, password: 'bench password' }, undefined));
-  const forgots = await average((i) => requestMail(deps, { kind: 'reset-password', email: `${name(i)}@example.com` }));
+  const signUps = await average((i) => signUp(deps, { username: name(i), email: `${name(i)}@example.com`, password: 'bench password' }, undefined), 'sign-up');
+  const forgots = await average((i) => requestMail(deps, { kind: 'reset-password', email: `${name(i)}@example.com` }), 'forgot-password');
   if (emails !== 2 * runs) throw new Error(`expected ${2 * runs} mails, the mailer sent ${emails}`);
   const mailerBilled = Math.ceil(mailerMs.sort((a, b) => a - b)[Math.floor(mailerMs.length / 2)]! + MAILER_SES_MS);
   const sessions: { refreshToken: string; accessToken: string; userId: string }[] = [];
@@ -275,9 +297,13 @@ async function measureOperations(keySet: string, medianMs: Record<string, number
     const outcome = await signIn(deps, { username: name(i), password: 'bench password' });
     if ('mfaRequired' in outcome) throw new Error('unexpected MFA');
     sessions.push({ refreshToken: outcome.refreshToken, accessToken: outcome.accessToken, userId: outcome.user.id });
-  });
-  const refreshes = await average((i) => refreshSession(deps, sessions[i]!.refreshToken));
-  const sessionReads = await average((i) => getSessionWithUser(table, sessions[i]!.userId, decodeJwt(sessions[i]!.accessToken).sid as string));
+  }, 'sign-in');
+  const refreshes = await average((i) => refreshSession(deps, sessions[i]!.refreshToken), 'refresh');
+  const sessionReads = await average(
+    (i) => getSessionWithUser(table, sessions[i]!.userId, decodeJwt(sessions[i]!.accessToken).sid as string),
+    'authorized request, authorizer cache miss',
+  );
+  loadModel = load;
   figures.push(...(await eventWriteCost(deps, sessions[0]!.userId)));
   table.client.destroy();
   const billed = (ms: number) => Math.max(1, Math.ceil(ms));
@@ -446,13 +472,15 @@ async function main(): Promise<void> {
   const output = table(figures);
   console.log(`\n${machine}\n\n${output}\n`);
   console.log(`${printCostTable(operationCosts)}\n`);
+  const scenarios = loadScenarios();
+  for (const scenario of scenarios) console.log(`${printLoadTable(scenario.title, scenario.rows)}\n`);
   const notMet = figures.filter((f) => f.target && !f.target.met);
   console.log(notMet.length ? `targets not met: ${notMet.map((f) => f.name).join('; ')}` : 'all targets met');
   console.log(`(${((Date.now() - started) / 1000).toFixed(0)} s)`);
   await mkdir(join(ROOT, 'bench/results'), { recursive: true });
   await writeFile(
     join(ROOT, 'bench/results/latest.json'),
-    JSON.stringify({ date: new Date().toISOString(), machine, figures, cost: { usagePerMau: USAGE_PER_MAU, operations: operationCosts, months: costTable(operationCosts) } }, null, 2),
+    JSON.stringify({ date: new Date().toISOString(), machine, figures, cost: { usagePerMau: USAGE_PER_MAU, operations: operationCosts, months: costTable(operationCosts) }, load: scenarios }, null, 2),
   );
   process.exit(0);
 }

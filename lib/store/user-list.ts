@@ -61,27 +61,34 @@ async function mergedPage(
       return { items: result.Items ?? [], more: result.LastEvaluatedKey !== undefined };
     }),
   );
+  // Each partition's remaining items, in order; the next item is always the first of some queue.
+  const queues = pages.map((page) => [...page.items]);
   const taken = pages.map(() => 0);
+  const before = (a: Record<string, unknown>, b: Record<string, unknown>, source: Source) => {
+    const [x, y] = [String(a[source.skName]), String(b[source.skName])];
+    return source.descending ? x > y : x < y;
+  };
   const items: Record<string, unknown>[] = [];
-  const sortKey = (i: number) => String(pages[i]!.items[taken[i]!]![sources[i]!.skName]);
   while (items.length < limit) {
-    let best = -1;
-    for (let i = 0; i < pages.length; i++) {
-      if (taken[i]! >= pages[i]!.items.length) continue;
-      if (best === -1) best = i;
-      else if (sources[i]!.descending ? sortKey(i) > sortKey(best) : sortKey(i) < sortKey(best)) best = i;
-    }
-    if (best === -1) break;
-    items.push(pages[best]!.items[taken[best]!]!);
-    taken[best]!++;
+    let best: number | undefined;
+    queues.forEach((queue, i) => {
+      const head = queue[0];
+      const bestHead = best === undefined ? undefined : queues[best]?.[0];
+      if (head !== undefined && (bestHead === undefined || before(head, bestHead, sources[i] as Source))) best = i;
+    });
+    const head = best === undefined ? undefined : queues[best]?.shift();
+    if (best === undefined || head === undefined) break;
+    items.push(head);
+    taken[best] = (taken[best] ?? 0) + 1;
   }
   const next = positions.map((position, i): Position => {
-    const page = pages[i]!;
-    const count = taken[i]!;
+    const page = pages[i] ?? { items: [], more: false };
+    const count = taken[i] ?? 0;
     if (count === page.items.length && !page.more) return false;
-    if (count === 0) return position ?? null;
-    const last = page.items[count - 1]!;
-    return [String(last[sources[i]!.skName]), String(last.pk), String(last.sk)];
+    const last = page.items[count - 1];
+    if (last === undefined) return position ?? null;
+    const skName = sources[i]?.skName ?? '';
+    return [String(last[skName]), String(last.pk), String(last.sk)];
   });
   return { items, positions: next };
 }
@@ -147,7 +154,10 @@ export async function searchUsers(table: Table, prefix: string, limit: number, c
       const byEmail = String(item.pk).startsWith('EMAIL#');
       return user !== undefined && !(byEmail && String(user.username).toLowerCase().startsWith(prefix));
     })
-    .map((item) => toPublic(profiles.get(String(item.userId))!));
+    .flatMap((item) => {
+      const profile = profiles.get(String(item.userId));
+      return profile ? [toPublic(profile)] : [];
+    });
   return { users, nextCursor: nextCursor(page.positions, secret, 'search', { prefix }) };
 }
 
