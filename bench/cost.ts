@@ -1,55 +1,15 @@
 /**
- * The cost model of `npm run bench`: what each operation consumes (DynamoDB request units as DynamoDB
- * Local reports them with ReturnConsumedCapacity, Lambda invocations and duration, API Gateway requests),
+ * The cost model of `npm run bench`: what each operation consumes (DynamoDB request units as recorded by
+ * bench/load-model.ts from the real calls: reported by DynamoDB Local, transactions by AWS's rule;
+ * Lambda invocations and duration, API Gateway requests),
  * turned into a monthly bill for a stated usage model at the list prices in bench/prices.json, beside
  * Amazon Cognito user pools' MAU prices for the same users.
  */
 import prices from './prices.json';
-import type { Table } from '../lib/store/table';
-
-// Commands that read, by the names the middleware sees (the document client's and the low-level ones).
-const READS = new Set([
-  'GetCommand',
-  'BatchGetCommand',
-  'QueryCommand',
-  'ScanCommand',
-  'TransactGetCommand',
-  'GetItemCommand',
-  'BatchGetItemCommand',
-  'TransactGetItemsCommand',
-]);
 
 export interface Units {
   read: number;
   write: number;
-}
-
-/**
- * Asks DynamoDB for the capacity of every call made through `table` and adds it up (reads and writes by
- * command). DynamoDB Local reports it as DynamoDB does (rounded item sizes, double for transactions).
- */
-export function recordCapacity(table: Table): { take(): Units } {
-  let units: Units = { read: 0, write: 0 };
-  table.client.middlewareStack.add(
-    (next, context) => async (args) => {
-      // INDEXES: the same totals as TOTAL, and per index for the load model (bench/load-model.ts).
-      (args.input as Record<string, unknown>).ReturnConsumedCapacity = 'INDEXES';
-      const result = await next(args);
-      const consumed = (result.output as { ConsumedCapacity?: { CapacityUnits?: number } | { CapacityUnits?: number }[] }).ConsumedCapacity;
-      const total = [consumed ?? []].flat().reduce((sum, item) => sum + (item.CapacityUnits ?? 0), 0);
-      if (READS.has(context.commandName ?? '')) units.read += total;
-      else units.write += total;
-      return result;
-    },
-    { step: 'initialize', name: 'benchConsumedCapacity' },
-  );
-  return {
-    take() {
-      const taken = units;
-      units = { read: 0, write: 0 };
-      return taken;
-    },
-  };
 }
 
 /** One operation as the bill sees it: per occurrence. */

@@ -5,15 +5,14 @@
  * burst of 10,000 sign-ups a second, against DynamoDB's per-partition limits.
  */
 import type { Table } from '../lib/store/table';
+import type { Units } from './cost';
 import { NAME_SHARDS, USER_SHARDS, userShard } from '../lib/store/keys';
+
+/** A write of up to 1 KB inside a transaction, in the table and in each index it reaches (AWS's pricing rule). */
+export const TRANSACTION_UNITS_PER_ITEM = 2;
 
 /** DynamoDB's limits for one partition (on-demand and provisioned alike). */
 export const PARTITION_LIMITS = { read: 3000, write: 1000 };
-
-export interface Units {
-  read: number;
-  write: number;
-}
 
 /**
  * A kind of partition key, and how its load spreads: over each user's own keys, over a fixed number of
@@ -98,6 +97,7 @@ function touched(command: string, input: Loose): { table: string[]; indexes: Rec
  * batches, whose units are reported per table, not per item).
  */
 export function recordPartitions(table: Table): { take(): Recorded } {
+  // (Transactions are counted by AWS's rule: see below.)
   let recorded: Recorded = new Map();
   const add = (partition: string, index: string | undefined, units: Units) => {
     const keyClass = classify(partition, index);
@@ -111,13 +111,22 @@ export function recordPartitions(table: Table): { take(): Recorded } {
       const input = args.input as Loose;
       input.ReturnConsumedCapacity = 'INDEXES';
       const result = await next(args);
-      const command = context.commandName ?? '';
+      // The document client's commands run as the low-level ones (GetItemCommand, TransactWriteItemsCommand).
+      const command = (context.commandName ?? '').replace(/Items?Command$/, 'Command');
       const write = !READS.has(command);
       const { table: partitions, indexes } = touched(command, input);
       const consumed = [(result.output as { ConsumedCapacity?: unknown }).ConsumedCapacity ?? []].flat() as {
         Table?: { CapacityUnits?: number };
         GlobalSecondaryIndexes?: Record<string, { CapacityUnits?: number }>;
       }[];
+      if (command === 'TransactWriteCommand') {
+        // DynamoDB Local under-reports transactions (4 table units and 2 per index for a three-item
+        // transaction that costs 6, and 4 on the index of two of them): AWS's rule instead, 2 units per
+        // item of up to 1 KB, in the table and in each index partition it reaches (ours are all < 1 KB).
+        for (const partition of partitions) add(partition, undefined, { read: 0, write: TRANSACTION_UNITS_PER_ITEM });
+        for (const [index, reached] of Object.entries(indexes)) for (const partition of reached) add(partition, index, { read: 0, write: TRANSACTION_UNITS_PER_ITEM });
+        return result;
+      }
       for (const capacity of consumed) {
         const share = (units: number, count: number): Units => (write ? { read: 0, write: units / count } : { read: units / count, write: 0 });
         const tableUnits = capacity.Table?.CapacityUnits ?? 0;

@@ -26,18 +26,18 @@ export const keys = {
 /**
  * The sparse index (see deploy/resources/dynamodb.yml): user profiles for the admin list, and each user's
  * refresh tokens, so deleting a user can find and delete them (they are keyed by hash, not by user).
- * Profiles are spread over USER_SHARDS partitions by the first hex digit of their random (v4) id, so no
+ * Profiles are spread over USER_SHARDS partitions by the first byte of their random (v4) id, so no
  * burst of sign-ups or role changes meets one partition's 1,000 writes a second (issue 17; README
  * "Admin list and search at scale"). Profiles written before that sit in LEGACY_USERS_PARTITION until
  * `npm run migrate` moves them; the list reads both.
  */
 export const USERS_INDEX = 'byType';
-export const USER_SHARDS = 16;
+export const USER_SHARDS = 32;
 export const LEGACY_USERS_PARTITION = 'USER';
 export const usersPartition = (shard: number) => `USERS#${shard}`;
 export function userShard(userId: string): number {
-  const digit = Number.parseInt(userId.charAt(0), 16);
-  return Number.isNaN(digit) ? 0 : digit % USER_SHARDS;
+  const value = Number.parseInt(userId.slice(0, 2), 16);
+  return Number.isNaN(value) ? 0 : value % USER_SHARDS;
 }
 export const userIndexKeys = (createdAt: string, userId: string) => ({
   gsi1pk: usersPartition(userShard(userId)),
@@ -50,10 +50,10 @@ export const userIndexKeys = (createdAt: string, userId: string) => ({
  * the shards of the user list keep a 10,000-a-second burst under a partition's write limit.
  */
 export const NAMES_INDEX = 'byName';
-export const NAME_SHARDS = 32;
+export const NAME_SHARDS = 64;
 export const namesPartition = (shard: number) => `NAMES#${shard}`;
 export const claimIndexKeys = (normalizedValue: string, userId: string) => ({
-  gsi2pk: namesPartition(Number.parseInt(userId.slice(0, 2), 16) % NAME_SHARDS || 0),
+  gsi2pk: namesPartition(Number.parseInt(userId.slice(2, 4), 16) % NAME_SHARDS || 0),
   gsi2sk: normalizedValue,
 });
 export const refreshTokenIndexKeys = (userId: string, createdAt: string, tokenHash: string) => ({
