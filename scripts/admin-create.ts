@@ -9,8 +9,8 @@
 import { parseArgs } from 'node:util';
 import { ensureAdmin } from '../lib/account/bootstrap';
 import { accountDeps } from '../lib/account/types';
-import { loadConfig } from '../lib/shared/config';
 import { createTable } from '../lib/store/table';
+import { stageConfig } from './stage-config';
 
 const DESCRIBE = {
   created: 'created with every role and the password from ADMIN_PASSWORD',
@@ -34,15 +34,8 @@ async function main(): Promise<void> {
   if (!username || !email || !password) {
     throw new Error('usage: ADMIN_PASSWORD=... npm run admin:create -- --stage <stage> --username <name> --email <email> [--promote]');
   }
-  const local = values.stage === 'local';
-  const config = loadConfig({
-    ...process.env,
-    TABLE_NAME: process.env.TABLE_NAME ?? `lambda-jwt-auth-${values.stage}`,
-    AWS_REGION: values.region ?? process.env.AWS_REGION ?? 'us-east-1',
-    DYNAMODB_ENDPOINT: process.env.DYNAMODB_ENDPOINT ?? (local ? 'http://127.0.0.1:8000' : ''),
-    // Creating a user needs no signing key.
-    SIGNING_KEYS: '{"keys":[]}',
-  });
+  // Creating a user needs no signing key.
+  const config = stageConfig(values.stage ?? 'local', values.region);
   const table = createTable(config);
   try {
     const outcome = await ensureAdmin(accountDeps(table, config), { username, email, password }, { promote: values.promote });

@@ -4,21 +4,13 @@
  * Uses the ordinary AWS credential chain; DYNAMODB_ENDPOINT points it at DynamoDB Local instead.
  */
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../lib/shared/config';
 import { migrateToShardedIndex } from '../lib/store/migrations';
 import { createTable } from '../lib/store/table';
+import { stageConfig } from './stage-config';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { stage: { type: 'string', default: 'local' }, region: { type: 'string' } } });
-  const local = values.stage === 'local';
-  const config = loadConfig({
-    ...process.env,
-    TABLE_NAME: process.env.TABLE_NAME ?? `lambda-jwt-auth-${values.stage}`,
-    AWS_REGION: values.region ?? process.env.AWS_REGION ?? 'us-east-1',
-    DYNAMODB_ENDPOINT: process.env.DYNAMODB_ENDPOINT ?? (local ? 'http://127.0.0.1:8000' : ''),
-    // The migration signs nothing.
-    SIGNING_KEYS: '{"keys":[]}',
-  });
+  const config = stageConfig(values.stage ?? 'local', values.region);
   const table = createTable(config);
   try {
     const report = await migrateToShardedIndex(table, (line) => console.log(line));

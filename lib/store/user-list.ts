@@ -10,12 +10,6 @@ import type { User } from './users';
 export type PublicUser = Omit<User, 'passwordHash' | 'credVersion'>;
 type Page = { users: PublicUser[]; nextCursor: string | null };
 
-/**
- * Where a partition's reading stands: not started (null), done (false), or after the item with this
- * key ([index sort key, pk, sk]).
- */
-type Position = null | false | [string, string, string];
-
 /** One index partition read in order: the index, its key attribute names, the partition, the order. */
 interface Source {
   index: string;
@@ -27,87 +21,69 @@ interface Source {
   prefix?: string;
 }
 
+/** The largest code point: `prefix + TOP` is at or after every string that begins with `prefix`. */
+const TOP = String.fromCodePoint(0x10ffff);
+
 /**
  * One page of `limit` items merged from several index partitions, each read in its sort order (a k-way
- * merge): every partition is queried for at most `limit` items after its position, the first `limit`
- * of all of them in order are taken, and each partition's position moves past what was taken from it.
- * So a page costs one query per partition whatever the table's size, and no item is skipped or repeated.
+ * merge): every partition is queried for at most `limit` items past `after` (the last sort key of the
+ * previous page), and the first `limit` of all of them in order are taken. Sort keys are unique across
+ * the partitions, so `after` alone says where every partition stands: the cursor stays small however many
+ * partitions there are, and no item is skipped or repeated. A page costs one query per partition.
  */
-async function mergedPage(
-  table: Table,
-  sources: Source[],
-  positions: Position[],
-  limit: number,
-): Promise<{ items: Record<string, unknown>[]; positions: Position[] }> {
+async function mergedPage(table: Table, sources: Source[], after: string | undefined, limit: number): Promise<{ items: Record<string, unknown>[]; after?: string }> {
   const pages = await Promise.all(
-    sources.map(async (source, i) => {
-      const position = positions[i];
-      if (position === false) return { items: [], more: false };
+    sources.map(async (source) => {
+      const names = { '#pk': source.pkName, '#sk': source.skName };
+      let condition = '#pk = :pk';
+      let values: Record<string, string> = { ':pk': source.partition };
+      if (source.prefix !== undefined && after === undefined) {
+        condition += ' AND begins_with(#sk, :prefix)';
+        values = { ...values, ':prefix': source.prefix };
+      } else if (source.prefix !== undefined && after !== undefined) {
+        // Past `after`, still within the prefix (BETWEEN is inclusive: start just after it).
+        condition += ' AND #sk BETWEEN :from AND :to';
+        values = { ...values, ':from': `${after}\u0000`, ':to': `${source.prefix}${TOP}` };
+      } else if (after !== undefined) {
+        condition += source.descending ? ' AND #sk < :after' : ' AND #sk > :after';
+        values = { ...values, ':after': after };
+      }
       const result = await guarded(table, (options) =>
         table.client.send(
           new QueryCommand({
             TableName: table.name,
             IndexName: source.index,
-            KeyConditionExpression: source.prefix === undefined ? '#pk = :pk' : '#pk = :pk AND begins_with(#sk, :prefix)',
-            ExpressionAttributeNames: { '#pk': source.pkName, ...(source.prefix === undefined ? {} : { '#sk': source.skName }) },
-            ExpressionAttributeValues: { ':pk': source.partition, ...(source.prefix === undefined ? {} : { ':prefix': source.prefix }) },
+            KeyConditionExpression: condition,
+            ExpressionAttributeNames: condition.includes('#sk') ? names : { '#pk': source.pkName },
+            ExpressionAttributeValues: values,
             ScanIndexForward: !source.descending,
             Limit: limit,
-            ExclusiveStartKey: position ? { [source.pkName]: source.partition, [source.skName]: position[0], pk: position[1], sk: position[2] } : undefined,
           }),
           options,
         ),
       );
-      return { items: result.Items ?? [], more: result.LastEvaluatedKey !== undefined };
+      return (result.Items ?? []).map((item) => ({ item, key: String(item[source.skName]) }));
     }),
   );
-  // Each partition's remaining items, in order; the next item is always the first of some queue.
-  const queues = pages.map((page) => [...page.items]);
-  const taken = pages.map(() => 0);
-  const before = (a: Record<string, unknown>, b: Record<string, unknown>, source: Source) => {
-    const [x, y] = [String(a[source.skName]), String(b[source.skName])];
-    return source.descending ? x > y : x < y;
-  };
-  const items: Record<string, unknown>[] = [];
-  while (items.length < limit) {
-    let best: number | undefined;
-    queues.forEach((queue, i) => {
-      const head = queue[0];
-      const bestHead = best === undefined ? undefined : queues[best]?.[0];
-      if (head !== undefined && (bestHead === undefined || before(head, bestHead, sources[i] as Source))) best = i;
-    });
-    const head = best === undefined ? undefined : queues[best]?.shift();
-    if (best === undefined || head === undefined) break;
-    items.push(head);
-    taken[best] = (taken[best] ?? 0) + 1;
-  }
-  const next = positions.map((position, i): Position => {
-    const page = pages[i] ?? { items: [], more: false };
-    const count = taken[i] ?? 0;
-    if (count === page.items.length && !page.more) return false;
-    const last = page.items[count - 1];
-    if (last === undefined) return position ?? null;
-    const skName = sources[i]?.skName ?? '';
-    return [String(last[skName]), String(last.pk), String(last.sk)];
-  });
-  return { items, positions: next };
+  // In DynamoDB's order: by UTF-8 bytes (JavaScript compares UTF-16 units, which differs past U+FFFF).
+  const direction = sources[0]?.descending ? -1 : 1;
+  const all = pages.flat().sort((a, b) => direction * Buffer.compare(Buffer.from(a.key, 'utf8'), Buffer.from(b.key, 'utf8')));
+  const taken = all.slice(0, limit);
+  // A full page may have more behind it; a short one took everything there was.
+  return { items: taken.map(({ item }) => item), ...(taken.length === limit ? { after: taken[taken.length - 1]?.key } : {}) };
 }
 
-/** The positions a sealed cursor holds for `count` sources; a cursor the service did not issue is a 400. */
-function positionsFrom(cursor: string | undefined, secret: Uint8Array, kind: string, count: number): Position[] {
-  if (cursor === undefined) return Array.from({ length: count }, () => null);
-  const opened = openCursor(cursor, secret) as { kind?: unknown; at?: unknown } | undefined;
-  const valid =
-    opened?.kind === kind &&
-    Array.isArray(opened.at) &&
-    opened.at.length === count &&
-    opened.at.every((p) => p === null || p === false || (Array.isArray(p) && p.length === 3 && p.every((part) => typeof part === 'string')));
-  if (!valid) throw new BadRequestError(MESSAGES.cursorInvalid);
-  return opened.at as Position[];
+/** Where the page a sealed cursor continues from starts; a cursor the service did not issue is a 400. */
+function afterFrom(cursor: string | undefined, secret: Uint8Array, expected: Record<string, unknown>): string | undefined {
+  if (cursor === undefined) return undefined;
+  const opened = openCursor(cursor, secret) as Record<string, unknown> | undefined;
+  const matches = opened !== undefined && Object.entries(expected).every(([name, value]) => opened[name] === value);
+  if (!matches || typeof opened?.after !== 'string') throw new BadRequestError(MESSAGES.cursorInvalid);
+  return opened.after;
 }
 
-function nextCursor(positions: Position[], secret: Uint8Array, kind: string, extra: Record<string, unknown> = {}): string | null {
-  return positions.every((p) => p === false) ? null : sealCursor({ kind, ...extra, at: positions }, secret);
+function nextCursor(after: string | undefined, secret: Uint8Array, position: Record<string, unknown>): string | null {
+  return after === undefined ? null : sealCursor({ ...position, after }, secret);
 }
 
 const toPublic = ({ id, username, email, roles, createdAt, mfaEnabled, emailVerified }: Record<string, unknown>) =>
@@ -120,12 +96,13 @@ const USER_SOURCES: Source[] = [...Array.from({ length: USER_SHARDS }, (_, shard
 
 /**
  * One page of users, newest first, merged from the sharded index (and the legacy partition, until
- * `npm run migrate` has emptied it). The cursor holds every partition's position, sealed (./cursor.ts)
- * with `secret`.
+ * `npm run migrate` has emptied it). The cursor holds the last sort key, sealed (./cursor.ts) with
+ * `secret`.
  */
 export async function listUsers(table: Table, limit: number, cursor: string | undefined, secret: Uint8Array): Promise<Page> {
-  const page = await mergedPage(table, USER_SOURCES, positionsFrom(cursor, secret, 'users', USER_SOURCES.length), limit);
-  return { users: page.items.map(toPublic), nextCursor: nextCursor(page.positions, secret, 'users') };
+  const position = { kind: 'users' };
+  const page = await mergedPage(table, USER_SOURCES, afterFrom(cursor, secret, position), limit);
+  return { users: page.items.map(toPublic), nextCursor: nextCursor(page.after, secret, position) };
 }
 
 /**
@@ -143,9 +120,8 @@ export async function searchUsers(table: Table, prefix: string, limit: number, c
     descending: false,
     prefix,
   }));
-  const opened = cursor === undefined ? undefined : (openCursor(cursor, secret) as { prefix?: unknown } | undefined);
-  if (cursor !== undefined && opened?.prefix !== prefix) throw new BadRequestError(MESSAGES.cursorInvalid);
-  const page = await mergedPage(table, sources, positionsFrom(cursor, secret, 'search', sources.length), limit);
+  const position = { kind: 'search', prefix };
+  const page = await mergedPage(table, sources, afterFrom(cursor, secret, position), limit);
   const profiles = await profilesById(table, [...new Set(page.items.map((item) => String(item.userId)))]);
   const users = page.items
     .filter((item) => {
@@ -158,7 +134,7 @@ export async function searchUsers(table: Table, prefix: string, limit: number, c
       const profile = profiles.get(String(item.userId));
       return profile ? [toPublic(profile)] : [];
     });
-  return { users, nextCursor: nextCursor(page.positions, secret, 'search', { prefix }) };
+  return { users, nextCursor: nextCursor(page.after, secret, position) };
 }
 
 /** Profiles by id, public attributes only (the search function may read no others: its IAM policy). */

@@ -3,15 +3,20 @@ import { createServer, type Server } from 'node:http';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { newKeySet } from '../../lib/access/keys';
-import { ensureAdmin } from '../../lib/account/bootstrap';
-import { accountDeps } from '../../lib/account/types';
-import { loadConfig } from '../../lib/shared/config';
-import { createTable } from '../../lib/store/table';
 import { freePort, startApiStack } from '../../scripts/local-stack';
 import { newUser } from '../support/data';
+import { withAdmin } from '../support/stack';
 import { ensureChromium } from './chromium';
 
 const APP_DIR = join(__dirname, 'app');
+
+/** The client pages: one template (app/page.html), one client (app/client.js), four behaviours. */
+const CLIENTS: Record<string, string> = {
+  header: 'React (plain): x-access-token, sign-in body in localStorage',
+  bearer: 'Vue 3: Authorization Bearer, sign-in body in localStorage',
+  refresh: 'React with refresh tokens: interceptor that resends the first refresh token',
+  cookie: 'Angular 16 (HttpOnly cookie): withCredentials, no token header, sessionStorage',
+};
 
 /** The client pages on their own origin (http://localhost:8081, or a free port when that one is taken). */
 async function serveApp(apiUrl: string): Promise<{ server: Server; origin: string }> {
@@ -21,12 +26,14 @@ async function serveApp(apiUrl: string): Promise<{ server: Server; origin: strin
       response.writeHead(200, { 'content-type': 'text/javascript', 'cache-control': 'no-store' }).end(`window.API = ${JSON.stringify(apiUrl)};`);
       return;
     }
-    const file = /^\/[a-z-]+\.(html|js)$/.test(path) ? path.slice(1) : undefined;
-    try {
-      if (!file) throw new Error('not found');
-      const body = await readFile(join(APP_DIR, file));
-      response.writeHead(200, { 'content-type': file.endsWith('.html') ? 'text/html' : 'text/javascript', 'cache-control': 'no-store' }).end(body);
-    } catch {
+    const client = /^\/([a-z]+)\.html$/.exec(path)?.[1];
+    const title = client === undefined ? undefined : CLIENTS[client];
+    if (client !== undefined && title !== undefined) {
+      const page = (await readFile(join(APP_DIR, 'page.html'), 'utf8')).replaceAll('{{mode}}', client).replaceAll('{{title}}', title);
+      response.writeHead(200, { 'content-type': 'text/html', 'cache-control': 'no-store' }).end(page);
+    } else if (path === '/client.js') {
+      response.writeHead(200, { 'content-type': 'text/javascript', 'cache-control': 'no-store' }).end(await readFile(join(APP_DIR, 'client.js')));
+    } else {
       response.writeHead(404).end();
     }
   });
@@ -67,12 +74,7 @@ export default async function globalSetup(): Promise<void> {
       REFRESH_ROTATION: 'off',
       AUTHORIZER_CACHE_TTL: '2',
     },
-    prepare: async (env, database) => {
-      const config = loadConfig({ ...env, TABLE_NAME: database.tableName });
-      const table = createTable(config);
-      await ensureAdmin(accountDeps(table, config), admin);
-      table.client.destroy();
-    },
+    prepare: withAdmin(admin),
   });
   Object.assign(globalThis, { __stack: stack, __app: app.server });
   Object.assign(process.env, {

@@ -1,10 +1,7 @@
-import { ensureAdmin } from '../../lib/account/bootstrap';
-import { accountDeps } from '../../lib/account/types';
-import { loadConfig } from '../../lib/shared/config';
 import { newKeySet } from '../../lib/access/keys';
-import { createTable } from '../../lib/store/table';
 import { startApiStack } from '../../scripts/local-stack';
 import { newUser } from '../support/data';
+import { withAdmin } from '../support/stack';
 
 /**
  * The real thing, private to this run: DynamoDB Local and serverless-offline on free ports, a signing
@@ -33,13 +30,9 @@ export default async function globalSetup(): Promise<void> {
       EMAIL_IP_WINDOW: '60',
       APP_URL: 'http://localhost:8081',
     },
-    prepare: async (env, database) => {
-      const config = loadConfig({ ...env, TABLE_NAME: database.tableName });
+    prepare: withAdmin(admin, (config) => {
       ({ issuer, audience } = config);
-      const table = createTable(config);
-      await ensureAdmin(accountDeps(table, config), admin);
-      table.client.destroy();
-    },
+    }),
   });
   const { env, database } = stack;
   Object.assign(globalThis, { __stack: stack });
