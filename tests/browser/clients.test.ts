@@ -5,8 +5,10 @@ import { newUser } from '../support/data';
 
 // The tutorial's four kinds of front-end, as small pages of our own on a second origin
 // (tests/browser/app), in headless Chromium against the service on serverless-offline. Tokens live
-// 10 s and sessions (so cookies) 40 s here, so every client meets expiry within the test; the flows run
-// concurrently so those waits overlap. A failing flow leaves a screenshot in tests/browser/screenshots/.
+// 10 s and sessions (so cookies) 40 s here, so every client meets expiry within the test. The flows run
+// one after another: four at once on a 2-core machine (each with its own browser profile, and each
+// first request starting another serverless-offline worker) starved the service past its 2 s deadline.
+// A failing flow leaves a screenshot in tests/browser/screenshots/.
 const ORIGIN = process.env.BROWSER_APP_ORIGIN!;
 const API = process.env.BROWSER_API_URL!;
 const ADMIN = JSON.parse(process.env.BROWSER_ADMIN!) as { username: string; password: string };
@@ -83,7 +85,7 @@ const expired: Result = { status: 401, text: '{"message":"Unauthorized! Access T
 const noToken: Result = { status: 401, text: '{"message":"No token provided!"}' };
 
 describe("the tutorial's front-ends in Chromium", () => {
-  it.concurrent.each([
+  it.each([
     ['header', 'React (plain), x-access-token'],
     ['bearer', 'Vue 3, Authorization: Bearer'],
   ])('%s client (%s): sign-up, sign-in, profile, role pages, expiry, sign-out', (client) =>
@@ -103,7 +105,7 @@ describe("the tutorial's front-ends in Chromium", () => {
     }),
   );
 
-  it.concurrent('refresh-token client (React, interceptor keeping its first refresh token): survives two expiries', () =>
+  it('refresh-token client (React, interceptor keeping its first refresh token): survives two expiries', () =>
     flow('refresh', async (page) => {
       const { body } = await signUpAndIn(page, 'refresh');
       await untilExpired(body.accessToken);
@@ -121,7 +123,7 @@ describe("the tutorial's front-ends in Chromium", () => {
     }),
   );
 
-  it.concurrent('cookie client (Angular 16, HttpOnly cookie, no token header): session-long cookie, sign-out link that reloads at once', () =>
+  it('cookie client (Angular 16, HttpOnly cookie, no token header): session-long cookie, sign-out link that reloads at once', () =>
     flow('cookie', async (page, context) => {
       const { user, body } = await signUpAndIn(page, 'cookie');
       const cookie = (await context.cookies(API)).find((c) => c.name === 'jwt_session');

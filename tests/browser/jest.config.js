@@ -1,5 +1,5 @@
 // Browser tier: headless Chromium (Debian's `chromium`) driven by playwright-core against the service on
-// serverless-offline, from small client pages served on a second origin. One file, flows run concurrently.
+// serverless-offline, from small client pages served on a second origin. One file, one flow at a time.
 module.exports = {
   ...require('../jest.base.js'),
   displayName: 'browser',
