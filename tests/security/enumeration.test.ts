@@ -93,7 +93,7 @@ describe('user enumeration through sign-in', () => {
     ['/api/auth/password/forgot', /^Reset your/],
     ['/api/auth/email/resend', /^Confirm your email address/],
   ])('%s: known and unknown addresses get byte-identical answers in matching times', async (path, subject) => {
-    const MAIL_SAMPLES = 40;
+    const MAIL_SAMPLES = 60;
     const known: string[] = [];
     for (let i = 0; i < MAIL_SAMPLES + WARMUP; i++) {
       const user = newUser('mailenum');
@@ -134,8 +134,11 @@ describe('user enumeration through sign-in', () => {
     // The median of the paired differences: each pair ran back to back, so drift cancels out.
     const pairedDifference = median(knownMs.map((ms, i) => ms - unknownMs[i]!));
     // Measured on a 2-core machine: looking the address up and storing a token in the request (without
-    // even the SES call) makes a known address about 6 ms slower; equal work differs by noise, under 1.5 ms.
+    // even the SES call) makes a known address about 6 ms slower; equal work differed by -2.6 to 0 ms
+    // over nine runs. The lean to "unknown slower" is this machine's: the mailer's work for a known
+    // address (lookups and the SES call) runs on the same two cores as the pair's next request, which on
+    // AWS it never does (another Lambda).
     console.log(`${path}: known ${median(knownMs).toFixed(1)} ms, unknown ${median(unknownMs).toFixed(1)} ms, paired difference ${pairedDifference.toFixed(1)} ms`);
-    expect(Math.abs(pairedDifference)).toBeLessThan(3);
+    expect(Math.abs(pairedDifference)).toBeLessThan(4);
   });
 });
