@@ -5,7 +5,7 @@ import { authorize, type AuthorizeOutcome } from '../../lib/access/authenticate'
 import { config } from '../../lib/shared/config';
 import { Deadline } from '../../lib/shared/deadline';
 import { signingKeys } from '../../lib/access/keys';
-import { logger } from '../../lib/shared/log';
+import { describeError, logger } from '../../lib/shared/log';
 
 config();
 // Import the keys during cold start, not in the first request.
@@ -27,7 +27,7 @@ export async function handler(event: APIGatewayRequestAuthorizerEvent, context?:
     outcome = await authorize(await authenticateDeps({ cached: true, deadline }), headers, new Date());
   } catch (error) {
     // A table that cannot be asked: API Gateway answers 503 (AUTHORIZER_FAILURE), never Allow.
-    logger.error('authorizer failed', { route, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+    logger.error('authorizer failed', { route, error: describeError(error) });
     throw error;
   } finally {
     deadline.dispose();

@@ -4,7 +4,7 @@ import { createSesSender } from '../../lib/email/ses';
 import type { MailJob } from '../../lib/email/queue';
 import { config } from '../../lib/shared/config';
 import { Deadline } from '../../lib/shared/deadline';
-import { logger } from '../../lib/shared/log';
+import { describeError, logger, rootCause } from '../../lib/shared/log';
 import { createTable, withDeadline } from '../../lib/store/table';
 
 const table = createTable(config());
@@ -25,8 +25,7 @@ export async function handler(job: MailJob, context?: Context): Promise<void> {
     const outcome = await deliverMail({ table: withDeadline(table, deadline), now: () => new Date(), send, deadline, config: config() }, job);
     logger.info('mail job', { job: job?.kind, outcome });
   } catch (error) {
-    const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
-    logger.error('mail job failed', { job: job?.kind, error: cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause) });
+    logger.error('mail job failed', { job: job?.kind, error: describeError(rootCause(error)) });
   } finally {
     deadline.dispose();
   }

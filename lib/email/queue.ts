@@ -2,7 +2,7 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import type { Config } from '../shared/config';
 import type { Deadline } from '../shared/deadline';
 import { ServiceUnavailableError } from '../shared/errors';
-import { logger } from '../shared/log';
+import { describeError, logger, rootCause } from '../shared/log';
 
 /**
  * A mail to send, as handed to the mailer function. Requests name the address (forgot, resend), so
@@ -56,7 +56,6 @@ export async function enqueueAfterChange(queue: MailQueue, job: MailJob, deadlin
   try {
     await queue.enqueue(job, deadline);
   } catch (error) {
-    const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
-    logger.error('mail job not handed over', { job: job.kind, error: cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause) });
+    logger.error('mail job not handed over', { job: job.kind, error: describeError(rootCause(error)) });
   }
 }

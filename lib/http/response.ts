@@ -1,7 +1,7 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { config } from '../shared/config';
 import { HttpError } from '../shared/errors';
-import { logger } from '../shared/log';
+import { describeError, logger, rootCause } from '../shared/log';
 import { MESSAGES } from '../shared/messages';
 import type { HttpRequest } from './request';
 
@@ -46,11 +46,8 @@ export function errorResponse(error: unknown): HttpResponse {
     return { status: error.status, json: { ...error.extraBody, message: error.message }, headers: error.headers };
   }
   // The cause goes to the log (name and message only: SDK errors can echo request values).
-  const cause = error instanceof Error && error.cause instanceof Error ? error.cause : undefined;
-  logger.error('request failed', {
-    error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
-    ...(cause ? { cause: `${cause.name}: ${cause.message}` } : {}),
-  });
+  const cause = rootCause(error);
+  logger.error('request failed', { error: describeError(error), ...(cause !== error ? { cause: describeError(cause) } : {}) });
   if (error instanceof HttpError) {
     return { status: error.status, json: { message: error.message }, headers: error.headers };
   }
