@@ -1,6 +1,6 @@
-import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { claimIndexKeys, keys, LEGACY_USERS_PARTITION, USER_SHARDS, USERS_INDEX, userIndexKeys, usersPartition } from './keys';
-import { conditionally, guarded, type Table } from './table';
+import { conditionally, queryEach, type Table } from './table';
 import { normalizeIdentifier } from './users';
 
 export interface MigrationReport {
@@ -10,25 +10,9 @@ export interface MigrationReport {
   claimsIndexed: number;
 }
 
-/** Every profile in one index partition, page by page (public index attributes: id, username, email, createdAt). */
-async function* profilesIn(table: Table, partition: string): AsyncGenerator<Record<string, unknown>> {
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await guarded(table, (options) =>
-      table.client.send(
-        new QueryCommand({
-          TableName: table.name,
-          IndexName: USERS_INDEX,
-          KeyConditionExpression: 'gsi1pk = :partition',
-          ExpressionAttributeValues: { ':partition': partition },
-          ExclusiveStartKey: startKey,
-        }),
-        options,
-      ),
-    );
-    yield* page.Items ?? [];
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
+/** Every profile in one index partition (its public index attributes: id, username, email, createdAt). */
+function profilesIn(table: Table, partition: string): AsyncGenerator<Record<string, unknown>> {
+  return queryEach(table, { IndexName: USERS_INDEX, KeyConditionExpression: 'gsi1pk = :partition', ExpressionAttributeValues: { ':partition': partition } });
 }
 
 /**

@@ -63,17 +63,24 @@ export function cancelledConditions(error: unknown): boolean[] | undefined {
   return reasons.map((reason) => reason.Code === 'ConditionalCheckFailed');
 }
 
-/** Every item a query matches, page after page: for one user's items, which stay few. */
-export async function queryAll(table: Table, query: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>): Promise<Record<string, unknown>[]> {
-  const items: Record<string, unknown>[] = [];
+type PagedQuery = Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>;
+
+/** Every item a query matches, one page at a time, as they come (a migration over a whole index). */
+export async function* queryEach(table: Table, query: PagedQuery): AsyncGenerator<Record<string, unknown>> {
   let startKey: Record<string, unknown> | undefined;
   do {
     const page = await guarded(table, (options) =>
       table.client.send(new QueryCommand({ ...query, TableName: table.name, ExclusiveStartKey: startKey }), options),
     );
-    items.push(...(page.Items ?? []));
+    yield* page.Items ?? [];
     startKey = page.LastEvaluatedKey;
   } while (startKey);
+}
+
+/** Every item a query matches, page after page, in one list: for one user's items, which stay few. */
+export async function queryAll(table: Table, query: PagedQuery): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  for await (const item of queryEach(table, query)) items.push(item);
   return items;
 }
 
