@@ -135,9 +135,14 @@ const BEARER = /^Bearer +([^\s]+)$/i;
  */
 export function extractCredential(headers: Record<string, string | undefined>): { token: string; from: CredentialSource } {
   if (headers['x-access-token']?.trim() || headers.authorization?.trim()) return { token: extractAccessToken(headers), from: 'header' };
-  const fromCookie = headers.cookie === undefined ? undefined : parseCookie(headers.cookie)[SESSION_COOKIE]?.trim();
+  const fromCookie = sessionCookieOf(headers)?.trim();
   if (fromCookie) return { token: fromCookie, from: 'cookie' };
   throw new AccessTokenError('missing');
+}
+
+/** The session cookie's value as sent (possibly empty), or undefined when the request has none. */
+export function sessionCookieOf(headers: Record<string, string | undefined>): string | undefined {
+  return headers.cookie === undefined ? undefined : parseCookie(headers.cookie)[SESSION_COOKIE];
 }
 
 /**

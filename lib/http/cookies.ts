@@ -1,5 +1,5 @@
 import { serialize } from 'cookie';
-import { SESSION_COOKIE, type AccessClaims } from '../access/tokens';
+import { SESSION_COOKIE, sessionCookieOf, type AccessClaims } from '../access/tokens';
 import { config } from '../shared/config';
 import { ForbiddenError } from '../shared/errors';
 import { MESSAGES } from '../shared/messages';
@@ -55,5 +55,5 @@ export function assertCookieOrigin(request: HttpRequest, caller: Pick<AccessClai
 
 /** Whether the request carries a session cookie at all (before any verification). */
 export function hasSessionCookie(request: HttpRequest): boolean {
-  return new RegExp(`(^|;)\\s*${SESSION_COOKIE}=`).test(request.headers.cookie ?? '');
+  return sessionCookieOf(request.headers) !== undefined;
 }
