@@ -4,8 +4,9 @@
  * `osls package`, `osls deploy`). One TTL, AUTHORIZER_CACHE_TTL, is the revocation bound either way.
  *
  * AUTHORIZER_CACHE=function (default): API Gateway's result cache is off and the authorizer caches its
- *   own decisions, keyed by the token, for AUTHORIZER_CACHE_TTL. Both token headers work everywhere, as
- *   the contract promises. Cost: one authorizer invocation per protected request.
+ *   own decisions, keyed by source (token header or cookie) and token, for AUTHORIZER_CACHE_TTL. Both
+ *   token headers work everywhere, as the contract promises. Cost: one authorizer invocation per
+ *   protected request.
  * AUTHORIZER_CACHE=gateway: API Gateway caches each decision for AUTHORIZER_CACHE_TTL, keyed by the
  *   `Authorization` header (the token), and the function cache is off so the bound stays one TTL. With
  *   caching on, API Gateway refuses any request without every identity source before the authorizer

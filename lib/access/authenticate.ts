@@ -11,6 +11,9 @@ export type AuthorizeOutcome = { allow: true; claims: VerifiedAccess } | { allow
 /**
  * Verified tokens the authorizer trusts for a while without asking the table again. The entry lifetime
  * is the revocation bound: a revoked session's tokens are refused at most this long after revocation.
+ * A decision is about a token as presented, so it is keyed by source and token: the cookie's day-long
+ * token must not pass in a token header once it was seen as a cookie, nor an access token planted as the
+ * cookie pass as header-borne (skipping the CSRF rule) once it was seen in a header.
  */
 export class DecisionCache {
   readonly #entries = new Map<string, { claims: VerifiedAccess; untilMs: number }>();
@@ -20,11 +23,12 @@ export class DecisionCache {
     readonly maxEntries = 10_000,
   ) {}
 
-  get(token: string, nowMs: number): VerifiedAccess | undefined {
-    const entry = this.#entries.get(token);
+  get(from: CredentialSource, token: string, nowMs: number): VerifiedAccess | undefined {
+    const key = cacheKey(from, token);
+    const entry = this.#entries.get(key);
     if (!entry) return undefined;
     if (entry.untilMs <= nowMs) {
-      this.#entries.delete(token);
+      this.#entries.delete(key);
       return undefined;
     }
     return entry.claims;
@@ -35,13 +39,16 @@ export class DecisionCache {
     this.#entries.clear();
   }
 
-  set(token: string, claims: VerifiedAccess, nowMs: number): void {
+  set(from: CredentialSource, token: string, claims: VerifiedAccess, nowMs: number): void {
     if (this.ttlMs <= 0) return;
     // Bounded memory: drop the oldest entry (Map keeps insertion order).
     if (this.#entries.size >= this.maxEntries) this.#entries.delete(this.#entries.keys().next().value as string);
-    this.#entries.set(token, { claims, untilMs: Math.min(nowMs + this.ttlMs, claims.expiresAt * 1000) });
+    this.#entries.set(cacheKey(from, token), { claims, untilMs: Math.min(nowMs + this.ttlMs, claims.expiresAt * 1000) });
   }
 }
+
+/** The source is a fixed word before the first space, so no token of one source can spell another's key. */
+const cacheKey = (from: CredentialSource, token: string) => `${from} ${token}`;
 
 export interface AuthenticateDeps {
   keys: SigningKeys;
@@ -62,13 +69,13 @@ export interface AuthenticateDeps {
  */
 export async function authenticate(deps: AuthenticateDeps, headers: Record<string, string | undefined>, now: Date): Promise<VerifiedAccess> {
   const { token, from } = extractCredential(headers);
-  const cached = deps.cache?.get(token, now.getTime());
+  const cached = deps.cache?.get(from, token, now.getTime());
   if (cached) return cached;
   const claims = await verifyWithKeyReload(deps, token, from, now);
   if (!(await deps.isSessionLive(claims.userId, claims.sessionId, epochSeconds(now), deps.deadline))) {
     throw new AccessTokenError('invalid');
   }
-  deps.cache?.set(token, claims, now.getTime());
+  deps.cache?.set(from, token, claims, now.getTime());
   return claims;
 }
 

@@ -50,6 +50,27 @@ describe('cookie sessions', () => {
     expect((await api('GET', '/api/test/user')).json).toEqual({ message: 'No token provided!' });
   });
 
+  // The authorizer caches its decisions (AUTHORIZER_CACHE=function here): a decision made for one source
+  // must not answer for the other. Each pair runs well inside the stack's cache lifetime.
+  it('after a cookie use, still refuses the cookie token in a token header', async () => {
+    const { cookie } = await cookieSignIn();
+    const cookieToken = cookie.slice('jwt_session='.length);
+    expect((await api('GET', '/api/test/user', withCookie(cookie))).status).toBe(200);
+    expect(await api('GET', '/api/test/user', { token: cookieToken })).toMatchObject({ status: 401, json: { message: 'Unauthorized!' } });
+    expect(await api('GET', '/api/test/user', { headers: { authorization: `Bearer ${cookieToken}` } })).toMatchObject({ status: 401, json: { message: 'Unauthorized!' } });
+  });
+
+  it('after a header use, still refuses the access token as the cookie, so it never skips the CSRF rule', async () => {
+    const { answer } = await cookieSignIn();
+    const accessToken = answer.json.accessToken as string;
+    expect((await api('GET', '/api/test/user', { token: accessToken })).status).toBe(200);
+    const planted = withCookie(`jwt_session=${accessToken}`);
+    expect(await api('GET', '/api/test/user', planted)).toMatchObject({ status: 401, json: { message: 'Unauthorized!' } });
+    // A state change with the planted cookie and no Origin: refused by the authorizer, not served as header-borne.
+    const change = { body: { currentPassword: 'wrong password', newPassword: 'another password 1' }, ...planted };
+    expect(await api('POST', '/api/auth/password', change)).toMatchObject({ status: 401, json: { message: 'Unauthorized!' } });
+  });
+
   it('refuses cookie-authenticated state changes without an allowed Origin (CSRF); token headers are unaffected', async () => {
     const { cookie, user, answer } = await cookieSignIn();
     const change = { currentPassword: 'wrong password', newPassword: 'another password 1' };

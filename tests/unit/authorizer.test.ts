@@ -80,6 +80,42 @@ describe('authorizer decision', () => {
     expect(d.checks).toBe(2);
   });
 
+  // A decision is about a token *as presented*: the day-long cookie token must never pass as an access
+  // token, and an access token planted as the cookie must never skip the CSRF rule as if header-borne.
+  const cookieToken = () => issueAccessToken(keys, { userId: 'u-1', roles: ['user'], sessionId: 's-1' }, { ...settings, now, ttlSeconds: 86_400, for: 'cookie' });
+
+  it('after a cookie use, refuses the cookie token in a token header', async () => {
+    const cache = new DecisionCache(30_000);
+    const sessionToken = await cookieToken();
+    expect(await authorize(deps(true, cache), { cookie: `jwt_session=${sessionToken}` }, now)).toMatchObject({ allow: true, claims: { via: 'cookie' } });
+    for (const headers of [{ 'x-access-token': sessionToken }, { authorization: `Bearer ${sessionToken}` }]) {
+      expect(await authorize(deps(true, cache), headers, now)).toEqual({ allow: false, message: 'Unauthorized!' });
+    }
+  });
+
+  it('after a header use, refuses the access token as the session cookie', async () => {
+    const cache = new DecisionCache(30_000);
+    const accessToken = await token();
+    const allowed = await authorize(deps(true, cache), { 'x-access-token': accessToken }, now);
+    expect(allowed).toMatchObject({ allow: true });
+    expect(allowed.allow && allowed.claims.via).toBeUndefined();
+    expect(await authorize(deps(true, cache), { cookie: `jwt_session=${accessToken}` }, now)).toEqual({ allow: false, message: 'Unauthorized!' });
+  });
+
+  it('keeps one decision per source: each is served from the cache as it was made', async () => {
+    const cache = new DecisionCache(30_000);
+    const d = deps(true, cache);
+    const sessionToken = await cookieToken();
+    const accessToken = await token();
+    for (let round = 0; round < 2; round++) {
+      expect(await authorize(d, { cookie: `jwt_session=${sessionToken}` }, now)).toMatchObject({ allow: true, claims: { via: 'cookie' } });
+      const header = await authorize(d, { authorization: `Bearer ${accessToken}` }, now);
+      expect(header.allow && header.claims.via).toBeUndefined();
+    }
+    // One table read per (source, token), the second round from the cache.
+    expect(d.checks).toBe(2);
+  });
+
   it('never caches past the token expiry', async () => {
     const cache = new DecisionCache(3_600_000);
     const headers = { 'x-access-token': await token() };
