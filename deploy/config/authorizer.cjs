@@ -10,7 +10,9 @@
  * AUTHORIZER_CACHE=gateway: API Gateway caches each decision for AUTHORIZER_CACHE_TTL, keyed by the
  *   `Authorization` header (the token), and the function cache is off so the bound stays one TTL. With
  *   caching on, API Gateway refuses any request without every identity source before the authorizer
- *   runs, so on such a stage `x-access-token` alone is answered 401 "No token provided!".
+ *   runs, so on such a stage `x-access-token` alone is answered 401 "No token provided!". The authorizer
+ *   is told (AUTHORIZER_CACHE) and decides from that header alone: a decision that read a cookie or
+ *   x-access-token too would be served to every request with the same Authorization value.
  */
 const MODES = ['function', 'gateway'];
 const MAX_TTL = 3600; // API Gateway's limit for authorizer result caching.
@@ -34,6 +36,14 @@ module.exports = {
       return { name: 'authorizer', type: 'request', resultTtlInSeconds: ttl, identitySource: 'method.request.header.Authorization' };
     }
     return { name: 'authorizer', type: 'request', resultTtlInSeconds: 0 };
+  },
+  /**
+   * AUTHORIZER_CACHE as the functions see it: `gateway` only when API Gateway really caches (a TTL above
+   * 0). The authorizer then decides from the identity source alone (lib/access/authenticate.ts).
+   */
+  functionCacheMode: () => {
+    const { mode, ttl } = settings();
+    return mode === 'gateway' && ttl > 0 ? 'gateway' : 'function';
   },
   /** AUTHORIZER_CACHE_TTL as the functions see it: 0 when API Gateway does the caching. */
   functionCacheTtl: () => {

@@ -50,6 +50,9 @@ export class DecisionCache {
 /** The source is a fixed word before the first space, so no token of one source can spell another's key. */
 const cacheKey = (from: CredentialSource, token: string) => `${from} ${token}`;
 
+/** API Gateway's cache key with AUTHORIZER_CACHE=gateway (`identitySource` in deploy/config/authorizer.cjs). */
+export const GATEWAY_IDENTITY_HEADER = 'authorization' as const;
+
 export interface AuthenticateDeps {
   keys: SigningKeys;
   /** Where to look for a key set that knows a token's unknown `kid` (another container rotated first). */
@@ -58,6 +61,13 @@ export interface AuthenticateDeps {
   /** Is the token's session still live (not signed out, revoked, or its user deleted)? */
   isSessionLive: SessionChecker;
   cache?: DecisionCache;
+  /**
+   * Set when API Gateway caches the decisions (AUTHORIZER_CACHE=gateway): its cache key, the one header
+   * the decision may rest on. Read beside it, a cookie or x-access-token would decide for a value that
+   * holds no token (API Gateway counts a no-break space as present), and the cached Allow would then
+   * answer every request carrying that value.
+   */
+  identityHeader?: typeof GATEWAY_IDENTITY_HEADER;
   /** The request's deadline: the liveness read gives up by then (fail closed). */
   deadline?: Deadline;
 }
@@ -68,7 +78,7 @@ export interface AuthenticateDeps {
  * `invalid`. Infrastructure failures (the table unreachable) throw other errors: callers fail closed.
  */
 export async function authenticate(deps: AuthenticateDeps, headers: Record<string, string | undefined>, now: Date): Promise<VerifiedAccess> {
-  const { token, from } = extractCredential(headers);
+  const { token, from } = extractCredential(deps.identityHeader ? { [deps.identityHeader]: headers[deps.identityHeader] } : headers);
   const cached = deps.cache?.get(from, token, now.getTime());
   if (cached) return cached;
   const claims = await verifyWithKeyReload(deps, token, from, now);

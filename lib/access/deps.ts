@@ -1,4 +1,4 @@
-import { authenticate, DecisionCache, verifyCredential, type AuthenticateDeps } from './authenticate';
+import { authenticate, DecisionCache, GATEWAY_IDENTITY_HEADER, verifyCredential, type AuthenticateDeps } from './authenticate';
 import { config } from '../shared/config';
 import type { Deadline } from '../shared/deadline';
 import { keySetCache, type SigningKeys } from './keys';
@@ -20,7 +20,7 @@ function keyRetired(before: SigningKeys | undefined, after: SigningKeys): boolea
 }
 
 export async function authenticateDeps(options: { cached: boolean; deadline: Deadline }): Promise<AuthenticateDeps> {
-  const { issuer, audience, authorizerCacheTtlSeconds } = config();
+  const { issuer, audience, authorizerCacheTtlSeconds, authorizerCache } = config();
   checker ??= createSessionChecker(config());
   cache ??= new DecisionCache(authorizerCacheTtlSeconds * 1000);
   const keys = await options.deadline.race(keySetCache().get());
@@ -33,6 +33,9 @@ export async function authenticateDeps(options: { cached: boolean; deadline: Dea
     isSessionLive: checker,
     deadline: options.deadline,
     ...(options.cached ? { cache } : {}),
+    // Only the authorizer's answers are cached by API Gateway; the routes that check a token themselves
+    // are not, and keep reading both headers and the cookie.
+    ...(options.cached && authorizerCache === 'gateway' ? { identityHeader: GATEWAY_IDENTITY_HEADER } : {}),
   };
 }
 

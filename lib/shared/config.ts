@@ -17,6 +17,11 @@ export interface Config {
   signingKeys: SigningKeySource;
   /** How long the authorizer trusts a verified token before verifying it again (the revocation bound). */
   authorizerCacheTtlSeconds: number;
+  /**
+   * Who caches the authorizer's decisions: the function, or API Gateway (keyed by the Authorization
+   * header alone, so the authorizer must then decide from that header alone).
+   */
+  authorizerCache: 'function' | 'gateway';
   /** Sign-in attempts allowed per username within the lockout window; the next ones get 429. */
   lockoutThreshold: number;
   /** Sign-in attempts allowed per source IP within the lockout window, over all usernames. */
@@ -131,6 +136,7 @@ export function loadConfig(env: Env = process.env): Config {
     audience: read(env, 'JWT_AUDIENCE') ?? 'lambda-jwt-auth-api',
     signingKeys: signingKeySource(env),
     authorizerCacheTtlSeconds: integer(env, 'AUTHORIZER_CACHE_TTL', 30, 0, 3600),
+    authorizerCache: oneOf(env, 'AUTHORIZER_CACHE', ['function', 'gateway'] as const, 'function'),
     lockoutThreshold: integer(env, 'LOCKOUT_THRESHOLD', 5, 1, 1000),
     lockoutIpThreshold: integer(env, 'LOCKOUT_IP_THRESHOLD', 100, 1, 1_000_000),
     lockoutWindowSeconds: integer(env, 'LOCKOUT_WINDOW', 900, 1, 86_400),

@@ -182,7 +182,7 @@ describe('the prod template', () => {
     // API Gateway's own cache stays off (it would demand one of the two token headers); the function caches.
     expect(authorizer.Properties.AuthorizerResultTtlInSeconds).toBe(0);
     expect(authorizer.Properties.IdentitySource).toBeUndefined();
-    expect(resources.AuthorizerLambdaFunction!.Properties.Environment.Variables.AUTHORIZER_CACHE_TTL).toBe('30');
+    expect(resources.AuthorizerLambdaFunction!.Properties.Environment.Variables).toMatchObject({ AUTHORIZER_CACHE_TTL: '30', AUTHORIZER_CACHE: 'function' });
   });
 
   it('answers authorizer refusals with JSON bodies and CORS headers', () => {
@@ -275,6 +275,8 @@ describe('AUTHORIZER_CACHE=gateway', () => {
     ]);
     // Two caches in a row would make the revocation bound two lifetimes.
     expect(gateway.AuthorizerLambdaFunction!.Properties.Environment.Variables.AUTHORIZER_CACHE_TTL).toBe('0');
+    // API Gateway keys its cache on Authorization alone: the authorizer is told to decide from it alone.
+    expect(gateway.AuthorizerLambdaFunction!.Properties.Environment.Variables.AUTHORIZER_CACHE).toBe('gateway');
 
     // This package also asked for WAF and a lower public-route rate.
     const stage = Object.values(gateway).find((resource) => resource.Type === 'AWS::ApiGateway::Stage')!;

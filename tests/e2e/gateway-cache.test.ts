@@ -19,12 +19,18 @@ async function call(method: string, path: string, headers: Record<string, string
   return { status: response.status, headers: response.headers, text, json: text.startsWith('{') ? (JSON.parse(text) as Record<string, unknown>) : {} };
 }
 
-async function signedIn() {
+async function signIn() {
   const user = newUser();
   expect((await call('POST', '/api/auth/signup', {}, user)).status).toBe(200);
   const login = await call('POST', '/api/auth/signin', {}, { username: user.username, password: user.password });
   expect(login.status).toBe(200);
-  return login.json.accessToken as string;
+  const cookie = /^(jwt_session=[^;]+)/.exec(login.headers.get('set-cookie') ?? '')?.[1];
+  if (!cookie) throw new Error(`no session cookie in ${login.headers.get('set-cookie')}`);
+  return { accessToken: login.json.accessToken as string, cookie };
+}
+
+async function signedIn() {
+  return (await signIn()).accessToken;
 }
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
@@ -58,6 +64,32 @@ describe('AUTHORIZER_CACHE=gateway', () => {
     expect(await call('GET', '/api/auth/me', bearer(token))).toMatchObject({ status: 200 });
     expect(await call('GET', '/api/test/mod', bearer(token))).toMatchObject({ status: 403, json: { message: 'Require Moderator Role!' } });
     expect(await call('GET', '/api/test/admin', bearer(token))).toMatchObject({ status: 403, json: { message: 'Require Admin Role!' } });
+  });
+
+  // API Gateway caches the decision under the Authorization header's value alone, so the decision must
+  // rest on nothing else. A value API Gateway counts as present but that holds no token (here a no-break
+  // space, which JavaScript's trim() removes) must not let the cookie or x-access-token decide instead:
+  // that Allow would be served to every request carrying the same value.
+  it('decides from the Authorization header alone: a cookie or x-access-token beside a blank one is never cached for others', async () => {
+    const { accessToken, cookie } = await signIn();
+    const blank = '\u00a0';
+    for (const other of [{ cookie }, { 'x-access-token': accessToken }] as Record<string, string>[]) {
+      const response = await call('GET', '/api/test/user', { authorization: blank, ...other });
+      expect({ other, status: response.status }).toEqual({ other, status: 401 });
+    }
+    // Whatever was decided for that value, a request with nothing else gets no one's identity from the cache.
+    expect(await call('GET', '/api/auth/me', { authorization: blank })).toMatchObject({ status: 401 });
+    // The cookie alone never reaches the authorizer in this mode.
+    expect(await call('GET', '/api/test/user', { cookie })).toMatchObject({ status: 401, json: { message: 'No token provided!' } });
+  });
+
+  it('after a Bearer use, the same header with a cookie beside it is still that token, and the cookie token is refused as a Bearer', async () => {
+    const { accessToken, cookie } = await signIn();
+    const other = await signIn();
+    expect(await call('GET', '/api/auth/me', bearer(accessToken))).toMatchObject({ status: 200 });
+    const me = await call('GET', '/api/auth/me', { ...bearer(accessToken), cookie: other.cookie });
+    expect(me.json.id).toBe((await call('GET', '/api/auth/me', bearer(accessToken))).json.id);
+    expect(await call('GET', '/api/test/user', bearer(cookie.slice('jwt_session='.length)))).toMatchObject({ status: 401, json: { message: 'Unauthorized!' } });
   });
 
   it("refuses a bad token with the authorizer's own message", async () => {

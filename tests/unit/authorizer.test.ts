@@ -1,5 +1,5 @@
 import { authorizerResult } from '../../lib/access/policy';
-import { authorize, DecisionCache, type AuthenticateDeps } from '../../lib/access/authenticate';
+import { authorize, DecisionCache, GATEWAY_IDENTITY_HEADER, type AuthenticateDeps } from '../../lib/access/authenticate';
 import type { SigningKeys } from '../../lib/access/keys';
 import { issueAccessToken } from '../../lib/access/tokens';
 import { testKeySet } from '../support/keys';
@@ -114,6 +114,18 @@ describe('authorizer decision', () => {
     }
     // One table read per (source, token), the second round from the cache.
     expect(d.checks).toBe(2);
+  });
+
+  it('with API Gateway caching (keyed by Authorization), decides from that header alone', async () => {
+    const gateway: AuthenticateDeps = { ...deps(true), identityHeader: GATEWAY_IDENTITY_HEADER };
+    const sessionToken = await cookieToken();
+    const accessToken = await token();
+    // A value API Gateway counts as present, holding no token: neither the cookie nor x-access-token may decide for it.
+    for (const beside of [{ cookie: `jwt_session=${sessionToken}` }, { 'x-access-token': accessToken }]) {
+      expect(await authorize(gateway, { authorization: '\u00a0', ...beside }, now)).toEqual({ allow: false, message: 'No token provided!' });
+    }
+    expect(await authorize(gateway, { authorization: `Bearer ${accessToken}`, 'x-access-token': 'another' }, now)).toMatchObject({ allow: true });
+    expect(await authorize(gateway, { authorization: `Bearer ${sessionToken}` }, now)).toEqual({ allow: false, message: 'Unauthorized!' });
   });
 
   it('never caches past the token expiry', async () => {

@@ -11,6 +11,7 @@ describe('config', () => {
       bcryptCost: 10,
       corsOrigins: ['http://localhost:8081'],
       authorizerCacheTtlSeconds: 30,
+      authorizerCache: 'function',
       signingKeys: { kind: 'file', path: '/k.json' },
       appUrl: 'http://localhost:8081',
       sesFrom: 'no-reply@localhost',
@@ -44,6 +45,7 @@ describe('config', () => {
     [{ ...minimal, REFRESH_ROTATION: 'maybe' }, 'REFRESH_ROTATION must be "on" or "off", got "maybe"'],
     [{ ...minimal, RESET_TOKEN_TTL: '30' }, 'RESET_TOKEN_TTL must be an integer from 60 to 86400, got "30"'],
     [{ ...minimal, AUTH_COOKIE_SAMESITE: 'loose' }, 'AUTH_COOKIE_SAMESITE must be one of Lax, Strict, None, got "loose"'],
+    [{ ...minimal, AUTHORIZER_CACHE: 'edge' }, 'AUTHORIZER_CACHE must be one of function, gateway, got "edge"'],
   ])('fails at load for %j', (env, expected) => {
     expect(() => loadConfig(env)).toThrow(new ConfigError(expected));
   });
