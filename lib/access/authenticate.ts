@@ -64,8 +64,8 @@ export interface AuthenticateDeps {
   /**
    * Set when API Gateway caches the decisions (AUTHORIZER_CACHE=gateway): its cache key, the one header
    * the decision may rest on. Read beside it, a cookie or x-access-token would decide for a value that
-   * holds no token (API Gateway counts a no-break space as present), and the cached Allow would then
-   * answer every request carrying that value.
+   * holds no token but passes the gateway as present (one no-break space passes the local emulation),
+   * and the cached Allow would then answer every request carrying that value.
    */
   identityHeader?: typeof GATEWAY_IDENTITY_HEADER;
   /** The request's deadline: the liveness read gives up by then (fail closed). */

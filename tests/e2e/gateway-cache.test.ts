@@ -67,9 +67,9 @@ describe('AUTHORIZER_CACHE=gateway', () => {
   });
 
   // API Gateway caches the decision under the Authorization header's value alone, so the decision must
-  // rest on nothing else. A value API Gateway counts as present but that holds no token (here a no-break
-  // space, which JavaScript's trim() removes) must not let the cookie or x-access-token decide instead:
-  // that Allow would be served to every request carrying the same value.
+  // rest on nothing else. A value the gateway counts as present but that holds no token (here a no-break
+  // space, which the emulation lets through and JavaScript's trim() removes) must not let the cookie or
+  // x-access-token decide instead: that Allow would be served to every request carrying the same value.
   it('decides from the Authorization header alone: a cookie or x-access-token beside a blank one is never cached for others', async () => {
     const { accessToken, cookie } = await signIn();
     const blank = '\u00a0';
