@@ -58,6 +58,8 @@ export interface AuthenticateDeps {
   /** Where to look for a key set that knows a token's unknown `kid` (another container rotated first). */
   keysWithKid?: (kid: string) => Promise<SigningKeys | undefined>;
   settings: TokenSettings;
+  /** The session cookie's name in force (config's `authCookieName`): the only cookie read. */
+  sessionCookie: string;
   /** Is the token's session still live (not signed out, revoked, or its user deleted)? */
   isSessionLive: SessionChecker;
   cache?: DecisionCache;
@@ -78,7 +80,7 @@ export interface AuthenticateDeps {
  * `invalid`. Infrastructure failures (the table unreachable) throw other errors: callers fail closed.
  */
 export async function authenticate(deps: AuthenticateDeps, headers: Record<string, string | undefined>, now: Date): Promise<VerifiedAccess> {
-  const { token, from } = extractCredential(deps.identityHeader ? { [deps.identityHeader]: headers[deps.identityHeader] } : headers);
+  const { token, from } = extractCredential(deps.identityHeader ? { [deps.identityHeader]: headers[deps.identityHeader] } : headers, deps.sessionCookie);
   const cached = deps.cache?.get(from, token, now.getTime());
   if (cached) return cached;
   const claims = await verifyWithKeyReload(deps, token, from, now);
@@ -95,7 +97,7 @@ export async function authenticate(deps: AuthenticateDeps, headers: Record<strin
  * read would only delay the answer a reloading browser page is racing for.
  */
 export async function verifyCredential(deps: AuthenticateDeps, headers: Record<string, string | undefined>, now: Date): Promise<VerifiedAccess> {
-  const { token, from } = extractCredential(headers);
+  const { token, from } = extractCredential(headers, deps.sessionCookie);
   return verifyWithKeyReload(deps, token, from, now);
 }
 

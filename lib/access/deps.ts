@@ -20,7 +20,7 @@ function keyRetired(before: SigningKeys | undefined, after: SigningKeys): boolea
 }
 
 export async function authenticateDeps(options: { cached: boolean; deadline: Deadline }): Promise<AuthenticateDeps> {
-  const { issuer, audience, authorizerCacheTtlSeconds, authorizerCache } = config();
+  const { issuer, audience, authorizerCacheTtlSeconds, authorizerCache, authCookieName } = config();
   checker ??= createSessionChecker(config());
   cache ??= new DecisionCache(authorizerCacheTtlSeconds * 1000);
   const keys = await options.deadline.race(keySetCache().get());
@@ -30,6 +30,7 @@ export async function authenticateDeps(options: { cached: boolean; deadline: Dea
     keys,
     keysWithKid: (kid) => options.deadline.race(keySetCache().withKid(kid)),
     settings: { issuer, audience },
+    sessionCookie: authCookieName,
     isSessionLive: checker,
     deadline: options.deadline,
     ...(options.cached ? { cache } : {}),

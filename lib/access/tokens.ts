@@ -16,9 +16,6 @@ export const ACCESS_TOKEN_TYPE = 'at+jwt';
  */
 export const COOKIE_TOKEN_TYPE = 'session+jwt';
 
-/** The cookie browser clients are signed in with (HttpOnly; see lib/http/cookies.ts). */
-export const SESSION_COOKIE = 'jwt_session';
-
 /** Where a request's credential came from: a token header, or the session cookie (CSRF rules apply). */
 export type CredentialSource = 'header' | 'cookie';
 
@@ -130,19 +127,20 @@ export async function verifyAccessToken(
 const BEARER = /^Bearer +([^\s]+)$/i;
 
 /**
- * The request's credential: a token header if there is one (it wins), else the session cookie.
+ * The request's credential: a token header if there is one (it wins), else the session cookie of the
+ * name in force (`cookieName`: config's `authCookieName`; a cookie of any other name is not read).
  * Header names must already be lower-case. Throws AccessTokenError (`missing`, `invalid`).
  */
-export function extractCredential(headers: Record<string, string | undefined>): { token: string; from: CredentialSource } {
+export function extractCredential(headers: Record<string, string | undefined>, cookieName: string): { token: string; from: CredentialSource } {
   if (headers['x-access-token']?.trim() || headers.authorization?.trim()) return { token: extractAccessToken(headers), from: 'header' };
-  const fromCookie = sessionCookieOf(headers)?.trim();
+  const fromCookie = sessionCookieOf(headers, cookieName)?.trim();
   if (fromCookie) return { token: fromCookie, from: 'cookie' };
   throw new AccessTokenError('missing');
 }
 
-/** The session cookie's value as sent (possibly empty), or undefined when the request has none. */
-export function sessionCookieOf(headers: Record<string, string | undefined>): string | undefined {
-  return headers.cookie === undefined ? undefined : parseCookie(headers.cookie)[SESSION_COOKIE];
+/** The value of the session cookie named `cookieName` as sent (possibly empty), or undefined when the request has none. */
+export function sessionCookieOf(headers: Record<string, string | undefined>, cookieName: string): string | undefined {
+  return headers.cookie === undefined ? undefined : parseCookie(headers.cookie)[cookieName];
 }
 
 /**

@@ -1,5 +1,5 @@
 import { serialize } from 'cookie';
-import { SESSION_COOKIE, sessionCookieOf, type AccessClaims } from '../access/tokens';
+import { sessionCookieOf, type AccessClaims } from '../access/tokens';
 import { config } from '../shared/config';
 import { ForbiddenError } from '../shared/errors';
 import { MESSAGES } from '../shared/messages';
@@ -7,7 +7,8 @@ import type { HttpRequest } from './request';
 
 /**
  * Cookie sessions for browser clients (contract, "Cookie sessions"): the cookie that sign-in sets, the
- * one sign-out clears, and the CSRF rule for requests the cookie authenticates.
+ * one sign-out clears, and the CSRF rule for requests the cookie authenticates. Its name is config's
+ * `authCookieName` (`__Host-jwt_session` on deployed stages, `jwt_session` on the local one).
  */
 
 /** Plain-http loopback (npm start): a Secure cookie would not be sent back by every client there. */
@@ -18,13 +19,15 @@ function isPlainHttpLocalhost(request: HttpRequest): boolean {
 }
 
 function cookie(request: HttpRequest, value: string, maxAgeSeconds: number): string {
-  const { authCookieSameSite } = config();
-  return serialize(SESSION_COOKIE, value, {
+  const { authCookieSameSite, authCookieName } = config();
+  // Path=/ and no Domain always; a `__Host-` cookie is Secure whatever the request looks like, or
+  // browsers would drop it.
+  return serialize(authCookieName, value, {
     httpOnly: true,
     path: '/',
     maxAge: maxAgeSeconds,
     sameSite: authCookieSameSite.toLowerCase() as 'lax' | 'strict' | 'none',
-    secure: !isPlainHttpLocalhost(request),
+    secure: authCookieName.startsWith('__Host-') || !isPlainHttpLocalhost(request),
   });
 }
 
@@ -53,7 +56,7 @@ export function assertCookieOrigin(request: HttpRequest, caller: Pick<AccessClai
   if (origin === undefined || !config().corsOrigins.includes(origin)) throw new ForbiddenError(MESSAGES.originNotAllowed);
 }
 
-/** Whether the request carries a session cookie at all (before any verification). */
+/** Whether the request carries a session cookie of the name in force at all (before any verification). */
 export function hasSessionCookie(request: HttpRequest): boolean {
-  return sessionCookieOf(request.headers) !== undefined;
+  return sessionCookieOf(request.headers, config().authCookieName) !== undefined;
 }

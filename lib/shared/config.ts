@@ -56,7 +56,18 @@ export interface Config {
   authCookie: boolean;
   /** The cookie's SameSite: Lax (default), Strict, or None (an API on another site than the front-end). */
   authCookieSameSite: 'Lax' | 'Strict' | 'None';
+  /** The session cookie's name, set per stage by serverless.yml (see SESSION_COOKIE_NAMES). */
+  authCookieName: SessionCookieName;
 }
+
+/**
+ * The session cookie's names. Deployed (HTTPS) stages use the `__Host-` prefix: browsers keep such a
+ * cookie only if it is Secure, has Path=/ and no Domain, so a sibling subdomain cannot plant (toss) one
+ * for our host. The local stage on plain-http loopback keeps `jwt_session`: a `__Host-` cookie needs
+ * Secure, which plain http cannot carry. Exactly the name in force is read; the other is ignored.
+ */
+export const SESSION_COOKIE_NAMES = ['__Host-jwt_session', 'jwt_session'] as const;
+export type SessionCookieName = (typeof SESSION_COOKIE_NAMES)[number];
 
 /** Where the private signing JWK set comes from: inline JSON (tests), a file (local stage) or SSM (AWS). */
 export type SigningKeySource =
@@ -156,6 +167,8 @@ export function loadConfig(env: Env = process.env): Config {
     emailIpWindowSeconds: integer(env, 'EMAIL_IP_WINDOW', 3600, 1, 86_400),
     authCookie: onOff(env, 'AUTH_COOKIE', true),
     authCookieSameSite: oneOf(env, 'AUTH_COOKIE_SAMESITE', ['Lax', 'Strict', 'None'] as const, 'Lax'),
+    // The prefixed name unless a stage says otherwise: only the local stage does (serverless.yml params).
+    authCookieName: oneOf(env, 'AUTH_COOKIE_NAME', SESSION_COOKIE_NAMES, '__Host-jwt_session'),
   };
 }
 

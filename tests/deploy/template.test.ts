@@ -125,6 +125,11 @@ describe('the prod template', () => {
     expect(resources.SigninLambdaFunction!.Properties.Environment.Variables).toMatchObject({ AUTH_COOKIE: 'on', AUTH_COOKIE_SAMESITE: 'Lax' });
   });
 
+  it('names the session cookie `__Host-jwt_session` for every function (HTTPS: Secure, Path=/, no Domain)', () => {
+    const names = ofType('AWS::Lambda::Function').map(([name, fn]) => [name, fn.Properties.Environment.Variables.AUTH_COOKIE_NAME]);
+    expect(names).toEqual(names.map(([name]) => [name, '__Host-jwt_session']));
+  });
+
   it('lets only the mailer send mail, as the configured sender only; only mail-causing functions invoke it', () => {
     const rolesWith = (action: string) =>
       ofType('AWS::IAM::Role')
@@ -266,7 +271,14 @@ describe('AUTHORIZER_CACHE=gateway', () => {
   afterAll(() => rmSync(gatewayDir, { recursive: true, force: true }));
 
   it('has API Gateway cache decisions keyed by the Authorization header, and the function cache off', () => {
-    const result = packageProd(gatewayDir, { AUTHORIZER_CACHE: 'gateway', AUTHORIZER_CACHE_TTL: '45', WAF_RATE_LIMIT: '2000', THROTTLE_PUBLIC_RATE: '5' });
+    const result = packageProd(gatewayDir, {
+      AUTHORIZER_CACHE: 'gateway',
+      AUTHORIZER_CACHE_TTL: '45',
+      WAF_RATE_LIMIT: '2000',
+      THROTTLE_PUBLIC_RATE: '5',
+      // Chosen by stage, not by the environment: this cannot take the prefix off a deployed stage's cookie.
+      AUTH_COOKIE_NAME: 'jwt_session',
+    });
     if (result.status !== 0) throw new Error(`osls package failed:\n${result.stdout}\n${result.stderr}`);
     const gateway = resourcesOf(readFileSync(join(gatewayDir, 'cloudformation-template-update-stack.json'), 'utf8'));
     const authorizers = Object.values(gateway).filter((resource) => resource.Type === 'AWS::ApiGateway::Authorizer');
@@ -277,6 +289,7 @@ describe('AUTHORIZER_CACHE=gateway', () => {
     expect(gateway.AuthorizerLambdaFunction!.Properties.Environment.Variables.AUTHORIZER_CACHE_TTL).toBe('0');
     // API Gateway keys its cache on Authorization alone: the authorizer is told to decide from it alone.
     expect(gateway.AuthorizerLambdaFunction!.Properties.Environment.Variables.AUTHORIZER_CACHE).toBe('gateway');
+    expect(gateway.SigninLambdaFunction!.Properties.Environment.Variables.AUTH_COOKIE_NAME).toBe('__Host-jwt_session');
 
     // This package also asked for WAF and a lower public-route rate.
     const stage = Object.values(gateway).find((resource) => resource.Type === 'AWS::ApiGateway::Stage')!;

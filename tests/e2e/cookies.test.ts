@@ -50,6 +50,15 @@ describe('cookie sessions', () => {
     expect((await api('GET', '/api/test/user')).json).toEqual({ message: 'No token provided!' });
   });
 
+  it('reads exactly the name in force: on this plain-http local stage `jwt_session`, never a `__Host-` one', async () => {
+    const { cookie } = await cookieSignIn();
+    const prefixed = `__Host-${cookie}`;
+    expect(await api('GET', '/api/test/user', withCookie(prefixed))).toMatchObject({ status: 401, json: { message: 'No token provided!' } });
+    // Sign-out with only the other name has no cookie session to end: `{}` is what it is without one.
+    expect(await api('POST', '/api/auth/signout', { body: {}, ...withCookie(prefixed, { origin: ALLOWED }) })).toMatchObject({ status: 403, json: { message: 'Refresh Token is required!' } });
+    expect((await api('GET', '/api/test/user', withCookie(cookie))).status).toBe(200);
+  });
+
   // The authorizer caches its decisions (AUTHORIZER_CACHE=function here): a decision made for one source
   // must not answer for the other. Each pair runs well inside the stack's cache lifetime.
   it('after a cookie use, still refuses the cookie token in a token header', async () => {

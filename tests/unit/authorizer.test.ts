@@ -10,6 +10,7 @@ let keys: SigningKeys;
 const settings = { issuer: 'iss', audience: 'aud' };
 const now = new Date('2026-05-01T00:00:00Z');
 const methodArn = 'arn:aws:execute-api:us-east-1:123456789012:abc123/prod/GET/api/test/user';
+const COOKIE = '__Host-jwt_session';
 
 beforeAll(async () => {
   keys = (await testKeySet()).keys;
@@ -22,6 +23,7 @@ function deps(live: boolean | Error, cache?: DecisionCache): AuthenticateDeps & 
   const result = {
     keys,
     settings,
+    sessionCookie: COOKIE,
     checks: 0,
     isSessionLive: async () => {
       result.checks++;
@@ -87,7 +89,7 @@ describe('authorizer decision', () => {
   it('after a cookie use, refuses the cookie token in a token header', async () => {
     const cache = new DecisionCache(30_000);
     const sessionToken = await cookieToken();
-    expect(await authorize(deps(true, cache), { cookie: `jwt_session=${sessionToken}` }, now)).toMatchObject({ allow: true, claims: { via: 'cookie' } });
+    expect(await authorize(deps(true, cache), { cookie: `${COOKIE}=${sessionToken}` }, now)).toMatchObject({ allow: true, claims: { via: 'cookie' } });
     for (const headers of [{ 'x-access-token': sessionToken }, { authorization: `Bearer ${sessionToken}` }]) {
       expect(await authorize(deps(true, cache), headers, now)).toEqual({ allow: false, message: 'Unauthorized!' });
     }
@@ -99,7 +101,7 @@ describe('authorizer decision', () => {
     const allowed = await authorize(deps(true, cache), { 'x-access-token': accessToken }, now);
     expect(allowed).toMatchObject({ allow: true });
     expect(allowed.allow && allowed.claims.via).toBeUndefined();
-    expect(await authorize(deps(true, cache), { cookie: `jwt_session=${accessToken}` }, now)).toEqual({ allow: false, message: 'Unauthorized!' });
+    expect(await authorize(deps(true, cache), { cookie: `${COOKIE}=${accessToken}` }, now)).toEqual({ allow: false, message: 'Unauthorized!' });
   });
 
   it('keeps one decision per source: each is served from the cache as it was made', async () => {
@@ -108,7 +110,7 @@ describe('authorizer decision', () => {
     const sessionToken = await cookieToken();
     const accessToken = await token();
     for (let round = 0; round < 2; round++) {
-      expect(await authorize(d, { cookie: `jwt_session=${sessionToken}` }, now)).toMatchObject({ allow: true, claims: { via: 'cookie' } });
+      expect(await authorize(d, { cookie: `${COOKIE}=${sessionToken}` }, now)).toMatchObject({ allow: true, claims: { via: 'cookie' } });
       const header = await authorize(d, { authorization: `Bearer ${accessToken}` }, now);
       expect(header.allow && header.claims.via).toBeUndefined();
     }
@@ -121,7 +123,7 @@ describe('authorizer decision', () => {
     const sessionToken = await cookieToken();
     const accessToken = await token();
     // A value API Gateway counts as present, holding no token: neither the cookie nor x-access-token may decide for it.
-    for (const beside of [{ cookie: `jwt_session=${sessionToken}` }, { 'x-access-token': accessToken }]) {
+    for (const beside of [{ cookie: `${COOKIE}=${sessionToken}` }, { 'x-access-token': accessToken }]) {
       expect(await authorize(gateway, { authorization: '\u00a0', ...beside }, now)).toEqual({ allow: false, message: 'No token provided!' });
     }
     expect(await authorize(gateway, { authorization: `Bearer ${accessToken}`, 'x-access-token': 'another' }, now)).toMatchObject({ allow: true });

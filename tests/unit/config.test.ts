@@ -20,6 +20,8 @@ describe('config', () => {
       requireVerifiedEmail: false,
       authCookie: true,
       authCookieSameSite: 'Lax',
+      // Every stage but local (which sets jwt_session in serverless.yml) gets the prefixed name.
+      authCookieName: '__Host-jwt_session',
     });
   });
 
@@ -31,6 +33,10 @@ describe('config', () => {
     expect(strict.requireVerifiedEmail).toBe(true);
     // Links are built as `${APP_URL}/reset-password#…`: no double slash.
     expect(strict.appUrl).toBe('https://app.example.com');
+  });
+
+  it('takes the local stage\'s unprefixed cookie name', () => {
+    expect(loadConfig({ ...minimal, AUTH_COOKIE_NAME: 'jwt_session' }).authCookieName).toBe('jwt_session');
   });
 
   it('prefers the SSM parameter name on deployed stages', () => {
@@ -46,6 +52,7 @@ describe('config', () => {
     [{ ...minimal, RESET_TOKEN_TTL: '30' }, 'RESET_TOKEN_TTL must be an integer from 60 to 86400, got "30"'],
     [{ ...minimal, AUTH_COOKIE_SAMESITE: 'loose' }, 'AUTH_COOKIE_SAMESITE must be one of Lax, Strict, None, got "loose"'],
     [{ ...minimal, AUTHORIZER_CACHE: 'edge' }, 'AUTHORIZER_CACHE must be one of function, gateway, got "edge"'],
+    [{ ...minimal, AUTH_COOKIE_NAME: 'session' }, 'AUTH_COOKIE_NAME must be one of __Host-jwt_session, jwt_session, got "session"'],
   ])('fails at load for %j', (env, expected) => {
     expect(() => loadConfig(env)).toThrow(new ConfigError(expected));
   });

@@ -1,4 +1,4 @@
-import { assertCookieOrigin, clearedCookieHeaders, sessionCookieHeaders } from '../../lib/http/cookies';
+import { assertCookieOrigin, clearedCookieHeaders, hasSessionCookie, sessionCookieHeaders } from '../../lib/http/cookies';
 import type { HttpRequest } from '../../lib/http/request';
 import { Deadline } from '../../lib/shared/deadline';
 
@@ -14,20 +14,57 @@ const request = (headers: Record<string, string>, method = 'POST'): HttpRequest 
   deadline: Deadline.forRequest(),
 });
 
+/** The cookie module under a configuration of its own (config() is read once per module registry). */
+function cookiesWith(env: Record<string, string>): typeof import('../../lib/http/cookies') {
+  const saved = { ...process.env };
+  Object.assign(process.env, env);
+  try {
+    let module: typeof import('../../lib/http/cookies') | undefined;
+    jest.isolateModules(() => {
+      // Read the configuration now, while the environment is set: config() parses it on first use.
+      (require('../../lib/shared/config') as typeof import('../../lib/shared/config')).config();
+      module = require('../../lib/http/cookies');
+    });
+    return module!;
+  } finally {
+    process.env = saved;
+  }
+}
+
 describe('the session cookie', () => {
-  it('is Secure everywhere but plain-http loopback', () => {
+  // This tier's configuration names no cookie: the default, which every stage but local gets.
+  it('is `__Host-jwt_session` by default: Secure, Path=/, no Domain, even on a loopback host', () => {
     const deployed = sessionCookieHeaders(request({ host: 'api.example.com', 'x-forwarded-proto': 'https' }), 'tok')['Set-Cookie'];
-    expect(deployed).toMatch(/^jwt_session=tok; Max-Age=86400; Path=\/; HttpOnly; Secure; SameSite=Lax$/);
-    // A loopback name behind TLS (a local HTTPS proxy) is still Secure.
-    expect(sessionCookieHeaders(request({ host: 'localhost:8080', 'x-forwarded-proto': 'https' }), 'tok')['Set-Cookie']).toContain('Secure');
-    for (const host of ['localhost:8080', '127.0.0.1:3000', 'localhost']) {
-      expect(sessionCookieHeaders(request({ host }), 'tok')['Set-Cookie']).not.toContain('Secure');
-    }
+    expect(deployed).toMatch(/^__Host-jwt_session=tok; Max-Age=86400; Path=\/; HttpOnly; Secure; SameSite=Lax$/);
+    // Browsers drop a `__Host-` cookie without Secure: the name's promise wins over the loopback exception.
+    expect(sessionCookieHeaders(request({ host: 'localhost:8080' }), 'tok')['Set-Cookie']).toMatch(/^__Host-jwt_session=tok;.*; Secure;/);
+    expect(deployed).not.toMatch(/domain/i);
     expect(sessionCookieHeaders(request({ host: 'localhost' }), undefined)).toEqual({});
   });
 
-  it('is cleared with Max-Age=0', () => {
-    expect(clearedCookieHeaders(request({ host: 'api.example.com' }))['Set-Cookie']).toMatch(/^jwt_session=; Max-Age=0; Path=\/; HttpOnly; Secure; SameSite=Lax$/);
+  it('is cleared under the name in force with Max-Age=0', () => {
+    expect(clearedCookieHeaders(request({ host: 'api.example.com' }))['Set-Cookie']).toMatch(/^__Host-jwt_session=; Max-Age=0; Path=\/; HttpOnly; Secure; SameSite=Lax$/);
+    const local = cookiesWith({ AUTH_COOKIE_NAME: 'jwt_session' });
+    expect(local.clearedCookieHeaders(request({ host: 'localhost:8080' }))['Set-Cookie']).toMatch(/^jwt_session=; Max-Age=0; Path=\/; HttpOnly; SameSite=Lax$/);
+  });
+
+  it('is counted as present by exactly the name in force', () => {
+    expect(hasSessionCookie(request({ cookie: '__Host-jwt_session=x' }))).toBe(true);
+    expect(hasSessionCookie(request({ cookie: 'jwt_session=x' }))).toBe(false);
+    const local = cookiesWith({ AUTH_COOKIE_NAME: 'jwt_session' });
+    expect(local.hasSessionCookie(request({ cookie: 'jwt_session=x' }))).toBe(true);
+    expect(local.hasSessionCookie(request({ cookie: '__Host-jwt_session=x' }))).toBe(false);
+  });
+
+  it('on the local stage (`jwt_session`) is Secure everywhere but plain-http loopback', () => {
+    const local = cookiesWith({ AUTH_COOKIE_NAME: 'jwt_session' });
+    expect(local.sessionCookieHeaders(request({ host: 'localhost:8080' }), 'tok')['Set-Cookie']).toMatch(/^jwt_session=tok; Max-Age=86400; Path=\/; HttpOnly; SameSite=Lax$/);
+    // A loopback name behind TLS (a local HTTPS proxy) is still Secure.
+    expect(local.sessionCookieHeaders(request({ host: 'localhost:8080', 'x-forwarded-proto': 'https' }), 'tok')['Set-Cookie']).toContain('Secure');
+    for (const host of ['localhost:8080', '127.0.0.1:3000', 'localhost']) {
+      expect(local.sessionCookieHeaders(request({ host }), 'tok')['Set-Cookie']).not.toContain('Secure');
+    }
+    expect(local.sessionCookieHeaders(request({ host: 'api.example.com' }), 'tok')['Set-Cookie']).toContain('Secure');
   });
 
   it('authenticates a state change only from an allowed Origin; reads and token headers are not its business', () => {

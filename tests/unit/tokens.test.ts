@@ -96,10 +96,20 @@ describe('extractAccessToken', () => {
 
 describe('the session cookie', () => {
   it('is read only when no token header is sent: a header wins', () => {
-    expect(extractCredential({ cookie: 'theme=dark; jwt_session=c.o.k' })).toEqual({ token: 'c.o.k', from: 'cookie' });
-    expect(extractCredential({ cookie: 'jwt_session=c.o.k', 'x-access-token': 'h.d.r' })).toEqual({ token: 'h.d.r', from: 'header' });
-    expect(() => extractCredential({ cookie: 'theme=dark' })).toThrow(expect.objectContaining({ reason: 'missing' }));
-    expect(() => extractCredential({ cookie: 'jwt_session=' })).toThrow(expect.objectContaining({ reason: 'missing' }));
+    const name = '__Host-jwt_session';
+    expect(extractCredential({ cookie: `theme=dark; ${name}=c.o.k` }, name)).toEqual({ token: 'c.o.k', from: 'cookie' });
+    expect(extractCredential({ cookie: `${name}=c.o.k`, 'x-access-token': 'h.d.r' }, name)).toEqual({ token: 'h.d.r', from: 'header' });
+    expect(() => extractCredential({ cookie: 'theme=dark' }, name)).toThrow(expect.objectContaining({ reason: 'missing' }));
+    expect(() => extractCredential({ cookie: `${name}=` }, name)).toThrow(expect.objectContaining({ reason: 'missing' }));
+  });
+
+  it('is read by exactly the name in force: the other name is no credential', () => {
+    // A deployed stage ignores a plain `jwt_session` (one a sibling subdomain could have planted)...
+    expect(() => extractCredential({ cookie: 'jwt_session=c.o.k' }, '__Host-jwt_session')).toThrow(expect.objectContaining({ reason: 'missing' }));
+    // ...and the local stage a `__Host-` one.
+    expect(() => extractCredential({ cookie: '__Host-jwt_session=c.o.k' }, 'jwt_session')).toThrow(expect.objectContaining({ reason: 'missing' }));
+    expect(extractCredential({ cookie: 'jwt_session=t.w.o; __Host-jwt_session=o.n.e' }, '__Host-jwt_session')).toEqual({ token: 'o.n.e', from: 'cookie' });
+    expect(extractCredential({ cookie: '__Host-jwt_session=o.n.e; jwt_session=t.w.o' }, 'jwt_session')).toEqual({ token: 't.w.o', from: 'cookie' });
   });
 
   it('carries a token of its own type: never valid as an access token, nor an access token as it', async () => {
