@@ -19,16 +19,17 @@ let outDir: string;
 const OSLS = join(ROOT, 'node_modules/serverless/bin/serverless.js');
 const PROD_ORIGIN = 'https://app.example.com';
 const PROD_SENDER = 'no-reply@mail.example.com';
+const PROD_APP_URL = 'https://app.example.com/account';
 
 /**
  * `osls package --stage prod` into `outDir` with only the given environment (no AWS credentials);
- * CORS_ORIGIN and SES_FROM set as a deployed stage requires, unless the test overrides them.
+ * CORS_ORIGIN, SES_FROM and APP_URL set as a deployed stage requires, unless the test overrides them.
  */
 function packageProd(outDir: string, env: Record<string, string>) {
   return spawnSync(process.execPath, [OSLS, 'package', '--stage', 'prod', '--package', outDir], {
     cwd: ROOT,
     encoding: 'utf8',
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, SLS_TELEMETRY_DISABLED: '1', CORS_ORIGIN: PROD_ORIGIN, SES_FROM: PROD_SENDER, ...env },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, SLS_TELEMETRY_DISABLED: '1', CORS_ORIGIN: PROD_ORIGIN, SES_FROM: PROD_SENDER, APP_URL: PROD_APP_URL, ...env },
   });
 }
 
@@ -139,6 +140,7 @@ describe('the prod template', () => {
     expect(JSON.stringify(send.Resource)).toContain(':identity/mail.example.com"');
     expect(JSON.stringify(send.Resource)).not.toContain('*');
     expect(resources.MailerLambdaFunction!.Properties.Environment.Variables.SES_FROM).toBe(PROD_SENDER);
+    expect(resources.MailerLambdaFunction!.Properties.Environment.Variables.APP_URL).toBe(PROD_APP_URL);
     // No API route reaches the mailer, and a failed job is not retried into a second mail.
     expect(templateText).not.toMatch(/functions\/mailer|MailerLambdaPermissionApiGateway/);
     const [[, invokeConfig]] = ofType('AWS::Lambda::EventInvokeConfig') as [[string, Resource]];
@@ -300,6 +302,10 @@ describe('AUTHORIZER_CACHE=gateway', () => {
     // Nor to a sender SES would refuse.
     [{ SES_FROM: '' }, 'SES_FROM must be set to deploy stage "prod"'],
     [{ SES_FROM: 'Ops <ops@example.com>' }, 'SES_FROM must be a plain email address'],
+    // Nor mails links to the developer's localhost.
+    [{ APP_URL: '' }, 'APP_URL must be set to deploy stage "prod"'],
+    [{ APP_URL: ' ' }, 'APP_URL must be set to deploy stage "prod"'],
+    [{ APP_URL: 'app.example.com' }, 'APP_URL must be an absolute http(s) URL'],
     [{ THROTTLE_RATE: 'fast' }, 'THROTTLE_RATE must be a number from 1 to 10000'],
     [{ WAF_RATE_LIMIT: '-1' }, 'WAF_RATE_LIMIT must be a number from 0 to 2000000000'],
   ])('refuses to package with %j', (env, message) => {
