@@ -2,7 +2,7 @@ import { decodeProtectedHeader, errors as joseErrors } from 'jose';
 import { epochSeconds } from '../shared/clock';
 import type { Deadline } from '../shared/deadline';
 import { AccessTokenError } from '../shared/errors';
-import type { SigningKeys } from './keys';
+import type { PublicKeys } from './keys';
 import type { SessionChecker } from '../store/live-session';
 import { type CredentialSource, extractCredential, verifyAccessToken, type TokenSettings, type VerifiedAccess } from './tokens';
 
@@ -44,9 +44,9 @@ export class DecisionCache {
 }
 
 export interface AuthenticateDeps {
-  keys: SigningKeys;
+  keys: PublicKeys;
   /** Where to look for a key set that knows a token's unknown `kid` (another container rotated first). */
-  keysWithKid?: (kid: string) => Promise<SigningKeys | undefined>;
+  keysWithKid?: (kid: string) => Promise<PublicKeys | undefined>;
   settings: TokenSettings;
   /** Is the token's session still live (not signed out, revoked, or its user deleted)? */
   isSessionLive: SessionChecker;
