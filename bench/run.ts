@@ -15,7 +15,8 @@ import bcrypt from 'bcryptjs';
 import { decodeJwt, jwtVerify } from 'jose';
 import { Secret, TOTP } from 'otpauth';
 import { freePort, startApiStack, startDatabase } from '../scripts/local-stack';
-import { importSigningKeys, newKeySet } from '../lib/access/keys';
+import { importSigningKeys, newKeySet, splitKeySet } from '../lib/access/signing-keys';
+import { importKeyParts, inlineKeyEnv } from '../scripts/local-keys';
 import { Deadline } from '../lib/shared/deadline';
 import { apiEvent, authorizerEvent } from '../tests/support/events';
 import { costTable, type OperationCost, printCostTable, type Units, USAGE_PER_MAU } from './cost';
@@ -75,7 +76,7 @@ async function inProcess(keySet: string): Promise<void> {
       EMAIL_IP_THRESHOLD: '1000000',
       TABLE_NAME: database.tableName,
       DYNAMODB_ENDPOINT: database.dynamo.endpoint,
-      SIGNING_KEYS: keySet,
+      ...inlineKeyEnv(splitKeySet(keySet, new Date())),
       AUTHORIZER_CACHE_TTL: '30',
       // One client signing in hundreds of times must not meet the lockout.
       LOCKOUT_THRESHOLD: '1000',
@@ -193,13 +194,13 @@ async function inProcess(keySet: string): Promise<void> {
  * challenge, state and profile, spend the step and the challenge, open the session.
  */
 async function mfaVerifySamples(username: string): Promise<number[]> {
-  const { runtimeSessionDeps } = await import('../lib/account/deps');
+  const { runtimeSecondFactorDeps } = await import('../lib/account/deps');
   const { confirmTotp, setupTotp, startChallenge, verifySecondFactor } = await import('../lib/account/mfa');
   const { signIn } = await import('../lib/account/sign-in');
   const { findUserByUsername } = await import('../lib/store/users');
   let clockMs = Date.now();
   const deadline = Deadline.forRequest(undefined, 600_000);
-  const deps = { ...(await runtimeSessionDeps({ deadline, sourceIp: '127.0.0.1', userAgent: 'bench' })), now: () => new Date(clockMs) };
+  const deps = { ...(await runtimeSecondFactorDeps({ deadline, sourceIp: '127.0.0.1', userAgent: 'bench' })), now: () => new Date(clockMs) };
   const first = await signIn(deps, { username, password: 'bench password' });
   if ('mfaRequired' in first) throw new Error('bench user already has MFA');
   const caller = { userId: first.user.id, roles: first.user.roles, sessionId: decodeJwt(first.accessToken).sid as string };
@@ -273,7 +274,7 @@ async function measureOperations(keySet: string, medianMs: Record<string, number
       mailerMs.push(Number(process.hrtime.bigint() - started) / 1e6);
     },
   };
-  const deps = { ...accountDeps(table, config()), keys: await importSigningKeys(keySet), mail: inlineMail };
+  const deps = { ...accountDeps(table, config()), keys: await importKeyParts(keySet), mail: inlineMail };
   const runs = 5;
   const load: OperationLoad = {};
   // Per operation: the units on each kind of key, and their sum (the cost model's units), per run.

@@ -1,11 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { splitKeySet } from '../lib/access/signing-keys';
 import { createTables, startDynamoDbLocal, stopChild, type DynamoDbLocal } from './dynamodb-local';
+import { writeKeyParts } from './local-keys';
 import { type SesEmulator, startSesEmulator } from './ses-local';
 
 const ROOT = join(__dirname, '..');
@@ -139,11 +141,12 @@ export interface ApiStack {
 }
 
 /**
- * A signing key set written to a private temporary folder, DynamoDB Local (in memory, or `persistent`
+ * The key parts written to a private temporary folder, DynamoDB Local (in memory, or `persistent`
  * in that folder so it survives a restart), `prepare` run against the empty table, then
  * serverless-offline. Whatever fails on the way is stopped again.
  */
 export async function startApiStack(options: {
+  /** Every key part in one document (newKeySet); written as four files, one per part. */
   keySet: string;
   env?: Record<string, string>;
   persistent?: boolean;
@@ -152,8 +155,8 @@ export async function startApiStack(options: {
   prepare?: (env: Record<string, string>, database: LocalStack) => Promise<void>;
 }): Promise<ApiStack> {
   const dir = await mkdtemp(join(tmpdir(), 'jwt-auth-stack-'));
-  const keyFile = join(dir, 'signing-keys.json');
-  await writeFile(keyFile, options.keySet, { mode: 0o600 });
+  // The key set's four parts, one file each, as `npm start` keeps them (scripts/local-keys.ts).
+  const keyEnv = await writeKeyParts(join(dir, 'keys'), splitKeySet(options.keySet, new Date()));
   const dbPath = options.persistent ? join(dir, 'db') : undefined;
   if (dbPath) await mkdir(dbPath);
   const port = await freePort();
@@ -173,7 +176,7 @@ export async function startApiStack(options: {
     const lambdaPort = await freePort();
     const env = {
       DYNAMODB_ENDPOINT: database.dynamo.endpoint,
-      SIGNING_KEY_FILE: keyFile,
+      ...keyEnv,
       SES_ENDPOINT: ses.url,
       LAMBDA_ENDPOINT: `http://127.0.0.1:${lambdaPort}`,
       ...options.env,

@@ -2,7 +2,7 @@ import { type Config, loadConfig } from '../lib/shared/config';
 
 /**
  * The configuration of an operator script acting on a stage's table from the command line: the stage's
- * table name, the region, DynamoDB Local for the local stage. Such scripts sign nothing.
+ * table name, the region, DynamoDB Local for the local stage. Such scripts sign nothing (and are named no key part).
  */
 export function stageConfig(stage: string, region: string | undefined): Config {
   const local = stage === 'local';
@@ -11,6 +11,5 @@ export function stageConfig(stage: string, region: string | undefined): Config {
     TABLE_NAME: process.env.TABLE_NAME ?? `lambda-jwt-auth-${stage}`,
     AWS_REGION: region ?? process.env.AWS_REGION ?? 'us-east-1',
     DYNAMODB_ENDPOINT: process.env.DYNAMODB_ENDPOINT ?? (local ? 'http://127.0.0.1:8000' : ''),
-    SIGNING_KEYS: '{"keys":[]}',
   });
 }

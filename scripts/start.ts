@@ -3,12 +3,12 @@
  * serverless-offline on :8080. Ctrl-C stops everything, Java included.
  */
 import { mkdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { ensureAdmin } from '../lib/account/bootstrap';
 import { accountDeps } from '../lib/account/types';
 import { loadConfig } from '../lib/shared/config';
 import { createTable } from '../lib/store/table';
-import { ensureLocalSigningKeys } from './local-keys';
+import { ensureLocalKeys } from './local-keys';
 import { startDatabase, startOffline } from './local-stack';
 import { startSesEmulator } from './ses-local';
 
@@ -20,12 +20,13 @@ async function main(): Promise<void> {
   const lambdaPort = Number(process.env.LAMBDA_PORT ?? 3002);
   const sesPort = Number(process.env.SES_PORT ?? 8005);
   const dbPath = process.env.DYNAMODB_DATA_PATH ? resolve(process.env.DYNAMODB_DATA_PATH) : undefined;
-  const keyFile = resolve(ROOT, process.env.SIGNING_KEY_FILE ?? '.keys/local-signing-keys.json');
+  // The four key parts sit beside the signing key file (scripts/local-keys.ts).
+  const keyDir = dirname(resolve(ROOT, process.env.SIGNING_KEY_FILE ?? '.keys/local-signing-keys.json'));
 
   // DynamoDB Local wants the data folder to exist already.
   if (dbPath) await mkdir(dbPath, { recursive: true });
-  const keyState = await ensureLocalSigningKeys(keyFile);
-  console.log(`signing keys: ${keyFile} (${keyState})`);
+  const keys = await ensureLocalKeys(keyDir);
+  console.log(`keys: ${keyDir} (${keys.state})`);
 
   const database = await startDatabase({ port: dynamoPort, dbPath });
   console.log(`DynamoDB Local: ${database.dynamo.endpoint} (${dbPath ? `data in ${dbPath}` : 'in memory'}), table ${database.tableName}`);
@@ -49,7 +50,7 @@ async function main(): Promise<void> {
     console.log(`SES emulator: ${ses.url} (sent mail in its web UI, and as JSON at ${ses.url}/store)`);
     const env = {
       DYNAMODB_ENDPOINT: database.dynamo.endpoint,
-      SIGNING_KEY_FILE: keyFile,
+      ...keys.env,
       SES_ENDPOINT: ses.url,
       LAMBDA_ENDPOINT: `http://127.0.0.1:${lambdaPort}`,
     };

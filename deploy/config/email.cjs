@@ -8,6 +8,8 @@
  * any stage but `local` without SES_FROM fails.
  */
 const LOCAL_DEFAULT = 'no-reply@localhost';
+/** The local front-end of the tutorial's clients: the emailed links of the local stage open there. */
+const LOCAL_APP_URL = 'http://localhost:8081';
 
 async function sender({ resolveVariable }) {
   const stage = await resolveVariable('sls:stage');
@@ -24,8 +26,37 @@ async function sender({ resolveVariable }) {
   return configured || LOCAL_DEFAULT;
 }
 
+/**
+ * APP_URL, the front-end the emailed links open (`${APP_URL}/reset-password#token=…`). Required on a
+ * deployed stage like the sender: the local default would mail every user a link to their own
+ * localhost. An absolute http(s) URL, so a typo fails the packaging, not the first reset mail.
+ */
+async function appUrl({ resolveVariable }) {
+  const stage = await resolveVariable('sls:stage');
+  const configured = (process.env.APP_URL || '').trim();
+  if (stage !== 'local' && !configured) {
+    throw new Error(
+      `APP_URL must be set to deploy stage "${stage}": the front-end the emailed reset and verification links open ` +
+        `(e.g. APP_URL=https://app.example.com). The ${LOCAL_APP_URL} default is for the local stage only. See README, "Email".`,
+    );
+  }
+  if (configured) {
+    let url;
+    try {
+      url = new URL(configured);
+    } catch {
+      url = undefined;
+    }
+    if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
+      throw new Error(`APP_URL must be an absolute http(s) URL, got "${configured}"`);
+    }
+  }
+  return configured || LOCAL_APP_URL;
+}
+
 module.exports = {
   sender,
+  appUrl,
   /**
    * The identities SES checks `ses:SendEmail` against for this sender: the address itself, or its
    * domain when the domain is what was verified. CloudFormation ARNs (Fn::Sub).

@@ -4,12 +4,12 @@ import { authenticateDeps } from '../../lib/access/deps';
 import { authorize, type AuthorizeOutcome } from '../../lib/access/authenticate';
 import { config } from '../../lib/shared/config';
 import { Deadline } from '../../lib/shared/deadline';
-import { signingKeys } from '../../lib/access/keys';
+import { publicKeys } from '../../lib/access/keys';
 import { describeError, logger } from '../../lib/shared/log';
 
 config();
 // Import the keys during cold start, not in the first request.
-void signingKeys().catch(() => undefined);
+void publicKeys().catch(() => undefined);
 
 /**
  * REQUEST authorizer: accepts `x-access-token` or `Authorization: Bearer`, and checks that the token's

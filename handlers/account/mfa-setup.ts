@@ -1,4 +1,4 @@
-import { runtimeSessionDeps } from '../../lib/account/deps';
+import { runtimeMfaDeps } from '../../lib/account/deps';
 import { setupTotp } from '../../lib/account/mfa';
 import { httpHandler } from '../../lib/http/handler';
 import { config } from '../../lib/shared/config';
@@ -7,5 +7,5 @@ config();
 
 /** POST /api/auth/mfa/totp/setup: a new authenticator secret, pending until confirmed. */
 export const handler = httpHandler({ requires: 'signed-in' }, async (request, caller) => ({
-  json: await setupTotp(await runtimeSessionDeps(request), caller),
+  json: await setupTotp(await runtimeMfaDeps(request), caller),
 }));

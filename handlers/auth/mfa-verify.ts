@@ -1,4 +1,4 @@
-import { runtimeSessionDeps } from '../../lib/account/deps';
+import { runtimeSecondFactorDeps } from '../../lib/account/deps';
 import { verifySecondFactor } from '../../lib/account/mfa';
 import { signInAnswer } from '../../lib/account/sign-in';
 import { sessionCookieHeaders } from '../../lib/http/cookies';
@@ -14,7 +14,7 @@ config();
 export const handler = httpHandler(async (request) => {
   const input = validate(mfaVerifySchema, jsonBody(request));
   if ((input.code === undefined) === (input.recoveryCode === undefined)) throw new BadRequestError('send either code or recoveryCode');
-  const deps = await runtimeSessionDeps(request);
+  const deps = await runtimeSecondFactorDeps(request);
   const signedIn = await verifySecondFactor(deps, input);
   return { json: signInAnswer(signedIn, deps.config.accessTokenTtlSeconds), headers: sessionCookieHeaders(request, signedIn.cookieToken) };
 });

@@ -2,7 +2,7 @@ import { decodeProtectedHeader, errors as joseErrors } from 'jose';
 import { epochSeconds } from '../shared/clock';
 import type { Deadline } from '../shared/deadline';
 import { AccessTokenError } from '../shared/errors';
-import type { SigningKeys } from './keys';
+import type { PublicKeys } from './keys';
 import type { SessionChecker } from '../store/live-session';
 import { type CredentialSource, extractCredential, verifyAccessToken, type TokenSettings, type VerifiedAccess } from './tokens';
 
@@ -54,9 +54,9 @@ const cacheKey = (from: CredentialSource, token: string) => `${from} ${token}`;
 export const GATEWAY_IDENTITY_HEADER = 'authorization' as const;
 
 export interface AuthenticateDeps {
-  keys: SigningKeys;
+  keys: PublicKeys;
   /** Where to look for a key set that knows a token's unknown `kid` (another container rotated first). */
-  keysWithKid?: (kid: string) => Promise<SigningKeys | undefined>;
+  keysWithKid?: (kid: string) => Promise<PublicKeys | undefined>;
   settings: TokenSettings;
   /** The session cookie's name in force (config's `authCookieName`): the only cookie read. */
   sessionCookie: string;

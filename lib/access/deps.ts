@@ -1,7 +1,7 @@
 import { authenticate, DecisionCache, GATEWAY_IDENTITY_HEADER, verifyCredential, type AuthenticateDeps } from './authenticate';
 import { config } from '../shared/config';
 import type { Deadline } from '../shared/deadline';
-import { keySetCache, type SigningKeys } from './keys';
+import { keySetCache, type PublicKeys } from './keys';
 import { createSessionChecker, type SessionChecker } from '../store/live-session';
 import type { VerifiedAccess } from './tokens';
 
@@ -12,10 +12,10 @@ import type { VerifiedAccess } from './tokens';
  */
 let checker: SessionChecker | undefined;
 let cache: DecisionCache | undefined;
-let lastKeys: SigningKeys | undefined;
+let lastKeys: PublicKeys | undefined;
 
 /** True when a key of `before` is missing from `after`: a retired key, whose cached Allows must go. */
-function keyRetired(before: SigningKeys | undefined, after: SigningKeys): boolean {
+function keyRetired(before: PublicKeys | undefined, after: PublicKeys): boolean {
   return before !== undefined && before !== after && [...before.verifiers.keys()].some((kid) => !after.verifiers.has(kid));
 }
 

@@ -1,9 +1,9 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 
 /**
- * Secrets the service must read back (TOTP seeds) are stored encrypted with AES-256-GCM under the key
- * set's data key, so a copy of the table (a backup, an export, a role allowed to scan) yields no seed:
- * the key lives in the SSM SecureString, apart from the data. `v1.<iv>.<ciphertext+tag>`, base64url.
+ * Secrets the service must read back (TOTP seeds) are stored encrypted with AES-256-GCM under the data
+ * key, so a copy of the table (a backup, an export, a role allowed to scan) yields no seed: the key lives
+ * in an SSM SecureString of its own, apart from the data and from the signing keys. `v1.<iv>.<ciphertext+tag>`, base64url.
  */
 export function encryptSecret(plaintext: string, key: Uint8Array, context: string): string {
   const iv = randomBytes(12);

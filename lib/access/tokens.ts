@@ -3,8 +3,15 @@ import { parse as parseCookie } from 'cookie';
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import { epochSeconds } from '../shared/clock';
 import { AccessTokenError } from '../shared/errors';
-import { SIGNING_ALGORITHM, type SigningKeys } from './keys';
+import type { PublicKeys } from './keys';
+import type { IssuingKeys } from './signing-keys';
 import { isRole, type Role } from '../shared/roles';
+
+/** RS256: the fastest jose verify on Node (see README "Why RS256") and the one every JWT library reads. */
+export const SIGNING_ALGORITHM = 'RS256';
+
+/** What verifying needs: the public keys by `kid`. */
+type Verifiers = Pick<PublicKeys, 'verifiers'>;
 
 /** RFC 9068 access-token type: a token of another kind (an ID token, say) is refused by `typ`. */
 export const ACCESS_TOKEN_TYPE = 'at+jwt';
@@ -50,7 +57,7 @@ export const PASSWORD_ONLY: AuthMethods = ['pwd'];
 
 /** Signs an access token (or, `for: 'cookie'`, the session cookie's token); `id` repeats `sub` for tutorial clients. */
 export async function issueAccessToken(
-  keys: SigningKeys,
+  keys: IssuingKeys,
   claims: AccessClaims & { amr?: AuthMethods },
   settings: TokenSettings & { now: Date; ttlSeconds: number; for?: CredentialSource },
 ): Promise<string> {
@@ -61,7 +68,7 @@ export async function issueAccessToken(
 
 /** A token of one of our kinds: signed by the current key, its `typ`, issuer, audience, lifetime. */
 function signToken(
-  keys: SigningKeys,
+  keys: IssuingKeys,
   typ: string,
   payload: Record<string, unknown>,
   ids: { subject: string; jti: string },
@@ -80,7 +87,7 @@ function signToken(
 }
 
 /** jose's key lookup: the verifying key of the token's `kid`, or no match (never a key from the token). */
-function verifierFor(keys: SigningKeys) {
+function verifierFor(keys: Verifiers) {
   return (header: { kid?: string }) => {
     const key = typeof header.kid === 'string' ? keys.verifiers.get(header.kid) : undefined;
     if (!key) throw new joseErrors.JWKSNoMatchingKey();
@@ -98,7 +105,7 @@ function pinned(settings: TokenSettings & { now: Date }, typ: string, requiredCl
  * claims (jose checks none of these unless asked). Throws AccessTokenError: `expired` or `invalid`.
  */
 export async function verifyAccessToken(
-  keys: SigningKeys,
+  keys: Verifiers,
   token: string,
   settings: TokenSettings & { now: Date; from?: CredentialSource },
 ): Promise<VerifiedAccess> {
@@ -185,8 +192,11 @@ export function hashOpaqueToken(token: string): string {
  */
 export const MFA_TOKEN_TYPE = 'mfa+jwt';
 
+/** An mfaToken lives this long (the contract's number). */
+export const MFA_TOKEN_TTL_SECONDS = 300;
+
 export async function issueMfaToken(
-  keys: SigningKeys,
+  keys: IssuingKeys,
   claims: { userId: string; challengeId: string },
   settings: TokenSettings & { now: Date; ttlSeconds: number },
 ): Promise<string> {
@@ -195,7 +205,7 @@ export async function issueMfaToken(
 
 /** The user and challenge of a valid mfaToken; undefined for anything else (expired, forged, another kind). */
 export async function verifyMfaToken(
-  keys: SigningKeys,
+  keys: Verifiers,
   token: string,
   settings: TokenSettings & { now: Date },
 ): Promise<{ userId: string; challengeId: string } | undefined> {

@@ -7,7 +7,7 @@ import { listUsers, searchUsers, type PublicUser } from '../store/user-list';
 import { changeCredentials, deleteUserRecord, getUser, normalizeIdentifier } from '../store/users';
 import { deleteAllEvents } from '../store/events';
 import { eventsPage, recordEvent } from './events';
-import type { AccountDeps, SessionDeps } from './types';
+import type { AccountDeps, PagingDeps } from './types';
 import { MESSAGES } from '../shared/messages';
 
 /**
@@ -15,13 +15,13 @@ import { MESSAGES } from '../shared/messages';
  * starts with it (case-insensitively). A cursor the service did not issue (or of another search) is a 400.
  */
 export async function listUsersPage(
-  deps: SessionDeps,
+  deps: PagingDeps,
   query: { limit?: string | undefined; cursor?: string | undefined; search?: string | undefined },
 ): Promise<{ users: PublicUser[]; nextCursor: string | null }> {
   const limit = query.limit === undefined ? 20 : Number(query.limit);
   const cursor = query.cursor || undefined;
-  if (query.search !== undefined) return searchUsers(deps.table, normalizeIdentifier(query.search), limit, cursor, deps.keys.cursorSecret);
-  return listUsers(deps.table, limit, cursor, deps.keys.cursorSecret);
+  if (query.search !== undefined) return searchUsers(deps.table, normalizeIdentifier(query.search), limit, cursor, deps.keys.cursorKey);
+  return listUsers(deps.table, limit, cursor, deps.keys.cursorKey);
 }
 
 /**
@@ -48,7 +48,7 @@ export async function deleteUser(deps: AccountDeps, userId: string): Promise<voi
 }
 
 /** One page of a user's security events (admin); 404 for a user that does not exist. */
-export async function userEventsPage(deps: SessionDeps, userId: string, query: { limit?: string | undefined; cursor?: string | undefined }) {
+export async function userEventsPage(deps: PagingDeps, userId: string, query: { limit?: string | undefined; cursor?: string | undefined }) {
   if (!isIssuedId(userId) || !(await getUser(deps.table, userId))) throw new NotFoundError(MESSAGES.userNotFound);
   return eventsPage(deps, userId, query);
 }

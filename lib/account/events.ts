@@ -1,7 +1,7 @@
 import { epochSeconds } from '../shared/clock';
 import { logger } from '../shared/log';
 import { eventItem, listEvents, putEvent, type SecurityEvent, type SecurityEventType } from '../store/events';
-import type { AccountDeps, SessionDeps } from './types';
+import type { AccountDeps, PagingDeps } from './types';
 
 /** The event as stored and listed: when, from where, with what client; nothing secret. */
 function eventOf(deps: AccountDeps, type: SecurityEventType): SecurityEvent {
@@ -33,7 +33,7 @@ export function eventToWrite(deps: AccountDeps, userId: string, type: SecurityEv
 }
 
 /** One page of a user's events, newest first. */
-export function eventsPage(deps: SessionDeps, userId: string, query: { limit?: string | undefined; cursor?: string | undefined }) {
+export function eventsPage(deps: PagingDeps, userId: string, query: { limit?: string | undefined; cursor?: string | undefined }) {
   const limit = query.limit === undefined ? 20 : Number(query.limit);
-  return listEvents(deps.table, userId, limit, query.cursor || undefined, deps.keys.cursorSecret);
+  return listEvents(deps.table, userId, limit, query.cursor || undefined, deps.keys.cursorKey);
 }

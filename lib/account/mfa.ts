@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { decryptSecret, encryptSecret } from '../access/secrets';
-import { type AccessClaims, issueMfaToken, verifyMfaToken } from '../access/tokens';
+import { type AccessClaims, issueMfaToken, MFA_TOKEN_TTL_SECONDS, verifyMfaToken } from '../access/tokens';
 import { epochSeconds } from '../shared/clock';
 import { BadRequestError, NotFoundError, UnauthorizedError } from '../shared/errors';
 import { MESSAGES } from '../shared/messages';
@@ -24,28 +24,22 @@ import { admitAttempt, admitCodeAttempt } from './lockout';
 import { openSession, type SignedIn } from './open-session';
 import { hashRecoveryCode, newRecoveryCodes, newTotpSecret, totpStep } from './totp';
 import { recordEvent } from './events';
-import type { AccountDeps, SessionDeps } from './types';
+import type { AccountDeps, MfaDeps, SecondFactorDeps, SessionDeps } from './types';
 
-/** An mfaToken lives this long, and dies after this many wrong codes (the contract's numbers). */
-export const MFA_TOKEN_TTL_SECONDS = 300;
+/** An mfaToken (MFA_TOKEN_TTL_SECONDS, lib/access/tokens.ts) dies after this many wrong codes (the contract's number). */
 export const MFA_TOKEN_MAX_FAILURES = 5;
 
-function dataKey(deps: SessionDeps): Uint8Array {
-  // A key set from before data keys: the operator must rotate once (README, "Rotating the signing key").
-  if (!deps.keys.dataKey) throw new Error('the signing key set has no dataKey: run keys:rotate to add one');
-  return deps.keys.dataKey;
-}
 
 /**
  * Enrolment, step 1: a new TOTP secret for the caller, kept (sealed) as pending until a code proves the
  * authenticator has it. The secret is shown here once and never returned again.
  */
-export async function setupTotp(deps: SessionDeps, caller: AccessClaims): Promise<{ secret: string; otpauthUrl: string }> {
+export async function setupTotp(deps: MfaDeps, caller: AccessClaims): Promise<{ secret: string; otpauthUrl: string }> {
   const user = await getUser(deps.table, caller.userId);
   if (!user) throw new UnauthorizedError();
   if (user.mfaEnabled) throw new BadRequestError(MESSAGES.mfaAlreadyOn);
   const fresh = newTotpSecret(deps.config.mfaIssuer, user.username);
-  if (!(await savePendingSecret(deps.table, user.id, encryptSecret(fresh.secret, dataKey(deps), user.id)))) throw new UnauthorizedError();
+  if (!(await savePendingSecret(deps.table, user.id, encryptSecret(fresh.secret, deps.keys.dataKey, user.id)))) throw new UnauthorizedError();
   return fresh;
 }
 
@@ -53,12 +47,12 @@ export async function setupTotp(deps: SessionDeps, caller: AccessClaims): Promis
  * Enrolment, step 2: a code from the authenticator turns MFA on, with ten recovery codes shown once and
  * stored as hashes. Every other session of the user ends (the caller's own goes on).
  */
-export async function confirmTotp(deps: SessionDeps, caller: AccessClaims, code: string): Promise<{ recoveryCodes: string[] }> {
+export async function confirmTotp(deps: MfaDeps, caller: AccessClaims, code: string): Promise<{ recoveryCodes: string[] }> {
   const state = await getMfaState(deps.table, caller.userId);
   if (!state) throw new UnauthorizedError();
   if (state.enabled) throw new BadRequestError(MESSAGES.mfaAlreadyOn);
   if (!state.pending) throw new BadRequestError(MESSAGES.mfaNotPending);
-  const step = totpStep(decryptSecret(state.pending, dataKey(deps), caller.userId), code, deps.now().getTime());
+  const step = totpStep(decryptSecret(state.pending, deps.keys.dataKey, caller.userId), code, deps.now().getTime());
   if (step === undefined) throw new BadRequestError(MESSAGES.invalidCode);
   const recoveryCodes = newRecoveryCodes();
   const enabled = await switchMfa(
@@ -125,7 +119,7 @@ export async function startChallenge(deps: SessionDeps, user: User): Promise<{ m
  * set). Throws 401 `Invalid code!`, 401 `MFA session expired…`, or 429.
  */
 export async function verifySecondFactor(
-  deps: SessionDeps,
+  deps: SecondFactorDeps,
   input: { mfaToken: string; code?: string | undefined; recoveryCode?: string | undefined },
 ): Promise<SignedIn> {
   const now = deps.now();
@@ -154,8 +148,8 @@ export async function verifySecondFactor(
   return openSession(deps, { ...user, credVersion: challenge.credVersion }, [...accepted]);
 }
 
-async function acceptTotp(deps: SessionDeps, userId: string, sealed: string, code: string, now: Date): Promise<readonly ['pwd', 'otp', 'mfa'] | false> {
-  const step = totpStep(decryptSecret(sealed, dataKey(deps), userId), code, now.getTime());
+async function acceptTotp(deps: MfaDeps, userId: string, sealed: string, code: string, now: Date): Promise<readonly ['pwd', 'otp', 'mfa'] | false> {
+  const step = totpStep(decryptSecret(sealed, deps.keys.dataKey, userId), code, now.getTime());
   if (step === undefined || !(await spendTotpStep(deps.table, userId, step))) return false;
   return ['pwd', 'otp', 'mfa'];
 }

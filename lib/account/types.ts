@@ -1,4 +1,5 @@
-import type { SigningKeys } from '../access/keys';
+import type { PublicKeys } from '../access/keys';
+import type { IssuingKeys } from '../access/signing-keys';
 import type { MailQueue } from '../email/queue';
 import type { Config } from '../shared/config';
 import type { Table } from '../store/table';
@@ -29,9 +30,27 @@ export interface AccountDeps {
   >;
 }
 
-/** What issuing tokens needs on top: the signing keys (sign-in, refresh, the admin list's cursors). */
+/**
+ * What issuing tokens needs on top: the signing key (sign-in, refresh, MFA verify). Each function gets
+ * only the key parts it may read (lib/account/deps.ts; README, "Keys"), so `keys` is typed per use.
+ */
 export interface SessionDeps extends AccountDeps {
-  keys: SigningKeys;
+  keys: IssuingKeys;
+}
+
+/** What enrolling an authenticator needs on top: the data key that seals its secret. */
+export interface MfaDeps extends AccountDeps {
+  keys: { dataKey: Uint8Array };
+}
+
+/** Completing an MFA sign-in: the mfaToken verified, the sealed secret opened, the session's tokens signed. */
+export interface SecondFactorDeps extends AccountDeps {
+  keys: IssuingKeys & Pick<PublicKeys, 'verifiers'> & { dataKey: Uint8Array };
+}
+
+/** What paged lists need on top: the key their cursors are sealed with. */
+export interface PagingDeps extends AccountDeps {
+  keys: { cursorKey: Uint8Array };
 }
 
 /**

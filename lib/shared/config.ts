@@ -14,7 +14,11 @@ export interface Config {
   corsOrigins: string[];
   issuer: string;
   audience: string;
-  signingKeys: SigningKeySource;
+  /**
+   * Where each key part comes from, for the parts this function may read (serverless.yml gives each
+   * function only the names of its own parts): absent means "not this function's to read".
+   */
+  keySources: Partial<Record<KeyPart, KeySource>>;
   /** How long the authorizer trusts a verified token before verifying it again (the revocation bound). */
   authorizerCacheTtlSeconds: number;
   /**
@@ -69,11 +73,23 @@ export interface Config {
 export const SESSION_COOKIE_NAMES = ['__Host-jwt_session', 'jwt_session'] as const;
 export type SessionCookieName = (typeof SESSION_COOKIE_NAMES)[number];
 
-/** Where the private signing JWK set comes from: inline JSON (tests), a file (local stage) or SSM (AWS). */
-export type SigningKeySource =
-  | { kind: 'inline'; json: string }
-  | { kind: 'file'; path: string }
-  | { kind: 'ssm'; parameterName: string };
+/**
+ * The four key parts, kept apart so that each function holds only what it uses (README, "Keys"): the
+ * private signing keys (functions that issue tokens), the public key set (everything that verifies),
+ * the data key that seals TOTP secrets (MFA functions), and the page cursors' HMAC key (paged lists).
+ */
+export type KeyPart = 'signing' | 'public' | 'dataKey' | 'cursorKey';
+
+/** Where a key part comes from: inline (tests), a file (local stage) or an SSM parameter (AWS). */
+export type KeySource = { kind: 'inline'; value: string } | { kind: 'file'; path: string } | { kind: 'ssm'; parameterName: string };
+
+/** The environment variables that name each part's source, in the order they are preferred. */
+export const KEY_PART_VARIABLES: Record<KeyPart, { param: string; inline: string; file: string }> = {
+  signing: { param: 'SIGNING_KEY_PARAM', inline: 'SIGNING_KEYS', file: 'SIGNING_KEY_FILE' },
+  public: { param: 'PUBLIC_KEYS_PARAM', inline: 'PUBLIC_KEYS', file: 'PUBLIC_KEYS_FILE' },
+  dataKey: { param: 'DATA_KEY_PARAM', inline: 'DATA_KEY', file: 'DATA_KEY_FILE' },
+  cursorKey: { param: 'CURSOR_KEY_PARAM', inline: 'CURSOR_KEY', file: 'CURSOR_KEY_FILE' },
+};
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -118,14 +134,25 @@ function oneOf<T extends string>(env: Env, name: string, values: readonly T[], f
   return match;
 }
 
-function signingKeySource(env: Env): SigningKeySource {
-  const parameterName = read(env, 'SIGNING_KEY_PARAM');
-  if (parameterName) return { kind: 'ssm', parameterName };
-  const json = read(env, 'SIGNING_KEYS');
-  if (json) return { kind: 'inline', json };
-  const path = read(env, 'SIGNING_KEY_FILE');
-  if (path) return { kind: 'file', path };
-  throw new ConfigError('one of SIGNING_KEY_PARAM, SIGNING_KEYS or SIGNING_KEY_FILE must be set');
+function keySources(env: Env): Partial<Record<KeyPart, KeySource>> {
+  const sources: Partial<Record<KeyPart, KeySource>> = {};
+  for (const [part, names] of Object.entries(KEY_PART_VARIABLES) as [KeyPart, (typeof KEY_PART_VARIABLES)[KeyPart]][]) {
+    const parameterName = read(env, names.param);
+    const value = read(env, names.inline);
+    const path = read(env, names.file);
+    if (parameterName) sources[part] = { kind: 'ssm', parameterName };
+    else if (value) sources[part] = { kind: 'inline', value };
+    else if (path) sources[part] = { kind: 'file', path };
+  }
+  return sources;
+}
+
+/** The source of a key part this function needs; a ConfigError naming the variables when it has none. */
+export function keySource(config: Pick<Config, 'keySources'>, part: KeyPart): KeySource {
+  const source = config.keySources[part];
+  if (source) return source;
+  const names = KEY_PART_VARIABLES[part];
+  throw new ConfigError(`this function may not read the ${part} key part: set ${names.param} (or ${names.inline}, or ${names.file}) for it`);
 }
 
 /** Parses the configuration from an environment (the process's by default). Throws ConfigError. */
@@ -145,7 +172,7 @@ export function loadConfig(env: Env = process.env): Config {
       .filter((origin) => origin !== ''),
     issuer: read(env, 'JWT_ISSUER') ?? 'lambda-jwt-auth',
     audience: read(env, 'JWT_AUDIENCE') ?? 'lambda-jwt-auth-api',
-    signingKeys: signingKeySource(env),
+    keySources: keySources(env),
     authorizerCacheTtlSeconds: integer(env, 'AUTHORIZER_CACHE_TTL', 30, 0, 3600),
     authorizerCache: oneOf(env, 'AUTHORIZER_CACHE', ['function', 'gateway'] as const, 'function'),
     lockoutThreshold: integer(env, 'LOCKOUT_THRESHOLD', 5, 1, 1000),

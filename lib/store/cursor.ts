@@ -2,7 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /**
  * Page cursors handed to clients, made tamper-evident: base64url JSON, a dot, and an HMAC-SHA256 of it.
- * A cursor the service did not issue (edited, forged, or from before a signing key change) is refused
+ * A cursor the service did not issue (edited, forged, or sealed under another cursor key) is refused
  * before it reaches the database, so no client-made key can turn into a DynamoDB error.
  */
 export function sealCursor(position: unknown, secret: Uint8Array): string {

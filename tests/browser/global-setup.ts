@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { once } from 'node:events';
 import { join } from 'node:path';
-import { newKeySet } from '../../lib/access/keys';
+import { newKeySet } from '../../lib/access/signing-keys';
 import { freePort, startApiStack } from '../../scripts/local-stack';
 import { newUser } from '../support/data';
 import { withAdmin } from '../support/stack';

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateSigningKey } from '../../lib/access/keys';
+import { generateSigningKey } from '../../lib/access/signing-keys';
 
 // `osls package --stage prod` without AWS credentials, then the CloudFormation template and every bundle
 // are inspected: what would be deployed, checked offline.
@@ -19,16 +19,17 @@ let outDir: string;
 const OSLS = join(ROOT, 'node_modules/serverless/bin/serverless.js');
 const PROD_ORIGIN = 'https://app.example.com';
 const PROD_SENDER = 'no-reply@mail.example.com';
+const PROD_APP_URL = 'https://app.example.com/account';
 
 /**
  * `osls package --stage prod` into `outDir` with only the given environment (no AWS credentials);
- * CORS_ORIGIN and SES_FROM set as a deployed stage requires, unless the test overrides them.
+ * CORS_ORIGIN, SES_FROM and APP_URL set as a deployed stage requires, unless the test overrides them.
  */
 function packageProd(outDir: string, env: Record<string, string>) {
   return spawnSync(process.execPath, [OSLS, 'package', '--stage', 'prod', '--package', outDir], {
     cwd: ROOT,
     encoding: 'utf8',
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, SLS_TELEMETRY_DISABLED: '1', CORS_ORIGIN: PROD_ORIGIN, SES_FROM: PROD_SENDER, ...env },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, SLS_TELEMETRY_DISABLED: '1', CORS_ORIGIN: PROD_ORIGIN, SES_FROM: PROD_SENDER, APP_URL: PROD_APP_URL, ...env },
   });
 }
 
@@ -83,30 +84,64 @@ describe('the prod template', () => {
     }
   });
 
-  it('keeps the SSM read to the signing-key parameter, and only where a key is used', () => {
-    const readers = ofType('AWS::IAM::Role')
-      .filter(([, role]) => JSON.stringify(role.Properties.Policies).includes('ssm:GetParameter'))
-      .map(([name]) => name)
-      .sort();
-    expect(readers).toEqual(
-      [
-        'AdminUsersIamRoleLambdaExecution', // the cursor HMAC key is derived from the signing key
-        'AuthorizerIamRoleLambdaExecution',
-        'JwksIamRoleLambdaExecution',
-        // the key set's data key seals and opens TOTP secrets; verify also signs the session's tokens
-        'MfaConfirmIamRoleLambdaExecution',
-        'MfaSetupIamRoleLambdaExecution',
-        'MfaVerifyIamRoleLambdaExecution',
-        // the page cursors' HMAC key is derived from the signing key
-        'AdminUserEventsIamRoleLambdaExecution',
-        'SecurityEventsIamRoleLambdaExecution',
-        'RefreshIamRoleLambdaExecution',
-        'SigninIamRoleLambdaExecution',
-        'SignoutIamRoleLambdaExecution',
-        'SignupIamRoleLambdaExecution',
-      ].sort(),
-    );
-    expect(templateText).toContain('parameter/lambda-jwt-auth/prod/signing-keys');
+  it('lets each function read only the key parts it uses: signing keys to issuers, the data key to MFA, the public set to verifiers', () => {
+    const KEY_PARAMETERS = ['signing-keys', 'public-keys', 'data-key', 'cursor-key'];
+    const ssmReads = (role: Resource) =>
+      (role.Properties.Policies ?? [])
+        .flatMap((policy: { PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown }[] } }) => policy.PolicyDocument.Statement)
+        .filter((statement: { Action: string | string[] }) => ([] as string[]).concat(statement.Action).some((action) => action.startsWith('ssm:')));
+    const readers: Record<string, string[]> = Object.fromEntries(KEY_PARAMETERS.map((name) => [name, []]));
+    for (const [name, role] of ofType('AWS::IAM::Role')) {
+      for (const statement of ssmReads(role)) {
+        const resource = JSON.stringify(statement.Resource);
+        const parameter = KEY_PARAMETERS.find((key) => resource.endsWith(`parameter/lambda-jwt-auth/prod/${key}"}`));
+        // Every SSM grant is GetParameter on exactly one of the four key parameters.
+        expect({ name, action: statement.Action, parameter }).toEqual({ name, action: ['ssm:GetParameter'], parameter: expect.any(String) });
+        readers[parameter!]!.push(name.replace('IamRoleLambdaExecution', ''));
+      }
+    }
+    for (const list of Object.values(readers)) list.sort();
+    expect(readers).toEqual({
+      // Only the functions that issue tokens hold a private key.
+      'signing-keys': ['MfaVerify', 'Refresh', 'Signin'],
+      // Only the MFA functions can open a TOTP secret.
+      'data-key': ['MfaConfirm', 'MfaSetup', 'MfaVerify'],
+      // Whatever verifies a token: the authorizer, the JWKS, the routes that read a token themselves.
+      'public-keys': ['Authorizer', 'Jwks', 'MfaVerify', 'Signout', 'Signup'],
+      // The paged lists seal their cursors.
+      'cursor-key': ['AdminUserEvents', 'AdminUsers', 'SecurityEvents'],
+    });
+
+    // Each function is given the names of those parameters only, and no local key file.
+    const PART_VARIABLES: Record<string, string> = {
+      SIGNING_KEY_PARAM: 'signing-keys',
+      PUBLIC_KEYS_PARAM: 'public-keys',
+      DATA_KEY_PARAM: 'data-key',
+      CURSOR_KEY_PARAM: 'cursor-key',
+    };
+    for (const [name, fn] of ofType('AWS::Lambda::Function')) {
+      const variables = fn.Properties.Environment.Variables as Record<string, string>;
+      const prefix = name.replace('LambdaFunction', '');
+      const named = Object.entries(PART_VARIABLES)
+        .filter(([variable]) => variables[variable])
+        .map(([variable, parameter]) => {
+          expect(variables[variable]).toBe(`/lambda-jwt-auth/prod/${parameter}`);
+          return parameter;
+        })
+        .sort();
+      const granted = KEY_PARAMETERS.filter((parameter) => readers[parameter]!.includes(prefix)).sort();
+      expect({ name, named }).toEqual({ name, named: granted });
+      const files = Object.keys(variables).filter((variable) => /_FILE$/.test(variable) && variables[variable]);
+      expect({ name, files }).toEqual({ name, files: [] });
+      expect({ name, inline: ['SIGNING_KEYS', 'PUBLIC_KEYS', 'DATA_KEY', 'CURSOR_KEY'].filter((variable) => variable in variables) }).toEqual({ name, inline: [] });
+    }
+
+    // The verify-only bundles carry no code that parses a private key (lib/access/signing-keys.ts).
+    for (const zip of ['authorizer.zip', 'jwks.zip', 'signup.zip', 'signout.zip']) {
+      expect(bundles.has(zip)).toBe(true);
+      expect({ zip, privateKeyCode: bundles.get(zip)!.includes('every signing key must be a private RSA JWK') }).toEqual({ zip, privateKeyCode: false });
+    }
+    expect(bundles.get('signin.zip')).toContain('every signing key must be a private RSA JWK');
   });
 
   it('allows credentials on every preflight and every gateway response, for the configured origin only', () => {
@@ -144,6 +179,7 @@ describe('the prod template', () => {
     expect(JSON.stringify(send.Resource)).toContain(':identity/mail.example.com"');
     expect(JSON.stringify(send.Resource)).not.toContain('*');
     expect(resources.MailerLambdaFunction!.Properties.Environment.Variables.SES_FROM).toBe(PROD_SENDER);
+    expect(resources.MailerLambdaFunction!.Properties.Environment.Variables.APP_URL).toBe(PROD_APP_URL);
     // No API route reaches the mailer, and a failed job is not retried into a second mail.
     expect(templateText).not.toMatch(/functions\/mailer|MailerLambdaPermissionApiGateway/);
     const [[, invokeConfig]] = ofType('AWS::Lambda::EventInvokeConfig') as [[string, Resource]];
@@ -315,6 +351,10 @@ describe('AUTHORIZER_CACHE=gateway', () => {
     // Nor to a sender SES would refuse.
     [{ SES_FROM: '' }, 'SES_FROM must be set to deploy stage "prod"'],
     [{ SES_FROM: 'Ops <ops@example.com>' }, 'SES_FROM must be a plain email address'],
+    // Nor mails links to the developer's localhost.
+    [{ APP_URL: '' }, 'APP_URL must be set to deploy stage "prod"'],
+    [{ APP_URL: ' ' }, 'APP_URL must be set to deploy stage "prod"'],
+    [{ APP_URL: 'app.example.com' }, 'APP_URL must be an absolute http(s) URL'],
     [{ THROTTLE_RATE: 'fast' }, 'THROTTLE_RATE must be a number from 1 to 10000'],
     [{ WAF_RATE_LIMIT: '-1' }, 'WAF_RATE_LIMIT must be a number from 0 to 2000000000'],
   ])('refuses to package with %j', (env, message) => {

@@ -1,5 +1,5 @@
 import { base64url, SignJWT } from 'jose';
-import { generateSigningKey, importSigningKeys, type SigningKeys } from '../../lib/access/keys';
+import { generateSigningKey, importSigningKeys, type SigningKeys } from '../../lib/access/signing-keys';
 import { issueAccessToken } from '../../lib/access/tokens';
 import { admin, api, signIn, signUp } from '../support/api';
 import { newUser } from '../support/data';

@@ -4,7 +4,7 @@ import { eventToWrite } from '../../lib/account/events';
 import { refreshSession } from '../../lib/account/refresh';
 import { signIn as signInOutcome } from '../../lib/account/sign-in';
 import { registerUser, signUp } from '../../lib/account/sign-up';
-import type { MailingDeps, SessionDeps } from '../../lib/account/types';
+import type { MailingDeps, SecondFactorDeps } from '../../lib/account/types';
 import { recordingMailQueue } from '../support/mail';
 import { EmailTakenError, ForbiddenError, InvalidCredentialsError, RefreshTokenError, UsernameTakenError } from '../../lib/shared/errors';
 import { clearAttempts, countAttempt } from '../../lib/store/attempts';
@@ -20,7 +20,7 @@ import { testKeySet } from '../support/keys';
 
 // Against the real DynamoDB Local started by global-setup.ts; the clock is ours to move.
 let clock = new Date('2026-03-01T12:00:00Z');
-let deps: SessionDeps & MailingDeps;
+let deps: SecondFactorDeps & MailingDeps;
 const mail = recordingMailQueue();
 const client = { userAgent: 'jest', ip: '127.0.0.1' };
 const settings = { issuer: testAccountConfig.issuer, audience: testAccountConfig.audience };

@@ -4,7 +4,7 @@ import { deliverMail, type MailerDeps } from '../../lib/account/mail-delivery';
 import { signIn } from '../../lib/account/sign-in';
 import { signUp } from '../../lib/account/sign-up';
 import { changePassword } from '../../lib/account/password';
-import type { MailingDeps, SessionDeps } from '../../lib/account/types';
+import type { MailingDeps, SecondFactorDeps } from '../../lib/account/types';
 import type { EmailMessage } from '../../lib/email/templates';
 import { ForbiddenError, InvalidCredentialsError } from '../../lib/shared/errors';
 import { saveEmailToken, spendResetToken, spendVerifyToken } from '../../lib/store/email-tokens';
@@ -25,7 +25,7 @@ const clock = new Date('2026-05-01T08:00:00Z');
 const seconds = () => Math.floor(clock.getTime() / 1000);
 const mail = recordingMailQueue();
 const sent: EmailMessage[] = [];
-let deps: SessionDeps & MailingDeps;
+let deps: SecondFactorDeps & MailingDeps;
 let mailer: MailerDeps;
 
 beforeAll(async () => {

@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { listUsersPage } from '../../lib/account/admin-users';
 import { registerUser } from '../../lib/account/sign-up';
-import type { SessionDeps } from '../../lib/account/types';
+import type { PagingDeps } from '../../lib/account/types';
 import { BadRequestError } from '../../lib/shared/errors';
 import { keys, LEGACY_USERS_PARTITION, userShard } from '../../lib/store/keys';
 import { migrateToShardedIndex } from '../../lib/store/migrations';
@@ -16,7 +16,7 @@ import { testKeySet } from '../support/keys';
 // table, so each test checks its own users within the whole list.
 const table = createTable({ tableName: process.env.TABLE_NAME!, region: 'us-east-1', dynamodbEndpoint: process.env.DYNAMODB_ENDPOINT });
 let clock = new Date('2030-01-01T00:00:00Z');
-let deps: SessionDeps;
+let deps: PagingDeps;
 
 beforeAll(async () => {
   deps = { table, keys: (await testKeySet()).keys, now: () => clock, client: { userAgent: 'jest', ip: '127.0.0.1' }, config: testAccountConfig };

@@ -1,4 +1,4 @@
-import { newKeySet } from '../../lib/access/keys';
+import { newKeySet } from '../../lib/access/signing-keys';
 import { startApiStack, type ApiStack } from '../../scripts/local-stack';
 import { newUser } from '../support/data';
 

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { once } from 'node:events';
 import { createHash, createHmac, webcrypto } from 'node:crypto';
 import { base64url, exportJWK, exportSPKI, generateKeyPair, importJWK, SignJWT, type CryptoKey, type JWK } from 'jose';
-import { importSigningKeys, type SigningKeys } from '../../lib/access/keys';
+import { importSigningKeys, type SigningKeys } from '../../lib/access/signing-keys';
 import { api, signIn, signUp } from '../support/api';
 import { newUser } from '../support/data';
 

@@ -1,7 +1,11 @@
-import { importSigningKeys, newKeySet, type SigningKeys } from '../../lib/access/keys';
+import { newKeySet } from '../../lib/access/signing-keys';
+import { importKeyParts } from '../../scripts/local-keys';
 
-/** A fresh private key set as the service stores it (JSON), and the same keys imported. */
-export async function testKeySet(): Promise<{ json: string; keys: SigningKeys }> {
+/**
+ * A fresh key set as one document (all four parts; scripts/local-keys.ts splits it for a stack), and
+ * every part imported: tests that call the domain directly act as every function at once.
+ */
+export async function testKeySet(): Promise<{ json: string; keys: Awaited<ReturnType<typeof importKeyParts>> }> {
   const json = await newKeySet('test-key');
-  return { json, keys: await importSigningKeys(json) };
+  return { json, keys: await importKeyParts(json) };
 }

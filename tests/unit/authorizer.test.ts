@@ -1,6 +1,6 @@
 import { authorizerResult } from '../../lib/access/policy';
 import { authorize, DecisionCache, GATEWAY_IDENTITY_HEADER, type AuthenticateDeps } from '../../lib/access/authenticate';
-import type { SigningKeys } from '../../lib/access/keys';
+import type { SigningKeys } from '../../lib/access/signing-keys';
 import { issueAccessToken } from '../../lib/access/tokens';
 import { testKeySet } from '../support/keys';
 

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from '../../lib/shared/config';
+import { ConfigError, keySource, loadConfig } from '../../lib/shared/config';
 
 const minimal = { TABLE_NAME: 't', SIGNING_KEY_FILE: '/k.json' };
 
@@ -12,7 +12,7 @@ describe('config', () => {
       corsOrigins: ['http://localhost:8081'],
       authorizerCacheTtlSeconds: 30,
       authorizerCache: 'function',
-      signingKeys: { kind: 'file', path: '/k.json' },
+      keySources: { signing: { kind: 'file', path: '/k.json' } },
       appUrl: 'http://localhost:8081',
       sesFrom: 'no-reply@localhost',
       resetTokenTtlSeconds: 900,
@@ -40,12 +40,23 @@ describe('config', () => {
   });
 
   it('prefers the SSM parameter name on deployed stages', () => {
-    expect(loadConfig({ ...minimal, SIGNING_KEY_PARAM: '/svc/prod/keys' }).signingKeys).toEqual({ kind: 'ssm', parameterName: '/svc/prod/keys' });
+    expect(loadConfig({ ...minimal, SIGNING_KEY_PARAM: '/svc/prod/keys' }).keySources.signing).toEqual({ kind: 'ssm', parameterName: '/svc/prod/keys' });
+  });
+
+  it('names each key part apart, and a part a function was not given is no part of its config', () => {
+    const verifier = loadConfig({ TABLE_NAME: 't', PUBLIC_KEYS_PARAM: '/svc/prod/public-keys', SIGNING_KEY_PARAM: '' });
+    expect(verifier.keySources).toEqual({ public: { kind: 'ssm', parameterName: '/svc/prod/public-keys' } });
+    expect(() => keySource(verifier, 'signing')).toThrow(
+      new ConfigError('this function may not read the signing key part: set SIGNING_KEY_PARAM (or SIGNING_KEYS, or SIGNING_KEY_FILE) for it'),
+    );
+    expect(loadConfig({ TABLE_NAME: 't', DATA_KEY_FILE: '/d', CURSOR_KEY: 'c' }).keySources).toEqual({
+      dataKey: { kind: 'file', path: '/d' },
+      cursorKey: { kind: 'inline', value: 'c' },
+    });
   });
 
   it.each([
     [{ SIGNING_KEY_FILE: '/k' }, 'TABLE_NAME must be set'],
-    [{ TABLE_NAME: 't' }, 'one of SIGNING_KEY_PARAM, SIGNING_KEYS or SIGNING_KEY_FILE must be set'],
     [{ ...minimal, BCRYPT_COST: '3' }, 'BCRYPT_COST must be an integer from 4 to 15, got "3"'],
     [{ ...minimal, ACCESS_TOKEN_TTL: 'soon' }, 'ACCESS_TOKEN_TTL must be an integer from 10 to 86400, got "soon"'],
     [{ ...minimal, REFRESH_ROTATION: 'maybe' }, 'REFRESH_ROTATION must be "on" or "off", got "maybe"'],

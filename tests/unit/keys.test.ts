@@ -1,63 +1,131 @@
-import { activateKey, importSigningKeys, KeySetCache, prepareNextKey, retireKey, type SigningKeys } from '../../lib/access/keys';
+import { importPublicKeys, KeySetCache, keyRetentionSeconds, type PublicKeys } from '../../lib/access/keys';
+import { activateKeys, applyWrites, type KeyWrite, retireKeys, rotateKeys, type StoredKeySets } from '../../lib/access/rotation';
+import { generateSigningKey, importSigner, importSigningKeys, newKeySet, splitKeySet } from '../../lib/access/signing-keys';
 import { issueAccessToken, verifyAccessToken } from '../../lib/access/tokens';
-import { testKeySet } from '../support/keys';
+import { sealCursor, openCursor } from '../../lib/store/cursor';
+import { importKeyParts } from '../../scripts/local-keys';
 
 const settings = { issuer: 'i', audience: 'a' };
-const kids = (keys: SigningKeys) => keys.jwks.keys.map((key) => key.kid);
-const sign = (keys: SigningKeys) =>
-  issueAccessToken(keys, { userId: 'u', roles: ['user'], sessionId: 's' }, { ...settings, now: new Date(), ttlSeconds: 60 });
+const HOUR = 3600;
+// The defaults: a cookie token lives REFRESH_TOKEN_TTL (24 h), an access token 15 minutes.
+const retentionSeconds = keyRetentionSeconds({ accessTokenTtlSeconds: 900, refreshTokenTtlSeconds: 86_400, keySetMaxAgeSeconds: 60 });
+const T0 = new Date('2026-12-01T00:00:00Z');
+const at = (seconds: number) => ({ now: new Date(T0.getTime() + seconds * 1000), retentionSeconds });
+
+const publicAt = (sets: StoredKeySets, seconds = 0) => importPublicKeys(sets.public, { nowMs: T0.getTime() + seconds * 1000, retentionSeconds });
+const kids = (keys: PublicKeys) => keys.jwks.keys.map((key) => key.kid);
+const signWith = async (sets: StoredKeySets, ttlSeconds = 60) =>
+  issueAccessToken(await importSigner(sets.signing), { userId: 'u', roles: ['user'], sessionId: 's' }, { ...settings, now: new Date(), ttlSeconds });
 const header = (token: string) => JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString()) as { kid: string };
 
-describe('two-phase key rotation', () => {
-  it('publishes the next key verify-only, then signs with it while the previous key still verifies', async () => {
-    const before = await testKeySet();
-    const oldToken = await sign(before.keys);
+async function stored(kid = 'k1'): Promise<StoredKeySets> {
+  const { signing, public: published } = splitKeySet(await newKeySet(kid), T0);
+  return { signing, public: published };
+}
 
-    const prepared = await prepareNextKey(before.json, 'next-key');
-    const published = await importSigningKeys(prepared);
-    expect(published.signer.kid).toBe('test-key');
-    expect(kids(published)).toEqual(['test-key', 'next-key']);
-    expect(header(await sign(published)).kid).toBe('test-key');
-
-    const active = await importSigningKeys(activateKey(prepared));
-    expect(active.signer.kid).toBe('next-key');
-    expect(kids(active)).toEqual(['test-key', 'next-key']);
-    await expect(verifyAccessToken(active, oldToken, { ...settings, now: new Date() })).resolves.toMatchObject({ userId: 'u' });
-    expect(header(await sign(active)).kid).toBe('next-key');
+describe('the key parts', () => {
+  it('are four documents apart: private signing keys, public keys without a private member, a data key, a cursor key', async () => {
+    const parts = splitKeySet(await newKeySet('k1'), T0);
+    expect(Object.keys(parts).sort()).toEqual(['cursorKey', 'dataKey', 'public', 'signing']);
+    expect(JSON.parse(parts.signing)).toEqual({ keys: [expect.objectContaining({ kid: 'k1', d: expect.any(String) })], signing: 'k1' });
+    for (const key of JSON.parse(parts.public).keys) for (const member of ['d', 'p', 'q', 'dp', 'dq', 'qi']) expect(key).not.toHaveProperty(member);
+    expect(parts.signing).not.toContain(parts.dataKey);
+    expect(parts.public).not.toContain(parts.dataKey);
+    expect(parts.dataKey).not.toBe(parts.cursorKey);
   });
 
-  it('drops keys other than the signing one at the next rotation', async () => {
-    const first = await testKeySet();
-    const second = activateKey(await prepareNextKey(first.json, 'second'));
-    const third = await importSigningKeys(await prepareNextKey(second, 'third'));
-    expect(kids(third)).toEqual(['second', 'third']);
-    expect(third.signer.kid).toBe('second');
+  it('refuses a public set that holds a private key', async () => {
+    const privateKey = await generateSigningKey('k1');
+    await expect(importPublicKeys(JSON.stringify({ keys: [privateKey] }), { nowMs: 0, retentionSeconds })).rejects.toThrow('key "k1" has private members');
   });
 
-  it('retires a key at once: a verifying key leaves; a retired signer hands over to another key, or a new one', async () => {
-    const first = await testKeySet();
-    const both = activateKey(await prepareNextKey(first.json, 'second'));
-    const withoutOld = await importSigningKeys(await retireKey(both, 'test-key'));
-    expect(kids(withoutOld)).toEqual(['second']);
-    const oldToken = await sign(first.keys);
-    await expect(verifyAccessToken(withoutOld, oldToken, { ...settings, now: new Date() })).rejects.toThrow('Unauthorized!');
+  it('split a single parameter from before the split: the same keys, data key and cursors; the previous signer public only', async () => {
+    const previous = await generateSigningKey('old');
+    const signer = await generateSigningKey('current');
+    const prepared = await generateSigningKey('next');
+    const dataKey = Buffer.alloc(32, 7).toString('base64url');
+    const single = JSON.stringify({ keys: [previous, signer, prepared], signing: 'current', dataKey });
+    const before = await importSigningKeys(single);
+    const parts = splitKeySet(single, T0);
 
-    const handedOver = await importSigningKeys(await retireKey(both, 'second'));
-    expect(handedOver.signer.kid).toBe('test-key');
-    const fresh = await importSigningKeys(await retireKey(first.json, 'test-key', 'replacement'));
-    expect(kids(fresh)).toEqual(['replacement']);
-    await expect(retireKey(first.json, 'nope')).rejects.toThrow('no key "nope"');
-  });
-
-  it('never puts private members in the JWKS', async () => {
-    const { keys } = await testKeySet();
-    for (const key of keys.jwks.keys) for (const member of ['d', 'p', 'q', 'dp', 'dq', 'qi']) expect(key).not.toHaveProperty(member);
+    expect(JSON.parse(parts.signing).keys.map((key: { kid: string }) => key.kid)).toEqual(['current', 'next']);
+    expect(JSON.parse(parts.public)).toMatchObject({ stoppedSigning: { old: T0.toISOString() } });
+    expect(kids(await publicAt(parts))).toEqual(['old', 'current', 'next']);
+    expect(parts.dataKey).toBe(dataKey);
+    // A cursor sealed before the split (its key derived from the signing key) still opens after it.
+    const { hkdfSync } = await import('node:crypto');
+    const legacy = new Uint8Array(hkdfSync('sha256', Buffer.from(signer.d!, 'base64url'), 'lambda-jwt-auth', 'admin-cursor-v1', 32));
+    const cursor = sealCursor({ after: 'x' }, legacy);
+    expect(openCursor(cursor, (await importKeyParts(JSON.stringify({ ...JSON.parse(single), cursorKey: parts.cursorKey }))).cursorKey)).toEqual({ after: 'x' });
+    // Tokens of the old signer still verify with the split public set.
+    const oldToken = await issueAccessToken({ signer: before.signer }, { userId: 'u', roles: ['user'], sessionId: 's' }, { ...settings, now: new Date(), ttlSeconds: 60 });
+    await expect(verifyAccessToken(await publicAt(parts), oldToken, { ...settings, now: new Date() })).resolves.toMatchObject({ userId: 'u' });
   });
 });
 
-describe('a warm container\'s key set', () => {
+describe('two-phase key rotation over the split parts', () => {
+  it('publishes the next key before it is in the private set, then signs with it while the previous key verifies', async () => {
+    const before = await stored();
+    const oldToken = await signWith(before);
+
+    const prepare = await rotateKeys(before, at(0), 'k2');
+    expect(prepare.map((write) => write.part)).toEqual(['public', 'signing']);
+    const prepared = applyWrites(before, prepare);
+    expect(kids(await publicAt(prepared))).toEqual(['k1', 'k2']);
+    expect(header(await signWith(prepared)).kid).toBe('k1');
+
+    const activate = activateKeys(prepared, at(300));
+    // The private set first: k1 starts its retention only once nothing is told to sign with it.
+    expect(activate.map((write) => write.part)).toEqual(['signing', 'public']);
+    const active = applyWrites(prepared, activate);
+    expect(header(await signWith(active)).kid).toBe('k2');
+    // k1's private part is gone: nothing can sign with it any more.
+    expect(JSON.parse(active.signing).keys.map((key: { kid: string }) => key.kid)).toEqual(['k2']);
+    await expect(verifyAccessToken(await publicAt(active, 300), oldToken, { ...settings, now: new Date() })).resolves.toMatchObject({ userId: 'u' });
+  });
+
+  it('keeps a retiring key public for as long as a cookie token it signed can live, across later rotations', async () => {
+    const initial = await stored('k1');
+    const sets1 = applyWrites(initial, await rotateKeys(initial, at(0), 'k2'));
+    const sets2 = applyWrites(sets1, activateKeys(sets1, at(300)));
+
+    // An access token's lifetime later (the old advice for the next rotation), k1 is still needed: a
+    // cookie token it signed just before the activation lives REFRESH_TOKEN_TTL.
+    const early = applyWrites(sets2, await rotateKeys(sets2, at(300 + 900 + 60 + 1), 'k3'));
+    expect(kids(await publicAt(early, 300 + 900 + 61))).toEqual(['k1', 'k2', 'k3']);
+    expect(kids(await publicAt(early, 300 + 24 * HOUR))).toEqual(['k1', 'k2', 'k3']);
+    // Past REFRESH_TOKEN_TTL + KEY_SET_MAX_AGE after it stopped signing: no longer loaded, and the next
+    // rotation removes it.
+    expect(kids(await publicAt(early, 300 + retentionSeconds))).toEqual(['k2', 'k3']);
+    const late = applyWrites(early, activateKeys(early, at(300 + retentionSeconds)));
+    expect(JSON.parse(late.public).keys.map((key: { kid: string }) => key.kid)).toEqual(['k2', 'k3']);
+    expect(JSON.parse(late.public).stoppedSigning).toEqual({ k2: at(300 + retentionSeconds).now.toISOString() });
+  });
+
+  it('retires a key at once from both sets; a retired signer hands over to the prepared key, or to a new one published first', async () => {
+    const initial = await stored('k1');
+    const prepared = applyWrites(initial, await rotateKeys(initial, at(0), 'k2'));
+    const active = applyWrites(prepared, activateKeys(prepared, at(300)));
+
+    const withoutOld = applyWrites(active, await retireKeys(active, 'k1', at(400)));
+    expect(kids(await publicAt(withoutOld, 400))).toEqual(['k2']);
+
+    const handedOver = applyWrites(prepared, await retireKeys(prepared, 'k1', at(400)));
+    expect(JSON.parse(handedOver.signing).signing).toBe('k2');
+    expect(kids(await publicAt(handedOver, 400))).toEqual(['k2']);
+
+    const writes: KeyWrite[] = await retireKeys(active, 'k2', at(400), 'k3');
+    expect(writes.map((write) => write.part)).toEqual(['public', 'signing', 'public']);
+    const fresh = applyWrites(active, writes);
+    expect(JSON.parse(fresh.signing).signing).toBe('k3');
+    expect(kids(await publicAt(fresh, 400))).toEqual(['k1', 'k3']);
+    await expect(retireKeys(active, 'nope', at(400))).rejects.toThrow('no key "nope"');
+  });
+});
+
+describe("a warm container's public key set", () => {
   async function setup() {
-    const sets = [await importSigningKeys((await testKeySet()).json)];
+    const sets = [await publicAt(await stored())];
     let now = 0;
     let loads = 0;
     let failing = false;
@@ -71,17 +139,21 @@ describe('a warm container\'s key set', () => {
     );
     return {
       cache,
-      setNext: (keys: SigningKeys) => sets.push(keys),
+      setNext: (keys: PublicKeys) => sets.push(keys),
       advance: (ms: number) => (now += ms),
       loads: () => loads,
       fail: (value: boolean) => (failing = value),
     };
   }
+  const nextSet = async () => {
+    const initial = await stored();
+    return publicAt(applyWrites(initial, await rotateKeys(initial, at(0), 'k2')));
+  };
 
   it('is read again after its maximum age, not before', async () => {
     const world = await setup();
     const first = await world.cache.get();
-    const next = await importSigningKeys(await prepareNextKey((await testKeySet()).json, 'k2'));
+    const next = await nextSet();
     world.setNext(next);
     world.advance(59_000);
     expect(await world.cache.get()).toBe(first);
@@ -93,7 +165,7 @@ describe('a warm container\'s key set', () => {
   it('is read again at once for an unknown kid, at most once per cooldown', async () => {
     const world = await setup();
     await world.cache.get();
-    const next = await importSigningKeys(activateKey(await prepareNextKey((await testKeySet()).json, 'k2')));
+    const next = await nextSet();
     world.setNext(next);
     // Warm for a while (the cooldown also follows the cold start's own load), within the maximum age.
     world.advance(10_000);

@@ -1,6 +1,6 @@
 import { base64url, SignJWT } from 'jose';
 import { AccessTokenError } from '../../lib/shared/errors';
-import { generateSigningKey, importSigningKeys, type SigningKeys } from '../../lib/access/keys';
+import { generateSigningKey, importSigningKeys, type SigningKeys } from '../../lib/access/signing-keys';
 import { extractAccessToken, extractCredential, issueAccessToken, verifyAccessToken } from '../../lib/access/tokens';
 import { testKeySet } from '../support/keys';
 
