@@ -26,7 +26,8 @@ export type Delivery = 'sent' | 'no-such-user' | 'already-verified' | 'quota';
  * Carries out one mail job in the mailer function, after the request that caused it has answered.
  * Only here is an address looked up, a token made, and a mail sent, so requests for unknown addresses
  * look the same from outside. Mails that anonymous requests cause (forgot, resend) are limited per
- * address (lib/store/mail-quota.ts), silently. Throws when the table or SES fails.
+ * address (lib/store/mail-quota.ts), silently. A mail greets by username only an address its owner
+ * has proved (templates.ts). Throws when the table or SES fails.
  */
 export async function deliverMail(deps: MailerDeps, job: MailJob): Promise<Delivery> {
   switch (job.kind) {
@@ -52,7 +53,7 @@ export async function deliverMail(deps: MailerDeps, job: MailJob): Promise<Deliv
     case 'password-changed': {
       const user = await getUser(deps.table, job.userId);
       if (!user) return 'no-such-user';
-      await send(deps, user, { kind: 'password-changed', username: user.username });
+      await send(deps, user, { kind: 'password-changed', username: provenName(user) });
       return 'sent';
     }
   }
@@ -75,11 +76,14 @@ async function sendWithToken(deps: MailerDeps, user: User, purpose: EmailTokenPu
     deps,
     user,
     purpose === 'reset'
-      ? { kind: 'reset-password', username: user.username, link, validForMinutes: Math.round(ttl / 60) }
-      : { kind: 'verify-email', username: user.username, link, validForHours: Math.round(ttl / 3600) },
+      ? { kind: 'reset-password', username: provenName(user), link, validForMinutes: Math.round(ttl / 60) }
+      : { kind: 'verify-email', link, validForHours: Math.round(ttl / 3600) },
   );
   return 'sent';
 }
+
+/** The username, for a greeting, only once the address is verified: until then it is a stranger's text. */
+const provenName = (user: User) => (user.emailVerified ? user.username : undefined);
 
 function send(deps: MailerDeps, user: User, template: EmailTemplate): Promise<void> {
   return deps.send(renderEmail(user.email, template, deps.config.productName), deps.deadline?.signal);

@@ -145,6 +145,28 @@ describe('the mailer', () => {
   });
 });
 
+describe('what the mailer sends to an address nobody has proved', () => {
+  it('greets by username only once the address is verified', async () => {
+    const { user } = await registered();
+    sent.length = 0;
+    const later = (ms: number) => ({ ...mailer, now: () => new Date(clock.getTime() + ms) });
+    await deliverMail(mailer, { kind: 'verify-email', userId: user.id });
+    await deliverMail(later(60_000), { kind: 'reset-password', email: user.email });
+    await deliverMail(mailer, { kind: 'password-changed', userId: user.id });
+    expect(sent).toHaveLength(3);
+    for (const message of sent) {
+      expect(message.text).toMatch(/^Hello,\n/);
+      expect(`${message.subject} ${message.text} ${message.html}`).not.toContain(user.username);
+    }
+    expect(await spendVerifyToken(table, hashOpaqueToken(tokenIn(sent[0]!)), seconds())).toBe(user.id);
+    sent.length = 0;
+    await deliverMail(later(120_000), { kind: 'reset-password', email: user.email });
+    await deliverMail(mailer, { kind: 'password-changed', userId: user.id });
+    expect(sent).toHaveLength(2);
+    for (const message of sent) expect(message.text).toMatch(new RegExp(`^Hello ${user.username},\n`));
+  });
+});
+
 describe('account operations that cause mail', () => {
   it('sign-up asks for a verification link; a password change for a notice', async () => {
     mail.jobs.length = 0;
