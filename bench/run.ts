@@ -73,6 +73,7 @@ async function inProcess(keySet: string): Promise<void> {
       LAMBDA_ENDPOINT: lambda.url,
       // One client asking for hundreds of reset links must not meet the per-IP limit.
       EMAIL_IP_THRESHOLD: '1000000',
+      SIGNUP_IP_THRESHOLD: '1000000',
       TABLE_NAME: database.tableName,
       DYNAMODB_ENDPOINT: database.dynamo.endpoint,
       SIGNING_KEYS: keySet,

@@ -8,17 +8,22 @@ import { createUser, type User } from '../store/users';
 import { enqueueAfterChange } from '../email/queue';
 import type { AccountDeps, MailingDeps } from './types';
 import { MESSAGES } from '../shared/messages';
+import { admitSignUp } from './lockout';
 
 /**
  * Registers a user. Roles other than `user` need an admin as the caller (`actor`): the token must say
  * admin, and the stored profile must still say so when the user is written (checked in the same
  * transaction). The database transaction makes username and email unique. A verification link is
- * mailed. Throws UnknownRoleError,
- * ForbiddenError, UsernameTakenError, EmailTakenError.
+ * mailed. Throws UnknownRoleError, ForbiddenError, TooManyRequestsError (past the sign-ups per source
+ * IP), UsernameTakenError, EmailTakenError.
  */
 export async function signUp(deps: MailingDeps, input: SignUpInput, actor: AccessClaims | undefined): Promise<User> {
   const roles = parseRoles(input.roles);
   if (isPrivileged(roles) && !actor?.roles.includes('admin')) throw new ForbiddenError(MESSAGES.roleRequired.admin);
+  // Before the password is hashed or anything is written, so a refusal costs no bcrypt work. Requests
+  // refused above for their input are not counted; taken names and addresses are (a prober asks about
+  // exactly those).
+  await admitSignUp(deps, deps.client.ip);
   const user = await registerUser(deps, input, roles, isPrivileged(roles) ? actor?.userId : undefined);
   // The verification link; the account exists either way (a lost job: POST /api/auth/email/resend).
   await enqueueAfterChange(deps.mail, { kind: 'verify-email', userId: user.id }, deps.table.deadline);

@@ -25,6 +25,8 @@ export interface AccountDeps {
     | 'requireVerifiedEmail'
     | 'emailIpThreshold'
     | 'emailIpWindowSeconds'
+    | 'signupIpThreshold'
+    | 'signupIpWindowSeconds'
     | 'authCookie'
   >;
 }

@@ -19,7 +19,13 @@ describe('config', () => {
       requireVerifiedEmail: false,
       authCookie: true,
       authCookieSameSite: 'Lax',
+      signupIpThreshold: 100,
+      signupIpWindowSeconds: 3600,
     });
+  });
+
+  it('turns the per-IP sign-up limit off with 0', () => {
+    expect(loadConfig({ ...minimal, SIGNUP_IP_THRESHOLD: '0', SIGNUP_IP_WINDOW: '60' })).toMatchObject({ signupIpThreshold: 0, signupIpWindowSeconds: 60 });
   });
 
   it('reads lists and switches', () => {
@@ -43,6 +49,8 @@ describe('config', () => {
     [{ ...minimal, ACCESS_TOKEN_TTL: 'soon' }, 'ACCESS_TOKEN_TTL must be an integer from 10 to 86400, got "soon"'],
     [{ ...minimal, REFRESH_ROTATION: 'maybe' }, 'REFRESH_ROTATION must be "on" or "off", got "maybe"'],
     [{ ...minimal, RESET_TOKEN_TTL: '30' }, 'RESET_TOKEN_TTL must be an integer from 60 to 86400, got "30"'],
+    [{ ...minimal, SIGNUP_IP_THRESHOLD: '-1' }, 'SIGNUP_IP_THRESHOLD must be an integer from 0 to 1000000, got "-1"'],
+    [{ ...minimal, SIGNUP_IP_WINDOW: '0' }, 'SIGNUP_IP_WINDOW must be an integer from 1 to 86400, got "0"'],
     [{ ...minimal, AUTH_COOKIE_SAMESITE: 'loose' }, 'AUTH_COOKIE_SAMESITE must be one of Lax, Strict, None, got "loose"'],
   ])('fails at load for %j', (env, expected) => {
     expect(() => loadConfig(env)).toThrow(new ConfigError(expected));
