@@ -62,19 +62,30 @@ export function admitCodeAttempt(deps: AccountDeps, userId: string): Promise<voi
   });
 }
 
+const mailCounter = (deps: AccountDeps, ip: string | undefined): Counter => ({
+  scope: 'mail-ip',
+  value: ip ?? 'unknown',
+  windowSeconds: deps.config.emailIpWindowSeconds,
+  threshold: deps.config.emailIpThreshold,
+  message: MESSAGES.tooManyMailRequests,
+});
+
 /**
  * Counts a request that causes mail (forgot, resend) against its source IP: past EMAIL_IP_THRESHOLD in
  * EMAIL_IP_WINDOW it is refused with 429 and Retry-After. Per address, mails are limited silently by
  * the mailer instead (lib/store/mail-quota.ts), so no answer depends on the address.
  */
 export function admitMailRequest(deps: AccountDeps, ip: string | undefined): Promise<void> {
-  return admitCounted(deps, {
-    scope: 'mail-ip',
-    value: ip ?? 'unknown',
-    windowSeconds: deps.config.emailIpWindowSeconds,
-    threshold: deps.config.emailIpThreshold,
-    message: MESSAGES.tooManyMailRequests,
-  });
+  return admitCounted(deps, mailCounter(deps, ip));
+}
+
+/**
+ * Counts sign-up's verification mail against the same per-IP mail counter as forgot and resend, and
+ * says whether it may go out. Never refuses: the account exists already, and its owner can ask with
+ * resend later; only the mail is withheld, so sign-ups cannot aim mail at addresses in bulk.
+ */
+export async function mayMailFrom(deps: AccountDeps, ip: string | undefined): Promise<boolean> {
+  return (await overLimit(deps, mailCounter(deps, ip))) === undefined;
 }
 
 /**

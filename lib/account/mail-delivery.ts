@@ -25,9 +25,9 @@ export type Delivery = 'sent' | 'no-such-user' | 'already-verified' | 'quota';
 /**
  * Carries out one mail job in the mailer function, after the request that caused it has answered.
  * Only here is an address looked up, a token made, and a mail sent, so requests for unknown addresses
- * look the same from outside. Mails that anonymous requests cause (forgot, resend) are limited per
- * address (lib/store/mail-quota.ts), silently. A mail greets by username only an address its owner
- * has proved (templates.ts). Throws when the table or SES fails.
+ * look the same from outside. Mails that requests from anyone cause (sign-up's link, forgot, resend)
+ * are limited per address (lib/store/mail-quota.ts), silently. A mail greets by username only an
+ * address its owner has proved (templates.ts). Throws when the table or SES fails.
  */
 export async function deliverMail(deps: MailerDeps, job: MailJob): Promise<Delivery> {
   switch (job.kind) {
@@ -35,6 +35,8 @@ export async function deliverMail(deps: MailerDeps, job: MailJob): Promise<Deliv
       const user = await getUser(deps.table, job.userId);
       if (!user) return 'no-such-user';
       if (user.emailVerified) return 'already-verified';
+      // Sign-up names the address, so its link counts like any other mail to it.
+      if (!(await takeMailQuota(deps.table, normalizeIdentifier(user.email), epochSeconds(deps.now())))) return 'quota';
       return sendWithToken(deps, user, 'verify');
     }
     case 'resend-verification': {
