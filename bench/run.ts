@@ -74,6 +74,7 @@ async function inProcess(keySet: string): Promise<void> {
       LAMBDA_ENDPOINT: lambda.url,
       // One client asking for hundreds of reset links must not meet the per-IP limit.
       EMAIL_IP_THRESHOLD: '1000000',
+      SIGNUP_IP_THRESHOLD: '1000000',
       TABLE_NAME: database.tableName,
       DYNAMODB_ENDPOINT: database.dynamo.endpoint,
       ...inlineKeyEnv(splitKeySet(keySet, new Date())),
@@ -266,7 +267,10 @@ async function measureOperations(keySet: string, medianMs: Record<string, number
   // that caused them; the mailer's time is measured apart (SES itself is not: see MAILER_SES_MS).
   const mailerMs: number[] = [];
   let emails = 0;
-  const mailer = { table, now: () => new Date(), config: config(), send: async () => void emails++ };
+  // The mailer's clock runs ahead once sign-up's links are out: forgot is measured as a user asks a
+  // minute after sign-up (its link took the address's quota minute, and a refused mail costs less).
+  let mailerAhead = 0;
+  const mailer = { table, now: () => new Date(Date.now() + mailerAhead), config: config(), send: async () => void emails++ };
   const inlineMail = {
     enqueue: async (job: import('../lib/email/queue').MailJob) => {
       const started = process.hrtime.bigint();
@@ -293,6 +297,7 @@ async function measureOperations(keySet: string, medianMs: Record<string, number
   };
   const name = (i: number) => `cost_${process.pid}_${i}`;
   const signUps = await average((i) => signUp(deps, { username: name(i), email: `${name(i)}@example.com`, password: 'bench password' }, undefined), 'sign-up');
+  mailerAhead = 61_000;
   const forgots = await average((i) => requestMail(deps, { kind: 'reset-password', email: `${name(i)}@example.com` }), 'forgot-password');
   if (emails !== 2 * runs) throw new Error(`expected ${2 * runs} mails, the mailer sent ${emails}`);
   const mailerBilled = Math.ceil(mailerMs.sort((a, b) => a - b)[Math.floor(mailerMs.length / 2)]! + MAILER_SES_MS);

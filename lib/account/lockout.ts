@@ -29,17 +29,22 @@ export async function admitAttempt(deps: AccountDeps, username: string, ip: stri
 /** Second-factor codes per account per lockout window, whatever mfaToken they come with. */
 export const MFA_CODE_THRESHOLD = 10;
 
+type Counter = { scope: AttemptScope; value: string; windowSeconds: number; threshold: number; message?: string };
+
 /**
  * Counts one attempt under a single counter and refuses it (429 with Retry-After) once the window holds
  * more than `threshold`: the shape of every limit but sign-in's, which counts two keys at once.
  */
-async function admitCounted(
-  deps: AccountDeps,
-  counter: { scope: AttemptScope; value: string; windowSeconds: number; threshold: number; message?: string },
-): Promise<void> {
+async function admitCounted(deps: AccountDeps, counter: Counter): Promise<void> {
+  const wait = await overLimit(deps, counter);
+  if (wait !== undefined) throw new TooManyRequestsError(wait, counter.message);
+}
+
+/** Counts one attempt; past the threshold, the seconds until its window ends, else undefined. */
+async function overLimit(deps: AccountDeps, counter: Counter): Promise<number | undefined> {
   const now = epochSeconds(deps.now());
   const counted = await countAttempt(deps.table, counter.scope, counter.value, now, counter.windowSeconds);
-  if (counted.count > counter.threshold) throw new TooManyRequestsError(counted.windowEndsAt - now, counter.message);
+  return counted.count > counter.threshold ? counted.windowEndsAt - now : undefined;
 }
 
 /**
@@ -57,18 +62,45 @@ export function admitCodeAttempt(deps: AccountDeps, userId: string): Promise<voi
   });
 }
 
+const mailCounter = (deps: AccountDeps, ip: string | undefined): Counter => ({
+  scope: 'mail-ip',
+  value: ip ?? 'unknown',
+  windowSeconds: deps.config.emailIpWindowSeconds,
+  threshold: deps.config.emailIpThreshold,
+  message: MESSAGES.tooManyMailRequests,
+});
+
 /**
  * Counts a request that causes mail (forgot, resend) against its source IP: past EMAIL_IP_THRESHOLD in
  * EMAIL_IP_WINDOW it is refused with 429 and Retry-After. Per address, mails are limited silently by
  * the mailer instead (lib/store/mail-quota.ts), so no answer depends on the address.
  */
 export function admitMailRequest(deps: AccountDeps, ip: string | undefined): Promise<void> {
-  return admitCounted(deps, {
-    scope: 'mail-ip',
+  return admitCounted(deps, mailCounter(deps, ip));
+}
+
+/**
+ * Counts sign-up's verification mail against the same per-IP mail counter as forgot and resend, and
+ * says whether it may go out. Never refuses: the account exists already, and its owner can ask with
+ * resend later; only the mail is withheld, so sign-ups cannot aim mail at addresses in bulk.
+ */
+export async function mayMailFrom(deps: AccountDeps, ip: string | undefined): Promise<boolean> {
+  return (await overLimit(deps, mailCounter(deps, ip))) === undefined;
+}
+
+/**
+ * Counts a sign-up against its source IP before any work is done (no password hashed, nothing
+ * written): past SIGNUP_IP_THRESHOLD in SIGNUP_IP_WINDOW it is refused with 429 and Retry-After.
+ * A threshold of 0 turns the limit off (no counter is written). Throws TooManyRequestsError.
+ */
+export async function admitSignUp(deps: AccountDeps, ip: string | undefined): Promise<void> {
+  if (deps.config.signupIpThreshold === 0) return;
+  await admitCounted(deps, {
+    scope: 'signup-ip',
     value: ip ?? 'unknown',
-    windowSeconds: deps.config.emailIpWindowSeconds,
-    threshold: deps.config.emailIpThreshold,
-    message: MESSAGES.tooManyMailRequests,
+    windowSeconds: deps.config.signupIpWindowSeconds,
+    threshold: deps.config.signupIpThreshold,
+    message: MESSAGES.tooManySignUps,
   });
 }
 

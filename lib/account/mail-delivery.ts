@@ -25,8 +25,9 @@ export type Delivery = 'sent' | 'no-such-user' | 'already-verified' | 'quota';
 /**
  * Carries out one mail job in the mailer function, after the request that caused it has answered.
  * Only here is an address looked up, a token made, and a mail sent, so requests for unknown addresses
- * look the same from outside. Mails that anonymous requests cause (forgot, resend) are limited per
- * address (lib/store/mail-quota.ts), silently. Throws when the table or SES fails.
+ * look the same from outside. Mails that requests from anyone cause (sign-up's link, forgot, resend)
+ * are limited per address (lib/store/mail-quota.ts), silently. A mail greets by username only an
+ * address its owner has proved (templates.ts). Throws when the table or SES fails.
  */
 export async function deliverMail(deps: MailerDeps, job: MailJob): Promise<Delivery> {
   switch (job.kind) {
@@ -34,6 +35,8 @@ export async function deliverMail(deps: MailerDeps, job: MailJob): Promise<Deliv
       const user = await getUser(deps.table, job.userId);
       if (!user) return 'no-such-user';
       if (user.emailVerified) return 'already-verified';
+      // Sign-up names the address, so its link counts like any other mail to it.
+      if (!(await takeMailQuota(deps.table, normalizeIdentifier(user.email), epochSeconds(deps.now())))) return 'quota';
       return sendWithToken(deps, user, 'verify');
     }
     case 'resend-verification': {
@@ -52,7 +55,7 @@ export async function deliverMail(deps: MailerDeps, job: MailJob): Promise<Deliv
     case 'password-changed': {
       const user = await getUser(deps.table, job.userId);
       if (!user) return 'no-such-user';
-      await send(deps, user, { kind: 'password-changed', username: user.username });
+      await send(deps, user, { kind: 'password-changed', username: provenName(user) });
       return 'sent';
     }
   }
@@ -75,11 +78,14 @@ async function sendWithToken(deps: MailerDeps, user: User, purpose: EmailTokenPu
     deps,
     user,
     purpose === 'reset'
-      ? { kind: 'reset-password', username: user.username, link, validForMinutes: Math.round(ttl / 60) }
-      : { kind: 'verify-email', username: user.username, link, validForHours: Math.round(ttl / 3600) },
+      ? { kind: 'reset-password', username: provenName(user), link, validForMinutes: Math.round(ttl / 60) }
+      : { kind: 'verify-email', link, validForHours: Math.round(ttl / 3600) },
   );
   return 'sent';
 }
+
+/** The username, for a greeting, only once the address is verified: until then it is a stranger's text. */
+const provenName = (user: User) => (user.emailVerified ? user.username : undefined);
 
 function send(deps: MailerDeps, user: User, template: EmailTemplate): Promise<void> {
   return deps.send(renderEmail(user.email, template, deps.config.productName), deps.deadline?.signal);

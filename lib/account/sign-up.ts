@@ -8,20 +8,28 @@ import { createUser, type User } from '../store/users';
 import { enqueueAfterChange } from '../email/queue';
 import type { AccountDeps, MailingDeps } from './types';
 import { MESSAGES } from '../shared/messages';
+import { admitSignUp, mayMailFrom } from './lockout';
 
 /**
  * Registers a user. Roles other than `user` need an admin as the caller (`actor`): the token must say
  * admin, and the stored profile must still say so when the user is written (checked in the same
  * transaction). The database transaction makes username and email unique. A verification link is
- * mailed. Throws UnknownRoleError,
- * ForbiddenError, UsernameTakenError, EmailTakenError.
+ * mailed, within the per-IP mail limit. Throws UnknownRoleError, ForbiddenError,
+ * TooManyRequestsError, UsernameTakenError, EmailTakenError.
  */
 export async function signUp(deps: MailingDeps, input: SignUpInput, actor: AccessClaims | undefined): Promise<User> {
   const roles = parseRoles(input.roles);
   if (isPrivileged(roles) && !actor?.roles.includes('admin')) throw new ForbiddenError(MESSAGES.roleRequired.admin);
+  // Both counters before the password is hashed or anything is written, so a refusal costs no bcrypt
+  // work and a failing table leaves no account behind. Requests refused above for their input are not
+  // counted; taken names and addresses are (a prober asks about exactly those).
+  await admitSignUp(deps, deps.client.ip);
+  // The link goes to an address nobody has proved yet: it counts against the per-IP mail limit, as
+  // forgot and resend do (and against the address's quota in the mailer). Past the limit the account
+  // is still created, without a link; its owner can ask with POST /api/auth/email/resend later.
+  const mayMail = await mayMailFrom(deps, deps.client.ip);
   const user = await registerUser(deps, input, roles, isPrivileged(roles) ? actor?.userId : undefined);
-  // The verification link; the account exists either way (a lost job: POST /api/auth/email/resend).
-  await enqueueAfterChange(deps.mail, { kind: 'verify-email', userId: user.id }, deps.table.deadline);
+  if (mayMail) await enqueueAfterChange(deps.mail, { kind: 'verify-email', userId: user.id }, deps.table.deadline);
   return user;
 }
 

@@ -26,6 +26,8 @@ export interface AccountDeps {
     | 'requireVerifiedEmail'
     | 'emailIpThreshold'
     | 'emailIpWindowSeconds'
+    | 'signupIpThreshold'
+    | 'signupIpWindowSeconds'
     | 'authCookie'
   >;
 }

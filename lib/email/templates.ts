@@ -11,10 +11,15 @@ export interface EmailMessage {
   html: string;
 }
 
+/**
+ * `username` is for addresses their owner has proved (verified) only: a name is chosen by whoever signs
+ * up, so a mail to an address nobody has proved must carry no text of the requester's (else sign-up
+ * would mail a stranger "Hello www.claim-prize.example,"). The verification mail never has one.
+ */
 export type EmailTemplate =
-  | { kind: 'verify-email'; username: string; link: string; validForHours: number }
-  | { kind: 'reset-password'; username: string; link: string; validForMinutes: number }
-  | { kind: 'password-changed'; username: string };
+  | { kind: 'verify-email'; link: string; validForHours: number }
+  | { kind: 'reset-password'; username: string | undefined; link: string; validForMinutes: number }
+  | { kind: 'password-changed'; username: string | undefined };
 
 const HTML_ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 const escapeHtml = (value: string) => value.replace(/[&<>"']/g, (char) => HTML_ENTITIES[char] ?? char);
@@ -30,6 +35,8 @@ function compose(to: string, subject: string, paragraphs: string[], product: str
   return { to, subject, text, html: `<!doctype html>\n<html><body>\n${html}\n</body></html>` };
 }
 
+const hello = (username?: string) => (username === undefined ? 'Hello,' : `Hello ${username},`);
+
 export function renderEmail(to: string, template: EmailTemplate, product: string): EmailMessage {
   switch (template.kind) {
     case 'verify-email':
@@ -37,7 +44,7 @@ export function renderEmail(to: string, template: EmailTemplate, product: string
         to,
         `Confirm your email address for ${product}`,
         [
-          `Hello ${template.username},`,
+          hello(),
           `please confirm that this is your email address by opening the link below. It is valid for ${template.validForHours} hours.`,
           'If you did not create an account, you can ignore this email.',
         ],
@@ -49,7 +56,7 @@ export function renderEmail(to: string, template: EmailTemplate, product: string
         to,
         `Reset your ${product} password`,
         [
-          `Hello ${template.username},`,
+          hello(template.username),
           `someone asked to reset the password of your account. To choose a new one, open the link below within ${template.validForMinutes} minutes.`,
           'If it was not you, ignore this email: your password stays as it is.',
         ],
@@ -61,7 +68,7 @@ export function renderEmail(to: string, template: EmailTemplate, product: string
         to,
         `Your ${product} password was changed`,
         [
-          `Hello ${template.username},`,
+          hello(template.username),
           'the password of your account was just changed, and every session of your account was signed out.',
           'If this was not you, reset your password at once with "Forgot password", and tell your administrator.',
         ],

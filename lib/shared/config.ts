@@ -56,6 +56,9 @@ export interface Config {
   /** Mail requests (forgot, resend) allowed per source IP within `emailIpWindowSeconds`; then 429. */
   emailIpThreshold: number;
   emailIpWindowSeconds: number;
+  /** Sign-ups allowed per source IP within `signupIpWindowSeconds`; then 429. 0: no limit. */
+  signupIpThreshold: number;
+  signupIpWindowSeconds: number;
   /** Sign-in also sets an HttpOnly session cookie that protected routes accept (browser clients). */
   authCookie: boolean;
   /** The cookie's SameSite: Lax (default), Strict, or None (an API on another site than the front-end). */
@@ -192,6 +195,8 @@ export function loadConfig(env: Env = process.env): Config {
     requireVerifiedEmail: onOff(env, 'REQUIRE_VERIFIED_EMAIL', false),
     emailIpThreshold: integer(env, 'EMAIL_IP_THRESHOLD', 20, 1, 1_000_000),
     emailIpWindowSeconds: integer(env, 'EMAIL_IP_WINDOW', 3600, 1, 86_400),
+    signupIpThreshold: integer(env, 'SIGNUP_IP_THRESHOLD', 100, 0, 1_000_000),
+    signupIpWindowSeconds: integer(env, 'SIGNUP_IP_WINDOW', 3600, 1, 86_400),
     authCookie: onOff(env, 'AUTH_COOKIE', true),
     authCookieSameSite: oneOf(env, 'AUTH_COOKIE_SAMESITE', ['Lax', 'Strict', 'None'] as const, 'Lax'),
     // The prefixed name unless a stage says otherwise: only the local stage does (serverless.yml params).

@@ -40,6 +40,7 @@ export const MESSAGES = {
   verificationResent: 'If an account uses that email and it is not verified yet, a verification link has been sent.',
   emailNotVerified: 'Email is not verified!',
   tooManyMailRequests: 'Too many requests. Please try again later.',
+  tooManySignUps: 'Too many sign-ups. Please try again later.',
   originNotAllowed: 'Origin not allowed.',
 
   refreshToken: {

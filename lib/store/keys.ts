@@ -2,7 +2,7 @@
  * The item key layout of the single table (see deploy/resources/dynamodb.yml), in one place. No SDK
  * import: the authorizer's signed fetch (live-session.ts) uses it too, without the DynamoDB client.
  */
-export type AttemptScope = 'username' | 'ip' | 'mfa' | 'mail-ip';
+export type AttemptScope = 'username' | 'ip' | 'mfa' | 'mail-ip' | 'signup-ip';
 
 export const keys = {
   user: (userId: string) => ({ pk: `USER#${userId}`, sk: 'PROFILE' }),
@@ -11,7 +11,7 @@ export const keys = {
   session: (userId: string, sessionId: string) => ({ pk: `USER#${userId}`, sk: `SESSION#${sessionId}` }),
   refreshToken: (tokenHash: string) => ({ pk: `REFRESH#${tokenHash}`, sk: 'TOKEN' }),
   /** Attempt counters: sign-ins per submitted username and per source IP, second-factor codes per user,
-   * mail requests per source IP. */
+   * mails asked for per source IP (forgot, resend, sign-up's link), sign-ups per source IP. */
   attempts: (scope: AttemptScope, value: string) => ({ pk: `ATTEMPTS#${scope}#${value}`, sk: 'COUNTER' }),
   /** A security event of a user, newest last in sort order (the list reads backwards). */
   event: (userId: string, at: string, id: string) => ({ pk: `USER#${userId}`, sk: `EVENT#${at}#${id}` }),

@@ -7,12 +7,13 @@ import { keys } from '../../lib/store/keys';
 import { createTable } from '../../lib/store/table';
 import { admin, api, apiFrom, eventually, signIn, signUp } from '../support/api';
 import { newUser } from '../support/data';
-import { awaitMails, linkToken, mailsTo } from '../support/mail';
+import { awaitMails, forgetMailQuota, linkToken, mailsTo, type StoredMail } from '../support/mail';
 
 // Password reset and email verification over HTTP, with mail read from the SES emulator's store
 // (GET /store) that the mailer function sent it through @aws-sdk/client-sesv2. Requests that ask for
 // mail come from loopback addresses of this file's own (127.0.40.x), so the per-IP mail limit
-// (EMAIL_IP_THRESHOLD=5 per 60 s in this run) meets no other test.
+// (EMAIL_IP_THRESHOLD=5 per 60 s in this run) meets no other test. Sign-up's link takes its address's
+// quota minute: tests that ask for another mail at once forget the quota first (forgetMailQuota).
 const table = createTable({ tableName: process.env.E2E_TABLE_NAME!, region: 'us-east-1', dynamodbEndpoint: process.env.E2E_DYNAMODB_ENDPOINT });
 afterAll(() => table.client.destroy());
 
@@ -32,10 +33,21 @@ const forgotBody = { message: 'If an account uses that email, a reset link has b
 const resetInvalid = { message: 'Reset token is invalid or has expired.' };
 const verifyInvalid = { message: 'Verification token is invalid or has expired.' };
 
+/** A new user whose sign-up link has arrived, with the address's quota forgotten again. */
 async function signedUp(prefix = 'mail') {
   const user = newUser(prefix);
   expect((await signUp(user)).status).toBe(200);
+  await awaitMails(user.email, VERIFY_SUBJECT);
+  await forgetMailQuota(table, user.email);
   return user;
+}
+
+const signUpFrom = (from: string, user: ReturnType<typeof newUser>) => apiFrom(from, 'POST', '/api/auth/signup', user);
+
+/** No text the requester chose: the username appears nowhere in the mail. */
+function expectNoRequesterText(mail: StoredMail, user: { username: string }) {
+  expect(mail.body.text).toMatch(/^Hello,\n/);
+  expect(`${mail.subject}\n${mail.body.text}\n${mail.body.html}`).not.toContain(user.username);
 }
 
 async function resetToken(email: string): Promise<string> {
@@ -49,7 +61,8 @@ describe('email verification', () => {
     const [mail] = await awaitMails(user.email, VERIFY_SUBJECT);
     expect(mail!.from).toContain('no-reply@localhost');
     // Plain text and HTML, the link to the front-end with the token in the fragment, no tracking.
-    expect(mail!.body.text).toMatch(/^Hello .+\n/);
+    // To an address nobody has proved yet: no greeting by the username the requester chose.
+    expectNoRequesterText(mail!, user);
     expect(mail!.body.text).toContain(`http://localhost:8081/verify-email#token=`);
     expect(mail!.body.html).toContain(`<a href="http://localhost:8081/verify-email#token=`);
     expect(mail!.body.html).not.toMatch(/<img|\?utm_|track/i);
@@ -104,6 +117,57 @@ describe('email verification', () => {
       cursor = page.json.nextCursor as string | null;
     } while (cursor && !found);
     expect(found).toMatchObject({ emailVerified: false, mfaEnabled: false });
+  });
+});
+
+describe('sign-up mail limits', () => {
+  it('withholds the link of a sign-up past the per-IP mail limit, yet creates the account', async () => {
+    const from = freshAddress();
+    const threshold = Number(process.env.E2E_EMAIL_IP_THRESHOLD);
+    const users = Array.from({ length: threshold + 1 }, () => newUser('cannon'));
+    for (const user of users) expect(await signUpFrom(from, user)).toMatchObject({ status: 200, json: { message: 'User was registered successfully!' } });
+    const linked = users.slice(0, threshold);
+    const withheld = users[threshold]!;
+    for (const user of linked) expectNoRequesterText((await awaitMails(user.email, VERIFY_SUBJECT))[0]!, user);
+    // The account exists and signs in.
+    expect((await signIn(withheld.username, withheld.password)).status).toBe(200);
+    // Forgot and resend count on the same counter: that IP is refused now.
+    expect(await resend(withheld.email, from)).toMatchObject({ status: 429, json: { message: 'Too many requests. Please try again later.' } });
+    // The owner can still ask from elsewhere. That reset mail marks the point by which a link job would
+    // long have been handled (had one been sent, it would have taken the minute: no reset mail at all).
+    expect((await forgot(withheld.email)).status).toBe(202);
+    expectNoRequesterText((await awaitMails(withheld.email, RESET_SUBJECT))[0]!, withheld);
+    expect((await mailsTo(withheld.email)).filter((mail) => VERIFY_SUBJECT.test(mail.subject))).toEqual([]);
+  });
+
+  it("counts sign-up's link against the address's quota: a resend within the minute sends nothing", async () => {
+    const user = newUser('quota');
+    expect((await signUp(user)).status).toBe(200);
+    await awaitMails(user.email, VERIFY_SUBJECT);
+    expect((await resend(user.email)).status).toBe(202);
+    // A later mail that no quota limits (it follows a change) marks the point by which the refused job
+    // had long been handled.
+    const token = (await signIn(user.username, user.password)).json.accessToken as string;
+    expect((await api('POST', '/api/auth/password', { token, body: { currentPassword: user.password, newPassword: 'changed password 1' } })).status).toBe(200);
+    expectNoRequesterText((await awaitMails(user.email, CHANGED_SUBJECT))[0]!, user);
+    expect((await mailsTo(user.email)).filter((mail) => VERIFY_SUBJECT.test(mail.subject))).toHaveLength(1);
+  });
+
+  it('answers 429 with Retry-After past SIGNUP_IP_THRESHOLD sign-ups from one IP, and stores nothing for it', async () => {
+    const from = freshAddress();
+    const threshold = Number(process.env.E2E_SIGNUP_IP_THRESHOLD);
+    // Refused for its input: answered 400 and not counted.
+    expect(await signUpFrom(from, { ...newUser(), email: 'not an address' })).toMatchObject({ status: 400 });
+    for (let i = 0; i < threshold; i++) expect((await signUpFrom(from, newUser('limit'))).status).toBe(200);
+    const refusedUser = newUser('limit');
+    const refused = await signUpFrom(from, refusedUser);
+    expect(refused).toMatchObject({ status: 429, json: { message: 'Too many sign-ups. Please try again later.' } });
+    const retryAfter = Number(refused.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(60);
+    expect((await signIn(refusedUser.username, refusedUser.password)).status).toBe(401);
+    // Only that IP is limited.
+    expect((await signUp(refusedUser)).status).toBe(200);
   });
 });
 

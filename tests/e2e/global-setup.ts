@@ -28,6 +28,10 @@ export default async function globalSetup(): Promise<void> {
       // Mail requests per IP: the tests that ask for mail each send from loopback addresses of their own.
       EMAIL_IP_THRESHOLD: '5',
       EMAIL_IP_WINDOW: '60',
+      // Sign-ups per IP: above EMAIL_IP_THRESHOLD, so a test can see a sign-up whose link is withheld.
+      // The support's signUp() sends each from a loopback address of its own.
+      SIGNUP_IP_THRESHOLD: '8',
+      SIGNUP_IP_WINDOW: '60',
       APP_URL: 'http://localhost:8081',
     },
     prepare: withAdmin(admin, (config) => {
@@ -41,6 +45,7 @@ export default async function globalSetup(): Promise<void> {
     E2E_LAMBDA_URL: stack.lambdaUrl,
     E2E_SES_URL: stack.sesUrl,
     E2E_EMAIL_IP_THRESHOLD: env.EMAIL_IP_THRESHOLD,
+    E2E_SIGNUP_IP_THRESHOLD: env.SIGNUP_IP_THRESHOLD,
     E2E_KEY_SET: keySet,
     E2E_ADMIN: JSON.stringify(admin),
     E2E_ISSUER: issuer,

@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { deleteUser } from '../../lib/account/admin-users';
 import { ensureAdmin } from '../../lib/account/bootstrap';
 import { eventToWrite } from '../../lib/account/events';
@@ -6,7 +8,8 @@ import { signIn as signInOutcome } from '../../lib/account/sign-in';
 import { registerUser, signUp } from '../../lib/account/sign-up';
 import type { MailingDeps, SecondFactorDeps } from '../../lib/account/types';
 import { recordingMailQueue } from '../support/mail';
-import { EmailTakenError, ForbiddenError, InvalidCredentialsError, RefreshTokenError, UsernameTakenError } from '../../lib/shared/errors';
+import { EmailTakenError, ForbiddenError, type HttpError, InvalidCredentialsError, RefreshTokenError, UsernameTakenError } from '../../lib/shared/errors';
+import { keys } from '../../lib/store/keys';
 import { clearAttempts, countAttempt } from '../../lib/store/attempts';
 import { getRefreshToken } from '../../lib/store/refresh-tokens';
 import { createSession, getSessionWithUser } from '../../lib/store/sessions';
@@ -82,6 +85,60 @@ describe('sign-up', () => {
     const granter = await registerUser(deps, newUser('granter'), ['user', 'admin'], undefined);
     const made = await signUp(deps, { ...newUser(), roles: ['moderator', 'user'] }, { userId: granter.id, roles: ['admin'], sessionId: 's' });
     expect(made.roles).toEqual(['user', 'moderator']);
+  });
+});
+
+describe('sign-up limit per source IP', () => {
+  const t0 = new Date('2026-03-01T12:00:00Z');
+  /** Sign-ups from an address of their own, on a clock of their own, with SIGNUP_IP_THRESHOLD=3 per 60 s. */
+  function fromOneAddress(threshold = 3) {
+    const at = { now: t0 };
+    const ip = `198.51.100.${randomBytes(3).join('.')}`;
+    const limited: MailingDeps = {
+      ...deps,
+      now: () => at.now,
+      client: { userAgent: 'jest', ip },
+      config: { ...testAccountConfig, signupIpThreshold: threshold, signupIpWindowSeconds: 60 },
+    };
+    return { at, ip, signUp: (input: ReturnType<typeof newUser> & { roles?: string[] }) => signUp(limited, input, undefined) };
+  }
+  const refusal = (error: unknown) => ({ name: (error as Error).name, status: (error as HttpError).status, headers: (error as HttpError).headers, message: (error as Error).message });
+
+  it('refuses the sign-up past the threshold with 429 and Retry-After, stores nothing for it, and counts afresh in the next window', async () => {
+    const from = fromOneAddress();
+    // Refused for its input (roles it may not ask for): not counted.
+    await expect(from.signUp({ ...newUser(), roles: ['admin'] })).rejects.toThrow(ForbiddenError);
+    const taken = await registered();
+    // A taken name counts: probing which names are taken is one of the things the limit is for.
+    await expect(from.signUp({ ...newUser(), username: taken.username })).rejects.toThrow(UsernameTakenError);
+    await from.signUp(newUser());
+    await from.signUp(newUser());
+    const fourth = newUser();
+    from.at.now = new Date(t0.getTime() + 59_000);
+    const error = await from.signUp(fourth).catch((caught: unknown) => caught);
+    expect(refusal(error)).toEqual({ name: 'TooManyRequestsError', status: 429, headers: { 'Retry-After': '1' }, message: 'Too many sign-ups. Please try again later.' });
+    expect(await findUserByUsername(deps.table, fourth.username)).toBeUndefined();
+    // The window is over: the same sign-up goes through.
+    from.at.now = new Date(t0.getTime() + 60_000);
+    await from.signUp(fourth);
+    expect(await findUserByUsername(deps.table, fourth.username)).toMatchObject({ email: fourth.email });
+  });
+
+  it('lets a parallel burst through no further than the threshold', async () => {
+    const from = fromOneAddress();
+    const burst = Array.from({ length: 12 }, () => newUser('burst'));
+    const results = await Promise.allSettled(burst.map((input) => from.signUp(input)));
+    expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(3);
+    for (const result of results) if (result.status === 'rejected') expect(refusal(result.reason)).toMatchObject({ status: 429 });
+    const stored = await Promise.all(burst.map((input) => findUserByUsername(deps.table, input.username)));
+    expect(stored.filter(Boolean)).toHaveLength(3);
+  });
+
+  it('is off at 0: no counter is written', async () => {
+    const from = fromOneAddress(0);
+    for (let i = 0; i < 5; i++) await from.signUp(newUser());
+    const counter = await deps.table.client.send(new GetCommand({ TableName: deps.table.name, Key: keys.attempts('signup-ip', from.ip), ConsistentRead: true }));
+    expect(counter.Item).toBeUndefined();
   });
 });
 

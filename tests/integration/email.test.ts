@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { requestMail } from '../../lib/account/email-links';
 import { hashOpaqueToken } from '../../lib/access/tokens';
 import { deliverMail, type MailerDeps } from '../../lib/account/mail-delivery';
 import { signIn } from '../../lib/account/sign-in';
@@ -145,6 +147,38 @@ describe('the mailer', () => {
   });
 });
 
+describe('what the mailer sends to an address nobody has proved', () => {
+  it("counts sign-up's link against the address's quota, like the resend after it", async () => {
+    const { user } = await registered();
+    sent.length = 0;
+    const later = (ms: number) => ({ ...mailer, now: () => new Date(clock.getTime() + ms) });
+    expect(await deliverMail(mailer, { kind: 'verify-email', userId: user.id })).toBe('sent');
+    expect(await deliverMail(later(59_000), { kind: 'resend-verification', email: user.email })).toBe('quota');
+    expect(await deliverMail(later(60_000), { kind: 'resend-verification', email: user.email })).toBe('sent');
+    expect(sent.map((message) => message.subject)).toEqual(['Confirm your email address for Test Product', 'Confirm your email address for Test Product']);
+  });
+
+  it('greets by username only once the address is verified', async () => {
+    const { user } = await registered();
+    sent.length = 0;
+    const later = (ms: number) => ({ ...mailer, now: () => new Date(clock.getTime() + ms) });
+    await deliverMail(mailer, { kind: 'verify-email', userId: user.id });
+    await deliverMail(later(60_000), { kind: 'reset-password', email: user.email });
+    await deliverMail(mailer, { kind: 'password-changed', userId: user.id });
+    expect(sent).toHaveLength(3);
+    for (const message of sent) {
+      expect(message.text).toMatch(/^Hello,\n/);
+      expect(`${message.subject} ${message.text} ${message.html}`).not.toContain(user.username);
+    }
+    expect(await spendVerifyToken(table, hashOpaqueToken(tokenIn(sent[0]!)), seconds())).toBe(user.id);
+    sent.length = 0;
+    await deliverMail(later(120_000), { kind: 'reset-password', email: user.email });
+    await deliverMail(mailer, { kind: 'password-changed', userId: user.id });
+    expect(sent).toHaveLength(2);
+    for (const message of sent) expect(message.text).toMatch(new RegExp(`^Hello ${user.username},\n`));
+  });
+});
+
 describe('account operations that cause mail', () => {
   it('sign-up asks for a verification link; a password change for a notice', async () => {
     mail.jobs.length = 0;
@@ -152,6 +186,22 @@ describe('account operations that cause mail', () => {
     expect(mail.jobs).toEqual([{ kind: 'verify-email', userId: user.id }]);
     await changePassword(deps, { userId: user.id, roles: ['user'], sessionId: 'none' }, { currentPassword: input.password, newPassword: 'another password' }, '127.0.0.1');
     expect(mail.jobs.at(-1)).toEqual({ kind: 'password-changed', userId: user.id });
+  });
+
+  it("withholds sign-up's link past the per-IP mail limit, but creates the account", async () => {
+    const limited: MailingDeps = {
+      ...deps,
+      client: { userAgent: 'jest', ip: `203.0.113.${randomBytes(3).join('.')}` },
+      config: { ...testAccountConfig, emailIpThreshold: 3, emailIpWindowSeconds: 60 },
+    };
+    mail.jobs.length = 0;
+    const inputs = Array.from({ length: 4 }, () => newUser('it_mailip'));
+    for (const input of inputs) await signUp(limited, input, undefined);
+    const users = await Promise.all(inputs.map((input) => findUserByUsername(table, input.username)));
+    expect(users.every(Boolean)).toBe(true);
+    expect(mail.jobs).toEqual(users.slice(0, 3).map((user) => ({ kind: 'verify-email', userId: user!.id })));
+    // The same counter as forgot and resend: they are refused now too.
+    await expect(requestMail(limited, { kind: 'resend-verification', email: inputs[3]!.email })).rejects.toMatchObject({ status: 429 });
   });
 
   it('REQUIRE_VERIFIED_EMAIL refuses an unverified address only after a correct password', async () => {

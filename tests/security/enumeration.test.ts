@@ -2,13 +2,16 @@ import bcrypt from 'bcryptjs';
 import { randomBytes } from 'node:crypto';
 import { apiFrom, signUp } from '../support/api';
 import { newUser } from '../support/data';
-import { awaitMails } from '../support/mail';
+import { createTable } from '../../lib/store/table';
+import { awaitMails, forgetMailQuota } from '../support/mail';
 
 // Sign-in must not tell an unknown username from a wrong password: not by body, not by time.
 // Samples are interleaved (each pair back to back, alternating which goes first) and medians are
 // compared, so drift in machine load hits both sides alike. Each sample comes from its own loopback
 // address and username, so the lockout never interferes.
 const SAMPLES = 45;
+const table = createTable({ tableName: process.env.E2E_TABLE_NAME!, region: 'us-east-1', dynamodbEndpoint: process.env.E2E_DYNAMODB_ENDPOINT });
+afterAll(() => table.client.destroy());
 const WARMUP = 5;
 
 async function timed(address: string, username: string): Promise<{ ms: number; status: number; text: string }> {
@@ -99,6 +102,12 @@ describe('user enumeration through sign-in', () => {
       const user = newUser('mailenum');
       expect((await signUp(user)).status).toBe(200);
       known.push(user.email);
+    }
+    // Sign-up's link took each address's quota minute: once it has gone out, forget that, so the mail
+    // each known address's request asks for below is sent (and can be waited for).
+    for (const email of known) {
+      await awaitMails(email, /^Confirm your email address/);
+      await forgetMailQuota(table, email);
     }
     const octet = path.endsWith('forgot') ? 41 : 42;
     const timedMail = async (address: string, email: string) => {

@@ -19,5 +19,7 @@ export const testAccountConfig: AccountDeps['config'] = {
   requireVerifiedEmail: false,
   emailIpThreshold: 100,
   emailIpWindowSeconds: 60,
+  signupIpThreshold: 10_000,
+  signupIpWindowSeconds: 60,
   authCookie: true,
 };

@@ -22,7 +22,13 @@ describe('config', () => {
       authCookieSameSite: 'Lax',
       // Every stage but local (which sets jwt_session in serverless.yml) gets the prefixed name.
       authCookieName: '__Host-jwt_session',
+      signupIpThreshold: 100,
+      signupIpWindowSeconds: 3600,
     });
+  });
+
+  it('turns the per-IP sign-up limit off with 0', () => {
+    expect(loadConfig({ ...minimal, SIGNUP_IP_THRESHOLD: '0', SIGNUP_IP_WINDOW: '60' })).toMatchObject({ signupIpThreshold: 0, signupIpWindowSeconds: 60 });
   });
 
   it('reads lists and switches', () => {
@@ -61,6 +67,8 @@ describe('config', () => {
     [{ ...minimal, ACCESS_TOKEN_TTL: 'soon' }, 'ACCESS_TOKEN_TTL must be an integer from 10 to 86400, got "soon"'],
     [{ ...minimal, REFRESH_ROTATION: 'maybe' }, 'REFRESH_ROTATION must be "on" or "off", got "maybe"'],
     [{ ...minimal, RESET_TOKEN_TTL: '30' }, 'RESET_TOKEN_TTL must be an integer from 60 to 86400, got "30"'],
+    [{ ...minimal, SIGNUP_IP_THRESHOLD: '-1' }, 'SIGNUP_IP_THRESHOLD must be an integer from 0 to 1000000, got "-1"'],
+    [{ ...minimal, SIGNUP_IP_WINDOW: '0' }, 'SIGNUP_IP_WINDOW must be an integer from 1 to 86400, got "0"'],
     [{ ...minimal, AUTH_COOKIE_SAMESITE: 'loose' }, 'AUTH_COOKIE_SAMESITE must be one of Lax, Strict, None, got "loose"'],
     [{ ...minimal, AUTHORIZER_CACHE: 'edge' }, 'AUTHORIZER_CACHE must be one of function, gateway, got "edge"'],
     [{ ...minimal, AUTH_COOKIE_NAME: 'session' }, 'AUTH_COOKIE_NAME must be one of __Host-jwt_session, jwt_session, got "session"'],

@@ -22,8 +22,16 @@ describe('email templates', () => {
   });
 
   it('says how long a verification link is valid', () => {
-    const mail = renderEmail('x@example.com', { kind: 'verify-email', username: 'x', link: 'https://a/verify-email#token=t', validForHours: 24 }, 'P');
+    const mail = renderEmail('x@example.com', { kind: 'verify-email', link: 'https://a/verify-email#token=t', validForHours: 24 }, 'P');
     expect(mail.subject).toBe('Confirm your email address for P');
     expect(mail.text).toContain('24 hours');
+    expect(mail.text).toMatch(/^Hello,\n/);
+  });
+
+  it('greets by name only when given one (the mailer gives it for verified addresses only)', () => {
+    const link = 'https://a/reset-password#token=t';
+    expect(renderEmail('x@example.com', { kind: 'reset-password', username: undefined, link, validForMinutes: 15 }, 'P').text).toMatch(/^Hello,\n/);
+    expect(renderEmail('x@example.com', { kind: 'password-changed', username: undefined }, 'P').html).toContain('<p>Hello,</p>');
+    expect(renderEmail('x@example.com', { kind: 'reset-password', username: 'ann', link, validForMinutes: 15 }, 'P').text).toMatch(/^Hello ann,\n/);
   });
 });
