@@ -38,11 +38,19 @@ function dataKey(deps: SessionDeps): Uint8Array {
 
 /**
  * Enrolment, step 1: a new TOTP secret for the caller, kept (sealed) as pending until a code proves the
- * authenticator has it. The secret is shown here once and never returned again.
+ * authenticator has it. The secret is shown here once and never returned again. Needs the password
+ * (counted like a sign-in attempt), so a stolen access token cannot enrol an authenticator of its own.
  */
-export async function setupTotp(deps: SessionDeps, caller: AccessClaims): Promise<{ secret: string; otpauthUrl: string }> {
+export async function setupTotp(
+  deps: SessionDeps,
+  caller: AccessClaims,
+  password: string,
+  ip: string | undefined,
+): Promise<{ secret: string; otpauthUrl: string }> {
   const user = await getUser(deps.table, caller.userId);
   if (!user) throw new UnauthorizedError();
+  await admitAttempt(deps, user.username, ip);
+  if (!(await verifyPassword(password, user.passwordHash))) throw new UnauthorizedError(MESSAGES.currentPasswordWrong);
   if (user.mfaEnabled) throw new BadRequestError(MESSAGES.mfaAlreadyOn);
   const fresh = newTotpSecret(deps.config.mfaIssuer, user.username);
   if (!(await savePendingSecret(deps.table, user.id, encryptSecret(fresh.secret, dataKey(deps), user.id)))) throw new UnauthorizedError();

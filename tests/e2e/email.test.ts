@@ -232,7 +232,7 @@ describe('password reset', () => {
   it('leaves MFA on: after a reset, sign-in still asks for the second factor', async () => {
     const user = await signedUp('mfareset');
     const token = (await signIn(user.username, user.password)).json.accessToken as string;
-    const secret = (await api('POST', '/api/auth/mfa/totp/setup', { token })).json.secret as string;
+    const secret = (await api('POST', '/api/auth/mfa/totp/setup', { token, body: { password: user.password } })).json.secret as string;
     const code = new TOTP({ algorithm: 'SHA1', digits: 6, period: 30, secret: Secret.fromBase32(secret) }).generate();
     expect((await api('POST', '/api/auth/mfa/totp/confirm', { token, body: { code } })).status).toBe(200);
     expect((await reset(await resetToken(user.email), 'a brand new password')).status).toBe(200);

@@ -1,4 +1,7 @@
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { Secret, TOTP } from 'otpauth';
+import { keys } from '../../lib/store/keys';
+import { createTable } from '../../lib/store/table';
 import { admin, api, apiFrom, cookieAttributes, signIn, signUp, type ApiResponse } from '../support/api';
 import { newUser } from '../support/data';
 
@@ -15,8 +18,8 @@ async function enrolled(prefix = 'mfa') {
   expect((await signUp(user)).status).toBe(200);
   const first = await signIn(user.username, user.password);
   const token = first.json.accessToken as string;
-  const setup = await api('POST', '/api/auth/mfa/totp/setup', { token });
-  expect(setup.status).toBe(200);
+  const setup = await api('POST', '/api/auth/mfa/totp/setup', { token, body: { password: user.password } });
+  expect(setup).toMatchObject({ status: 200 });
   const secret = setup.json.secret as string;
   const confirm = await api('POST', '/api/auth/mfa/totp/confirm', { token, body: { code: codeAt(secret, 0) } });
   expect(confirm.status).toBe(200);
@@ -34,13 +37,18 @@ async function challenge(user: { username: string; password: string }, from?: st
 
 const verify = (body: Record<string, unknown>) => api('POST', '/api/auth/mfa/verify', { body });
 
+const table = createTable({ tableName: process.env.E2E_TABLE_NAME!, region: 'us-east-1', dynamodbEndpoint: process.env.E2E_DYNAMODB_ENDPOINT });
+afterAll(() => table.client.destroy());
+/** LOCKOUT_THRESHOLD of the e2e stack (tests/e2e/global-setup.ts). */
+const LOCKOUT_THRESHOLD = 5;
+
 describe('TOTP enrolment', () => {
   it('sets up a pending secret with an otpauth URL, confirms with a code, and returns 10 recovery codes once', async () => {
     const user = newUser('enrol');
     await signUp(user);
     const token = (await signIn(user.username, user.password)).json.accessToken as string;
     expect((await api('GET', '/api/auth/me', { token })).json.mfaEnabled).toBe(false);
-    const setup = await api('POST', '/api/auth/mfa/totp/setup', { token });
+    const setup = await api('POST', '/api/auth/mfa/totp/setup', { token, body: { password: user.password } });
     expect(setup.json).toEqual({ secret: expect.stringMatching(/^[A-Z2-7]{32}$/), otpauthUrl: expect.stringMatching(/^otpauth:\/\/totp\//) });
     expect(setup.json.otpauthUrl).toContain(encodeURIComponent(user.username));
     expect(setup.json.otpauthUrl).toContain('issuer=');
@@ -56,7 +64,27 @@ describe('TOTP enrolment', () => {
     for (const code of codes) expect(code).toMatch(/^[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}$/);
     expect((await api('GET', '/api/auth/me', { token })).json.mfaEnabled).toBe(true);
     // Never shown again.
-    expect(await api('POST', '/api/auth/mfa/totp/setup', { token })).toMatchObject({ status: 400 });
+    expect(await api('POST', '/api/auth/mfa/totp/setup', { token, body: { password: user.password } })).toMatchObject({ status: 400 });
+  });
+
+  it('needs the password: a stolen access token alone enrols nothing (401, counted like a sign-in attempt)', async () => {
+    const user = newUser('setuppw');
+    await signUp(user);
+    const token = (await signIn(user.username, user.password)).json.accessToken as string;
+    expect(await api('POST', '/api/auth/mfa/totp/setup', { token })).toMatchObject({ status: 400, json: { message: 'Request body is required.' } });
+    expect(await api('POST', '/api/auth/mfa/totp/setup', { token, body: {} })).toMatchObject({ status: 400, json: { message: 'password is required' } });
+    const wrong = await api('POST', '/api/auth/mfa/totp/setup', { token, body: { password: 'not the password' } });
+    expect(wrong).toMatchObject({ status: 401, json: { message: 'Current password is incorrect!' } });
+    expect(wrong.json.secret).toBeUndefined();
+    // Nothing pending was stored: confirm has nothing to confirm.
+    expect(await api('POST', '/api/auth/mfa/totp/confirm', { token, body: { code: '123456' } })).toMatchObject({ status: 400, json: { message: 'No MFA setup to confirm. Start with /api/auth/mfa/totp/setup.' } });
+    // Counted against the username's sign-in limit: one short of it (a window of an hour, so no clock
+    // decides), one more wrong guess reaches it, and the next attempt is refused unchecked.
+    const counter = keys.attempts('username', user.username.toLowerCase());
+    await table.client.send(new PutCommand({ TableName: table.name, Item: { ...counter, attempts: LOCKOUT_THRESHOLD - 1, expiresAt: Math.floor(Date.now() / 1000) + 3600 } }));
+    expect((await api('POST', '/api/auth/mfa/totp/setup', { token, body: { password: 'not the password' } })).status).toBe(401);
+    expect((await table.client.send(new GetCommand({ TableName: table.name, Key: counter, ConsistentRead: true }))).Item?.attempts).toBe(LOCKOUT_THRESHOLD);
+    expect((await api('POST', '/api/auth/mfa/totp/setup', { token, body: { password: user.password } })).status).toBe(429);
   });
 
   it('ends the other sessions of the user when MFA goes on, not the one that turned it on', async () => {
@@ -65,7 +93,7 @@ describe('TOTP enrolment', () => {
     const mine = await signIn(user.username, user.password);
     const other = await signIn(user.username, user.password);
     const token = mine.json.accessToken as string;
-    const setup = await api('POST', '/api/auth/mfa/totp/setup', { token });
+    const setup = await api('POST', '/api/auth/mfa/totp/setup', { token, body: { password: user.password } });
     expect((await api('POST', '/api/auth/mfa/totp/confirm', { token, body: { code: codeAt(setup.json.secret as string, 0) } })).status).toBe(200);
     expect((await api('POST', '/api/auth/refreshtoken', { body: { refreshToken: other.json.refreshToken } })).status).toBe(403);
     expect((await api('POST', '/api/auth/refreshtoken', { body: { refreshToken: mine.json.refreshToken } })).status).toBe(200);
