@@ -148,6 +148,9 @@ export async function verifySecondFactor(
   ]);
   const live = challenge && challenge.userId === claims.userId && challenge.failures < MFA_TOKEN_MAX_FAILURES && challenge.expiresAt > epochSeconds(now);
   if (!live || !user || !state?.enabled || !state.secret) throw expired;
+  // A password, reset, role or MFA change since the password was checked ends the challenge, before any
+  // code is spent: whoever held the old password must not sign in under the new credentials.
+  if (user.credVersion !== challenge.credVersion || state.credVersion !== challenge.credVersion) throw expired;
 
   const accepted = input.recoveryCode !== undefined
     ? (await spendRecoveryCode(deps.table, user.id, hashRecoveryCode(input.recoveryCode))) && (['pwd', 'mfa'] as const)
@@ -158,8 +161,9 @@ export async function verifySecondFactor(
   }
   if (!(await spendChallenge(deps.table, challenge.challengeId, MFA_TOKEN_MAX_FAILURES))) throw expired;
   await clearAttempts(deps.table, 'mfa', user.id);
-  // Under the credentials the password was checked against: a change since then wins (open-session.ts).
-  return openSession(deps, { ...user, credVersion: challenge.credVersion }, [...accepted]);
+  // Under the credentials the password was checked against, or not at all: a change committed since the
+  // check above fails the session's write (its credVersion condition), and verify answers expired.
+  return openSession(deps, user, [...accepted], expired);
 }
 
 async function acceptTotp(deps: SessionDeps, userId: string, sealed: string, code: string, now: Date): Promise<readonly ['pwd', 'otp', 'mfa'] | false> {

@@ -4,6 +4,7 @@ import { keys } from '../../lib/store/keys';
 import { createTable } from '../../lib/store/table';
 import { admin, api, apiFrom, cookieAttributes, signIn, signUp, type ApiResponse } from '../support/api';
 import { newUser } from '../support/data';
+import { awaitMails, linkToken } from '../support/mail';
 
 // TOTP second factor over HTTP. Codes are computed here from the secret setup returns, as an
 // authenticator app would; a code for the next 30-second step is valid now (one step of skew), which
@@ -161,6 +162,56 @@ describe('sign-in with MFA on', () => {
     const locked = answers.filter((a) => a.status === 429);
     expect(locked).toHaveLength(5);
     expect(locked[0]!.headers.get('retry-after')).toEqual(expect.stringMatching(/^\d+$/));
+  });
+});
+
+// A challenge records the credentials version its password check saw (issue 21, point 1): whoever holds
+// the password and the second factor must not outlast the owner's change made between the two steps.
+describe('a credentials change between the password and the code', () => {
+  const expired = { status: 401, json: { message: 'MFA session expired. Please sign in again.' } };
+  /** The answer is refused, and nothing of it lives on: the old password earns nothing either. */
+  async function refusedAfterChange(user: { username: string }, mfaToken: string, code: string, oldPassword: string) {
+    const answer = await verify({ mfaToken, code });
+    expect(answer).toMatchObject(expired);
+    expect(answer.json.refreshToken).toBeUndefined();
+    expect(answer.headers.get('set-cookie')).toBeNull();
+    return signIn(user.username, oldPassword);
+  }
+
+  it('a password change: verify answers 401 expired', async () => {
+    const { user, secret, token } = await enrolled('chg');
+    const mfaToken = await challenge(user);
+    expect((await api('POST', '/api/auth/password', { token, body: { currentPassword: user.password, newPassword: 'the owner changed it' } })).status).toBe(200);
+    expect((await refusedAfterChange(user, mfaToken, codeAt(secret, 1), user.password)).status).toBe(401);
+  });
+
+  it('a password reset: verify answers 401 expired', async () => {
+    const { user, secret } = await enrolled('rst');
+    const mfaToken = await challenge(user);
+    // Mail requests from an address of this file's own (the per-IP mail limit).
+    expect((await apiFrom('127.0.41.1', 'POST', '/api/auth/password/forgot', { email: user.email })).status).toBe(202);
+    const resetToken = linkToken((await awaitMails(user.email, /^Reset your .+ password$/)).at(-1)!);
+    expect((await apiFrom('127.0.41.1', 'POST', '/api/auth/password/reset', { token: resetToken, newPassword: 'the owner reset it' })).status).toBe(200);
+    expect((await refusedAfterChange(user, mfaToken, codeAt(secret, 1), user.password)).status).toBe(401);
+  });
+
+  it('a role change by an admin: verify answers 401 expired, though the password is still right', async () => {
+    const { user, secret, id } = await enrolled('role');
+    const mfaToken = await challenge(user);
+    const adminToken = (await signIn(admin().username, admin().password)).json.accessToken as string;
+    expect((await api('PUT', `/api/admin/users/${id}/roles`, { token: adminToken, body: { roles: ['user', 'moderator'] } })).status).toBe(200);
+    // The password is unchanged: signing in again gets a new challenge, under the new version.
+    expect((await refusedAfterChange(user, mfaToken, codeAt(secret, 1), user.password)).json).toMatchObject({ mfaRequired: true });
+  });
+
+  it('MFA turned off and on again: verify answers 401 expired, even for a code of the new authenticator', async () => {
+    const { user, token } = await enrolled('cycle');
+    const mfaToken = await challenge(user);
+    expect((await api('DELETE', '/api/auth/mfa/totp', { token, body: { password: user.password } })).status).toBe(200);
+    const setup = await api('POST', '/api/auth/mfa/totp/setup', { token, body: { password: user.password } });
+    const secret = setup.json.secret as string;
+    expect((await api('POST', '/api/auth/mfa/totp/confirm', { token, body: { code: codeAt(secret, 0) } })).status).toBe(200);
+    expect(await verify({ mfaToken, code: codeAt(secret, 1) })).toMatchObject(expired);
   });
 });
 
