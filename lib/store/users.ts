@@ -179,7 +179,8 @@ export function updateProfile(table: Table, userId: string, fields: Pick<User, '
  * Changes what a user signs in with or is allowed to do (password, roles) and bumps `credVersion` in
  * the same write. Every session records the version it was opened under, and the authorizer, refresh
  * and session creation all compare it: so no session opened before, or racing, this write survives it,
- * however the requests interleave. False when the user does not exist.
+ * however the requests interleave. The same write spends the user's live reset link (RESET_POINTER),
+ * so a link mailed before the change cannot undo it. False when the user does not exist.
  */
 export function changeCredentials(table: Table, userId: string, fields: Partial<Pick<User, 'roles' | 'passwordHash'>>): Promise<boolean> {
   return writeProfile(table, userId, fields, { newCredentials: true });
@@ -199,7 +200,7 @@ function writeProfile(
       new UpdateCommand({
         TableName: table.name,
         Key: keys.user(userId),
-        UpdateExpression: options.newCredentials ? `${set} ADD credVersion :one` : set,
+        UpdateExpression: options.newCredentials ? `${set} ${CREDENTIALS_CHANGED}` : set,
         ConditionExpression: options.expectedHash === undefined ? 'attribute_exists(pk)' : 'attribute_exists(pk) AND passwordHash = :expected',
         ExpressionAttributeNames: Object.fromEntries(entries.map(([name], i) => [`#f${i}`, name])),
         ExpressionAttributeValues: {
@@ -212,6 +213,20 @@ function writeProfile(
     ),
   );
 }
+
+/**
+ * The profile attribute naming the user's one live reset token (lib/store/email-tokens.ts): a reset is
+ * accepted only while it points at the token spent.
+ */
+export const RESET_POINTER = 'resetTokenHash';
+
+/**
+ * What every change of credentials does to the profile besides the change itself (password, reset,
+ * roles, MFA on or off): the version bump that ends every session, and the end of the live reset link
+ * (its pointer removed in the same write, so a reset racing the change loses: it is conditioned on it).
+ * Needs `:one` = 1 among the expression's values.
+ */
+export const CREDENTIALS_CHANGED = `REMOVE ${RESET_POINTER} ADD credVersion :one`;
 
 /**
  * The condition that a user's credentials are still at `credVersion`, for a transaction that must not
