@@ -28,10 +28,13 @@ export async function listUsersPage(
  * Replaces a user's roles and ends their sessions (the credentials version bump does, racing sign-ins
  * included), so the new roles apply from their next sign-in.
  */
-export async function setUserRoles(deps: AccountDeps, userId: string, requested: string[]): Promise<{ id: string; roles: Role[] }> {
+export async function setUserRoles(deps: AccountDeps, userId: string, requested: string[], adminId: string): Promise<{ id: string; roles: Role[] }> {
   const roles = parseRoles(requested);
   if (!isIssuedId(userId) || !(await changeCredentials(deps.table, userId, { roles }))) throw new NotFoundError(MESSAGES.userNotFound);
-  await Promise.all([revokeAllSessions(deps.table, userId, deps.now().toISOString()), recordEvent(deps, userId, 'roles.change')]);
+  await Promise.all([
+    revokeAllSessions(deps.table, userId, deps.now().toISOString()),
+    recordEvent(deps, userId, 'roles.change', adminId === userId ? undefined : adminId),
+  ]);
   return { id: userId, roles };
 }
 

@@ -95,12 +95,15 @@ export async function disableTotp(deps: AccountDeps, caller: AccessClaims, passw
   await recordEvent(deps, user.id, 'mfa.disable');
 }
 
-/** An admin turns a user's MFA off (a lost phone); every session of that user ends. */
-export async function resetUserMfa(deps: AccountDeps, userId: string): Promise<void> {
+/**
+ * An admin turns a user's MFA off (a lost phone); every session of that user ends. Recorded on the
+ * user's account as `mfa.reset` by `adminId` (the request's ip is the admin's, not the user's).
+ */
+export async function resetUserMfa(deps: AccountDeps, userId: string, adminId: string): Promise<void> {
   const user = isIssuedId(userId) ? await getUser(deps.table, userId) : undefined;
   if (!user) throw new NotFoundError(MESSAGES.userNotFound);
   if (!(await switchMfa(deps.table, user.id, { enable: false }, user.credVersion, undefined))) throw new NotFoundError(MESSAGES.userNotFound);
-  await Promise.all([revokeAllSessions(deps.table, user.id, deps.now().toISOString()), recordEvent(deps, user.id, 'mfa.disable')]);
+  await Promise.all([revokeAllSessions(deps.table, user.id, deps.now().toISOString()), recordEvent(deps, user.id, 'mfa.reset', adminId === user.id ? undefined : adminId)]);
 }
 
 /**
