@@ -8,7 +8,7 @@ import { verifyAccessToken } from '../../lib/access/tokens';
 import { UnauthorizedError } from '../../lib/shared/errors';
 import { listSessionItems } from '../../lib/store/sessions';
 import { createTable, type Table } from '../../lib/store/table';
-import { changeCredentials, findUserByUsername } from '../../lib/store/users';
+import { changeCredentials, changeRoles, findUserByUsername } from '../../lib/store/users';
 import { hashPassword } from '../../lib/shared/passwords';
 import { testAccountConfig } from '../support/account-config';
 import { newUser } from '../support/data';
@@ -71,7 +71,7 @@ function changingBeforeSessionWrite(table: Table, change: () => Promise<unknown>
 describe('MFA verify racing a credentials change', () => {
   it.each([
     ['a password change', async (userId: string) => changeCredentials(deps.table, userId, { passwordHash: await hashPassword('the owner changed it', 4) })],
-    ['a role change', (userId: string) => changeCredentials(deps.table, userId, { roles: ['user', 'moderator'] })],
+    ['a role change', (userId: string) => changeRoles(deps.table, userId, ['user', 'moderator'])],
   ])('%s committed between the check and the session write: 401 expired, no session', async (_, change) => {
     const { input, user, recoveryCodes } = await enrolled();
     const started = await signIn(deps, input);
