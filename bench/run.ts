@@ -205,7 +205,7 @@ async function mfaVerifySamples(username: string): Promise<number[]> {
   const first = await signIn(deps, { username, password: 'bench password' });
   if ('mfaRequired' in first) throw new Error('bench user already has MFA');
   const caller = { userId: first.user.id, roles: first.user.roles, sessionId: decodeJwt(first.accessToken).sid as string };
-  const { secret } = await setupTotp(deps, caller);
+  const { secret } = await setupTotp(deps, caller, 'bench password', '127.0.0.1');
   const code = () => new TOTP({ algorithm: 'SHA1', digits: 6, period: 30, secret: Secret.fromBase32(secret) }).generate({ timestamp: clockMs });
   await confirmTotp(deps, caller, code());
   const user = await findUserByUsername(deps.table, username);

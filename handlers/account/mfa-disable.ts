@@ -4,13 +4,13 @@ import { httpHandler } from '../../lib/http/handler';
 import { jsonBody } from '../../lib/http/request';
 import { config } from '../../lib/shared/config';
 import { MESSAGES } from '../../lib/shared/messages';
-import { mfaDisableSchema, validate } from '../../lib/shared/validation';
+import { passwordConfirmSchema, validate } from '../../lib/shared/validation';
 
 config();
 
 /** DELETE /api/auth/mfa/totp `{password}`: MFA off; the user's other sessions end. */
 export const handler = httpHandler({ requires: 'signed-in' }, async (request, caller) => {
-  const { password } = validate(mfaDisableSchema, jsonBody(request));
+  const { password } = validate(passwordConfirmSchema, jsonBody(request));
   await disableTotp(runtimeAccountDeps(request), caller, password, request.sourceIp);
   return { json: { message: MESSAGES.mfaDisabled } };
 });

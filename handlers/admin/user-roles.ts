@@ -8,7 +8,7 @@ import { setRolesSchema, validate } from '../../lib/shared/validation';
 config();
 
 /** PUT /api/admin/users/{id}/roles `{roles}` */
-export const handler = httpHandler({ requires: 'admin' }, async (request) => {
+export const handler = httpHandler({ requires: 'admin' }, async (request, caller) => {
   const { roles } = validate(setRolesSchema, jsonBody(request));
-  return { json: await setUserRoles(runtimeAccountDeps(request), request.pathParameters.id ?? '', roles) };
+  return { json: await setUserRoles(runtimeAccountDeps(request), request.pathParameters.id ?? '', roles, caller.userId) };
 });

@@ -1,10 +1,10 @@
-import { NotFoundError } from '../shared/errors';
+import { ConflictError, NotFoundError } from '../shared/errors';
 import { parseRoles, type Role } from '../shared/roles';
 import { isIssuedId } from '../shared/validation';
 import { deleteAllRefreshTokens } from '../store/refresh-tokens';
 import { deleteAllSessions, revokeAllSessions } from '../store/sessions';
 import { listUsers, searchUsers, type PublicUser } from '../store/user-list';
-import { changeCredentials, deleteUserRecord, getUser, normalizeIdentifier } from '../store/users';
+import { type AdminGuardedOutcome, changeRoles, deleteUserRecord, getUser, normalizeIdentifier } from '../store/users';
 import { deleteAllEvents } from '../store/events';
 import { eventsPage, recordEvent } from './events';
 import type { AccountDeps, PagingDeps } from './types';
@@ -24,27 +24,40 @@ export async function listUsersPage(
   return listUsers(deps.table, limit, cursor, deps.keys.cursorKey);
 }
 
+/** The outcome of a write that may take an admin away, as the contract answers it. */
+function assertDone(outcome: AdminGuardedOutcome): void {
+  if (outcome === 'not-found') throw new NotFoundError(MESSAGES.userNotFound);
+  if (outcome === 'last-admin') throw new ConflictError(MESSAGES.lastAdmin);
+}
+
 /**
  * Replaces a user's roles and ends their sessions (the credentials version bump does, racing sign-ins
- * included), so the new roles apply from their next sign-in.
+ * included), so the new roles apply from their next sign-in. Taking the admin role from the last admin
+ * is refused (409), however many admins demote each other at once (lib/store/users.ts changeRoles).
  */
-export async function setUserRoles(deps: AccountDeps, userId: string, requested: string[]): Promise<{ id: string; roles: Role[] }> {
+export async function setUserRoles(deps: AccountDeps, userId: string, requested: string[], adminId: string): Promise<{ id: string; roles: Role[] }> {
   const roles = parseRoles(requested);
-  if (!isIssuedId(userId) || !(await changeCredentials(deps.table, userId, { roles }))) throw new NotFoundError(MESSAGES.userNotFound);
-  await Promise.all([revokeAllSessions(deps.table, userId, deps.now().toISOString()), recordEvent(deps, userId, 'roles.change')]);
+  if (!isIssuedId(userId)) throw new NotFoundError(MESSAGES.userNotFound);
+  assertDone(await changeRoles(deps.table, userId, roles));
+  await Promise.all([
+    revokeAllSessions(deps.table, userId, deps.now().toISOString()),
+    recordEvent(deps, userId, 'roles.change', adminId === userId ? undefined : adminId),
+  ]);
   return { id: userId, roles };
 }
 
 /**
- * Deletes a user: sessions first (their tokens die), then its refresh tokens, then profile and both
- * claims in one transaction, so the name and email are free again and never claimed without a user.
+ * Deletes a user: profile and both claims first, in one transaction (so the name and email are free
+ * again and never claimed without a user; the last admin is refused with 409 and nothing changes), then
+ * its sessions, refresh tokens and events. Once the profile is gone no session or refresh token of the
+ * user is live (both are checked against it), so the clean-up only removes dead items (they expire by
+ * TTL too).
  */
 export async function deleteUser(deps: AccountDeps, userId: string): Promise<void> {
-  const user = isIssuedId(userId) ? await getUser(deps.table, userId) : undefined;
-  if (!user) throw new NotFoundError(MESSAGES.userNotFound);
+  if (!isIssuedId(userId)) throw new NotFoundError(MESSAGES.userNotFound);
+  assertDone(await deleteUserRecord(deps.table, userId));
   await deleteAllSessions(deps.table, userId);
   await Promise.all([deleteAllRefreshTokens(deps.table, userId), deleteAllEvents(deps.table, userId)]);
-  if (!(await deleteUserRecord(deps.table, user))) throw new NotFoundError(MESSAGES.userNotFound);
 }
 
 /** One page of a user's security events (admin); 404 for a user that does not exist. */

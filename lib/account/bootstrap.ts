@@ -1,7 +1,7 @@
 import { registerUser } from './sign-up';
 import type { AccountDeps } from './types';
 import { ROLES } from '../shared/roles';
-import { changeCredentials, findUserByUsername, normalizeIdentifier } from '../store/users';
+import { changeRoles, enrolAdmin, findUserByUsername, normalizeIdentifier } from '../store/users';
 import { signUpSchema, validate } from '../shared/validation';
 
 export class BootstrapRefusedError extends Error {
@@ -36,13 +36,17 @@ export async function ensureAdmin(
         'choose another username, or delete that user first.',
     );
   }
-  if (allRoles.every((role) => existing.roles.includes(role))) return 'unchanged';
+  if (allRoles.every((role) => existing.roles.includes(role))) {
+    // An admin from before the roster existed is put on it (idempotent), so it counts as an admin.
+    await enrolAdmin(deps.table, existing.id);
+    return 'unchanged';
+  }
   if (!options.promote) {
     throw new BootstrapRefusedError(
       `refused: user "${existing.username}" already exists (roles: ${existing.roles.join(', ')}). ` +
         'Pass --promote to give it every role; its password stays as it is.',
     );
   }
-  await changeCredentials(deps.table, existing.id, { roles: allRoles });
+  await changeRoles(deps.table, existing.id, allRoles);
   return 'promoted';
 }

@@ -3,24 +3,31 @@ import { logger } from '../shared/log';
 import { eventItem, listEvents, putEvent, type SecurityEvent, type SecurityEventType } from '../store/events';
 import type { AccountDeps, PagingDeps } from './types';
 
-/** The event as stored and listed: when, from where, with what client; nothing secret. */
-function eventOf(deps: AccountDeps, type: SecurityEventType): SecurityEvent {
-  return { type, at: deps.now().toISOString(), ip: deps.client.ip ?? null, userAgent: deps.client.userAgent?.slice(0, 256) ?? null };
+/** The event as stored and listed: when, from where, with what client, by whom if not the owner; nothing secret. */
+function eventOf(deps: AccountDeps, type: SecurityEventType, actor?: string): SecurityEvent {
+  return {
+    type,
+    at: deps.now().toISOString(),
+    ip: deps.client.ip ?? null,
+    userAgent: deps.client.userAgent?.slice(0, 256) ?? null,
+    ...(actor === undefined ? {} : { actor }),
+  };
 }
 
 /** Also one structured log line per event, so CloudWatch metric filters can alarm on bursts. */
 function logEvent(userId: string | undefined, event: SecurityEvent): void {
-  if (userId !== undefined) logger.info('security event', { eventType: event.type, userId, ip: event.ip });
+  if (userId !== undefined) logger.info('security event', { eventType: event.type, userId, ip: event.ip, ...(event.actor ? { actor: event.actor } : {}) });
 }
 
 const expiresAt = (deps: AccountDeps) => epochSeconds(deps.now()) + deps.config.eventsTtlSeconds;
 
 /**
  * Records a security event of a user. For `userId` undefined (a failed sign-in for a name that does not
- * exist) the same database work is done and nothing is stored (lib/store/events.ts putEvent).
+ * exist) the same database work is done and nothing is stored (lib/store/events.ts putEvent). `actor`:
+ * the id of whoever acted on the account when it was not its owner (an admin).
  */
-export async function recordEvent(deps: AccountDeps, userId: string | undefined, type: SecurityEventType): Promise<void> {
-  const event = eventOf(deps, type);
+export async function recordEvent(deps: AccountDeps, userId: string | undefined, type: SecurityEventType, actor?: string): Promise<void> {
+  const event = eventOf(deps, type, actor);
   await putEvent(deps.table, userId, event, expiresAt(deps));
   logEvent(userId, event);
 }

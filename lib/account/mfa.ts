@@ -32,11 +32,19 @@ export const MFA_TOKEN_MAX_FAILURES = 5;
 
 /**
  * Enrolment, step 1: a new TOTP secret for the caller, kept (sealed) as pending until a code proves the
- * authenticator has it. The secret is shown here once and never returned again.
+ * authenticator has it. The secret is shown here once and never returned again. Needs the password
+ * (counted like a sign-in attempt), so a stolen access token cannot enrol an authenticator of its own.
  */
-export async function setupTotp(deps: MfaDeps, caller: AccessClaims): Promise<{ secret: string; otpauthUrl: string }> {
+export async function setupTotp(
+  deps: MfaDeps,
+  caller: AccessClaims,
+  password: string,
+  ip: string | undefined,
+): Promise<{ secret: string; otpauthUrl: string }> {
   const user = await getUser(deps.table, caller.userId);
   if (!user) throw new UnauthorizedError();
+  await admitAttempt(deps, user.username, ip);
+  if (!(await verifyPassword(password, user.passwordHash))) throw new UnauthorizedError(MESSAGES.currentPasswordWrong);
   if (user.mfaEnabled) throw new BadRequestError(MESSAGES.mfaAlreadyOn);
   const fresh = newTotpSecret(deps.config.mfaIssuer, user.username);
   if (!(await savePendingSecret(deps.table, user.id, encryptSecret(fresh.secret, deps.keys.dataKey, user.id)))) throw new UnauthorizedError();
@@ -81,12 +89,15 @@ export async function disableTotp(deps: AccountDeps, caller: AccessClaims, passw
   await recordEvent(deps, user.id, 'mfa.disable');
 }
 
-/** An admin turns a user's MFA off (a lost phone); every session of that user ends. */
-export async function resetUserMfa(deps: AccountDeps, userId: string): Promise<void> {
+/**
+ * An admin turns a user's MFA off (a lost phone); every session of that user ends. Recorded on the
+ * user's account as `mfa.reset` by `adminId` (the request's ip is the admin's, not the user's).
+ */
+export async function resetUserMfa(deps: AccountDeps, userId: string, adminId: string): Promise<void> {
   const user = isIssuedId(userId) ? await getUser(deps.table, userId) : undefined;
   if (!user) throw new NotFoundError(MESSAGES.userNotFound);
   if (!(await switchMfa(deps.table, user.id, { enable: false }, user.credVersion, undefined))) throw new NotFoundError(MESSAGES.userNotFound);
-  await Promise.all([revokeAllSessions(deps.table, user.id, deps.now().toISOString()), recordEvent(deps, user.id, 'mfa.disable')]);
+  await Promise.all([revokeAllSessions(deps.table, user.id, deps.now().toISOString()), recordEvent(deps, user.id, 'mfa.reset', adminId === user.id ? undefined : adminId)]);
 }
 
 /**
@@ -134,6 +145,9 @@ export async function verifySecondFactor(
   ]);
   const live = challenge && challenge.userId === claims.userId && challenge.failures < MFA_TOKEN_MAX_FAILURES && challenge.expiresAt > epochSeconds(now);
   if (!live || !user || !state?.enabled || !state.secret) throw expired;
+  // A password, reset, role or MFA change since the password was checked ends the challenge, before any
+  // code is spent: whoever held the old password must not sign in under the new credentials.
+  if (user.credVersion !== challenge.credVersion || state.credVersion !== challenge.credVersion) throw expired;
 
   const accepted = input.recoveryCode !== undefined
     ? (await spendRecoveryCode(deps.table, user.id, hashRecoveryCode(input.recoveryCode))) && (['pwd', 'mfa'] as const)
@@ -144,8 +158,9 @@ export async function verifySecondFactor(
   }
   if (!(await spendChallenge(deps.table, challenge.challengeId, MFA_TOKEN_MAX_FAILURES))) throw expired;
   await clearAttempts(deps.table, 'mfa', user.id);
-  // Under the credentials the password was checked against: a change since then wins (open-session.ts).
-  return openSession(deps, { ...user, credVersion: challenge.credVersion }, [...accepted]);
+  // Under the credentials the password was checked against, or not at all: a change committed since the
+  // check above fails the session's write (its credVersion condition), and verify answers expired.
+  return openSession(deps, user, [...accepted], expired);
 }
 
 async function acceptTotp(deps: MfaDeps, userId: string, sealed: string, code: string, now: Date): Promise<readonly ['pwd', 'otp', 'mfa'] | false> {

@@ -15,9 +15,11 @@ export type SignedIn = { user: User; authorities: string[] } & TokenPair;
  * The second half of a sign-in: opens a session for a user whose password was just checked, under the credentials version read with
  * that password. If a password or role change commits in between, nothing is stored: with the password
  * changed the sign-in fails like a wrong password; with only the roles changed, it opens the session
- * under the new version and roles (the password checked is still the user's).
+ * under the new version and roles (the password checked is still the user's). With `unchangedOr` it
+ * opens under `checked.credVersion` or not at all, throwing that error: the second step of a two-step
+ * sign-in, whose first step must not outlast any change made between the two.
  */
-export async function openSession(deps: SessionDeps, checked: User, amr: AuthMethods): Promise<SignedIn> {
+export async function openSession(deps: SessionDeps, checked: User, amr: AuthMethods, unchangedOr?: Error): Promise<SignedIn> {
   let user = checked;
   for (let attempt = 0; attempt < 3; attempt++) {
     const sessionId = randomUUID();
@@ -41,6 +43,7 @@ export async function openSession(deps: SessionDeps, checked: User, amr: AuthMet
       ]);
       return { user, authorities: toAuthorities(user.roles), accessToken, refreshToken: token, cookieToken };
     }
+    if (unchangedOr) throw unchangedOr;
     // (A re-hash at sign-in changes the hash but not the version, so it never lands here.)
     // MFA switched on or off in between: this sign-in's factors no longer fit the account.
     const current = await getUser(deps.table, user.id);

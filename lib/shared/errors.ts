@@ -45,6 +45,13 @@ export class NotFoundError extends HttpError {
   }
 }
 
+/** The request is well-formed but the state forbids it (e.g. it would leave no admin). */
+export class ConflictError extends HttpError {
+  constructor(message: string) {
+    super(409, message);
+  }
+}
+
 export class UnsupportedMediaTypeError extends HttpError {
   constructor() {
     super(415, MESSAGES.unsupportedMediaType);

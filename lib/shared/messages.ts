@@ -9,6 +9,7 @@ export const MESSAGES = {
   passwordChanged: 'Password was changed successfully! Please sign in again.',
   sessionRevoked: 'Session was revoked!',
   userDeleted: 'User was deleted successfully!',
+  lastAdmin: 'Refused: this would leave no admin. Make another user an admin first.',
 
   usernameTaken: 'Failed! Username is already in use!',
   emailTaken: 'Failed! Email is already in use!',

@@ -147,7 +147,8 @@ export const mfaVerifySchema = z.object({
 
 export const mfaConfirmSchema = z.object({ code: text('code').check(z.maxLength(64, 'code is too long')) });
 
-export const mfaDisableSchema = z.object({
+/** The password that confirms a sensitive change by a signed-in caller (MFA setup, MFA off). */
+export const passwordConfirmSchema = z.object({
   password: text('password').check(
     z.minLength(1, 'password is required'),
     z.refine((value) => !exceedsBcryptLimit(value), passwordTooLong),

@@ -1,12 +1,13 @@
 import { DeleteCommand, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from './keys';
 import { cancelledConditions, guarded, type Table } from './table';
+import { RESET_POINTER } from './users';
 
 /** What an emailed token is for. Each purpose has one live token per user at most. */
 export type EmailTokenPurpose = 'reset' | 'verify';
 
 /** The profile attribute naming the user's one live token of a purpose (by hash). */
-const POINTER: Record<EmailTokenPurpose, string> = { reset: 'resetTokenHash', verify: 'verifyTokenHash' };
+const POINTER: Record<EmailTokenPurpose, string> = { reset: RESET_POINTER, verify: 'verifyTokenHash' };
 
 /**
  * Stores a new emailed token (by its hash only) and makes it the user's one live token of its purpose:

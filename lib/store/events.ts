@@ -17,6 +17,7 @@ export type SecurityEventType =
   | 'email.verify'
   | 'mfa.enable'
   | 'mfa.disable'
+  | 'mfa.reset'
   | 'mfa.failure'
   | 'session.revoke'
   | 'roles.change';
@@ -26,12 +27,23 @@ export interface SecurityEvent {
   at: string;
   ip: string | null;
   userAgent: string | null;
+  /** The user id of whoever acted, when it was not the account's owner (an admin); `ip` is theirs. */
+  actor?: string;
 }
 
 /** The item of an event: in its user's partition, sorted by time, expiring by TTL. */
 export function eventItem(userId: string, event: SecurityEvent, expiresAt: number) {
-  const { type, at, ip, userAgent } = event;
-  return { ...keys.event(userId, at, crypto.randomUUID()), type: 'event', eventType: type, at, ip, userAgent, expiresAt };
+  const { type, at, ip, userAgent, actor } = event;
+  return {
+    ...keys.event(userId, at, crypto.randomUUID()),
+    type: 'event',
+    eventType: type,
+    at,
+    ip,
+    userAgent,
+    ...(actor === undefined ? {} : { actor }),
+    expiresAt,
+  };
 }
 
 /**
@@ -78,7 +90,7 @@ export async function listEvents(
         TableName: table.name,
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
         ExpressionAttributeValues: { ':pk': pk, ':prefix': 'EVENT#' },
-        ProjectionExpression: 'eventType, #at, ip, userAgent',
+        ProjectionExpression: 'eventType, #at, ip, userAgent, actor',
         ExpressionAttributeNames: { '#at': 'at' },
         ScanIndexForward: false,
         Limit: limit,
@@ -92,6 +104,7 @@ export async function listEvents(
     at: String(item.at),
     ip: (item.ip as string | null) ?? null,
     userAgent: (item.userAgent as string | null) ?? null,
+    ...(typeof item.actor === 'string' ? { actor: item.actor } : {}),
   }));
   return { events, nextCursor: result.LastEvaluatedKey ? sealCursor(result.LastEvaluatedKey, secret) : null };
 }

@@ -19,6 +19,8 @@ export const keys = {
   emailToken: (tokenHash: string) => ({ pk: `EMAILTOKEN#${tokenHash}`, sk: 'TOKEN' }),
   /** How many mails anonymous requests have caused to one address lately (lib/store/mail-quota.ts). */
   mailQuota: (normalizedEmail: string) => ({ pk: `MAILQUOTA#${normalizedEmail}`, sk: 'QUOTA' }),
+  /** The ids of every admin, in one string set: removing the last one is refused (lib/store/users.ts). */
+  adminRoster: () => ({ pk: 'ADMINS', sk: 'ROSTER' }),
   /** A sign-in waiting for its second factor (the mfaToken's jti). */
   mfaChallenge: (challengeId: string) => ({ pk: `MFA#${challengeId}`, sk: 'CHALLENGE' }),
 };

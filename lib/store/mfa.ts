@@ -1,5 +1,6 @@
 import { DeleteCommand, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from './keys';
+import { RESET_POINTER } from './users';
 import { cancelledConditions, conditionally, guarded, isConditionFailure, type Table } from './table';
 
 /**
@@ -51,7 +52,8 @@ export function savePendingSecret(table: Table, userId: string, sealed: string):
 
 /**
  * Turns MFA on or off and bumps the credentials version in one transaction, so every other session (and
- * any password-only sign-in racing this) is dead; `keepSession` is re-stamped with the new version in
+ * any password-only sign-in racing this) is dead, and the live reset link with it (users.ts
+ * CREDENTIALS_CHANGED); `keepSession` is re-stamped with the new version in
  * the same transaction, so the caller's own session lives on (an admin reset keeps none). Turning on
  * requires the pending secret to be still the one confirmed. False when a condition failed: the user's
  * credentials or pending secret changed in between, or the kept session is gone.
@@ -67,7 +69,7 @@ export async function switchMfa(
     credVersion === 0 ? '(attribute_not_exists(credVersion) OR credVersion = :version)' : 'credVersion = :version';
   const profile = change.enable
     ? {
-        UpdateExpression: 'SET mfaEnabled = :on, totpSecret = :secret, recoveryCodes = :codes, totpLastStep = :step REMOVE totpPending ADD credVersion :one',
+        UpdateExpression: `SET mfaEnabled = :on, totpSecret = :secret, recoveryCodes = :codes, totpLastStep = :step REMOVE totpPending, ${RESET_POINTER} ADD credVersion :one`,
         ConditionExpression: `attribute_exists(pk) AND ${versionCondition} AND totpPending = :secret`,
         ExpressionAttributeValues: {
           ':on': true,
@@ -79,7 +81,7 @@ export async function switchMfa(
         },
       }
     : {
-        UpdateExpression: 'SET mfaEnabled = :off REMOVE totpSecret, totpPending, recoveryCodes, totpLastStep ADD credVersion :one',
+        UpdateExpression: `SET mfaEnabled = :off REMOVE totpSecret, totpPending, recoveryCodes, totpLastStep, ${RESET_POINTER} ADD credVersion :one`,
         ConditionExpression: `attribute_exists(pk) AND ${versionCondition}`,
         ExpressionAttributeValues: { ':off': false, ':version': credVersion, ':one': 1 },
       };

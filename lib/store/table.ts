@@ -63,6 +63,16 @@ export function cancelledConditions(error: unknown): boolean[] | undefined {
   return reasons.map((reason) => reason.Code === 'ConditionalCheckFailed');
 }
 
+/**
+ * A transaction cancelled because another one touched the same item at once (DynamoDB's
+ * TransactionConflict), seen through `guarded`'s 503: worth one more try, not an answer.
+ */
+export function isTransactionConflict(error: unknown): boolean {
+  const original = error instanceof ServiceUnavailableError ? error.cause : error;
+  if (!(original instanceof Error) || original.name !== 'TransactionCanceledException') return false;
+  return ((original as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? []).some((reason) => reason.Code === 'TransactionConflict');
+}
+
 type PagedQuery = Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>;
 
 /** Every item a query matches, one page at a time, as they come (a migration over a whole index). */

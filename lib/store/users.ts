@@ -1,8 +1,8 @@
 import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { EmailTakenError, ForbiddenError, UsernameTakenError } from '../shared/errors';
+import { EmailTakenError, ForbiddenError, ServiceUnavailableError, UsernameTakenError } from '../shared/errors';
 import type { Role } from '../shared/roles';
 import { claimIndexKeys, keys, userIndexKeys } from './keys';
-import { cancelledConditions, conditionally, guarded, putNew, type Table } from './table';
+import { cancelledConditions, conditionally, guarded, isTransactionConflict, putNew, type Table } from './table';
 import { MESSAGES } from '../shared/messages';
 
 export interface User {
@@ -57,6 +57,7 @@ export async function createUser(table: Table, user: User, grantedBy?: string): 
                     },
                   },
                 ]),
+            ...(user.roles.includes('admin') ? [rosterChange(table, user.id, true)] : []),
           ],
         }),
         options,
@@ -64,7 +65,7 @@ export async function createUser(table: Table, user: User, grantedBy?: string): 
     );
   } catch (error) {
     const failed = cancelledConditions(error);
-    if (failed?.[3]) throw new ForbiddenError(MESSAGES.roleRequired.admin);
+    if (grantedBy !== undefined && failed?.[3]) throw new ForbiddenError(MESSAGES.roleRequired.admin);
     if (failed?.[1]) throw new UsernameTakenError();
     if (failed?.[2]) throw new EmailTakenError();
     throw error;
@@ -125,34 +126,117 @@ async function findUserByClaim(table: Table, claimKey: { pk: string; sk: string 
   return claim.Item ? user : undefined;
 }
 
+/** What a write that may take an admin away answers: done, no such user, or refused (the last admin). */
+export type AdminGuardedOutcome = 'done' | 'not-found' | 'last-admin';
+
 /**
- * Deletes a user's profile and both claims in one transaction, so a name is never claimed without its
- * user nor a user left without its claims; the claims are deleted only if they still point at this user.
- * False when the user was already gone.
+ * The admin roster's part of a transaction that makes a user an admin (`admin` true: an idempotent
+ * ADD) or takes the admin role away (a DELETE only while another admin stays in the set). Every write
+ * of a profile's admin role carries it, so the roster and the profiles change together.
  */
-export async function deleteUserRecord(table: Table, user: User): Promise<boolean> {
+function rosterChange(table: Table, userId: string, admin: boolean) {
+  return {
+    Update: {
+      TableName: table.name,
+      Key: keys.adminRoster(),
+      ...(admin
+        ? { UpdateExpression: 'ADD ids :id', ExpressionAttributeValues: { ':id': new Set([userId]) } }
+        : {
+            UpdateExpression: 'DELETE ids :id',
+            // Absent roster (a table from before it, not yet migrated): refused, never open.
+            ConditionExpression: 'contains(ids, :userId) AND size(ids) > :one',
+            ExpressionAttributeValues: { ':id': new Set([userId]), ':userId': userId, ':one': 1 },
+          }),
+    },
+  };
+}
+
+/** The profile is still as it was read (same credentials version: roles, password and MFA unchanged). */
+function unchangedSince(user: User) {
+  return {
+    ConditionExpression:
+      user.credVersion === 0 ? 'attribute_exists(pk) AND (attribute_not_exists(credVersion) OR credVersion = :version)' : 'credVersion = :version',
+    values: { ':version': user.credVersion },
+  };
+}
+
+/**
+ * A transaction built from the user as read just now, retried (read again) when the profile changed in
+ * between or another transaction touched the same items at once. `roster` is the index of the roster's
+ * item in it, when there is one: its condition failing means the last admin.
+ */
+async function guardedAdminWrite(
+  table: Table,
+  userId: string,
+  build: (user: User) => { items: Record<string, unknown>[]; roster: number | undefined },
+): Promise<AdminGuardedOutcome> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const user = await getUser(table, userId);
+    if (!user) return 'not-found';
+    const { items, roster } = build(user);
+    try {
+      await guarded(table, (options) => table.client.send(new TransactWriteCommand({ TransactItems: items as never }), options));
+      return 'done';
+    } catch (error) {
+      const failed = cancelledConditions(error);
+      if (roster !== undefined && failed?.[roster]) return 'last-admin';
+      // The profile changed since it was read: read again and decide again.
+      if (failed?.[0] || isTransactionConflict(error)) continue;
+      // A claim that no longer points at this user: not this user's to delete.
+      if (failed?.some(Boolean)) return 'not-found';
+      throw error;
+    }
+  }
+  throw new ServiceUnavailableError();
+}
+
+/**
+ * Replaces a user's roles, bumping the credentials version (CREDENTIALS_CHANGED: every session ends, the
+ * reset link dies) in the same transaction as the admin roster's change, so no interleaving of requests
+ * (two admins demoting each other at once included) leaves no admin: the write that would remove the
+ * last one is refused ('last-admin'), and nothing changes.
+ */
+export function changeRoles(table: Table, userId: string, roles: Role[]): Promise<AdminGuardedOutcome> {
+  return guardedAdminWrite(table, userId, (user) => {
+    const wasAdmin = user.roles.includes('admin');
+    const admin = roles.includes('admin');
+    const { ConditionExpression, values } = unchangedSince(user);
+    const profile = {
+      Update: {
+        TableName: table.name,
+        Key: keys.user(userId),
+        UpdateExpression: `SET #roles = :roles ${CREDENTIALS_CHANGED}`,
+        ConditionExpression,
+        ExpressionAttributeNames: { '#roles': 'roles' },
+        ExpressionAttributeValues: { ':roles': roles, ':one': 1, ...values },
+      },
+    };
+    // An admin staying one is added again (idempotent): that also enrols admins from before the roster.
+    if (!wasAdmin && !admin) return { items: [profile], roster: undefined };
+    return { items: [profile, rosterChange(table, userId, admin)], roster: 1 };
+  });
+}
+
+/**
+ * Puts an existing admin on the roster (a table from before it: the local start, `admin:create`, the
+ * migration), only while its profile holds the admin role, so a demotion racing this is never undone.
+ */
+export async function enrolAdmin(table: Table, userId: string): Promise<boolean> {
   try {
     await guarded(table, (options) =>
       table.client.send(
         new TransactWriteCommand({
           TransactItems: [
-            { Delete: { TableName: table.name, Key: keys.user(user.id), ConditionExpression: 'attribute_exists(pk)' } },
             {
-              Delete: {
+              ConditionCheck: {
                 TableName: table.name,
-                Key: keys.usernameClaim(normalizeIdentifier(user.username)),
-                ConditionExpression: 'userId = :id',
-                ExpressionAttributeValues: { ':id': user.id },
+                Key: keys.user(userId),
+                ConditionExpression: 'contains(#roles, :admin)',
+                ExpressionAttributeNames: { '#roles': 'roles' },
+                ExpressionAttributeValues: { ':admin': 'admin' },
               },
             },
-            {
-              Delete: {
-                TableName: table.name,
-                Key: keys.emailClaim(normalizeIdentifier(user.email)),
-                ConditionExpression: 'userId = :id',
-                ExpressionAttributeValues: { ':id': user.id },
-              },
-            },
+            rosterChange(table, userId, true),
           ],
         }),
         options,
@@ -163,6 +247,25 @@ export async function deleteUserRecord(table: Table, user: User): Promise<boolea
     if (cancelledConditions(error)?.some(Boolean)) return false;
     throw error;
   }
+}
+
+/**
+ * Deletes a user's profile and both claims in one transaction, so a name is never claimed without its
+ * user nor a user left without its claims; the claims are deleted only if they still point at this user.
+ * An admin leaves the roster in the same transaction, which is refused for the last one ('last-admin').
+ */
+export function deleteUserRecord(table: Table, userId: string): Promise<AdminGuardedOutcome> {
+  return guardedAdminWrite(table, userId, (user) => {
+    const { ConditionExpression, values } = unchangedSince(user);
+    const items = [
+      { Delete: { TableName: table.name, Key: keys.user(user.id), ConditionExpression, ExpressionAttributeValues: values } },
+      ...[keys.usernameClaim(normalizeIdentifier(user.username)), keys.emailClaim(normalizeIdentifier(user.email))].map((Key) => ({
+        Delete: { TableName: table.name, Key, ConditionExpression: 'userId = :id', ExpressionAttributeValues: { ':id': user.id } },
+      })),
+    ];
+    if (!user.roles.includes('admin')) return { items, roster: undefined };
+    return { items: [...items, rosterChange(table, user.id, false)], roster: items.length };
+  });
 }
 
 
@@ -176,12 +279,13 @@ export function updateProfile(table: Table, userId: string, fields: Pick<User, '
 }
 
 /**
- * Changes what a user signs in with or is allowed to do (password, roles) and bumps `credVersion` in
+ * Changes what a user signs in with (the password; roles: changeRoles, which keeps the admin roster) and bumps `credVersion` in
  * the same write. Every session records the version it was opened under, and the authorizer, refresh
  * and session creation all compare it: so no session opened before, or racing, this write survives it,
- * however the requests interleave. False when the user does not exist.
+ * however the requests interleave. The same write spends the user's live reset link (RESET_POINTER),
+ * so a link mailed before the change cannot undo it. False when the user does not exist.
  */
-export function changeCredentials(table: Table, userId: string, fields: Partial<Pick<User, 'roles' | 'passwordHash'>>): Promise<boolean> {
+export function changeCredentials(table: Table, userId: string, fields: Pick<User, 'passwordHash'>): Promise<boolean> {
   return writeProfile(table, userId, fields, { newCredentials: true });
 }
 
@@ -199,7 +303,7 @@ function writeProfile(
       new UpdateCommand({
         TableName: table.name,
         Key: keys.user(userId),
-        UpdateExpression: options.newCredentials ? `${set} ADD credVersion :one` : set,
+        UpdateExpression: options.newCredentials ? `${set} ${CREDENTIALS_CHANGED}` : set,
         ConditionExpression: options.expectedHash === undefined ? 'attribute_exists(pk)' : 'attribute_exists(pk) AND passwordHash = :expected',
         ExpressionAttributeNames: Object.fromEntries(entries.map(([name], i) => [`#f${i}`, name])),
         ExpressionAttributeValues: {
@@ -212,6 +316,20 @@ function writeProfile(
     ),
   );
 }
+
+/**
+ * The profile attribute naming the user's one live reset token (lib/store/email-tokens.ts): a reset is
+ * accepted only while it points at the token spent.
+ */
+export const RESET_POINTER = 'resetTokenHash';
+
+/**
+ * What every change of credentials does to the profile besides the change itself (password, reset,
+ * roles, MFA on or off): the version bump that ends every session, and the end of the live reset link
+ * (its pointer removed in the same write, so a reset racing the change loses: it is conditioned on it).
+ * Needs `:one` = 1 among the expression's values.
+ */
+export const CREDENTIALS_CHANGED = `REMOVE ${RESET_POINTER} ADD credVersion :one`;
 
 /**
  * The condition that a user's credentials are still at `credVersion`, for a transaction that must not

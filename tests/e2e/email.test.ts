@@ -296,11 +296,60 @@ describe('password reset', () => {
   it('leaves MFA on: after a reset, sign-in still asks for the second factor', async () => {
     const user = await signedUp('mfareset');
     const token = (await signIn(user.username, user.password)).json.accessToken as string;
-    const secret = (await api('POST', '/api/auth/mfa/totp/setup', { token })).json.secret as string;
+    const secret = (await api('POST', '/api/auth/mfa/totp/setup', { token, body: { password: user.password } })).json.secret as string;
     const code = new TOTP({ algorithm: 'SHA1', digits: 6, period: 30, secret: Secret.fromBase32(secret) }).generate();
     expect((await api('POST', '/api/auth/mfa/totp/confirm', { token, body: { code } })).status).toBe(200);
     expect((await reset(await resetToken(user.email), 'a brand new password')).status).toBe(200);
     expect((await signIn(user.username, 'a brand new password')).json).toMatchObject({ mfaRequired: true });
+  });
+});
+
+// Any change of credentials spends the live reset link (issue 21, point 5): a link mailed before the
+// owner changed the password (or an admin the roles, or MFA went on or off) must not undo that change.
+describe('a reset link mailed before a change of credentials', () => {
+  const totp = (secret: string) => new TOTP({ algorithm: 'SHA1', digits: 6, period: 30, secret: Secret.fromBase32(secret) }).generate();
+  async function withMfa(user: { username: string; password: string }) {
+    const token = (await signIn(user.username, user.password)).json.accessToken as string;
+    const secret = (await api('POST', '/api/auth/mfa/totp/setup', { token, body: { password: user.password } })).json.secret as string;
+    expect((await api('POST', '/api/auth/mfa/totp/confirm', { token, body: { code: totp(secret) } })).status).toBe(200);
+    return { token, id: (await api('GET', '/api/auth/me', { token })).json.id as string };
+  }
+  const adminToken = async () => (await signIn(admin().username, admin().password)).json.accessToken as string;
+
+  it.each([
+    ['a password change', async (user: { username: string; password: string }) => {
+      const token = (await signIn(user.username, user.password)).json.accessToken as string;
+      expect((await api('POST', '/api/auth/password', { token, body: { currentPassword: user.password, newPassword: 'changed by the owner' } })).status).toBe(200);
+    }],
+    ['a role change', async (user: { username: string; password: string }) => {
+      const id = (await signIn(user.username, user.password)).json.id as string;
+      expect((await api('PUT', `/api/admin/users/${id}/roles`, { token: await adminToken(), body: { roles: ['user', 'moderator'] } })).status).toBe(200);
+    }],
+    ['MFA turned on', async (user: { username: string; password: string }) => {
+      await withMfa(user);
+    }],
+  ])('is dead after %s', async (_, change) => {
+    const user = await signedUp('spent');
+    const token = await resetToken(user.email);
+    await change(user);
+    expect(await reset(token, 'the link holder chose this')).toMatchObject({ status: 400, json: resetInvalid });
+    expect((await signIn(user.username, 'the link holder chose this')).status).toBe(401);
+  });
+
+  it.each([
+    ['MFA turned off', async (user: { password: string }, mfa: { token: string }) => {
+      expect((await api('DELETE', '/api/auth/mfa/totp', { token: mfa.token, body: { password: user.password } })).status).toBe(200);
+    }],
+    ["an admin's MFA reset", async (_user: unknown, mfa: { id: string }) => {
+      expect((await api('DELETE', `/api/admin/users/${mfa.id}/mfa`, { token: await adminToken() })).status).toBe(200);
+    }],
+  ])('is dead after %s', async (_, change) => {
+    const user = await signedUp('spentmfa');
+    const mfa = await withMfa(user);
+    const token = await resetToken(user.email);
+    await change(user, mfa);
+    expect(await reset(token, 'the link holder chose this')).toMatchObject({ status: 400, json: resetInvalid });
+    expect((await signIn(user.username, 'the link holder chose this')).status).toBe(401);
   });
 });
 

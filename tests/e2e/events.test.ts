@@ -1,8 +1,9 @@
+import { Secret, TOTP } from 'otpauth';
 import { admin, api, apiFrom, signIn, signUp, type ApiResponse } from '../support/api';
 import { newUser } from '../support/data';
 
 // Security events over HTTP: what happened to an account, newest first, for the user and for admins.
-type Event = { type: string; at: string; ip: string | null; userAgent: string | null };
+type Event = { type: string; at: string; ip: string | null; userAgent: string | null; actor?: string };
 
 async function allEvents(path: string, token: string, limit = 2): Promise<Event[]> {
   const events: Event[] = [];
@@ -75,6 +76,32 @@ describe('security events', () => {
     const history = types.findIndex((type) => type !== 'signin.locked' && type !== 'signin.failure');
     expect(types.slice(0, history)).toContain('signin.failure');
     expect(types.slice(history)).toEqual(['password.change', 'signin.success', 'roles.change', 'signin.success']);
+  });
+
+  it("records an admin's MFA reset and role change as the admin's acts: mfa.reset with actor and the admin's ip, not the user's mfa.disable", async () => {
+    const user = newUser('acted');
+    await signUp(user);
+    const token = (await signIn(user.username, user.password)).json.accessToken as string;
+    const id = (await api('GET', '/api/auth/me', { token })).json.id as string;
+    const secret = (await api('POST', '/api/auth/mfa/totp/setup', { token, body: { password: user.password } })).json.secret as string;
+    const code = new TOTP({ algorithm: 'SHA1', digits: 6, period: 30, secret: Secret.fromBase32(secret) }).generate();
+    expect((await api('POST', '/api/auth/mfa/totp/confirm', { token, body: { code } })).status).toBe(200);
+    const signedIn = await signIn(admin().username, admin().password);
+    const adminToken = signedIn.json.accessToken as string;
+    const adminId = signedIn.json.id as string;
+    // From an address of the admin's own, so the event's ip shows who acted.
+    expect((await apiFrom('127.0.0.53', 'DELETE', `/api/admin/users/${id}/mfa`, undefined, { 'x-access-token': adminToken })).status).toBe(200);
+    expect((await apiFrom('127.0.0.53', 'PUT', `/api/admin/users/${id}/roles`, { roles: ['user', 'moderator'] }, { 'x-access-token': adminToken })).status).toBe(200);
+
+    const events = await allEvents(`/api/admin/users/${id}/events`, adminToken, 100);
+    expect(events.map((e) => e.type)).toEqual(['roles.change', 'mfa.reset', 'mfa.enable', 'signin.success']);
+    expect(events[0]).toMatchObject({ type: 'roles.change', actor: adminId, ip: '127.0.0.53' });
+    expect(events[1]).toMatchObject({ type: 'mfa.reset', actor: adminId, ip: '127.0.0.53' });
+    // The user's own acts carry no actor.
+    for (const event of events.slice(2)) expect(event.actor).toBeUndefined();
+    // The user sees the same, with the admin named.
+    const own = (await signIn(user.username, user.password)).json.accessToken as string;
+    expect((await allEvents('/api/auth/events', own, 100)).find((e) => e.type === 'mfa.reset')).toMatchObject({ actor: adminId });
   });
 
   it('are the caller\'s own, and an admin\'s to read for others; a forged or foreign cursor is 400', async () => {

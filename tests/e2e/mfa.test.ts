@@ -1,6 +1,10 @@
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { Secret, TOTP } from 'otpauth';
+import { keys } from '../../lib/store/keys';
+import { createTable } from '../../lib/store/table';
 import { admin, api, apiFrom, cookieAttributes, signIn, signUp, type ApiResponse } from '../support/api';
 import { newUser } from '../support/data';
+import { awaitMails, linkToken } from '../support/mail';
 
 // TOTP second factor over HTTP. Codes are computed here from the secret setup returns, as an
 // authenticator app would; a code for the next 30-second step is valid now (one step of skew), which
@@ -15,8 +19,8 @@ async function enrolled(prefix = 'mfa') {
   expect((await signUp(user)).status).toBe(200);
   const first = await signIn(user.username, user.password);
   const token = first.json.accessToken as string;
-  const setup = await api('POST', '/api/auth/mfa/totp/setup', { token });
-  expect(setup.status).toBe(200);
+  const setup = await api('POST', '/api/auth/mfa/totp/setup', { token, body: { password: user.password } });
+  expect(setup).toMatchObject({ status: 200 });
   const secret = setup.json.secret as string;
   const confirm = await api('POST', '/api/auth/mfa/totp/confirm', { token, body: { code: codeAt(secret, 0) } });
   expect(confirm.status).toBe(200);
@@ -34,13 +38,18 @@ async function challenge(user: { username: string; password: string }, from?: st
 
 const verify = (body: Record<string, unknown>) => api('POST', '/api/auth/mfa/verify', { body });
 
+const table = createTable({ tableName: process.env.E2E_TABLE_NAME!, region: 'us-east-1', dynamodbEndpoint: process.env.E2E_DYNAMODB_ENDPOINT });
+afterAll(() => table.client.destroy());
+/** LOCKOUT_THRESHOLD of the e2e stack (tests/e2e/global-setup.ts). */
+const LOCKOUT_THRESHOLD = 5;
+
 describe('TOTP enrolment', () => {
   it('sets up a pending secret with an otpauth URL, confirms with a code, and returns 10 recovery codes once', async () => {
     const user = newUser('enrol');
     await signUp(user);
     const token = (await signIn(user.username, user.password)).json.accessToken as string;
     expect((await api('GET', '/api/auth/me', { token })).json.mfaEnabled).toBe(false);
-    const setup = await api('POST', '/api/auth/mfa/totp/setup', { token });
+    const setup = await api('POST', '/api/auth/mfa/totp/setup', { token, body: { password: user.password } });
     expect(setup.json).toEqual({ secret: expect.stringMatching(/^[A-Z2-7]{32}$/), otpauthUrl: expect.stringMatching(/^otpauth:\/\/totp\//) });
     expect(setup.json.otpauthUrl).toContain(encodeURIComponent(user.username));
     expect(setup.json.otpauthUrl).toContain('issuer=');
@@ -56,7 +65,27 @@ describe('TOTP enrolment', () => {
     for (const code of codes) expect(code).toMatch(/^[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}$/);
     expect((await api('GET', '/api/auth/me', { token })).json.mfaEnabled).toBe(true);
     // Never shown again.
-    expect(await api('POST', '/api/auth/mfa/totp/setup', { token })).toMatchObject({ status: 400 });
+    expect(await api('POST', '/api/auth/mfa/totp/setup', { token, body: { password: user.password } })).toMatchObject({ status: 400 });
+  });
+
+  it('needs the password: a stolen access token alone enrols nothing (401, counted like a sign-in attempt)', async () => {
+    const user = newUser('setuppw');
+    await signUp(user);
+    const token = (await signIn(user.username, user.password)).json.accessToken as string;
+    expect(await api('POST', '/api/auth/mfa/totp/setup', { token })).toMatchObject({ status: 400, json: { message: 'Request body is required.' } });
+    expect(await api('POST', '/api/auth/mfa/totp/setup', { token, body: {} })).toMatchObject({ status: 400, json: { message: 'password is required' } });
+    const wrong = await api('POST', '/api/auth/mfa/totp/setup', { token, body: { password: 'not the password' } });
+    expect(wrong).toMatchObject({ status: 401, json: { message: 'Current password is incorrect!' } });
+    expect(wrong.json.secret).toBeUndefined();
+    // Nothing pending was stored: confirm has nothing to confirm.
+    expect(await api('POST', '/api/auth/mfa/totp/confirm', { token, body: { code: '123456' } })).toMatchObject({ status: 400, json: { message: 'No MFA setup to confirm. Start with /api/auth/mfa/totp/setup.' } });
+    // Counted against the username's sign-in limit: one short of it (a window of an hour, so no clock
+    // decides), one more wrong guess reaches it, and the next attempt is refused unchecked.
+    const counter = keys.attempts('username', user.username.toLowerCase());
+    await table.client.send(new PutCommand({ TableName: table.name, Item: { ...counter, attempts: LOCKOUT_THRESHOLD - 1, expiresAt: Math.floor(Date.now() / 1000) + 3600 } }));
+    expect((await api('POST', '/api/auth/mfa/totp/setup', { token, body: { password: 'not the password' } })).status).toBe(401);
+    expect((await table.client.send(new GetCommand({ TableName: table.name, Key: counter, ConsistentRead: true }))).Item?.attempts).toBe(LOCKOUT_THRESHOLD);
+    expect((await api('POST', '/api/auth/mfa/totp/setup', { token, body: { password: user.password } })).status).toBe(429);
   });
 
   it('ends the other sessions of the user when MFA goes on, not the one that turned it on', async () => {
@@ -65,7 +94,7 @@ describe('TOTP enrolment', () => {
     const mine = await signIn(user.username, user.password);
     const other = await signIn(user.username, user.password);
     const token = mine.json.accessToken as string;
-    const setup = await api('POST', '/api/auth/mfa/totp/setup', { token });
+    const setup = await api('POST', '/api/auth/mfa/totp/setup', { token, body: { password: user.password } });
     expect((await api('POST', '/api/auth/mfa/totp/confirm', { token, body: { code: codeAt(setup.json.secret as string, 0) } })).status).toBe(200);
     expect((await api('POST', '/api/auth/refreshtoken', { body: { refreshToken: other.json.refreshToken } })).status).toBe(403);
     expect((await api('POST', '/api/auth/refreshtoken', { body: { refreshToken: mine.json.refreshToken } })).status).toBe(200);
@@ -133,6 +162,56 @@ describe('sign-in with MFA on', () => {
     const locked = answers.filter((a) => a.status === 429);
     expect(locked).toHaveLength(5);
     expect(locked[0]!.headers.get('retry-after')).toEqual(expect.stringMatching(/^\d+$/));
+  });
+});
+
+// A challenge records the credentials version its password check saw (issue 21, point 1): whoever holds
+// the password and the second factor must not outlast the owner's change made between the two steps.
+describe('a credentials change between the password and the code', () => {
+  const expired = { status: 401, json: { message: 'MFA session expired. Please sign in again.' } };
+  /** The answer is refused, and nothing of it lives on: the old password earns nothing either. */
+  async function refusedAfterChange(user: { username: string }, mfaToken: string, code: string, oldPassword: string) {
+    const answer = await verify({ mfaToken, code });
+    expect(answer).toMatchObject(expired);
+    expect(answer.json.refreshToken).toBeUndefined();
+    expect(answer.headers.get('set-cookie')).toBeNull();
+    return signIn(user.username, oldPassword);
+  }
+
+  it('a password change: verify answers 401 expired', async () => {
+    const { user, secret, token } = await enrolled('chg');
+    const mfaToken = await challenge(user);
+    expect((await api('POST', '/api/auth/password', { token, body: { currentPassword: user.password, newPassword: 'the owner changed it' } })).status).toBe(200);
+    expect((await refusedAfterChange(user, mfaToken, codeAt(secret, 1), user.password)).status).toBe(401);
+  });
+
+  it('a password reset: verify answers 401 expired', async () => {
+    const { user, secret } = await enrolled('rst');
+    const mfaToken = await challenge(user);
+    // Mail requests from an address of this file's own (the per-IP mail limit).
+    expect((await apiFrom('127.0.41.1', 'POST', '/api/auth/password/forgot', { email: user.email })).status).toBe(202);
+    const resetToken = linkToken((await awaitMails(user.email, /^Reset your .+ password$/)).at(-1)!);
+    expect((await apiFrom('127.0.41.1', 'POST', '/api/auth/password/reset', { token: resetToken, newPassword: 'the owner reset it' })).status).toBe(200);
+    expect((await refusedAfterChange(user, mfaToken, codeAt(secret, 1), user.password)).status).toBe(401);
+  });
+
+  it('a role change by an admin: verify answers 401 expired, though the password is still right', async () => {
+    const { user, secret, id } = await enrolled('role');
+    const mfaToken = await challenge(user);
+    const adminToken = (await signIn(admin().username, admin().password)).json.accessToken as string;
+    expect((await api('PUT', `/api/admin/users/${id}/roles`, { token: adminToken, body: { roles: ['user', 'moderator'] } })).status).toBe(200);
+    // The password is unchanged: signing in again gets a new challenge, under the new version.
+    expect((await refusedAfterChange(user, mfaToken, codeAt(secret, 1), user.password)).json).toMatchObject({ mfaRequired: true });
+  });
+
+  it('MFA turned off and on again: verify answers 401 expired, even for a code of the new authenticator', async () => {
+    const { user, token } = await enrolled('cycle');
+    const mfaToken = await challenge(user);
+    expect((await api('DELETE', '/api/auth/mfa/totp', { token, body: { password: user.password } })).status).toBe(200);
+    const setup = await api('POST', '/api/auth/mfa/totp/setup', { token, body: { password: user.password } });
+    const secret = setup.json.secret as string;
+    expect((await api('POST', '/api/auth/mfa/totp/confirm', { token, body: { code: codeAt(secret, 0) } })).status).toBe(200);
+    expect(await verify({ mfaToken, code: codeAt(secret, 1) })).toMatchObject(expired);
   });
 });
 
