@@ -60,7 +60,8 @@ describe('email verification', () => {
     expect((await api('GET', '/api/auth/me', { token: accessToken })).json.emailVerified).toBe(false);
     // A mail scanner opening the link reaches the front-end, never the API; and the API has no GET that
     // takes a token: nothing is spent by one.
-    expect((await api('GET', `/api/auth/email/verify?token=${token}`)).status).toBeGreaterThanOrEqual(400);
+    // (405 by the contract; serverless-offline answers 403 for a method without a route: hygiene.test.ts.)
+    expect([403, 405]).toContain((await api('GET', `/api/auth/email/verify?token=${token}`)).status);
     expect(await verify(token)).toMatchObject({ status: 200, json: { message: 'Email was verified successfully!' } });
     expect((await api('GET', '/api/auth/me', { token: accessToken })).json.emailVerified).toBe(true);
     // Single use.
