@@ -44,7 +44,7 @@ export async function openSession(deps: SessionDeps, checked: User, amr: AuthMet
       return { user, authorities: toAuthorities(user.roles), accessToken, refreshToken: token, cookieToken };
     }
     if (unchangedOr) throw unchangedOr;
-    // (A re-hash at sign-in changes the hash but not the version, so it never lands here.)
+    // (A re-hash at sign-in changes the hash but not the version: sign-in.ts passes the re-hashed user.)
     // MFA switched on or off in between: this sign-in's factors no longer fit the account.
     const current = await getUser(deps.table, user.id);
     if (!current || current.passwordHash !== checked.passwordHash || current.mfaEnabled !== checked.mfaEnabled) throw new InvalidCredentialsError();

@@ -2,7 +2,8 @@ import { hashOpaqueToken, PASSWORD_ONLY } from '../access/tokens';
 import { epochSeconds } from '../shared/clock';
 import { RefreshTokenError } from '../shared/errors';
 import { getRefreshToken, rotateRefreshToken, type RefreshTokenRecord } from '../store/refresh-tokens';
-import { getSessionWithUser, isLive, revokeSession, touchSession } from '../store/sessions';
+import { isSessionLive } from '../store/live-session';
+import { getSessionWithUser, revokeSession, touchSession } from '../store/sessions';
 import { accessTokenFor, newRefreshRecord, type TokenPair } from './session-tokens';
 import { recordEvent } from './events';
 import type { AccountDeps, SessionDeps } from './types';
@@ -35,7 +36,7 @@ export async function refreshSession(deps: SessionDeps, refreshToken: string | u
   }
   const { session, user } = await getSessionWithUser(deps.table, stored.userId, stored.sessionId);
   // Revoked, or opened before the user's password or roles last changed: the session is over.
-  if (!isLive(session, user, epochSeconds(now)) || !user) throw new RefreshTokenError('unknown');
+  if (!isSessionLive(session, user, epochSeconds(now)) || !user) throw new RefreshTokenError('unknown');
 
   if (!deps.config.refreshRotation) {
     if (!(await touchSession(deps.table, user.id, session.sessionId, now.toISOString()))) {

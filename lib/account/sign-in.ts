@@ -21,11 +21,12 @@ export async function signIn(deps: SessionDeps, input: SignInInput): Promise<Sig
   const user = await checkCredentials(deps, input);
   // Only after a correct password, so it tells nothing about accounts one cannot sign in to.
   if (deps.config.requireVerifiedEmail && !user.emailVerified) throw new ForbiddenError(MESSAGES.emailNotVerified);
-  // Independent writes run together. With MFA on, the password only earns a challenge: no tokens yet.
-  const [, , outcome] = await Promise.all([
+  // Independent writes run together. The re-hash is not independent of the session: a session write
+  // that lost to a role change is retried only while the stored hash is the one this sign-in knows
+  // (open-session.ts), so it must know the new one. With MFA on, the password only earns a challenge.
+  const [, outcome] = await Promise.all([
     clearAttempts(deps.table, 'username', normalizeIdentifier(input.username)),
-    upgradeHash(deps, user, input.password),
-    user.mfaEnabled ? startChallenge(deps, user) : openSession(deps, user, PASSWORD_ONLY),
+    upgradeHash(deps, user, input.password).then((current): Promise<SignInOutcome> => (current.mfaEnabled ? startChallenge(deps, current) : openSession(deps, current, PASSWORD_ONLY))),
   ]);
   return outcome;
 }
@@ -75,9 +76,11 @@ export async function checkCredentials(deps: AccountDeps, input: SignInInput): P
 
 /**
  * After a raise of BCRYPT_COST, stored hashes move to the new cost at their owner's next sign-in (the
- * only time the password is at hand). Never lowers a cost.
+ * only time the password is at hand). Never lowers a cost. Returns the user as now stored: with the new
+ * hash, or as it was when the hash is already strong enough or changed in between (a password change).
  */
-async function upgradeHash(deps: AccountDeps, user: User, password: string): Promise<void> {
-  if (!needsRehash(user.passwordHash, deps.config.bcryptCost)) return;
-  await updateProfile(deps.table, user.id, { passwordHash: await hashPassword(password, deps.config.bcryptCost) }, user.passwordHash);
+async function upgradeHash(deps: AccountDeps, user: User, password: string): Promise<User> {
+  if (!needsRehash(user.passwordHash, deps.config.bcryptCost)) return user;
+  const passwordHash = await hashPassword(password, deps.config.bcryptCost);
+  return (await updateProfile(deps.table, user.id, { passwordHash }, user.passwordHash)) ? { ...user, passwordHash } : user;
 }

@@ -17,6 +17,31 @@ export type SessionChecker = (userId: string, sessionId: string, nowSeconds: num
 type AttributeValue = { S?: string; N?: string };
 type Item = Record<string, AttributeValue>;
 
+/** What liveness reads of a session: the stored item's attributes, by either reader. */
+export interface SessionLiveness {
+  revokedAt?: string | undefined;
+  /** Epoch seconds. */
+  expiresAt: number;
+  /** The user's credVersion when the session was opened (missing on items from before versions: 0). */
+  credVersion?: number | undefined;
+}
+
+/**
+ * The one rule for "is this session still live", used by refresh (lib/account/refresh.ts) and by the
+ * authorizer (below) alike: not revoked, not expired, and opened under its user's current credentials
+ * (a password, role or MFA change bumps the user's credVersion, and every older session is dead). A
+ * missing user or session is dead. Pure and SDK-free, so the authorizer bundle can carry it.
+ */
+export function isSessionLive<S extends SessionLiveness>(
+  session: S | undefined,
+  profile: { credVersion?: number | undefined } | undefined,
+  nowSeconds: number,
+): session is S {
+  if (!session || !profile || session.revokedAt !== undefined) return false;
+  // NaN (an unreadable expiry) compares false: dead.
+  return session.expiresAt > nowSeconds && (session.credVersion ?? 0) === (profile.credVersion ?? 0);
+}
+
 export function createSessionChecker(settings: TableSettings, env: Record<string, string | undefined> = process.env): SessionChecker {
   const local = settings.dynamodbEndpoint !== undefined;
   const endpoint = settings.dynamodbEndpoint ?? `https://dynamodb.${settings.region}.amazonaws.com`;
@@ -67,9 +92,16 @@ export function createSessionChecker(settings: TableSettings, env: Record<string
     const items = result.Responses?.[settings.tableName] ?? [];
     const session = items.find((item) => item.sk?.S === sessionKey.sk);
     const profile = items.find((item) => item.sk?.S === profileKey.sk);
-    // The same rule as lib/store/sessions.ts isLive, on raw items: a session opened before the user's
-    // password or roles last changed is dead (a missing version is 0: items from before versions).
-    const version = (item: Item | undefined) => Number(item?.credVersion?.N ?? 0);
-    return Boolean(profile && session && !session.revokedAt && Number(session.expiresAt?.N) > nowSeconds && version(session) === version(profile));
+    return isSessionLive(session && livenessOf(session), profile && { credVersion: Number(profile.credVersion?.N ?? 0) }, nowSeconds);
+  };
+}
+
+/** A raw session item (DynamoDB JSON) as the liveness rule reads it. */
+function livenessOf(item: Item): SessionLiveness {
+  return {
+    // Any revokedAt at all means revoked, whatever its type: never read a surprise as live.
+    revokedAt: item.revokedAt === undefined ? undefined : (item.revokedAt.S ?? 'revoked'),
+    expiresAt: Number(item.expiresAt?.N),
+    credVersion: Number(item.credVersion?.N ?? 0),
   };
 }

@@ -22,11 +22,6 @@ export interface Session {
   amr?: AuthMethods;
 }
 
-/** A session is live while not revoked, not expired, and opened under its user's current credentials. */
-export function isLive(session: Session | undefined, user: User | undefined, nowSeconds: number): session is Session {
-  return Boolean(session && user && !session.revokedAt && session.expiresAt > nowSeconds && (session.credVersion ?? 0) === user.credVersion);
-}
-
 /**
  * Stores a new session and its first refresh token together, only while the user's credentials are
  * still the version the sign-in checked (`session.credVersion`). False when they changed in between (a

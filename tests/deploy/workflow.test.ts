@@ -27,7 +27,8 @@ describe('.github/workflows/ci.yml', () => {
     expect(deploy.if).toContain("github.ref == 'refs/heads/main'");
     expect(deploy.permissions).toEqual({ contents: 'read', 'id-token': 'write' });
     const credentials = deploy.steps.find((step) => step.uses?.startsWith('aws-actions/configure-aws-credentials'));
-    expect(credentials?.with?.['role-to-assume']).toBeDefined();
+    // A role from the repository's variables: never a literal ARN, never a secret.
+    expect(credentials?.with?.['role-to-assume']).toBe(`\${{ vars.AWS_DEPLOY_ROLE_ARN }}`);
     expect(source).not.toMatch(/aws-access-key-id|aws-secret-access-key|AWS_SECRET_ACCESS_KEY|secrets\.AWS/i);
     expect(deploy.steps.some((step) => /osls deploy --stage prod/.test(step.run ?? ''))).toBe(true);
   });

@@ -5,7 +5,7 @@ import { hashOpaqueToken } from '../../lib/access/tokens';
 import { saveEmailToken } from '../../lib/store/email-tokens';
 import { keys } from '../../lib/store/keys';
 import { createTable } from '../../lib/store/table';
-import { admin, api, apiFrom, eventually, signIn, signUp } from '../support/api';
+import { admin, api, apiFrom, refusedWithinRevocationBound, signIn, signUp } from '../support/api';
 import { newUser } from '../support/data';
 import { awaitMails, forgetMailQuota, linkToken, mailsTo, type StoredMail } from '../support/mail';
 
@@ -73,7 +73,8 @@ describe('email verification', () => {
     expect((await api('GET', '/api/auth/me', { token: accessToken })).json.emailVerified).toBe(false);
     // A mail scanner opening the link reaches the front-end, never the API; and the API has no GET that
     // takes a token: nothing is spent by one.
-    expect((await api('GET', `/api/auth/email/verify?token=${token}`)).status).toBeGreaterThanOrEqual(400);
+    // (405 by the contract; serverless-offline answers 403 for a method without a route: hygiene.test.ts.)
+    expect([403, 405]).toContain((await api('GET', `/api/auth/email/verify?token=${token}`)).status);
     expect(await verify(token)).toMatchObject({ status: 200, json: { message: 'Email was verified successfully!' } });
     expect((await api('GET', '/api/auth/me', { token: accessToken })).json.emailVerified).toBe(true);
     // Single use.
@@ -180,6 +181,8 @@ describe('password reset', () => {
     expect(mail!.body.text).toContain('http://localhost:8081/reset-password#token=');
     expect(mail!.body.html).toContain('<a href="http://localhost:8081/reset-password#token=');
 
+    // Used (its decision cached) just before the reset, so the revocation bound is what gets tested.
+    expect((await api('GET', '/api/test/user', { token: session.accessToken })).status).toBe(200);
     const answer = await reset(token, 'a brand new password');
     expect(answer).toMatchObject({ status: 200, json: { message: 'Password was reset successfully!' } });
     expect(answer.json).not.toHaveProperty('accessToken');
@@ -190,7 +193,7 @@ describe('password reset', () => {
     expect(fresh.status).toBe(200);
     // The old session: its refresh token at once, its access token within the revocation bound.
     expect((await api('POST', '/api/auth/refreshtoken', { body: { refreshToken: session.refreshToken } })).status).toBe(403);
-    await eventually(async () => (await api('GET', '/api/test/user', { token: session.accessToken })).status === 401, Number(process.env.E2E_REVOCATION_BOUND_MS) + 3000);
+    await refusedWithinRevocationBound(() => api('GET', '/api/test/user', { token: session.accessToken }));
     await awaitMails(user.email, CHANGED_SUBJECT);
     // Single use, and the reset proved the address.
     expect(await reset(token, 'yet another password')).toMatchObject({ status: 400, json: resetInvalid });

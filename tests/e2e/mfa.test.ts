@@ -2,7 +2,7 @@ import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { Secret, TOTP } from 'otpauth';
 import { keys } from '../../lib/store/keys';
 import { createTable } from '../../lib/store/table';
-import { admin, api, apiFrom, cookieAttributes, signIn, signUp, type ApiResponse } from '../support/api';
+import { admin, api, apiFrom, cookieAttributes, refusedWithinRevocationBound, signIn, signUp, type ApiResponse } from '../support/api';
 import { newUser } from '../support/data';
 import { awaitMails, linkToken } from '../support/mail';
 
@@ -98,6 +98,34 @@ describe('TOTP enrolment', () => {
     expect((await api('POST', '/api/auth/mfa/totp/confirm', { token, body: { code: codeAt(setup.json.secret as string, 0) } })).status).toBe(200);
     expect((await api('POST', '/api/auth/refreshtoken', { body: { refreshToken: other.json.refreshToken } })).status).toBe(403);
     expect((await api('POST', '/api/auth/refreshtoken', { body: { refreshToken: mine.json.refreshToken } })).status).toBe(200);
+  });
+});
+
+describe("the other sessions' access tokens", () => {
+  const userContent = (token: string) => api('GET', '/api/test/user', { token });
+
+  it('are refused within the revocation bound once session A turns MFA on, and again once A turns it off; A goes on', async () => {
+    const user = newUser('mfaOthers');
+    expect((await signUp(user)).status).toBe(200);
+    const a = (await signIn(user.username, user.password)).json.accessToken as string;
+    const b = (await signIn(user.username, user.password)).json.accessToken as string;
+    const setup = await api('POST', '/api/auth/mfa/totp/setup', { token: a });
+    expect(setup.status).toBe(200);
+    const secret = setup.json.secret as string;
+    // B used (its decision cached) just before the change, so the bound is what gets tested.
+    expect(await userContent(b)).toMatchObject({ status: 200 });
+    expect((await api('POST', '/api/auth/mfa/totp/confirm', { token: a, body: { code: codeAt(secret, 0) } })).status).toBe(200);
+    await refusedWithinRevocationBound(() => userContent(b));
+    expect(await userContent(a)).toMatchObject({ status: 200 });
+
+    // C: a sign-in with the second factor, while MFA is on.
+    const c = await verify({ mfaToken: await challenge(user), code: codeAt(secret, 1) });
+    expect(c.status).toBe(200);
+    const cToken = c.json.accessToken as string;
+    expect(await userContent(cToken)).toMatchObject({ status: 200 });
+    expect(await api('DELETE', '/api/auth/mfa/totp', { token: a, body: { password: user.password } })).toMatchObject({ status: 200 });
+    await refusedWithinRevocationBound(() => userContent(cToken));
+    expect(await userContent(a)).toMatchObject({ status: 200 });
   });
 });
 

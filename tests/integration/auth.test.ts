@@ -14,6 +14,7 @@ import { clearAttempts, countAttempt } from '../../lib/store/attempts';
 import { getRefreshToken } from '../../lib/store/refresh-tokens';
 import { createSession, getSessionWithUser } from '../../lib/store/sessions';
 import { createTable } from '../../lib/store/table';
+import { TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { changeCredentials, changeRoles, findUserByUsername, updateProfile } from '../../lib/store/users';
 import { hashOpaqueToken, verifyAccessToken } from '../../lib/access/tokens';
 import { hashPassword, verifyPassword } from '../../lib/shared/passwords';
@@ -183,6 +184,40 @@ describe('password hash upgrade', () => {
     expect(await rounds(input.username)).toBe(4);
   });
 
+  it('signs in with the right password when a role change and the re-hash both land before the session is written', async () => {
+    const input = await registered();
+    const user = (await findUserByUsername(deps.table, input.username))!;
+    // Fault injection (the only stand-in here): a client of the same DynamoDB Local that, when the
+    // sign-in sends its session transaction, first lets an admin's role change commit, and holds the
+    // transaction until the re-hash has been written too. Every call still goes to the real table.
+    const faulty = createTable({ tableName: process.env.TABLE_NAME!, region: 'us-east-1', dynamodbEndpoint: process.env.DYNAMODB_ENDPOINT });
+    const send = faulty.client.send.bind(faulty.client) as (command: unknown, options?: unknown) => Promise<unknown>;
+    let rehashed!: () => void;
+    const rehashWritten = new Promise<void>((resolve) => (rehashed = resolve));
+    let injected = 0;
+    faulty.client.send = (async (command: unknown, options?: unknown) => {
+      const input = (command as { input: Record<string, unknown> }).input;
+      const items = input.TransactItems as { Put?: { Item?: { type?: string } } }[] | undefined;
+      if (command instanceof TransactWriteCommand && items?.[0]?.Put?.Item?.type === 'session' && injected++ === 0) {
+        expect(await changeRoles(deps.table, user.id, ['user', 'moderator'])).toBe('done');
+        await rehashWritten;
+      }
+      const result = await send(command, options);
+      if (command instanceof UpdateCommand && String(input.ConditionExpression).includes('passwordHash = :expected')) rehashed();
+      return result;
+    }) as typeof faulty.client.send;
+    try {
+      const raised = { ...deps, table: faulty, config: { ...deps.config, bcryptCost: 5 } };
+      const outcome = await signIn(raised, { username: input.username, password: input.password });
+      // The session opened under the new roles, once; the hash moved to the raised cost.
+      expect({ injected, roles: outcome.user.roles }).toEqual({ injected: 2, roles: ['user', 'moderator'] });
+      expect(await rounds(input.username)).toBe(5);
+      expect(await refreshSession(deps, outcome.refreshToken)).toMatchObject({ accessToken: expect.any(String) });
+    } finally {
+      faulty.client.destroy();
+    }
+  });
+
   it('never overwrites a hash that changed in the meantime', async () => {
     const input = await registered();
     const user = (await findUserByUsername(deps.table, input.username))!;
@@ -233,14 +268,21 @@ describe('refresh', () => {
     await expect(refreshSession(deps, third.refreshToken)).rejects.toThrow(new RefreshTokenError('unknown'));
   });
 
-  it('lets at most one of many concurrent refreshes of one token win, and leaves no live chain when they race', async () => {
+  it('lets exactly one of many concurrent refreshes of one token win, and leaves no live chain when they race', async () => {
     const { refreshToken } = await signedIn();
     const results = await Promise.allSettled(Array.from({ length: 10 }, () => refreshSession(deps, refreshToken)));
-    const winners = results.filter((r): r is PromiseFulfilledResult<Awaited<ReturnType<typeof refreshSession>>> => r.status === 'fulfilled');
-    expect(winners.length).toBeLessThanOrEqual(1);
-    for (const winner of winners) {
-      await expect(refreshSession(deps, winner.value.refreshToken)).rejects.toThrow(RefreshTokenError);
-    }
+    // One conditional write marks the token used: exactly one wins it; every other one is reuse.
+    // (A loser that reads the session after another loser revoked it finds it gone: `unknown`.)
+    const outcomes = results.map((r) =>
+      r.status === 'fulfilled' ? 'rotated' : r.reason instanceof RefreshTokenError ? r.reason.reason : `${r.reason} (cause: ${(r.reason as Error).cause})`,
+    );
+    expect(outcomes.filter((outcome) => outcome === 'rotated')).toHaveLength(1);
+    const losers = outcomes.filter((outcome) => outcome !== 'rotated');
+    expect(losers).toEqual(Array(9).fill(expect.stringMatching(/^(reused|unknown)$/)));
+    expect(losers).toContain('reused');
+    const [winner] = results.filter((r): r is PromiseFulfilledResult<Awaited<ReturnType<typeof refreshSession>>> => r.status === 'fulfilled');
+    // The losers' reuse ended the session: the winner's new token is dead too.
+    await expect(refreshSession(deps, winner!.value.refreshToken)).rejects.toThrow(new RefreshTokenError('unknown'));
   });
 
   it('refuses an expired token and an unknown one with the tutorial messages', async () => {
@@ -328,7 +370,7 @@ describe('user deletion', () => {
     const second = await refreshSession(deps, first.refreshToken);
     const other = await signIn(deps, { username: input.username, password: input.password });
     const hashes = [first.refreshToken, second.refreshToken, other.refreshToken].map(hashOpaqueToken);
-    for (const hash of hashes) expect(await getRefreshToken(deps.table, hash)).toBeDefined();
+    for (const hash of hashes) expect(await getRefreshToken(deps.table, hash)).toMatchObject({ tokenHash: hash, userId: first.user.id });
     await deleteUser(deps, first.user.id);
     for (const hash of hashes) expect(await getRefreshToken(deps.table, hash)).toBeUndefined();
   });

@@ -6,7 +6,8 @@ import { newUser } from '../support/data';
 // and nothing is stored (the user count does not move).
 let userToken: string;
 let adminToken: string;
-let adminUserId: string;
+let victimId: string;
+let victimName: string;
 const RUNS = 40;
 
 async function userCount(): Promise<number> {
@@ -20,9 +21,13 @@ async function userCount(): Promise<number> {
   return count;
 }
 
-function expectRefused(response: ApiResponse, context: unknown): void {
-  const ok = response.status >= 400 && response.status < 500 && (response.headers.get('content-type') ?? '').includes('application/json') && typeof response.json.message === 'string';
-  if (!ok) throw new Error(`not a 4xx JSON error: ${response.status} ${response.text.slice(0, 200)} for ${JSON.stringify(context).slice(0, 300)}`);
+/**
+ * A refusal as the contract has it: one of `statuses`, JSON, with a message. Thrown with the request,
+ * so fast-check shows the counterexample.
+ */
+function expectRefused(response: ApiResponse, statuses: readonly number[], context: unknown): void {
+  const ok = statuses.includes(response.status) && (response.headers.get('content-type') ?? '').includes('application/json') && typeof response.json.message === 'string';
+  if (!ok) throw new Error(`not a ${statuses.join('/')} JSON error: ${response.status} ${response.text.slice(0, 200)} for ${JSON.stringify(context).slice(0, 300)}`);
 }
 
 const FIELDS = ['username', 'email', 'password', 'roles', 'refreshToken', 'all', 'currentPassword', 'newPassword', '__proto__', 'constructor', 'prototype', '$gt', '$ne'];
@@ -44,37 +49,50 @@ const hostileBody = fc.oneof(
   hostileObject.map((value) => `{"username":"dup","username":${JSON.stringify(value)},"password":"x"}`),
 );
 
-const endpoints: { name: string; method: string; path: () => string; token?: () => string }[] = [
-  { name: 'signup', method: 'POST', path: () => '/api/auth/signup' },
-  { name: 'signin', method: 'POST', path: () => '/api/auth/signin' },
-  { name: 'refresh', method: 'POST', path: () => '/api/auth/refreshtoken' },
-  { name: 'signout', method: 'POST', path: () => '/api/auth/signout' },
-  { name: 'password', method: 'POST', path: () => '/api/auth/password', token: () => userToken },
-  { name: 'roles', method: 'PUT', path: () => `/api/admin/users/${adminUserId}/roles`, token: () => adminToken },
+// What each endpoint may answer a body it cannot use: validation (400), the tutorial's refusals of a
+// token or password (401/403), the lockout (429) where wrong passwords are counted. Never a 200: no body
+// fast-check makes is a valid request, and none may change anything.
+const endpoints: { name: string; method: string; path: () => string; token?: () => string; statuses: number[] }[] = [
+  { name: 'signup', method: 'POST', path: () => '/api/auth/signup', statuses: [400] },
+  { name: 'signin', method: 'POST', path: () => '/api/auth/signin', statuses: [400, 401, 429] },
+  { name: 'refresh', method: 'POST', path: () => '/api/auth/refreshtoken', statuses: [400, 403] },
+  { name: 'signout', method: 'POST', path: () => '/api/auth/signout', statuses: [400, 401, 403] },
+  { name: 'password', method: 'POST', path: () => '/api/auth/password', token: () => userToken, statuses: [400, 401, 429] },
+  // Another user's roles, not the admin's own: a body that were accepted must not end the admin's session.
+  { name: 'roles', method: 'PUT', path: () => `/api/admin/users/${victimId}/roles`, token: () => adminToken, statuses: [400] },
 ];
 
 beforeAll(async () => {
   const user = newUser();
   await signUp(user);
   userToken = (await signIn(user.username, user.password)).json.accessToken as string;
-  const login = await signIn(admin().username, admin().password);
-  adminToken = login.json.accessToken as string;
-  adminUserId = login.json.id as string;
+  adminToken = (await signIn(admin().username, admin().password)).json.accessToken as string;
+  const victim = newUser('victim');
+  await signUp(victim);
+  victimName = victim.username;
+  victimId = (await signIn(victim.username, victim.password)).json.id as string;
 });
 
-describe.each(endpoints)('$name with hostile JSON bodies', ({ method, path, token, name }) => {
+/** The victim of the roles endpoint as the admin list shows it. */
+async function victim(): Promise<unknown> {
+  const page = await api('GET', `/api/admin/users?search=${victimName}`, { token: adminToken });
+  expect(page.status).toBe(200);
+  return (page.json.users as { id: string }[]).find((listed) => listed.id === victimId);
+}
+
+describe.each(endpoints)('$name with hostile JSON bodies', ({ method, path, token, statuses }) => {
   it('answers 4xx JSON and stores nothing', async () => {
-    const before = await userCount();
+    const [before, victimBefore] = [await userCount(), await victim()];
+    expect(victimBefore).toMatchObject({ id: victimId, roles: ['user'] });
     await fc.assert(
       fc.asyncProperty(hostileBody, async (body) => {
         const response = await api(method, path(), { rawBody: body, headers: { 'content-type': 'application/json' }, ...(token ? { token: token() } : {}) });
-        // A body that happens to be valid for sign-out of nothing, or roles of the admin, is fine; never a 5xx.
-        if (response.status === 200 && name !== 'signup') return;
-        expectRefused(response, body);
+        expectRefused(response, statuses, body);
       }),
       { numRuns: RUNS },
     );
     expect(await userCount()).toBe(before);
+    expect(await victim()).toEqual(victimBefore);
   });
 });
 
@@ -89,7 +107,9 @@ describe('bytes and types that are not JSON', () => {
         async (bytes, contentType, path) => {
           // Make sure the bytes are not valid UTF-8.
           const invalid = Uint8Array.from([...bytes, 0xc3, 0x28, 0xff]);
-          expectRefused(await api('POST', path, { rawBody: invalid, headers: { 'content-type': contentType } }), { path, contentType });
+          // Not JSON by its type: 415; JSON by its type but not decodable: 400.
+          const statuses = contentType.startsWith('application/json') ? [400] : [415];
+          expectRefused(await api('POST', path, { rawBody: invalid, headers: { 'content-type': contentType } }), statuses, { path, contentType });
         },
       ),
       { numRuns: RUNS },

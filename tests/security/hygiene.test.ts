@@ -12,42 +12,44 @@ const LEAKS = [
   /lambda-jwt-auth-local/, // the table name
 ];
 
-async function failures(): Promise<[string, ApiResponse][]> {
+/** Each failure with the status the contract gives it. */
+async function failures(): Promise<[string, number, ApiResponse][]> {
   const user = newUser();
   await signUp(user);
   const login = await signIn(user.username, user.password);
   const token = login.json.accessToken as string;
   return [
-    ['signup non-JSON', await api('POST', '/api/auth/signup', { rawBody: '{"a":', headers: { 'content-type': 'application/json' } })],
-    ['signup taken', await signUp(user)],
-    ['signup bad role', await signUp({ ...newUser(), roles: ['root'] })],
-    ['signup wrong types', await signUp({ username: 1, email: [], password: {} })],
-    ['signup form body', await api('POST', '/api/auth/signup', { rawBody: 'a=b', headers: { 'content-type': 'text/plain' } })],
-    ['signin wrong password', await signIn(user.username, 'wrong password')],
-    ['signin huge', await api('POST', '/api/auth/signin', { body: { username: 'x'.repeat(300), password: 'y' } })],
-    ['refresh unknown', await api('POST', '/api/auth/refreshtoken', { body: { refreshToken: 'nope' } })],
-    ['refresh wrong type', await api('POST', '/api/auth/refreshtoken', { body: { refreshToken: 42 } })],
-    ['signout unknown', await api('POST', '/api/auth/signout', { body: { refreshToken: 'nope' } })],
-    ['me no token', await api('GET', '/api/auth/me')],
-    ['me garbage token', await api('GET', '/api/auth/me', { token: 'garbage' })],
-    ['mod as user', await api('GET', '/api/test/mod', { token })],
-    ['admin list as user', await api('GET', '/api/admin/users', { token })],
-    ['session unknown', await api('DELETE', '/api/auth/sessions/nope', { token })],
-    ['password wrong', await api('POST', '/api/auth/password', { token, body: { currentPassword: 'nope', newPassword: 'whatever long' } })],
-    ['unknown path', await api('GET', '/api/nothing-here')],
-    ['wrong method', await api('DELETE', '/api/test/all')],
+    ['signup non-JSON', 400, await api('POST', '/api/auth/signup', { rawBody: '{"a":', headers: { 'content-type': 'application/json' } })],
+    ['signup taken', 400, await signUp(user)],
+    ['signup bad role', 400, await signUp({ ...newUser(), roles: ['root'] })],
+    ['signup wrong types', 400, await signUp({ username: 1, email: [], password: {} })],
+    ['signup form body', 415, await api('POST', '/api/auth/signup', { rawBody: 'a=b', headers: { 'content-type': 'text/plain' } })],
+    ['signin wrong password', 401, await signIn(user.username, 'wrong password')],
+    ['signin huge', 400, await api('POST', '/api/auth/signin', { body: { username: 'x'.repeat(300), password: 'y' } })],
+    ['refresh unknown', 403, await api('POST', '/api/auth/refreshtoken', { body: { refreshToken: 'nope' } })],
+    ['refresh wrong type', 400, await api('POST', '/api/auth/refreshtoken', { body: { refreshToken: 42 } })],
+    ['signout unknown', 403, await api('POST', '/api/auth/signout', { body: { refreshToken: 'nope' } })],
+    ['me no token', 401, await api('GET', '/api/auth/me')],
+    ['me garbage token', 401, await api('GET', '/api/auth/me', { token: 'garbage' })],
+    ['mod as user', 403, await api('GET', '/api/test/mod', { token })],
+    ['admin list as user', 403, await api('GET', '/api/admin/users', { token })],
+    ['session unknown', 404, await api('DELETE', '/api/auth/sessions/nope', { token })],
+    ['password wrong', 401, await api('POST', '/api/auth/password', { token, body: { currentPassword: 'nope', newPassword: 'whatever long' } })],
+    // The contract says 404 and 405; serverless-offline answers both 403 today (see the failing test below).
+    ['unknown path', 403, await api('GET', '/api/nothing-here')],
+    ['wrong method', 403, await api('DELETE', '/api/test/all')],
   ];
 }
 
 describe('error answers', () => {
-  let answers: [string, ApiResponse][];
+  let answers: [string, number, ApiResponse][];
   beforeAll(async () => {
     answers = await failures();
   });
 
-  it('are 4xx JSON {message} (sign-in adds accessToken: null), never more', () => {
-    for (const [name, response] of answers) {
-      expect({ name, status: response.status >= 400 && response.status < 500 }).toEqual({ name, status: true });
+  it('are JSON {message} with their exact 4xx status (sign-in adds accessToken: null), never more', () => {
+    expect(answers.map(([name, , response]) => [name, response.status])).toEqual(answers.map(([name, status]) => [name, status]));
+    for (const [name, , response] of answers) {
       expect({ name, type: response.headers.get('content-type') }).toEqual({ name, type: expect.stringContaining('application/json') });
       const keys = Object.keys(response.json).sort();
       expect({ name, keys }).toEqual({ name, keys: name === 'signin wrong password' ? ['accessToken', 'message'] : ['message'] });
@@ -55,14 +57,21 @@ describe('error answers', () => {
     }
   });
 
+  // A known gap, kept visible: jest reports this test as passing while it fails, and as failing once the
+  // local stack answers as the contract says (then make it a plain `it`).
+  it.failing('for an unknown path and an unknown method are 404 and 405, as the contract says', () => {
+    const statuses = Object.fromEntries(answers.filter(([name]) => name === 'unknown path' || name === 'wrong method').map(([name, , response]) => [name, response.status]));
+    expect(statuses).toEqual({ 'unknown path': 404, 'wrong method': 405 });
+  });
+
   it('carry no stack trace, file path, SDK or jose exception name, or table name', () => {
-    for (const [name, response] of answers) {
+    for (const [name, , response] of answers) {
       for (const leak of LEAKS) expect({ name, leak: leak.source, found: leak.test(response.text) }).toEqual({ name, leak: leak.source, found: false });
     }
   });
 
   it('carry nosniff, and no-store', () => {
-    for (const [name, response] of answers) {
+    for (const [name, , response] of answers) {
       expect({ name, nosniff: response.headers.get('x-content-type-options') }).toEqual({ name, nosniff: 'nosniff' });
       expect({ name, cache: response.headers.get('cache-control') }).toEqual({ name, cache: expect.stringContaining('no-store') });
     }

@@ -98,6 +98,28 @@ export async function eventually(check: () => Promise<boolean>, withinMs: number
   }
 }
 
+/**
+ * The margin over the revocation bound for one request's time (the poll's last request, on a loaded
+ * 2-core machine). Fixed and small next to the bound (2 s in the e2e stack), so that a bound twice as
+ * long as configured fails the tests that poll with it.
+ */
+export const ONE_REQUEST_MS = 500;
+
+/** The configured revocation bound (E2E_REVOCATION_BOUND_MS: the authorizer's cache lifetime) plus one request's time. */
+export function revocationDeadlineMs(boundMs = Number(process.env.E2E_REVOCATION_BOUND_MS)): number {
+  if (!(boundMs > 0)) throw new Error('E2E_REVOCATION_BOUND_MS is not set: run this test in the e2e or security tier');
+  return boundMs + ONE_REQUEST_MS;
+}
+
+/**
+ * Polls `request` until it answers 401, and fails once the revocation bound plus one request's time has
+ * passed. Call it right after the revoking request, and use the token once just before that request:
+ * then its cached decision is fresh, and a cache that lives longer than the bound is caught.
+ */
+export function refusedWithinRevocationBound(request: () => Promise<{ status: number }>, boundMs?: number): Promise<number> {
+  return eventually(async () => (await request()).status === 401, revocationDeadlineMs(boundMs));
+}
+
 /** The attributes of a Set-Cookie header, by lower-cased name (order and extra `Expires` vary by server). */
 export function cookieAttributes(header: string | null): Record<string, string | true> {
   const [pair, ...attributes] = (header ?? '').split(/;\s*/);

@@ -5,6 +5,11 @@ import { apiEvent } from '../support/events';
 import * as http from '../../lib/http/handler';
 import { jsonBody } from '../../lib/http/request';
 import { logger } from '../../lib/shared/log';
+import { authorize } from '../../lib/access/authenticate';
+import type { SigningKeys } from '../../lib/access/signing-keys';
+import { authorizerResult } from '../../lib/access/policy';
+import { issueAccessToken } from '../../lib/access/tokens';
+import { testKeySet } from '../support/keys';
 
 const json = (result: APIGatewayProxyResult) => JSON.parse(result.body) as Record<string, unknown>;
 
@@ -115,5 +120,45 @@ describe('httpHandler', () => {
     // An admin is not implicitly a moderator, as in the tutorial.
     expect((await forRole('moderator')(as('["admin"]'))).statusCode).toBe(403);
     expect((await forRole('admin')(as('["admin"]'))).statusCode).toBe(200);
+  });
+});
+
+describe('the CSRF rule, at the wrapper', () => {
+  // A cookie-borne caller as the real authorizer passes it on: a cookie token verified by authorize(),
+  // its context rendered by authorizerResult(), read back by the wrapper. Only liveness is a stand-in
+  // (always live: it is not what this tests; integration/authorizer.test.ts tests it against the table).
+  const settings = { issuer: 'iss', audience: 'aud' };
+  let keys: SigningKeys;
+  beforeAll(async () => {
+    keys = (await testKeySet()).keys;
+  });
+
+  async function contextFor(credential: 'cookie' | 'header'): Promise<Record<string, string>> {
+    const now = new Date();
+    const token = await issueAccessToken(keys, { userId: 'u-1', roles: ['user'], sessionId: 's-1' }, { ...settings, now, ttlSeconds: 60, for: credential });
+    const headers = credential === 'cookie' ? { cookie: `jwt_session=${token}` } : { 'x-access-token': token };
+    const outcome = await authorize({ keys, settings, isSessionLive: async () => true, sessionCookie: 'jwt_session' }, headers, now);
+    return authorizerResult(outcome, 'arn:aws:execute-api:us-east-1:123456789012:abc123/prod/POST/api/auth/password').context as Record<string, string>;
+  }
+
+  const changeSomething = http.httpHandler({ requires: 'signed-in' }, async () => ({ json: { changed: true } }));
+  const call = async (credential: 'cookie' | 'header', method: string, origin?: string) =>
+    changeSomething(apiEvent({ method, headers: origin ? { origin } : {}, authorizer: await contextFor(credential) })).then((result) => ({
+      status: result.statusCode,
+      body: json(result),
+    }));
+  const refused = { status: 403, body: { message: 'Origin not allowed.' } };
+  const served = { status: 200, body: { changed: true } };
+
+  it.each(['POST', 'PUT', 'DELETE', 'PATCH'])('refuses a cookie-authenticated %s without an allowed Origin, and serves it from one', async (method) => {
+    expect(await call('cookie', method)).toEqual(refused);
+    expect(await call('cookie', method, 'https://evil.example')).toEqual(refused);
+    expect(await call('cookie', method, 'http://localhost:8081')).toEqual(served);
+  });
+
+  it('lets cookie reads and token-header requests through without an Origin', async () => {
+    expect(await call('cookie', 'GET')).toEqual(served);
+    expect(await call('header', 'POST')).toEqual(served);
+    expect(await call('header', 'DELETE', 'https://evil.example')).toEqual(served);
   });
 });

@@ -1,0 +1,121 @@
+import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
+import { signIn as signInOutcome } from '../../lib/account/sign-in';
+import { signUp } from '../../lib/account/sign-up';
+import type { MailingDeps, SessionDeps } from '../../lib/account/types';
+import { importSigningKeys, splitKeySet } from '../../lib/access/signing-keys';
+import { inlineKeyEnv } from '../../scripts/local-keys';
+import { switchMfa } from '../../lib/store/mfa';
+import { revokeSession } from '../../lib/store/sessions';
+import { createTable } from '../../lib/store/table';
+import { changeCredentials, changeRoles, deleteUserRecord, findUserByUsername } from '../../lib/store/users';
+import { testAccountConfig } from '../support/account-config';
+import { newUser } from '../support/data';
+import { authorizerEvent } from '../support/events';
+import { testKeySet } from '../support/keys';
+import { recordingMailQueue } from '../support/mail';
+
+// The real authorizer handler (handlers/access/authorizer.ts) with its real session checker
+// (lib/store/live-session.ts, a signed fetch) against DynamoDB Local: no stub decides liveness here.
+// Its decision cache is off (AUTHORIZER_CACHE_TTL=0), so every call asks the table; the cache's own
+// lifetime is the unit tier's and the e2e tier's business.
+let handler: (event: APIGatewayRequestAuthorizerEvent) => Promise<APIGatewayAuthorizerResult>;
+let deps: SessionDeps & MailingDeps;
+let clock: () => Date = () => new Date();
+
+beforeAll(async () => {
+  const { json } = await testKeySet();
+  // Before the handler is imported: it reads its configuration once, at cold start.
+  Object.assign(process.env, {
+    // The authorizer's own part only (the public key set), as serverless.yml names it.
+    PUBLIC_KEYS: inlineKeyEnv(splitKeySet(json, new Date())).PUBLIC_KEYS,
+    JWT_ISSUER: testAccountConfig.issuer,
+    JWT_AUDIENCE: testAccountConfig.audience,
+    AUTHORIZER_CACHE_TTL: '0',
+  });
+  ({ handler } = await import('../../handlers/access/authorizer'));
+  deps = {
+    table: createTable({ tableName: process.env.TABLE_NAME!, region: 'us-east-1', dynamodbEndpoint: process.env.DYNAMODB_ENDPOINT }),
+    keys: await importSigningKeys(json),
+    now: () => clock(),
+    client: { userAgent: 'jest', ip: '127.0.0.1' },
+    config: testAccountConfig,
+    mail: recordingMailQueue(),
+  };
+});
+
+afterAll(() => deps.table.client.destroy());
+
+/** A new user signed in `sessions` times: one access token (and session) per sign-in. */
+async function signedIn(sessions = 1, config: SessionDeps['config'] = testAccountConfig) {
+  const input = newUser('authz');
+  await signUp(deps, input, undefined);
+  const opened = [];
+  for (let i = 0; i < sessions; i++) {
+    const outcome = await signInOutcome({ ...deps, config }, { username: input.username, password: input.password });
+    if ('mfaRequired' in outcome) throw new Error('unexpected MFA challenge');
+    const sessionId = (JSON.parse(Buffer.from(outcome.accessToken.split('.')[1]!, 'base64url').toString()) as { sid: string }).sid;
+    opened.push({ token: outcome.accessToken, sessionId });
+  }
+  const user = (await findUserByUsername(deps.table, input.username))!;
+  return { user, sessions: opened };
+}
+
+/** What the authorizer decides for a token: the policy's effect, and the context it passes on. */
+async function decision(token: string) {
+  const result = await handler(authorizerEvent({ 'x-access-token': token }));
+  return { effect: result.policyDocument.Statement[0]!.Effect, context: result.context };
+}
+
+const allowed = (userId: string, sessionId: string) => ({
+  effect: 'Allow',
+  context: { userId, sessionId, roles: '["user"]', via: 'header' },
+});
+const denied = { effect: 'Deny', context: { message: 'Unauthorized!' } };
+
+describe('the authorizer, against the table', () => {
+  it('allows a live session', async () => {
+    const { user, sessions: [a] } = await signedIn();
+    expect(await decision(a!.token)).toEqual(allowed(user.id, a!.sessionId));
+  });
+
+  it('denies a signed-out session, and only that one', async () => {
+    const { user, sessions: [a, b] } = await signedIn(2);
+    expect(await revokeSession(deps.table, user.id, a!.sessionId, new Date().toISOString())).toBe(true);
+    expect(await decision(a!.token)).toEqual(denied);
+    expect(await decision(b!.token)).toEqual(allowed(user.id, b!.sessionId));
+  });
+
+  it.each([
+    ['a password change', (userId: string) => changeCredentials(deps.table, userId, { passwordHash: '$2b$04$another.hash' })],
+    ['a role change', async (userId: string) => (await changeRoles(deps.table, userId, ['user', 'moderator'])) === 'done'],
+  ])('denies every session opened before %s', async (_, change) => {
+    const { user, sessions } = await signedIn(2);
+    expect(await change(user.id)).toBe(true);
+    for (const { token } of sessions) expect(await decision(token)).toEqual(denied);
+  });
+
+  it('after MFA is switched in one session, denies the other sessions and allows that one', async () => {
+    const { user, sessions: [a, b] } = await signedIn(2);
+    expect(await switchMfa(deps.table, user.id, { enable: false }, user.credVersion, a!.sessionId)).toBe(true);
+    expect(await decision(b!.token)).toEqual(denied);
+    expect(await decision(a!.token)).toEqual(allowed(user.id, a!.sessionId));
+  });
+
+  it('denies a session whose user is gone, session item or not', async () => {
+    const { user, sessions: [a] } = await signedIn();
+    expect(await deleteUserRecord(deps.table, user.id)).toBe('done');
+    expect(await decision(a!.token)).toEqual(denied);
+  });
+
+  it('denies an access token that outlives its session', async () => {
+    // Signed in two minutes ago with a one-minute session and a two-hour access token.
+    clock = () => new Date(Date.now() - 120_000);
+    try {
+      const { sessions: [a] } = await signedIn(1, { ...testAccountConfig, refreshTokenTtlSeconds: 60, accessTokenTtlSeconds: 7200 });
+      clock = () => new Date();
+      expect(await decision(a!.token)).toEqual(denied);
+    } finally {
+      clock = () => new Date();
+    }
+  });
+});
