@@ -1,28 +1,19 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { splitKeySet } from '../lib/access/signing-keys';
 import { createTables, startDynamoDbLocal, stopChild, type DynamoDbLocal } from './dynamodb-local';
 import { writeKeyParts } from './local-keys';
+import { freePort } from './local-proxy';
 import { type SesEmulator, startSesEmulator } from './ses-local';
 
 const ROOT = join(__dirname, '..');
 export const LOCAL_TABLE_NAME = 'lambda-jwt-auth-local';
 
-/** A free TCP port on the loopback interface. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
+// The free-port helper lives beside the loopback proxy; tests and the bench import it from here.
+export { freePort };
 
 export interface OfflineOptions {
   httpPort: number;

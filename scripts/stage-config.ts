@@ -1,8 +1,9 @@
-import { type Config, loadConfig } from '../lib/shared/config';
+import { type Config, loadConfig, localPorts } from '../lib/shared/config';
 
 /**
  * The configuration of an operator script acting on a stage's table from the command line: the stage's
- * table name, the region, DynamoDB Local for the local stage. Such scripts sign nothing (and are named no key part).
+ * table name, the region, and for the local stage the DynamoDB Local that `npm start` runs (DYNAMODB_PORT,
+ * read by the same localPorts). Such scripts sign nothing (and are named no key part).
  */
 export function stageConfig(stage: string, region: string | undefined): Config {
   const local = stage === 'local';
@@ -10,6 +11,6 @@ export function stageConfig(stage: string, region: string | undefined): Config {
     ...process.env,
     TABLE_NAME: process.env.TABLE_NAME ?? `lambda-jwt-auth-${stage}`,
     AWS_REGION: region ?? process.env.AWS_REGION ?? 'us-east-1',
-    DYNAMODB_ENDPOINT: process.env.DYNAMODB_ENDPOINT ?? (local ? 'http://127.0.0.1:8000' : ''),
+    DYNAMODB_ENDPOINT: process.env.DYNAMODB_ENDPOINT ?? (local ? `http://127.0.0.1:${localPorts().dynamodb}` : ''),
   });
 }

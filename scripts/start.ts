@@ -6,7 +6,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { ensureAdmin } from '../lib/account/bootstrap';
 import { accountDeps } from '../lib/account/types';
-import { loadConfig } from '../lib/shared/config';
+import { loadConfig, localPorts } from '../lib/shared/config';
 import { createTable } from '../lib/store/table';
 import { ensureLocalKeys } from './local-keys';
 import { startDatabase, startOffline } from './local-stack';
@@ -15,10 +15,7 @@ import { startSesEmulator } from './ses-local';
 const ROOT = join(__dirname, '..');
 
 async function main(): Promise<void> {
-  const httpPort = Number(process.env.PORT ?? 8080);
-  const dynamoPort = Number(process.env.DYNAMODB_PORT ?? 8000);
-  const lambdaPort = Number(process.env.LAMBDA_PORT ?? 3002);
-  const sesPort = Number(process.env.SES_PORT ?? 8005);
+  const { api: httpPort, dynamodb: dynamoPort, lambda: lambdaPort, ses: sesPort } = localPorts();
   const dbPath = process.env.DYNAMODB_DATA_PATH ? resolve(process.env.DYNAMODB_DATA_PATH) : undefined;
   // The four key parts sit beside the signing key file (scripts/local-keys.ts).
   const keyDir = dirname(resolve(ROOT, process.env.SIGNING_KEY_FILE ?? '.keys/local-signing-keys.json'));

@@ -204,6 +204,32 @@ export function loadConfig(env: Env = process.env): Config {
   };
 }
 
+/** Where the local stack (`npm start`) listens, all on 127.0.0.1. */
+export interface LocalPorts {
+  /** serverless-offline's API (PORT). */
+  api: number;
+  /** DynamoDB Local (DYNAMODB_PORT). */
+  dynamodb: number;
+  /** serverless-offline's Lambda invoke endpoint (LAMBDA_PORT). */
+  lambda: number;
+  /** The SES emulator (SES_PORT). */
+  ses: number;
+}
+
+/**
+ * The local stack's ports: the one reading of PORT, DYNAMODB_PORT, LAMBDA_PORT and SES_PORT, shared by
+ * `npm start` and every operator script aimed at the local stage, so a script finds the stack the
+ * developer started and never another one on a default port. Throws ConfigError.
+ */
+export function localPorts(env: Env = process.env): LocalPorts {
+  return {
+    api: integer(env, 'PORT', 8080, 1, 65_535),
+    dynamodb: integer(env, 'DYNAMODB_PORT', 8000, 1, 65_535),
+    lambda: integer(env, 'LAMBDA_PORT', 3002, 1, 65_535),
+    ses: integer(env, 'SES_PORT', 8005, 1, 65_535),
+  };
+}
+
 let cached: Config | undefined;
 
 /** The process's configuration, parsed on first use (at cold start, since handlers call it at module scope). */

@@ -44,6 +44,8 @@ export default async function globalSetup(): Promise<void> {
     E2E_URL: stack.url,
     E2E_LAMBDA_URL: stack.lambdaUrl,
     E2E_SES_URL: stack.sesUrl,
+    // The process that started the stack: its children are the stack's processes.
+    E2E_STACK_PID: String(process.pid),
     E2E_EMAIL_IP_THRESHOLD: env.EMAIL_IP_THRESHOLD,
     E2E_SIGNUP_IP_THRESHOLD: env.SIGNUP_IP_THRESHOLD,
     E2E_KEY_SET: keySet,
