@@ -9,6 +9,7 @@ import { enqueueAfterChange } from '../email/queue';
 import type { AccountDeps, MailingDeps } from './types';
 import { MESSAGES } from '../shared/messages';
 import { admitSignUp, mayMailFrom } from './lockout';
+import { describeError, logger, rootCause } from '../shared/log';
 
 /**
  * Registers a user. Roles other than `user` need an admin as the caller (`actor`): the token must say
@@ -20,17 +21,26 @@ import { admitSignUp, mayMailFrom } from './lockout';
 export async function signUp(deps: MailingDeps, input: SignUpInput, actor: AccessClaims | undefined): Promise<User> {
   const roles = parseRoles(input.roles);
   if (isPrivileged(roles) && !actor?.roles.includes('admin')) throw new ForbiddenError(MESSAGES.roleRequired.admin);
-  // Both counters before the password is hashed or anything is written, so a refusal costs no bcrypt
-  // work and a failing table leaves no account behind. Requests refused above for their input are not
-  // counted; taken names and addresses are (a prober asks about exactly those).
+  // Before the password is hashed or anything is written, so a refusal costs no bcrypt work. Requests
+  // refused above for their input are not counted; taken names and addresses are (a prober asks about
+  // exactly those).
   await admitSignUp(deps, deps.client.ip);
   // The link goes to an address nobody has proved yet: it counts against the per-IP mail limit, as
   // forgot and resend do (and against the address's quota in the mailer). Past the limit the account
   // is still created, without a link; its owner can ask with POST /api/auth/email/resend later.
-  const mayMail = await mayMailFrom(deps, deps.client.ip);
-  const user = await registerUser(deps, input, roles, isPrivileged(roles) ? actor?.userId : undefined);
-  if (mayMail) await enqueueAfterChange(deps.mail, { kind: 'verify-email', userId: user.id }, deps.table.deadline);
-  return user;
+  // Counted while the password is hashed, so sign-up waits for no extra round trip.
+  const [mayMail, created] = await Promise.allSettled([
+    mayMailFrom(deps, deps.client.ip),
+    registerUser(deps, input, roles, isPrivileged(roles) ? actor?.userId : undefined),
+  ]);
+  if (created.status === 'rejected') throw created.reason;
+  if (mayMail.status === 'rejected') {
+    // The account stands; without a count the link is withheld, as past the limit.
+    logger.error('verification link withheld: mail count failed', { error: describeError(rootCause(mayMail.reason)) });
+  } else if (mayMail.value) {
+    await enqueueAfterChange(deps.mail, { kind: 'verify-email', userId: created.value.id }, deps.table.deadline);
+  }
+  return created.value;
 }
 
 /**

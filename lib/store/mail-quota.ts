@@ -2,7 +2,7 @@ import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from './keys';
 import { conditionally, type Table } from './table';
 
-/** The contract's per-address limit on mails that anonymous requests cause (forgot, resend). */
+/** The contract's per-address limit on mails that anyone's request causes (sign-up's link, forgot, resend). */
 export const MAIL_QUOTA = { minGapSeconds: 60, perHour: 5, hourSeconds: 3600 };
 
 /**
