@@ -31,7 +31,7 @@ let current: StoredKeySets;
 /** Which parts each kind of container is named (serverless.yml: signin; the authorizer and the JWKS). */
 const PARTS = { issuer: ['signing'], verifier: ['public'] } as const;
 
-type Issuer = { signIn: (user: { username: string; password: string }) => Promise<{ accessToken: string; cookieToken: string }> };
+type Issuer = { signIn: (user: { username: string; password: string }) => Promise<{ accessToken: string; cookieToken: string; cookieName: string }> };
 type Verifier = {
   authorize: (headers: Record<string, string>) => Promise<'Allow' | 'Deny'>;
   jwksKids: () => Promise<string[]>;
@@ -66,7 +66,9 @@ function issuer(): Issuer {
       for (let attempt = 1; response.statusCode === 503 && attempt < 5; attempt++) response = (await signin.handler(request)) as APIGatewayProxyResult;
       expect(response.statusCode).toBe(200);
       const cookie = String(response.headers?.['set-cookie'] ?? '');
-      return { accessToken: (JSON.parse(response.body) as { accessToken: string }).accessToken, cookieToken: /jwt_session=([^;]+)/.exec(cookie)![1]! };
+      // The cookie as the browser sends it back: its name (the stage's, `__Host-` prefixed by default) and token.
+      const [, cookieName, cookieToken] = /^((?:__Host-)?jwt_session)=([^;]+)/.exec(cookie)!;
+      return { accessToken: (JSON.parse(response.body) as { accessToken: string }).accessToken, cookieToken: cookieToken!, cookieName: cookieName! };
     },
   };
 }
@@ -186,10 +188,10 @@ describe('key rotation across warm containers, with the signing keys apart from 
   it('keeps a key that stopped signing public for as long as a cookie token it signed lives, through the next rotation', async () => {
     const signer = issuer();
     const check = verifier();
-    const { cookieToken } = await signer.signIn(user);
+    const { cookieToken, cookieName } = await signer.signIn(user);
     const retiring = kidOf(cookieToken);
     const next = `${retiring}-next`;
-    const cookie = { cookie: `jwt_session=${cookieToken}` };
+    const cookie = { cookie: `${cookieName}=${cookieToken}` };
     expect(await check.authorize(cookie)).toBe('Allow');
 
     await store(rotateKeys(current, clock(), next));
