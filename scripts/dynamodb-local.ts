@@ -63,7 +63,7 @@ async function loopbackLauncher(classpath: string, jars: string): Promise<string
     const { code, stderr } = error as NodeJS.ErrnoException & { stderr?: string };
     if (code === 'ENOENT') throw new Error('DynamoDB Local needs Java 17 or newer on the PATH (`java -version`).');
     if (/jdk\.compiler/.test(stderr ?? '')) {
-      throw new Error('DynamoDB Local is started bound to 127.0.0.1 by a small launcher compiled at first start: that needs a JDK 17+ (`java --list-modules` shows jdk.compiler), not only a JRE.');
+      throw new Error('DynamoDB Local is started bound to 127.0.0.1 by a small launcher compiled at first start: that needs a JDK 17+ (`java --list-modules` shows jdk.compiler), not only a JRE: on Debian or Ubuntu, `sudo apt-get install -y openjdk-17-jdk-headless`.');
     }
     throw new Error(`compiling ${source} failed: ${stderr ?? String(error)}`);
   } finally {
