@@ -1,7 +1,7 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { claimIndexKeys, keys, LEGACY_USERS_PARTITION, USER_SHARDS, USERS_INDEX, userIndexKeys, usersPartition } from './keys';
 import { conditionally, queryEach, type Table } from './table';
-import { normalizeIdentifier } from './users';
+import { adminRosterIds, enrolAdmin, normalizeIdentifier } from './users';
 
 export interface MigrationReport {
   /** Profiles moved from the legacy `USER` index partition to their shard. */
@@ -67,4 +67,57 @@ export async function migrateToShardedIndex(table: Table, progress: (line: strin
   }
   progress(`claims given search keys: ${report.claimsIndexed}`);
   return report;
+}
+
+export interface RosterReport {
+  /** Admins put on the admin roster by this run. */
+  adminsEnrolled: number;
+  /** Listed as admins by the index, but no admin (or gone) when enrolled: left off the roster. */
+  adminsNotEnrolled: number;
+}
+
+/**
+ * The admin roster's migration (`npm run migrate`): puts every admin stored before the roster existed on
+ * it, so removing one of them is no longer refused while others remain. Each enrolment is one
+ * transaction conditioned on the profile still holding the admin role (an admin demoted between this
+ * read of the index and the write is not enrolled) and on the id not being on the roster yet (so a
+ * second run writes nothing). Reads the index (roles are projected), never scans.
+ */
+export async function enrolExistingAdmins(table: Table, progress: (line: string) => void = () => undefined): Promise<RosterReport> {
+  const report: RosterReport = { adminsEnrolled: 0, adminsNotEnrolled: 0 };
+  const seen = await adminRosterIds(table);
+  const onRosterAlready = seen.size;
+  for (const partition of [LEGACY_USERS_PARTITION, ...Array.from({ length: USER_SHARDS }, (_, shard) => usersPartition(shard))]) {
+    const admins = queryEach(table, {
+      IndexName: USERS_INDEX,
+      KeyConditionExpression: 'gsi1pk = :partition',
+      FilterExpression: 'contains(#roles, :admin)',
+      ExpressionAttributeNames: { '#roles': 'roles' },
+      ExpressionAttributeValues: { ':partition': partition, ':admin': 'admin' },
+    });
+    for await (const profile of admins) {
+      const id = String(profile.id);
+      // On the roster, or decided already in this run (a profile moved to its shard meanwhile is listed twice).
+      if (seen.has(id)) continue;
+      seen.add(id);
+      const outcome = await enrolAdmin(table, id);
+      if (outcome === 'enrolled') report.adminsEnrolled++;
+      if (outcome === 'not-admin') report.adminsNotEnrolled++;
+    }
+  }
+  progress(
+    `admins put on the admin roster: ${report.adminsEnrolled} (on it already: ${onRosterAlready}; ` +
+      `no longer admins when enrolled, left off: ${report.adminsNotEnrolled})`,
+  );
+  return report;
+}
+
+/**
+ * Everything `npm run migrate` does, each step re-runnable. The roster comes first: it reads profiles
+ * where they are before the index move shifts them between partitions (the index follows writes
+ * eventually, so a profile just moved could be in neither partition for a moment).
+ */
+export async function migrate(table: Table, progress: (line: string) => void = () => undefined): Promise<RosterReport & MigrationReport> {
+  const roster = await enrolExistingAdmins(table, progress);
+  return { ...roster, ...(await migrateToShardedIndex(table, progress)) };
 }

@@ -217,36 +217,64 @@ export function changeRoles(table: Table, userId: string, roles: Role[]): Promis
   });
 }
 
+/** What enrolling an admin found: put on the roster now, on it already, or no (longer an) admin. */
+export type EnrolOutcome = 'enrolled' | 'on-roster' | 'not-admin';
+
 /**
  * Puts an existing admin on the roster (a table from before it: the local start, `admin:create`, the
  * migration), only while its profile holds the admin role, so a demotion racing this is never undone.
+ * An admin on the roster already is not written again (the migration's second run changes nothing).
  */
-export async function enrolAdmin(table: Table, userId: string): Promise<boolean> {
-  try {
-    await guarded(table, (options) =>
-      table.client.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              ConditionCheck: {
-                TableName: table.name,
-                Key: keys.user(userId),
-                ConditionExpression: 'contains(#roles, :admin)',
-                ExpressionAttributeNames: { '#roles': 'roles' },
-                ExpressionAttributeValues: { ':admin': 'admin' },
+export async function enrolAdmin(table: Table, userId: string): Promise<EnrolOutcome> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    try {
+      await guarded(table, (options) =>
+        table.client.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                ConditionCheck: {
+                  TableName: table.name,
+                  Key: keys.user(userId),
+                  ConditionExpression: 'contains(#roles, :admin)',
+                  ExpressionAttributeNames: { '#roles': 'roles' },
+                  ExpressionAttributeValues: { ':admin': 'admin' },
+                },
               },
-            },
-            rosterChange(table, userId, true),
-          ],
-        }),
-        options,
-      ),
-    );
-    return true;
-  } catch (error) {
-    if (cancelledConditions(error)?.some(Boolean)) return false;
-    throw error;
+              {
+                Update: {
+                  TableName: table.name,
+                  Key: keys.adminRoster(),
+                  UpdateExpression: 'ADD ids :id',
+                  ConditionExpression: 'attribute_not_exists(ids) OR NOT contains(ids, :userId)',
+                  ExpressionAttributeValues: { ':id': new Set([userId]), ':userId': userId },
+                },
+              },
+            ],
+          }),
+          options,
+        ),
+      );
+      return 'enrolled';
+    } catch (error) {
+      const failed = cancelledConditions(error);
+      if (failed?.[0]) return 'not-admin';
+      if (failed?.[1]) return 'on-roster';
+      // A role change of this user, or another enrolment, at the same moment: try again, then decide.
+      if (isTransactionConflict(error)) continue;
+      throw error;
+    }
   }
+  throw new ServiceUnavailableError();
+}
+
+/** The ids on the admin roster, read consistently (empty for a table from before it). */
+export async function adminRosterIds(table: Table): Promise<Set<string>> {
+  const result = await guarded(table, (options) =>
+    table.client.send(new GetCommand({ TableName: table.name, Key: keys.adminRoster(), ConsistentRead: true }), options),
+  );
+  const ids = result.Item?.ids;
+  return ids instanceof Set ? new Set([...ids].map(String)) : new Set();
 }
 
 /**

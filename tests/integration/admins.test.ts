@@ -1,12 +1,15 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { join } from 'node:path';
+import { DeleteCommand, type DynamoDBDocumentClient, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { deleteUser, setUserRoles } from '../../lib/account/admin-users';
 import { ensureAdmin } from '../../lib/account/bootstrap';
 import { registerUser } from '../../lib/account/sign-up';
 import type { MailingDeps } from '../../lib/account/types';
 import { ConflictError } from '../../lib/shared/errors';
 import { createTable, type Table } from '../../lib/store/table';
-import { findUserByUsername, getUser } from '../../lib/store/users';
+import { migrate } from '../../lib/store/migrations';
+import { adminRosterIds, enrolAdmin, findUserByUsername, getUser } from '../../lib/store/users';
 import { keys } from '../../lib/store/keys';
 import { createTables } from '../../scripts/dynamodb-local';
 import { testAccountConfig } from '../support/account-config';
@@ -95,5 +98,89 @@ describe('the last admin', () => {
     // npm start / admin:create run the bootstrap, which puts the existing admin on the roster.
     expect(await ensureAdmin(deps, input)).toBe('unchanged');
     expect((await setUserRoles(deps, other.id, ['user'], other.id)).roles).toEqual(['user']);
+  });
+});
+
+/** Admins as a table from before the roster holds them: admin profiles, and no roster item at all. */
+async function preRosterAdmins(deps: MailingDeps) {
+  const ids = await twoAdmins(deps);
+  await deps.table.client.send(new DeleteCommand({ TableName: deps.table.name, Key: keys.adminRoster() }));
+  expect(await adminRosterIds(deps.table)).toEqual(new Set());
+  return ids;
+}
+
+/** `npm run migrate` as an operator runs it, pointed at this case's table in the tier's DynamoDB Local. */
+function npmRunMigrate(tableName: string) {
+  return new Promise<{ code: number; output: string }>((resolve) => {
+    execFile(
+      'npm',
+      ['run', '--silent', 'migrate', '--', '--stage', 'local'],
+      { cwd: join(__dirname, '../..'), env: { ...process.env, TABLE_NAME: tableName } },
+      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, output: `${stdout}${stderr}` }),
+    );
+  });
+}
+
+/**
+ * Fault injection (the one stand-in here): the table's own client, with `before` run ahead of every
+ * command the migration sends, so a test can act at an exact point between its read and its write.
+ */
+function interceptedTable(table: Table, before: (command: unknown) => Promise<void>): Table {
+  const send = async (command: never, options: never) => {
+    await before(command);
+    return table.client.send(command, options);
+  };
+  return { name: table.name, client: { send } as unknown as DynamoDBDocumentClient };
+}
+
+describe('the migration puts admins from before the roster on it', () => {
+  it('enrols every admin, so one of two can be demoted and the last cannot; a second run writes nothing', async () => {
+    const deps = await freshDeps();
+    const [a, b] = await preRosterAdmins(deps);
+    // The gap: two admins, and yet neither can be demoted (neither counts).
+    await expect(setUserRoles(deps, a, ['user'], b)).rejects.toThrow(ConflictError);
+
+    const run = await npmRunMigrate(deps.table.name);
+    expect(run).toMatchObject({ code: 0, output: expect.stringContaining('admins put on the admin roster: 2 (on it already: 0;') });
+    expect(run.output).toContain(`${deps.table.name}: done (2 admins put on the roster,`);
+    expect(await adminRosterIds(deps.table)).toEqual(new Set([a, b]));
+
+    // Again: the roster's part sends no write at all, and the report says nothing was done.
+    let transactions = 0;
+    const counted = interceptedTable(deps.table, async (command) => {
+      if (command instanceof TransactWriteCommand) transactions++;
+    });
+    const lines: string[] = [];
+    expect(await migrate(counted, (line) => lines.push(line))).toEqual({ adminsEnrolled: 0, adminsNotEnrolled: 0, profilesMoved: 0, claimsIndexed: 0 });
+    expect(transactions).toBe(0);
+    expect(lines).toContain('admins put on the admin roster: 0 (on it already: 2; no longer admins when enrolled, left off: 0)');
+    expect(await adminRosterIds(deps.table)).toEqual(new Set([a, b]));
+
+    expect((await setUserRoles(deps, a, ['user'], b)).roles).toEqual(['user']);
+    await expect(setUserRoles(deps, b, ['user'], b)).rejects.toThrow(new ConflictError('Refused: this would leave no admin. Make another user an admin first.'));
+    await expect(deleteUser(deps, b)).rejects.toThrow(ConflictError);
+  }, 60_000);
+
+  it('an admin demoted between the index read and its enrolment is not enrolled (its demotion is never undone)', async () => {
+    const deps = await freshDeps();
+    const [a, b] = await preRosterAdmins(deps);
+    let demoted = false;
+    const racing = interceptedTable(deps.table, async (command) => {
+      const first = command instanceof TransactWriteCommand ? command.input.TransactItems?.[0]?.ConditionCheck?.Key : undefined;
+      if (demoted || first?.pk !== keys.user(b).pk) return;
+      demoted = true;
+      // Right before the migration's write for b, which it listed as an admin: the bootstrap (or another
+      // run) enrols both, and a takes b's admin role away, as allowed now that two admins count.
+      await enrolAdmin(deps.table, a);
+      await enrolAdmin(deps.table, b);
+      await setUserRoles(deps, b, ['user'], a);
+    });
+    const report = await migrate(racing);
+    expect(demoted).toBe(true);
+    expect(report.adminsNotEnrolled).toBe(1);
+    expect(await getUser(deps.table, b)).toMatchObject({ roles: ['user'] });
+    expect(await adminRosterIds(deps.table)).toEqual(new Set([a]));
+    // b is not counted as an admin, so the one real admin stays.
+    await expect(setUserRoles(deps, a, ['user'], a)).rejects.toThrow(ConflictError);
   });
 });
