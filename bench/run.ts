@@ -18,7 +18,7 @@ import { freePort, startApiStack, startDatabase } from '../scripts/local-stack';
 import { importSigningKeys, newKeySet, splitKeySet } from '../lib/access/signing-keys';
 import { importKeyParts, inlineKeyEnv } from '../scripts/local-keys';
 import { Deadline } from '../lib/shared/deadline';
-import { apiEvent, authorizerEvent } from '../tests/support/events';
+import { apiEvent, authorizerEvent } from '../scripts/lambda-events';
 import { costTable, type OperationCost, printCostTable, type Units, USAGE_PER_MAU } from './cost';
 import { busiestKeys, type OperationLoad, printLoadTable, recordPartitions, usageRate } from './load-model';
 import { figure, sample, table, withLimit, withTarget, type Figure } from './stats';

@@ -1,12 +1,12 @@
 import { CreateTableCommand, DynamoDBClient, ListTablesCommand, UpdateTimeToLiveCommand, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { delimiter, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
+import { startAndWait, type StartedProcess, stopChild } from './start-and-wait';
 
 const ROOT = join(__dirname, '..');
 const LAUNCHER = 'DynamoDbLocalOnLoopback';
@@ -17,16 +17,6 @@ export interface DynamoDbLocal {
   /** The Java process (the fault tests pause it with SIGSTOP to make calls hang). */
   pid: number;
   stop(): Promise<void>;
-}
-
-/** Ends a child process: SIGTERM, then SIGKILL if it is still there after 5 s. Resolves once it is gone. */
-export async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
 }
 
 function localClient(endpoint: string): DynamoDBClient {
@@ -82,60 +72,40 @@ export async function startDynamoDbLocal(options: { port: number; dbPath?: strin
   const jars = jarFolder();
   const classpath = [join(jars, 'DynamoDBLocal.jar'), join(jars, 'DynamoDBLocal_lib', '*')].join(delimiter);
   const classes = await loopbackLauncher(classpath, jars);
-  const child: ChildProcess = spawn(
-    'java',
-    [
-      `-Djava.library.path=${join(jars, 'DynamoDBLocal_lib')}`,
-      `-Dlocal.allowedHosts=${[...allowedApiHosts()].join(',')}`,
-      '-cp',
-      [classes, classpath].join(delimiter),
-      LAUNCHER,
-      ...(options.dbPath ? ['-dbPath', options.dbPath] : ['-inMemory']),
-      '-port',
-      String(options.port),
-      '-sharedDb',
-      '-disableTelemetry',
-    ],
-    { cwd: jars, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const failed = new Promise<never>((_, reject) => {
-    child.once('error', (error: NodeJS.ErrnoException) =>
-      reject(
-        new Error(
-          error.code === 'ENOENT' ? 'DynamoDB Local needs Java 17 or newer on the PATH (`java -version`).' : `DynamoDB Local did not start: ${error.message}`,
-        ),
-      ),
-    );
-    child.once('exit', (code) => reject(new Error(`DynamoDB Local exited (code ${code}):\n${output.slice(-2000)}`)));
-  });
-  failed.catch(() => undefined);
-
   const endpoint = `http://127.0.0.1:${options.port}`;
-  const stop = () => stopChild(child);
-
   const client = localClient(endpoint);
-  const deadline = Date.now() + 60_000;
+  let started: StartedProcess;
   try {
-    for (;;) {
-      try {
-        await Promise.race([client.send(new ListTablesCommand({})), failed]);
-        break;
-      } catch (error) {
-        if (child.exitCode !== null || (error instanceof Error && /Java|exited|did not start/.test(error.message))) throw error;
-        if (Date.now() > deadline) throw new Error(`DynamoDB Local did not answer within 60 s:\n${output.slice(-2000)}`);
-        await new Promise((resolve) => setTimeout(resolve, 200));
-      }
-    }
-  } catch (error) {
-    await stop();
-    throw error;
+    started = await startAndWait({
+      name: 'DynamoDB Local',
+      command: 'java',
+      args: [
+        `-Djava.library.path=${join(jars, 'DynamoDBLocal_lib')}`,
+        `-Dlocal.allowedHosts=${[...allowedApiHosts()].join(',')}`,
+        '-cp',
+        [classes, classpath].join(delimiter),
+        LAUNCHER,
+        ...(options.dbPath ? ['-dbPath', options.dbPath] : ['-inMemory']),
+        '-port',
+        String(options.port),
+        '-sharedDb',
+        '-disableTelemetry',
+      ],
+      spawn: { cwd: jars, stdio: ['ignore', 'pipe', 'pipe'] },
+      ready: async () => {
+        await client.send(new ListTablesCommand({}));
+        return true;
+      },
+      withinSeconds: 60,
+      everyMs: 200,
+      keep: 2000,
+      spawnError: (error) => (error.code === 'ENOENT' ? 'DynamoDB Local needs Java 17 or newer on the PATH (`java -version`).' : `DynamoDB Local did not start: ${error.message}`),
+    });
   } finally {
     client.destroy();
   }
-  child.removeAllListeners('exit');
+  const { child } = started;
+  const stop = () => stopChild(child);
   if (child.pid === undefined) throw new Error('DynamoDB Local has no process id');
   return { endpoint, pid: child.pid, stop };
 }

@@ -27,6 +27,8 @@ function endToEnd(headers: IncomingHttpHeaders): IncomingHttpHeaders {
 export interface LocalProxy {
   /** Where clients reach the tool: the proxy, on 127.0.0.1. */
   url: string;
+  /** Points the proxy at another port of the tool (the SES emulator restarted on a new private port). */
+  retarget(target: number): void;
   /** Stops listening and drops open connections (idle keep-alive ones too), so the port is free again. */
   close(): Promise<void>;
 }
@@ -39,6 +41,7 @@ export interface LocalProxy {
  * and no pooled socket can be closed under it).
  */
 export async function startLocalProxy(options: { server: 'ses'; port: number; target: number }): Promise<LocalProxy> {
+  let target = options.target;
   const server = createServer((incoming, outgoing) => {
     const reason = refusal(incoming.headers, { server: options.server, port: options.port });
     if (reason !== undefined) {
@@ -54,7 +57,7 @@ export async function startLocalProxy(options: { server: 'ses'; port: number; ta
       return;
     }
     const upstream = request(
-      { host: '127.0.0.1', port: options.target, method: incoming.method, path: incoming.url, headers: endToEnd(incoming.headers), agent: false },
+      { host: '127.0.0.1', port: target, method: incoming.method, path: incoming.url, headers: endToEnd(incoming.headers), agent: false },
       (answer) => {
         outgoing.writeHead(answer.statusCode ?? 502, endToEnd(answer.headers));
         answer.pipe(outgoing);
@@ -81,6 +84,9 @@ export async function startLocalProxy(options: { server: 'ses'; port: number; ta
   });
   return {
     url: `http://127.0.0.1:${options.port}`,
+    retarget: (port) => {
+      target = port;
+    },
     close: async () => {
       const closed = once(server, 'close');
       server.close();

@@ -1,19 +1,20 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { splitKeySet } from '../lib/access/signing-keys';
-import { createTables, startDynamoDbLocal, stopChild, type DynamoDbLocal } from './dynamodb-local';
+import { createTables, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local';
 import { writeKeyParts } from './local-keys';
 import { freePort } from './local-proxy';
 import { type SesEmulator, startSesEmulator } from './ses-local';
+import { onFreePort, startAndWait, stopChild } from './start-and-wait';
 
 const ROOT = join(__dirname, '..');
 export const LOCAL_TABLE_NAME = 'lambda-jwt-auth-local';
 
-// The free-port helper lives beside the loopback proxy; tests and the bench import it from here.
-export { freePort };
+// The free-port helpers: tests and the bench import them from here.
+export { freePort, onFreePort };
 
 export interface OfflineOptions {
   httpPort: number;
@@ -33,9 +34,11 @@ export interface Offline {
 
 /** Runs `osls offline --stage local` and resolves once the API answers. */
 export async function startOffline(options: OfflineOptions): Promise<Offline> {
-  const child = spawn(
-    process.execPath,
-    [
+  const url = `http://127.0.0.1:${options.httpPort}`;
+  const { child, output } = await startAndWait({
+    name: 'serverless-offline',
+    command: process.execPath,
+    args: [
       join(ROOT, 'node_modules/serverless/bin/serverless.js'),
       'offline',
       'start',
@@ -46,30 +49,15 @@ export async function startOffline(options: OfflineOptions): Promise<Offline> {
       '--lambdaPort',
       String(options.lambdaPort),
     ],
-    { cwd: ROOT, env: { ...process.env, ...options.env, SLS_TELEMETRY_DISABLED: '1' }, stdio: ['ignore', options.stdio, options.stdio] },
-  );
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000)));
-  child.stderr?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000)));
-  const url = `http://127.0.0.1:${options.httpPort}`;
+    spawn: { cwd: ROOT, env: { ...process.env, ...options.env, SLS_TELEMETRY_DISABLED: '1' }, stdio: ['ignore', options.stdio, options.stdio] },
+    ready: async () => (await fetch(`${url}/api/test/all`)).ok,
+    withinSeconds: 120,
+    everyMs: 250,
+    keep: 20_000,
+  });
   const stop = () => stopChild(child);
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`serverless-offline exited (code ${child.exitCode}):\n${output}`);
-    try {
-      const response = await fetch(`${url}/api/test/all`);
-      if (response.ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`serverless-offline did not answer within 120 s:\n${output}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
   await warmFunctions(options.lambdaPort);
-  return { url, child, output: () => output, stop };
+  return { url, child, output, stop };
 }
 
 /**
@@ -150,8 +138,10 @@ export async function startApiStack(options: {
   const keyEnv = await writeKeyParts(join(dir, 'keys'), splitKeySet(options.keySet, new Date()));
   const dbPath = options.persistent ? join(dir, 'db') : undefined;
   if (dbPath) await mkdir(dbPath);
-  const port = await freePort();
-  const sesPort = await freePort();
+  // Each tool's port is found free and then bound by the tool: one taken in between is replaced (onFreePort).
+  // A restart keeps its port, since the running functions were told it.
+  let port = 0;
+  let sesPort = 0;
   let database: LocalStack | undefined;
   let offline: Offline | undefined;
   let ses: SesEmulator | undefined;
@@ -162,10 +152,16 @@ export async function startApiStack(options: {
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    database = await startDatabase({ port, dbPath });
-    ses = await startSesEmulator({ port: sesPort });
-    const lambdaPort = await freePort();
-    const env = {
+    database = await onFreePort((free) => {
+      port = free;
+      return startDatabase({ port, dbPath });
+    });
+    ses = await onFreePort((free) => {
+      sesPort = free;
+      return startSesEmulator({ port: sesPort });
+    });
+    let lambdaPort = await freePort();
+    const env: Record<string, string> = {
       DYNAMODB_ENDPOINT: database.dynamo.endpoint,
       ...keyEnv,
       SES_ENDPOINT: ses.url,
@@ -173,7 +169,17 @@ export async function startApiStack(options: {
       ...options.env,
     };
     await options.prepare?.(env, database);
-    offline = await startOffline({ httpPort: options.httpPort ?? (await freePort()), lambdaPort, env, stdio: 'pipe' });
+    // A retry takes a new Lambda port and, unless the caller chose it, a new API port (the output does not
+    // always say which of the two was taken). The first try keeps the Lambda port `prepare` was shown.
+    let picks = 0;
+    offline = await onFreePort(
+      async (free) => {
+        lambdaPort = free;
+        if (options.env?.LAMBDA_ENDPOINT === undefined) env.LAMBDA_ENDPOINT = `http://127.0.0.1:${lambdaPort}`;
+        return startOffline({ httpPort: options.httpPort ?? (await freePort()), lambdaPort, env, stdio: 'pipe' });
+      },
+      { pick: async () => (picks++ === 0 ? lambdaPort : freePort()) },
+    );
     const running = offline;
     const stack: ApiStack = {
       url: offline.url,

@@ -1,7 +1,6 @@
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { stopChild } from './dynamodb-local';
-import { freePort, startLocalProxy } from './local-proxy';
+import { startLocalProxy } from './local-proxy';
+import { onFreePort, startAndWait, stopChild } from './start-and-wait';
 
 const ROOT = join(__dirname, '..');
 
@@ -18,36 +17,31 @@ export interface SesEmulator {
  * Resolves once it answers its health check through the proxy.
  */
 export async function startSesEmulator(options: { port: number }): Promise<SesEmulator> {
-  const emulatorPort = await freePort();
-  const proxy = await startLocalProxy({ server: 'ses', port: options.port, target: emulatorPort });
-  const child = spawn(process.execPath, [join(ROOT, 'node_modules/aws-ses-v2-local/dist/cli.js'), '--host', '127.0.0.1', '--port', String(emulatorPort)], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-5000)));
-  child.stderr.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-5000)));
-  const url = proxy.url;
-  const stop = async () => {
+  const proxy = await startLocalProxy({ server: 'ses', port: options.port, target: 0 });
+  try {
+    // The emulator's own port is private, so a port taken before the emulator binds it is simply replaced.
+    const { child } = await onFreePort(async (emulatorPort) => {
+      proxy.retarget(emulatorPort);
+      return startAndWait({
+        name: 'the SES emulator',
+        command: process.execPath,
+        args: [join(ROOT, 'node_modules/aws-ses-v2-local/dist/cli.js'), '--host', '127.0.0.1', '--port', String(emulatorPort)],
+        spawn: { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+        ready: async () => (await fetch(`${proxy.url}/health-check`)).ok,
+        withinSeconds: 30,
+        everyMs: 100,
+        keep: 5000,
+      });
+    });
+    return {
+      url: proxy.url,
+      stop: async () => {
+        await proxy.close();
+        await stopChild(child);
+      },
+    };
+  } catch (error) {
     await proxy.close();
-    await stopChild(child);
-  };
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) {
-      await proxy.close();
-      throw new Error(`the SES emulator exited (code ${child.exitCode}):\n${output}`);
-    }
-    try {
-      if ((await fetch(`${url}/health-check`)).ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`the SES emulator did not answer within 30 s:\n${output}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    throw error;
   }
-  return { url, stop };
 }

@@ -1,4 +1,4 @@
-// Shared jest settings for the five tiers (unit, deploy, integration, e2e, security).
+// Shared jest settings for the six tiers (unit, deploy, integration, e2e, security, browser).
 const path = require('node:path');
 
 module.exports = {

@@ -108,7 +108,7 @@ export class KeySetCache extends KeyPartCache<PublicKeys> {
 
 let cache: KeySetCache | undefined;
 
-/** The process's public key set cache, configured from lib/config.ts. */
+/** The process's public key set cache, configured from lib/shared/config.ts. */
 export function keySetCache(): KeySetCache {
   const settings = config();
   cache ??= new KeySetCache(

@@ -9,8 +9,11 @@ import { assertCookieOrigin } from './cookies';
 import { toRequest, type HttpRequest } from './request';
 import { errorResponse, render, type HttpResponse } from './response';
 
-/** What a protected route requires of its caller: any signed-in user, or a role. */
-export type Requirement = 'signed-in' | Role;
+/**
+ * What a protected route requires of its caller: any signed-in user, or a role above `user` (the contract's
+ * user route is open to any valid token, so no route asks for `user` and it has no refusal message).
+ */
+export type Requirement = 'signed-in' | Exclude<Role, 'user'>;
 
 type LambdaHttpHandler = (event: APIGatewayProxyEvent, context?: Context) => Promise<APIGatewayProxyResult>;
 

@@ -1,6 +1,9 @@
 /**
- * The one place that reads the environment. Every value is parsed once per cold start; a missing or
- * malformed value fails the cold start with a message that names the variable, never later in a request.
+ * Where settings are read from the environment: the functions' configuration (loadConfig) and the local
+ * stack's ports for `npm start` and the operator scripts (localPorts). Outside this file only what the
+ * runtime provides is read: the function role's credentials (lib/store/live-session.ts, per call: they
+ * rotate) and Powertools' service name (lib/shared/log.ts). Every value is parsed once per cold start; a
+ * missing or malformed value fails the cold start with a message that names the variable, never later in a request.
  */
 export interface Config {
   tableName: string;

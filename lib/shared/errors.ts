@@ -40,7 +40,7 @@ export class ForbiddenError extends HttpError {
 }
 
 export class NotFoundError extends HttpError {
-  constructor(message: string = MESSAGES.notFound) {
+  constructor(message: string) {
     super(404, message);
   }
 }

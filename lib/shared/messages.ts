@@ -19,7 +19,6 @@ export const MESSAGES = {
   tooManyAttempts: 'Too many sign-in attempts. Please try again later.',
   sessionNotFound: 'Session not found.',
   userNotFound: 'User not found.',
-  notFound: 'Not found.',
   cursorInvalid: 'cursor is invalid',
   unsupportedMediaType: 'Content-Type must be application/json.',
   unavailable: 'Service temporarily unavailable. Please try again.',
@@ -56,7 +55,6 @@ export const MESSAGES = {
     invalid: 'Unauthorized!',
   },
   roleRequired: {
-    user: 'Require User Role!',
     moderator: 'Require Moderator Role!',
     admin: 'Require Admin Role!',
   },

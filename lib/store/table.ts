@@ -27,7 +27,7 @@ export function withDeadline(table: Table, deadline: Deadline | undefined): Tabl
 export function createTable(settings: TableSettings): Table {
   const client = new DynamoDBClient({
     region: settings.region,
-    // Deliberate timeouts and retries. The request's deadline (lib/deadline.ts) bounds the whole request;
+    // Deliberate timeouts and retries. The request's deadline (lib/shared/deadline.ts) bounds the whole request;
     // these bound one attempt, so a slow attempt is retried inside that budget
     // (throwOnRequestTimeout: without it the SDK only warns and keeps waiting).
     maxAttempts: 3,

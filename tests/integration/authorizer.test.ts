@@ -10,7 +10,7 @@ import { createTable } from '../../lib/store/table';
 import { changeCredentials, changeRoles, deleteUserRecord, findUserByUsername } from '../../lib/store/users';
 import { testAccountConfig } from '../support/account-config';
 import { newUser } from '../support/data';
-import { authorizerEvent } from '../support/events';
+import { authorizerEvent } from '../../scripts/lambda-events';
 import { testKeySet } from '../support/keys';
 import { recordingMailQueue } from '../support/mail';
 

@@ -7,7 +7,7 @@ import { activateKeys, applyWrites, type KeyWrite, retireKeys, rotateKeys, type 
 import { newKeySet, splitKeySet } from '../../lib/access/signing-keys';
 import { KEY_PART_VARIABLES, type KeyPart, loadConfig } from '../../lib/shared/config';
 import { localKeyFiles, writeKeyParts } from '../../scripts/local-keys';
-import { apiEvent, authorizerEvent } from '../support/events';
+import { apiEvent, authorizerEvent } from '../../scripts/lambda-events';
 import { newUser } from '../support/data';
 import { testAccountConfig } from '../support/account-config';
 import { registerUser } from '../../lib/account/sign-up';

@@ -11,7 +11,7 @@ import type { PublicUser } from '../../lib/store/user-list';
 import { testAccountConfig } from '../support/account-config';
 import { testKeySet } from '../support/keys';
 
-// The sharded admin list (newest first across 16 index partitions), the prefix search, and the migration
+// The sharded admin list (newest first across the index's 32 user shards), the prefix search (over its 64 name shards), and the migration
 // of profiles written before the shards, against DynamoDB Local. Other test files add users to the same
 // table, so each test checks its own users within the whole list.
 const table = createTable({ tableName: process.env.TABLE_NAME!, region: 'us-east-1', dynamodbEndpoint: process.env.DYNAMODB_ENDPOINT });

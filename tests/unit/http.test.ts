@@ -1,6 +1,6 @@
 import { BadRequestError, ServiceUnavailableError } from '../../lib/shared/errors';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { apiEvent } from '../support/events';
+import { apiEvent } from '../../scripts/lambda-events';
 
 import * as http from '../../lib/http/handler';
 import { jsonBody } from '../../lib/http/request';

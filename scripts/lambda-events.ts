@@ -1,5 +1,8 @@
 import type { APIGatewayProxyEvent, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 
+// Typed Lambda events for calling handlers in-process. Here, not in tests/, because bench/run.ts uses them
+// too and the bench takes nothing from the test tree.
+
 /** A typed API Gateway proxy event with only what a test cares about set. */
 export function apiEvent(options: {
   method?: string;
