@@ -95,11 +95,12 @@ export function printCostTable(operations: OperationCost[]): string {
     ),
     '',
     'MAU        this service (DynamoDB + Lambda + API Gateway + SES)        Cognito Lite  Essentials        Plus',
-    ...costTable(operations).map(
-      (row) =>
-        `${String(row.mau).padEnd(10)} ${money(row.thisService.total).padStart(10)} (${money(row.thisService.dynamodb)} + ${money(row.thisService.lambda)} + ${money(row.thisService.apiGateway)} + ${money(row.thisService.ses)})`.padEnd(70) +
-        `${money(row.cognitoLite).padStart(13)} ${money(row.cognitoEssentials).padStart(11)} ${money(row.cognitoPlus).padStart(11)}`,
-    ),
+    ...costTable(operations).map((row) => {
+      const service = row.thisService;
+      const parts = `(${money(service.dynamodb)} + ${money(service.lambda)} + ${money(service.apiGateway)} + ${money(service.ses)})`;
+      const ours = `${String(row.mau).padEnd(10)} ${money(service.total).padStart(10)} ${parts}`.padEnd(70);
+      return `${ours}${money(row.cognitoLite).padStart(13)} ${money(row.cognitoEssentials).padStart(11)} ${money(row.cognitoPlus).padStart(11)}`;
+    }),
   ];
   return lines.join('\n');
 }

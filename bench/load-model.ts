@@ -73,13 +73,15 @@ function touched(command: string, input: Loose): { table: string[]; indexes: Rec
   };
   const writes = !READS.has(command);
   if (command === 'QueryCommand') {
-    const partition = input.ExpressionAttributeValues?.[':pk'] ?? input.ExpressionAttributeValues?.[':partition'] ?? Object.values(input.ExpressionAttributeValues ?? {})[0];
+    const partition =
+      input.ExpressionAttributeValues?.[':pk'] ?? input.ExpressionAttributeValues?.[':partition'] ?? Object.values(input.ExpressionAttributeValues ?? {})[0];
     if (input.IndexName) indexes[input.IndexName] = [...(indexes[input.IndexName] ?? []), String(partition)];
     else table.push(String(partition));
   } else if (command === 'TransactWriteCommand') {
     for (const entry of input.TransactItems ?? []) item(entry.Put ?? entry.Update ?? entry.Delete ?? entry.ConditionCheck, true);
   } else if (command === 'BatchGetCommand') {
-    for (const request of Object.values(input.RequestItems ?? {}) as { Keys: Record<string, string>[] }[]) for (const key of request.Keys) item({ Key: key }, false);
+    for (const request of Object.values(input.RequestItems ?? {}) as { Keys: Record<string, string>[] }[])
+      for (const key of request.Keys) item({ Key: key }, false);
   } else if (command === 'BatchWriteCommand') {
     for (const requests of Object.values(input.RequestItems ?? {}) as Loose[][]) {
       for (const request of requests) item({ Key: request.DeleteRequest?.Key ?? request.PutRequest?.Item }, true);
@@ -124,7 +126,8 @@ export function recordPartitions(table: Table): { take(): Recorded } {
         // transaction that costs 6, and 4 on the index of two of them): AWS's rule instead, 2 units per
         // item of up to 1 KB, in the table and in each index partition it reaches (ours are all < 1 KB).
         for (const partition of partitions) add(partition, undefined, { read: 0, write: TRANSACTION_UNITS_PER_ITEM });
-        for (const [index, reached] of Object.entries(indexes)) for (const partition of reached) add(partition, index, { read: 0, write: TRANSACTION_UNITS_PER_ITEM });
+        for (const [index, reached] of Object.entries(indexes))
+          for (const partition of reached) add(partition, index, { read: 0, write: TRANSACTION_UNITS_PER_ITEM });
         return result;
       }
       for (const capacity of consumed) {

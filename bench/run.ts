@@ -27,8 +27,7 @@ const ROOT = join(__dirname, '..');
 const figures: Figure[] = [];
 const log = (text: string) => process.stderr.write(`${text}\n`);
 
-const proxyEvent = (body: unknown) =>
-  apiEvent({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const proxyEvent = (body: unknown) => apiEvent({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
 /**
  * The handlers log one JSON line per call, as they do on Lambda, so building and writing it stays in
@@ -349,7 +348,16 @@ async function eventWriteCost(deps: import('../lib/account/types').SessionDeps, 
   const open = async (withEvent: boolean) => {
     const sessionId = crypto.randomUUID();
     const { record } = newRefreshRecord(deps, userId, sessionId);
-    const session = { userId, sessionId, createdAt: record.createdAt, lastUsedAt: record.createdAt, userAgent: 'bench', ip: '127.0.0.1', expiresAt: record.expiresAt, credVersion: user.credVersion };
+    const session = {
+      userId,
+      sessionId,
+      createdAt: record.createdAt,
+      lastUsedAt: record.createdAt,
+      userAgent: 'bench',
+      ip: '127.0.0.1',
+      expiresAt: record.expiresAt,
+      credVersion: user.credVersion,
+    };
     const started = process.hrtime.bigint();
     await createSession(deps.table, session, record, withEvent ? eventToWrite(deps, userId, 'signin.success') : undefined);
     return Number(process.hrtime.bigint() - started) / 1e6;
@@ -360,8 +368,21 @@ async function eventWriteCost(deps: import('../lib/account/types').SessionDeps, 
     const order = i % 2 ? [true, false] : [false, true];
     for (const flag of order) (flag ? withEvent : without).push(await open(flag));
   }
-  const plain = figure('session transaction, without the event', without.slice(20).sort((a, b) => a - b));
-  return [plain, withLimit(figure('session transaction, with signin.success in it', withEvent.slice(20).sort((a, b) => a - b)), 'without the event', plain.median)];
+  const plain = figure(
+    'session transaction, without the event',
+    without.slice(20).sort((a, b) => a - b),
+  );
+  return [
+    plain,
+    withLimit(
+      figure(
+        'session transaction, with signin.success in it',
+        withEvent.slice(20).sort((a, b) => a - b),
+      ),
+      'without the event',
+      plain.median,
+    ),
+  ];
 }
 
 async function coldStarts(): Promise<void> {
@@ -489,7 +510,17 @@ async function main(): Promise<void> {
   await mkdir(join(ROOT, 'bench/results'), { recursive: true });
   await writeFile(
     join(ROOT, 'bench/results/latest.json'),
-    JSON.stringify({ date: new Date().toISOString(), machine, figures, cost: { usagePerMau: USAGE_PER_MAU, operations: operationCosts, months: costTable(operationCosts) }, load: scenarios }, null, 2),
+    JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        machine,
+        figures,
+        cost: { usagePerMau: USAGE_PER_MAU, operations: operationCosts, months: costTable(operationCosts) },
+        load: scenarios,
+      },
+      null,
+      2,
+    ),
   );
   process.exit(0);
 }

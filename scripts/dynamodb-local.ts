@@ -38,7 +38,11 @@ function jarFolder(): string {
  */
 async function loopbackLauncher(classpath: string, jars: string): Promise<string> {
   const source = join(__dirname, `${LAUNCHER}.java`);
-  const hash = createHash('sha256').update(await readFile(source)).update(jars).digest('hex').slice(0, 16);
+  const hash = createHash('sha256')
+    .update(await readFile(source))
+    .update(jars)
+    .digest('hex')
+    .slice(0, 16);
   const classes = join(ROOT, 'node_modules/.cache/dynamodb-local-loopback', hash);
   if (existsSync(join(classes, `${LAUNCHER}.class`))) return classes;
   // Built aside and renamed into place: test tiers starting at once never run a half-written class.
@@ -53,7 +57,9 @@ async function loopbackLauncher(classpath: string, jars: string): Promise<string
     const { code, stderr } = error as NodeJS.ErrnoException & { stderr?: string };
     if (code === 'ENOENT') throw new Error('DynamoDB Local needs Java 17 or newer on the PATH (`java -version`).');
     if (/jdk\.compiler/.test(stderr ?? '')) {
-      throw new Error('DynamoDB Local is started bound to 127.0.0.1 by a small launcher compiled at first start: that needs a JDK 17+ (`java --list-modules` shows jdk.compiler), not only a JRE: on Debian or Ubuntu, `sudo apt-get install -y openjdk-17-jdk-headless`.');
+      throw new Error(
+        'DynamoDB Local is started bound to 127.0.0.1 by a small launcher compiled at first start: that needs a JDK 17+ (`java --list-modules` shows jdk.compiler), not only a JRE: on Debian or Ubuntu, `sudo apt-get install -y openjdk-17-jdk-headless`.',
+      );
     }
     throw new Error(`compiling ${source} failed: ${stderr ?? String(error)}`);
   } finally {
@@ -99,7 +105,8 @@ export async function startDynamoDbLocal(options: { port: number; dbPath?: strin
       withinSeconds: 60,
       everyMs: 200,
       keep: 2000,
-      spawnError: (error) => (error.code === 'ENOENT' ? 'DynamoDB Local needs Java 17 or newer on the PATH (`java -version`).' : `DynamoDB Local did not start: ${error.message}`),
+      spawnError: (error) =>
+        error.code === 'ENOENT' ? 'DynamoDB Local needs Java 17 or newer on the PATH (`java -version`).' : `DynamoDB Local did not start: ${error.message}`,
     });
   } finally {
     client.destroy();
@@ -125,9 +132,7 @@ export async function createTables(endpoint: string, tableName: string): Promise
       if (resource.Type !== 'AWS::DynamoDB::Table' || existing.has(tableName)) continue;
       const { AttributeDefinitions, KeySchema, BillingMode, GlobalSecondaryIndexes, TimeToLiveSpecification } =
         resource.Properties as unknown as CreateTableCommandInput & { TimeToLiveSpecification?: { AttributeName: string; Enabled: boolean } };
-      await client.send(
-        new CreateTableCommand({ TableName: tableName, AttributeDefinitions, KeySchema, BillingMode, GlobalSecondaryIndexes }),
-      );
+      await client.send(new CreateTableCommand({ TableName: tableName, AttributeDefinitions, KeySchema, BillingMode, GlobalSecondaryIndexes }));
       if (TimeToLiveSpecification) {
         await client.send(new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification }));
       }

@@ -167,7 +167,8 @@ async function main(): Promise<void> {
     }
   }
   for (const step of steps) {
-    if (Buffer.byteLength(step.value) > PARAMETER_LIMIT) throw new Error(`${name(step.part)} would pass the 4 KB of an SSM parameter: too many keys retained; wait, or retire one`);
+    if (Buffer.byteLength(step.value) > PARAMETER_LIMIT)
+      throw new Error(`${name(step.part)} would pass the 4 KB of an SSM parameter: too many keys retained; wait, or retire one`);
   }
 
   if (aws) {

@@ -31,7 +31,10 @@ export function apiEvent(options: {
 }
 
 /** A typed REQUEST authorizer event. */
-export function authorizerEvent(headers: Record<string, string>, methodArn = 'arn:aws:execute-api:us-east-1:123456789012:abc123/prod/GET/api/test/user'): APIGatewayRequestAuthorizerEvent {
+export function authorizerEvent(
+  headers: Record<string, string>,
+  methodArn = 'arn:aws:execute-api:us-east-1:123456789012:abc123/prod/GET/api/test/user',
+): APIGatewayRequestAuthorizerEvent {
   return {
     type: 'REQUEST',
     methodArn,

@@ -67,7 +67,10 @@ export async function startOffline(options: OfflineOptions): Promise<Offline> {
  * which every handler refuses without touching anything; serverless.yml keeps idle workers for a day.
  */
 async function warmFunctions(lambdaPort: number): Promise<void> {
-  const service = parse(await readFile(join(ROOT, 'serverless.yml'), 'utf8'), { logLevel: 'silent' }) as { service: string; functions: Record<string, unknown> };
+  const service = parse(await readFile(join(ROOT, 'serverless.yml'), 'utf8'), { logLevel: 'silent' }) as {
+    service: string;
+    functions: Record<string, unknown>;
+  };
   const names = Object.keys(service.functions).map((name) => `${service.service}-local-${name}`);
   const invoke = async (name: string) => {
     const response = await fetch(`http://127.0.0.1:${lambdaPort}/2015-03-31/functions/${name}/invocations`, { method: 'POST', body: '{}' });
@@ -76,9 +79,11 @@ async function warmFunctions(lambdaPort: number): Promise<void> {
   };
   // A few at a time: each worker's start is CPU-bound.
   const queue = [...names];
-  await Promise.all(Array.from({ length: 4 }, async () => {
-    for (let name = queue.shift(); name !== undefined; name = queue.shift()) await invoke(name);
-  }));
+  await Promise.all(
+    Array.from({ length: 4 }, async () => {
+      for (let name = queue.shift(); name !== undefined; name = queue.shift()) await invoke(name);
+    }),
+  );
 }
 
 export interface LocalStack {

@@ -127,8 +127,11 @@ class ApiProtection {
         Properties: {
           WebACLArn: { 'Fn::GetAtt': ['ApiWebAcl', 'Arn'] },
           ResourceArn: {
-            // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation's Fn::Sub syntax, not a JS template.
-            'Fn::Sub': ['arn:${AWS::Partition}:apigateway:${AWS::Region}::/restapis/${Api}/stages/${Stage}', { Api: deployment.Properties.RestApiId, Stage: stageName }],
+            'Fn::Sub': [
+              // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation's Fn::Sub syntax, not a JS template.
+              'arn:${AWS::Partition}:apigateway:${AWS::Region}::/restapis/${Api}/stages/${Stage}',
+              { Api: deployment.Properties.RestApiId, Stage: stageName },
+            ],
           },
         },
       };

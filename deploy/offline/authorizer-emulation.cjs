@@ -54,7 +54,10 @@ function renderGatewayResponse(h, type, context, errorMessage = type === 'ACCESS
   const body = template
     .replace(/\$context\.authorizer\.(\w+)/g, (_, key) => escapeJson(context?.[key]))
     .replace(/\$context\.error\.messageString/g, escapeJson(errorMessage));
-  const response = h.response(body).code(Number(definition.StatusCode ?? DEFAULT_STATUS[type])).type('application/json');
+  const response = h
+    .response(body)
+    .code(Number(definition.StatusCode ?? DEFAULT_STATUS[type]))
+    .type('application/json');
   const headers = {};
   for (const [name, value] of Object.entries(definition.ResponseParameters ?? {})) {
     const header = /^gatewayresponse\.header\.(.+)$/.exec(name);

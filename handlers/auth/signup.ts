@@ -15,9 +15,7 @@ config();
 export const handler = httpHandler(async (request) => {
   const input = validate(signUpSchema, jsonBody(request));
   // The token is looked at only when it matters, so a stale token a client always sends cannot break sign-up.
-  const actor = isPrivileged(parseRoles(input.roles))
-    ? await actorFrom(request)
-    : undefined;
+  const actor = isPrivileged(parseRoles(input.roles)) ? await actorFrom(request) : undefined;
   await signUp(runtimeMailingDeps(request), input, actor);
   return { json: { message: MESSAGES.registered } };
 });

@@ -111,10 +111,10 @@ let cache: KeySetCache | undefined;
 /** The process's public key set cache, configured from lib/shared/config.ts. */
 export function keySetCache(): KeySetCache {
   const settings = config();
-  cache ??= new KeySetCache(
-    async () => importPublicKeys(await readKeyPart('public'), { nowMs: Date.now(), retentionSeconds: keyRetentionSeconds(settings) }),
-    { maxAgeMs: settings.keySetMaxAgeSeconds * 1000, unknownKidCooldownMs: UNKNOWN_KID_COOLDOWN_MS },
-  );
+  cache ??= new KeySetCache(async () => importPublicKeys(await readKeyPart('public'), { nowMs: Date.now(), retentionSeconds: keyRetentionSeconds(settings) }), {
+    maxAgeMs: settings.keySetMaxAgeSeconds * 1000,
+    unknownKidCooldownMs: UNKNOWN_KID_COOLDOWN_MS,
+  });
   return cache;
 }
 

@@ -47,7 +47,10 @@ export function parseKeySet(jwkSetJson: string): KeySetDocument {
   const { keys, signing, dataKey, cursorKey } = parsed as { keys?: unknown; signing?: unknown; dataKey?: unknown; cursorKey?: unknown };
   if (!Array.isArray(keys) || keys.length === 0) throw new Error('signing key set has no keys');
   if (signing !== undefined && typeof signing !== 'string') throw new Error('signing key set: "signing" must be a kid');
-  for (const [name, value] of [['dataKey', dataKey], ['cursorKey', cursorKey]] as const) {
+  for (const [name, value] of [
+    ['dataKey', dataKey],
+    ['cursorKey', cursorKey],
+  ] as const) {
     if (value !== undefined && (typeof value !== 'string' || Buffer.from(value, 'base64url').length !== 32)) {
       throw new Error(`signing key set: "${name}" must be 32 bytes, base64url`);
     }

@@ -211,11 +211,7 @@ export async function verifyMfaToken(
 ): Promise<{ userId: string; challengeId: string } | undefined> {
   if (token.length > MAX_ACCESS_TOKEN_LENGTH) return undefined;
   try {
-    const { payload } = await jwtVerify(
-      token,
-      verifierFor(keys),
-      pinned(settings, MFA_TOKEN_TYPE, ['sub', 'exp', 'jti']),
-    );
+    const { payload } = await jwtVerify(token, verifierFor(keys), pinned(settings, MFA_TOKEN_TYPE, ['sub', 'exp', 'jti']));
     return typeof payload.sub === 'string' && typeof payload.jti === 'string' ? { userId: payload.sub, challengeId: payload.jti } : undefined;
   } catch {
     return undefined;

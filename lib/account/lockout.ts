@@ -19,10 +19,7 @@ export async function admitAttempt(deps: AccountDeps, username: string, ip: stri
     countAttempt(deps.table, 'username', normalizeIdentifier(username), now, window),
     countAttempt(deps.table, 'ip', ip ?? 'unknown', now, window),
   ]);
-  const locks = [
-    ...(perUser.count > lockoutThreshold ? [perUser.windowEndsAt] : []),
-    ...(perIp.count > lockoutIpThreshold ? [perIp.windowEndsAt] : []),
-  ];
+  const locks = [...(perUser.count > lockoutThreshold ? [perUser.windowEndsAt] : []), ...(perIp.count > lockoutIpThreshold ? [perIp.windowEndsAt] : [])];
   if (locks.length > 0) throw new TooManyRequestsError(Math.max(...locks) - now);
 }
 
@@ -109,5 +106,10 @@ export async function admitSignUp(deps: AccountDeps, ip: string | undefined): Pr
  * guesses). Not against the username: a reset is how a user whose name is under attack gets back in.
  */
 export function admitResetAttempt(deps: AccountDeps, ip: string | undefined): Promise<void> {
-  return admitCounted(deps, { scope: 'ip', value: ip ?? 'unknown', windowSeconds: deps.config.lockoutWindowSeconds, threshold: deps.config.lockoutIpThreshold });
+  return admitCounted(deps, {
+    scope: 'ip',
+    value: ip ?? 'unknown',
+    windowSeconds: deps.config.lockoutWindowSeconds,
+    threshold: deps.config.lockoutIpThreshold,
+  });
 }

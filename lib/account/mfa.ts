@@ -29,7 +29,6 @@ import type { AccountDeps, MfaDeps, SecondFactorDeps, SessionDeps } from './type
 /** An mfaToken (MFA_TOKEN_TTL_SECONDS, lib/access/tokens.ts) dies after this many wrong codes (the contract's number). */
 export const MFA_TOKEN_MAX_FAILURES = 5;
 
-
 /**
  * Enrolment, step 1: a new TOTP secret for the caller, kept (sealed) as pending until a code proves the
  * authenticator has it. The secret is shown here once and never returned again. Needs the password
@@ -97,7 +96,10 @@ export async function resetUserMfa(deps: AccountDeps, userId: string, adminId: s
   const user = isIssuedId(userId) ? await getUser(deps.table, userId) : undefined;
   if (!user) throw new NotFoundError(MESSAGES.userNotFound);
   if (!(await switchMfa(deps.table, user.id, { enable: false }, user.credVersion, undefined))) throw new NotFoundError(MESSAGES.userNotFound);
-  await Promise.all([revokeAllSessions(deps.table, user.id, deps.now().toISOString()), recordEvent(deps, user.id, 'mfa.reset', adminId === user.id ? undefined : adminId)]);
+  await Promise.all([
+    revokeAllSessions(deps.table, user.id, deps.now().toISOString()),
+    recordEvent(deps, user.id, 'mfa.reset', adminId === user.id ? undefined : adminId),
+  ]);
 }
 
 /**
@@ -114,12 +116,16 @@ export async function startChallenge(deps: SessionDeps, user: User): Promise<{ m
     failures: 0,
     expiresAt: epochSeconds(now) + MFA_TOKEN_TTL_SECONDS,
   });
-  const mfaToken = await issueMfaToken(deps.keys, { userId: user.id, challengeId }, {
-    issuer: deps.config.issuer,
-    audience: deps.config.audience,
-    now,
-    ttlSeconds: MFA_TOKEN_TTL_SECONDS,
-  });
+  const mfaToken = await issueMfaToken(
+    deps.keys,
+    { userId: user.id, challengeId },
+    {
+      issuer: deps.config.issuer,
+      audience: deps.config.audience,
+      now,
+      ttlSeconds: MFA_TOKEN_TTL_SECONDS,
+    },
+  );
   return { mfaRequired: true, mfaToken, methods: ['totp', 'recovery'] };
 }
 
@@ -149,9 +155,10 @@ export async function verifySecondFactor(
   // code is spent: whoever held the old password must not sign in under the new credentials.
   if (user.credVersion !== challenge.credVersion || state.credVersion !== challenge.credVersion) throw expired;
 
-  const accepted = input.recoveryCode !== undefined
-    ? (await spendRecoveryCode(deps.table, user.id, hashRecoveryCode(input.recoveryCode))) && (['pwd', 'mfa'] as const)
-    : await acceptTotp(deps, user.id, state.secret, input.code ?? '', now);
+  const accepted =
+    input.recoveryCode !== undefined
+      ? (await spendRecoveryCode(deps.table, user.id, hashRecoveryCode(input.recoveryCode))) && (['pwd', 'mfa'] as const)
+      : await acceptTotp(deps, user.id, state.secret, input.code ?? '', now);
   if (!accepted) {
     await Promise.all([failChallenge(deps.table, challenge.challengeId, MFA_TOKEN_MAX_FAILURES), recordEvent(deps, user.id, 'mfa.failure')]);
     throw new UnauthorizedError(MESSAGES.invalidCode);

@@ -4,7 +4,10 @@ import { getUser } from '../store/users';
 import type { AccountDeps } from './types';
 
 /** The caller's profile as the contract shows it, read fresh from the table (a deleted user is 401). */
-export async function getProfile(deps: AccountDeps, userId: string): Promise<{
+export async function getProfile(
+  deps: AccountDeps,
+  userId: string,
+): Promise<{
   id: string;
   username: string;
   email: string;

@@ -9,10 +9,7 @@ import { recordEvent } from './events';
 import type { AccountDeps, SessionDeps } from './types';
 
 /** A presented refresh token and its stored record. Throws RefreshTokenError `missing` or `unknown`. */
-export async function findRefreshToken(
-  deps: AccountDeps,
-  refreshToken: string | undefined,
-): Promise<{ token: string; stored: RefreshTokenRecord }> {
+export async function findRefreshToken(deps: AccountDeps, refreshToken: string | undefined): Promise<{ token: string; stored: RefreshTokenRecord }> {
   if (!refreshToken) throw new RefreshTokenError('missing');
   const stored = await getRefreshToken(deps.table, hashOpaqueToken(refreshToken));
   if (!stored) throw new RefreshTokenError('unknown');

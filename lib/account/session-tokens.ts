@@ -13,24 +13,32 @@ export interface TokenPair {
 
 /** An access token for a session, carrying how the session was authenticated. */
 export async function accessTokenFor(deps: SessionDeps, userId: string, roles: Role[], sessionId: string, amr: AuthMethods): Promise<string> {
-  return issueAccessToken(deps.keys, { userId, roles, sessionId, amr }, {
-    issuer: deps.config.issuer,
-    audience: deps.config.audience,
-    now: deps.now(),
-    ttlSeconds: deps.config.accessTokenTtlSeconds,
-  });
+  return issueAccessToken(
+    deps.keys,
+    { userId, roles, sessionId, amr },
+    {
+      issuer: deps.config.issuer,
+      audience: deps.config.audience,
+      now: deps.now(),
+      ttlSeconds: deps.config.accessTokenTtlSeconds,
+    },
+  );
 }
 
 /** The session cookie's token, when cookies are on: valid as long as the session (cookie clients never refresh). */
 export async function cookieTokenFor(deps: SessionDeps, userId: string, roles: Role[], sessionId: string, amr: AuthMethods): Promise<string | undefined> {
   if (!deps.config.authCookie) return undefined;
-  return issueAccessToken(deps.keys, { userId, roles, sessionId, amr }, {
-    issuer: deps.config.issuer,
-    audience: deps.config.audience,
-    now: deps.now(),
-    ttlSeconds: deps.config.refreshTokenTtlSeconds,
-    for: 'cookie',
-  });
+  return issueAccessToken(
+    deps.keys,
+    { userId, roles, sessionId, amr },
+    {
+      issuer: deps.config.issuer,
+      audience: deps.config.audience,
+      now: deps.now(),
+      ttlSeconds: deps.config.refreshTokenTtlSeconds,
+      for: 'cookie',
+    },
+  );
 }
 
 /** A new refresh token of a session, and what is stored of it (its hash). */

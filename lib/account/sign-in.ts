@@ -26,7 +26,9 @@ export async function signIn(deps: SessionDeps, input: SignInInput): Promise<Sig
   // (open-session.ts), so it must know the new one. With MFA on, the password only earns a challenge.
   const [, outcome] = await Promise.all([
     clearAttempts(deps.table, 'username', normalizeIdentifier(input.username)),
-    upgradeHash(deps, user, input.password).then((current): Promise<SignInOutcome> => (current.mfaEnabled ? startChallenge(deps, current) : openSession(deps, current, PASSWORD_ONLY))),
+    upgradeHash(deps, user, input.password).then(
+      (current): Promise<SignInOutcome> => (current.mfaEnabled ? startChallenge(deps, current) : openSession(deps, current, PASSWORD_ONLY)),
+    ),
   ]);
   return outcome;
 }
@@ -64,9 +66,7 @@ export async function checkCredentials(deps: AccountDeps, input: SignInInput): P
     if (admission.reason instanceof TooManyRequestsError) await recordEvent(deps, found?.id, 'signin.locked');
     throw admission.reason;
   }
-  const valid = found
-    ? await verifyPassword(input.password, found.passwordHash)
-    : await verifyAgainstDummy(input.password, deps.config.bcryptCost);
+  const valid = found ? await verifyPassword(input.password, found.passwordHash) : await verifyAgainstDummy(input.password, deps.config.bcryptCost);
   if (!found || !valid) {
     await recordEvent(deps, found?.id, 'signin.failure');
     throw new InvalidCredentialsError();

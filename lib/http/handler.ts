@@ -24,10 +24,7 @@ type LambdaHttpHandler = (event: APIGatewayProxyEvent, context?: Context) => Pro
  * `httpHandler({ requires: 'admin' }, (request, caller) => ...)`.
  */
 export function httpHandler(handle: (request: HttpRequest) => Promise<HttpResponse>): LambdaHttpHandler;
-export function httpHandler(
-  guard: { requires: Requirement },
-  handle: (request: HttpRequest, caller: AccessClaims) => Promise<HttpResponse>,
-): LambdaHttpHandler;
+export function httpHandler(guard: { requires: Requirement }, handle: (request: HttpRequest, caller: AccessClaims) => Promise<HttpResponse>): LambdaHttpHandler;
 export function httpHandler(
   first: { requires: Requirement } | ((request: HttpRequest) => Promise<HttpResponse>),
   guarded?: (request: HttpRequest, caller: AccessClaims) => Promise<HttpResponse>,

@@ -36,10 +36,7 @@ const username = text('username').check(
   z.regex(/^[A-Za-z0-9._-]+$/, 'username may contain only letters, digits, ".", "_" and "-"'),
 );
 
-const email = z.pipe(
-  text('email').check(z.maxLength(254, 'email must be at most 254 characters')),
-  z.email({ error: 'email must be a valid email address' }),
-);
+const email = z.pipe(text('email').check(z.maxLength(254, 'email must be at most 254 characters')), z.email({ error: 'email must be a valid email address' }));
 
 const password = text('password').check(
   z.minLength(8, 'password must be at least 8 characters'),
@@ -120,9 +117,7 @@ export const setRolesSchema = z.object({
 
 /** `?limit&cursor` of every paginated list (users, events). */
 export const pageQuerySchema = z.object({
-  limit: z.optional(
-    z.string().check(z.regex(/^(100|[1-9][0-9]?)$/, 'limit must be a whole number from 1 to 100')),
-  ),
+  limit: z.optional(z.string().check(z.regex(/^(100|[1-9][0-9]?)$/, 'limit must be a whole number from 1 to 100'))),
   cursor: z.optional(z.string().check(z.maxLength(2048, MESSAGES.cursorInvalid))),
 });
 

@@ -14,13 +14,7 @@ export interface AttemptCount {
  * a window or counts into a live one (the usual cases, a cleared counter included); only a window that
  * has ended but not yet been deleted by TTL takes a second one, to start over at 1.
  */
-export async function countAttempt(
-  table: Table,
-  scope: AttemptScope,
-  value: string,
-  nowSeconds: number,
-  windowSeconds: number,
-): Promise<AttemptCount> {
+export async function countAttempt(table: Table, scope: AttemptScope, value: string, nowSeconds: number, windowSeconds: number): Promise<AttemptCount> {
   const key = keys.attempts(scope, value);
   for (let round = 0; round < 3; round++) {
     try {

@@ -22,7 +22,14 @@ export async function saveEmailToken(
     table.client.send(
       new PutCommand({
         TableName: table.name,
-        Item: { ...keys.emailToken(token.hash), type: 'emailToken', purpose: token.purpose, userId: token.userId, email: token.email, expiresAt: token.expiresAt },
+        Item: {
+          ...keys.emailToken(token.hash),
+          type: 'emailToken',
+          purpose: token.purpose,
+          userId: token.userId,
+          email: token.email,
+          expiresAt: token.expiresAt,
+        },
       }),
       options,
     ),

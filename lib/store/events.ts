@@ -116,6 +116,8 @@ export async function deleteAllEvents(table: Table, userId: string): Promise<voi
     ExpressionAttributeValues: { ':pk': keys.user(userId).pk, ':prefix': 'EVENT#' },
     ProjectionExpression: 'pk, sk',
   })) as unknown as { pk: string; sk: string }[];
-  await deleteItems(table, found.map(({ pk, sk }) => ({ pk, sk })));
+  await deleteItems(
+    table,
+    found.map(({ pk, sk }) => ({ pk, sk })),
+  );
 }
-

@@ -62,4 +62,3 @@ export const refreshTokenIndexKeys = (userId: string, createdAt: string, tokenHa
   gsi1pk: `TOKENS#${userId}`,
   gsi1sk: `${createdAt}#${tokenHash}`,
 });
-

@@ -65,8 +65,7 @@ export async function switchMfa(
   credVersion: number,
   keepSession: string | undefined,
 ): Promise<boolean> {
-  const versionCondition =
-    credVersion === 0 ? '(attribute_not_exists(credVersion) OR credVersion = :version)' : 'credVersion = :version';
+  const versionCondition = credVersion === 0 ? '(attribute_not_exists(credVersion) OR credVersion = :version)' : 'credVersion = :version';
   const profile = change.enable
     ? {
         UpdateExpression: `SET mfaEnabled = :on, totpSecret = :secret, recoveryCodes = :codes, totpLastStep = :step REMOVE totpPending, ${RESET_POINTER} ADD credVersion :one`,

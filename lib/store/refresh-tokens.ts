@@ -24,13 +24,9 @@ export function tokenItem(record: RefreshTokenRecord) {
   };
 }
 
-
 export async function getRefreshToken(table: Table, tokenHash: string): Promise<RefreshTokenRecord | undefined> {
   const result = await guarded(table, (options) =>
-    table.client.send(
-      new GetCommand({ TableName: table.name, Key: keys.refreshToken(tokenHash), ConsistentRead: true }),
-      options,
-    ),
+    table.client.send(new GetCommand({ TableName: table.name, Key: keys.refreshToken(tokenHash), ConsistentRead: true }), options),
   );
   if (!result.Item) return undefined;
   const { userId, sessionId, createdAt, expiresAt, rotatedAt } = result.Item as RefreshTokenRecord;
@@ -43,12 +39,7 @@ export type RotationOutcome = 'rotated' | 'token-already-used' | 'session-revoke
  * Exchanges a refresh token for its successor in one conditional transaction: the old token is marked
  * used only if nobody marked it before, so of two concurrent refreshes exactly one wins.
  */
-export async function rotateRefreshToken(
-  table: Table,
-  old: RefreshTokenRecord,
-  next: RefreshTokenRecord,
-  now: string,
-): Promise<RotationOutcome> {
+export async function rotateRefreshToken(table: Table, old: RefreshTokenRecord, next: RefreshTokenRecord, now: string): Promise<RotationOutcome> {
   try {
     await guarded(table, (options) =>
       table.client.send(
@@ -100,5 +91,8 @@ export async function deleteAllRefreshTokens(table: Table, userId: string): Prom
     ExpressionAttributeValues: { ':tokens': refreshTokenIndexKeys(userId, '', '').gsi1pk },
     ProjectionExpression: 'pk, sk',
   })) as unknown as { pk: string; sk: string }[];
-  await deleteItems(table, found.map(({ pk, sk }) => ({ pk, sk })));
+  await deleteItems(
+    table,
+    found.map(({ pk, sk }) => ({ pk, sk })),
+  );
 }

@@ -50,11 +50,7 @@ export async function createSession(table: Table, session: Session, token: Refre
 }
 
 /** The session and its user in one round trip. */
-export async function getSessionWithUser(
-  table: Table,
-  userId: string,
-  sessionId: string,
-): Promise<{ session: Session | undefined; user: User | undefined }> {
+export async function getSessionWithUser(table: Table, userId: string, sessionId: string): Promise<{ session: Session | undefined; user: User | undefined }> {
   const sessionKey = keys.session(userId, sessionId);
   const result = await guarded(table, (options) =>
     table.client.send(
@@ -126,5 +122,8 @@ export async function revokeAllSessions(table: Table, userId: string, now: strin
 /** Deletes every session item of a user (on account deletion); their refresh tokens then find no session. */
 export async function deleteAllSessions(table: Table, userId: string): Promise<void> {
   const sessions = await listSessionItems(table, userId);
-  await deleteItems(table, sessions.map((session) => keys.session(userId, session.sessionId)));
+  await deleteItems(
+    table,
+    sessions.map((session) => keys.session(userId, session.sessionId)),
+  );
 }

@@ -31,7 +31,12 @@ const TOP = String.fromCodePoint(0x10ffff);
  * the partitions, so `after` alone says where every partition stands: the cursor stays small however many
  * partitions there are, and no item is skipped or repeated. A page costs one query per partition.
  */
-async function mergedPage(table: Table, sources: Source[], after: string | undefined, limit: number): Promise<{ items: Record<string, unknown>[]; after?: string }> {
+async function mergedPage(
+  table: Table,
+  sources: Source[],
+  after: string | undefined,
+  limit: number,
+): Promise<{ items: Record<string, unknown>[]; after?: string }> {
   const pages = await Promise.all(
     sources.map(async (source) => {
       const names = { '#pk': source.pkName, '#sk': source.skName };
@@ -90,9 +95,13 @@ const toPublic = ({ id, username, email, roles, createdAt, mfaEnabled, emailVeri
   ({ id, username, email, roles, createdAt, mfaEnabled: mfaEnabled === true, emailVerified: emailVerified === true }) as PublicUser;
 
 /** The user list's partitions: the shards, and the one partition of profiles not yet migrated. */
-const USER_SOURCES: Source[] = [...Array.from({ length: USER_SHARDS }, (_, shard) => usersPartition(shard)), LEGACY_USERS_PARTITION].map(
-  (partition) => ({ index: USERS_INDEX, pkName: 'gsi1pk', skName: 'gsi1sk', partition, descending: true }),
-);
+const USER_SOURCES: Source[] = [...Array.from({ length: USER_SHARDS }, (_, shard) => usersPartition(shard)), LEGACY_USERS_PARTITION].map((partition) => ({
+  index: USERS_INDEX,
+  pkName: 'gsi1pk',
+  skName: 'gsi1sk',
+  partition,
+  descending: true,
+}));
 
 /**
  * One page of users, newest first, merged from the sharded index (and the legacy partition, until

@@ -118,9 +118,7 @@ export function findUserByEmail(table: Table, email: string): Promise<User | und
 }
 
 async function findUserByClaim(table: Table, claimKey: { pk: string; sk: string }): Promise<User | undefined> {
-  const claim = await guarded(table, (options) =>
-    table.client.send(new GetCommand({ TableName: table.name, Key: claimKey, ConsistentRead: true }), options),
-  );
+  const claim = await guarded(table, (options) => table.client.send(new GetCommand({ TableName: table.name, Key: claimKey, ConsistentRead: true }), options));
   const userId = typeof claim.Item?.userId === 'string' ? claim.Item.userId : 'no-such-user';
   const user = await getUser(table, userId);
   return claim.Item ? user : undefined;
@@ -295,7 +293,6 @@ export function deleteUserRecord(table: Table, userId: string): Promise<AdminGua
     return { items: [...items, rosterChange(table, user.id, false)], roster: items.length };
   });
 }
-
 
 /**
  * Re-hashes a user's password at a new cost (same password): only while the stored hash is still

@@ -20,7 +20,15 @@ beforeAll(async () => {
   browser = await chromium.launch({
     executablePath: process.env.BROWSER_CHROMIUM,
     // As root in a container: no sandbox; and none of Chromium's own calls home (this network is closed).
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 });
 afterAll(async () => {
@@ -47,11 +55,13 @@ async function flow(client: string, run: (page: Page, context: BrowserContext) =
 const app = {
   signUp: (page: Page, user: { username: string; email: string; password: string }) =>
     page.evaluate((u) => (globalThis as unknown as InPage).app.signUp(u.username, u.email, u.password), user),
-  signIn: (page: Page, user: { username: string; password: string }) => page.evaluate((u) => (globalThis as unknown as InPage).app.signIn(u.username, u.password), user),
+  signIn: (page: Page, user: { username: string; password: string }) =>
+    page.evaluate((u) => (globalThis as unknown as InPage).app.signIn(u.username, u.password), user),
   profile: (page: Page) => page.evaluate(() => (globalThis as unknown as InPage).app.profile()),
   content: (page: Page, which: string) => page.evaluate((w) => (globalThis as unknown as InPage).app.content(w), which),
   signOut: (page: Page) => page.evaluate(() => (globalThis as unknown as InPage).app.signOut()),
-  stored: (page: Page) => page.evaluate(() => (globalThis as unknown as InPage).app.storedUser()) as Promise<{ accessToken: string; refreshToken: string; username: string } | null>,
+  stored: (page: Page) =>
+    page.evaluate(() => (globalThis as unknown as InPage).app.storedUser()) as Promise<{ accessToken: string; refreshToken: string; username: string } | null>,
 };
 
 /** Waits, up to a deadline, until the API calls this access token expired: the client's token is dead. */
@@ -120,8 +130,7 @@ describe("the tutorial's front-ends in Chromium", () => {
       expect((await app.stored(page))!.accessToken).not.toBe(afterFirst.accessToken);
       expect((await app.signOut(page)).status).toBe(200);
       expect(await app.profile(page)).toEqual(noToken);
-    }),
-  );
+    }));
 
   it('cookie client (Angular 16, HttpOnly cookie, no token header): session-long cookie, sign-out link that reloads at once', () =>
     flow('cookie', async (page, context) => {
@@ -165,8 +174,7 @@ describe("the tutorial's front-ends in Chromium", () => {
         await new Promise((resolve) => setTimeout(resolve, 500));
       }
       expect(await app.profile(page)).toEqual(noToken);
-    }),
-  );
+    }));
 });
 
 /** What the client pages define (tests/browser/app/client.js), as seen from page.evaluate. */

@@ -29,7 +29,15 @@ function packageProd(outDir: string, env: Record<string, string>) {
   return spawnSync(process.execPath, [OSLS, 'package', '--stage', 'prod', '--package', outDir], {
     cwd: ROOT,
     encoding: 'utf8',
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, SLS_TELEMETRY_DISABLED: '1', CORS_ORIGIN: PROD_ORIGIN, SES_FROM: PROD_SENDER, APP_URL: PROD_APP_URL, ...env },
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      SLS_TELEMETRY_DISABLED: '1',
+      CORS_ORIGIN: PROD_ORIGIN,
+      SES_FROM: PROD_SENDER,
+      APP_URL: PROD_APP_URL,
+      ...env,
+    },
   });
 }
 
@@ -133,7 +141,10 @@ describe('the prod template', () => {
       expect({ name, named }).toEqual({ name, named: granted });
       const files = Object.keys(variables).filter((variable) => /_FILE$/.test(variable) && variables[variable]);
       expect({ name, files }).toEqual({ name, files: [] });
-      expect({ name, inline: ['SIGNING_KEYS', 'PUBLIC_KEYS', 'DATA_KEY', 'CURSOR_KEY'].filter((variable) => variable in variables) }).toEqual({ name, inline: [] });
+      expect({ name, inline: ['SIGNING_KEYS', 'PUBLIC_KEYS', 'DATA_KEY', 'CURSOR_KEY'].filter((variable) => variable in variables) }).toEqual({
+        name,
+        inline: [],
+      });
     }
 
     // The verify-only bundles carry no code that parses a private key (lib/access/signing-keys.ts).
@@ -261,9 +272,16 @@ describe('the prod template', () => {
     const [[, stage], ...otherStages] = ofType('AWS::ApiGateway::Stage') as [[string, Resource]];
     expect(otherStages).toEqual([]);
     expect(stage.Properties).toMatchObject({ StageName: 'prod', DeploymentId: { Ref: deploymentId } });
-    const settings = stage.Properties.MethodSettings as { ResourcePath: string; HttpMethod: string; ThrottlingRateLimit: number; ThrottlingBurstLimit: number }[];
+    const settings = stage.Properties.MethodSettings as {
+      ResourcePath: string;
+      HttpMethod: string;
+      ThrottlingRateLimit: number;
+      ThrottlingBurstLimit: number;
+    }[];
     expect(settings[0]).toEqual({ ResourcePath: '/*', HttpMethod: '*', ThrottlingRateLimit: 500, ThrottlingBurstLimit: 1000 });
-    const publicPosts = settings.slice(1).map(({ ResourcePath, HttpMethod, ThrottlingRateLimit, ThrottlingBurstLimit }) => [ResourcePath, HttpMethod, ThrottlingRateLimit, ThrottlingBurstLimit]);
+    const publicPosts = settings
+      .slice(1)
+      .map(({ ResourcePath, HttpMethod, ThrottlingRateLimit, ThrottlingBurstLimit }) => [ResourcePath, HttpMethod, ThrottlingRateLimit, ThrottlingBurstLimit]);
     expect(publicPosts).toEqual(
       [
         '/~1api~1auth~1email~1resend',
@@ -276,12 +294,13 @@ describe('the prod template', () => {
         '/~1api~1auth~1signin',
         '/~1api~1auth~1signout',
         '/~1api~1auth~1signup',
-      ].map(
-        (path) => [path, 'POST', 50, 100],
-      ),
+      ].map((path) => [path, 'POST', 50, 100]),
     );
     const throttled = ofType('AWS::ApiGateway::GatewayResponse').find(([, r]) => r.Properties.ResponseType === 'THROTTLED')![1];
-    expect(throttled.Properties).toMatchObject({ StatusCode: '429', ResponseTemplates: { 'application/json': '{"message":"Too many requests. Please try again later."}' } });
+    expect(throttled.Properties).toMatchObject({
+      StatusCode: '429',
+      ResponseTemplates: { 'application/json': '{"message":"Too many requests. Please try again later."}' },
+    });
     // WAF costs money at rest: only when asked for (see the AUTHORIZER_CACHE=gateway package below).
     expect(ofType('AWS::WAFv2::WebACL')).toEqual([]);
   });

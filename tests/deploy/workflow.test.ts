@@ -45,7 +45,11 @@ describe('.github/workflows/ci.yml', () => {
     expect(check).toBeLessThan(credentials);
     // The check's shell really refuses an empty or blank value, and passes a real one.
     const script = steps[check]!.run!;
-    for (const [value, status] of [['', 1], ['  ', 1], [realValue, 0]] as const) {
+    for (const [value, status] of [
+      ['', 1],
+      ['  ', 1],
+      [realValue, 0],
+    ] as const) {
       expect(spawnSync('bash', ['-c', script], { env: { PATH: process.env.PATH, [variable]: value } }).status).toBe(status);
     }
     // And the deploy itself gets the variable.

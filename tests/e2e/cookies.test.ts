@@ -55,7 +55,10 @@ describe('cookie sessions', () => {
     const prefixed = `__Host-${cookie}`;
     expect(await api('GET', '/api/test/user', withCookie(prefixed))).toMatchObject({ status: 401, json: { message: 'No token provided!' } });
     // Sign-out with only the other name has no cookie session to end: `{}` is what it is without one.
-    expect(await api('POST', '/api/auth/signout', { body: {}, ...withCookie(prefixed, { origin: ALLOWED }) })).toMatchObject({ status: 403, json: { message: 'Refresh Token is required!' } });
+    expect(await api('POST', '/api/auth/signout', { body: {}, ...withCookie(prefixed, { origin: ALLOWED }) })).toMatchObject({
+      status: 403,
+      json: { message: 'Refresh Token is required!' },
+    });
     expect((await api('GET', '/api/test/user', withCookie(cookie))).status).toBe(200);
   });
 
@@ -66,7 +69,10 @@ describe('cookie sessions', () => {
     const cookieToken = cookie.slice('jwt_session='.length);
     expect((await api('GET', '/api/test/user', withCookie(cookie))).status).toBe(200);
     expect(await api('GET', '/api/test/user', { token: cookieToken })).toMatchObject({ status: 401, json: { message: 'Unauthorized!' } });
-    expect(await api('GET', '/api/test/user', { headers: { authorization: `Bearer ${cookieToken}` } })).toMatchObject({ status: 401, json: { message: 'Unauthorized!' } });
+    expect(await api('GET', '/api/test/user', { headers: { authorization: `Bearer ${cookieToken}` } })).toMatchObject({
+      status: 401,
+      json: { message: 'Unauthorized!' },
+    });
   });
 
   it('after a header use, still refuses the access token as the cookie, so it never skips the CSRF rule', async () => {
@@ -99,7 +105,10 @@ describe('cookie sessions', () => {
 
   it('signs out with {} and the cookie: that session ends and the cookie is cleared', async () => {
     const { cookie } = await cookieSignIn();
-    expect(await api('POST', '/api/auth/signout', { body: {}, ...withCookie(cookie) })).toMatchObject({ status: 403, json: { message: 'Origin not allowed.' } });
+    expect(await api('POST', '/api/auth/signout', { body: {}, ...withCookie(cookie) })).toMatchObject({
+      status: 403,
+      json: { message: 'Origin not allowed.' },
+    });
     // Used (its decision cached) just before the sign-out, so the revocation bound is what gets tested.
     expect((await api('GET', '/api/test/user', withCookie(cookie))).status).toBe(200);
     const out = await api('POST', '/api/auth/signout', { body: {}, ...withCookie(cookie, { origin: ALLOWED }) });
@@ -129,7 +138,10 @@ describe('cookie sessions', () => {
   it("lets an admin's cookie grant roles at sign-up from the allowed origin only", async () => {
     const cookie = sessionCookie(await signIn(admin().username, admin().password));
     const moderator = { ...newUser('cookiemod'), roles: ['moderator'] };
-    expect(await api('POST', '/api/auth/signup', { body: moderator, ...withCookie(cookie) })).toMatchObject({ status: 403, json: { message: 'Origin not allowed.' } });
+    expect(await api('POST', '/api/auth/signup', { body: moderator, ...withCookie(cookie) })).toMatchObject({
+      status: 403,
+      json: { message: 'Origin not allowed.' },
+    });
     expect((await api('POST', '/api/auth/signup', { body: moderator, ...withCookie(cookie, { origin: ALLOWED }) })).status).toBe(200);
   });
 });

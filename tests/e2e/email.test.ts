@@ -222,7 +222,10 @@ describe('password reset', () => {
     expect(await forgot(user.email)).toMatchObject({ status: 202, json: forgotBody });
     // A later mail to the same address (not limited: it follows a change) marks the point by which the
     // refused job had long been handled.
-    expect((await api('POST', '/api/auth/password', { token: session.accessToken, body: { currentPassword: user.password, newPassword: 'changed password 1' } })).status).toBe(200);
+    expect(
+      (await api('POST', '/api/auth/password', { token: session.accessToken, body: { currentPassword: user.password, newPassword: 'changed password 1' } }))
+        .status,
+    ).toBe(200);
     await awaitMails(user.email, CHANGED_SUBJECT);
     expect((await mailsTo(user.email)).filter((mail) => RESET_SUBJECT.test(mail.subject))).toHaveLength(1);
   });
@@ -320,17 +323,28 @@ describe('a reset link mailed before a change of credentials', () => {
   const adminToken = async () => (await signIn(admin().username, admin().password)).json.accessToken as string;
 
   it.each([
-    ['a password change', async (user: { username: string; password: string }) => {
-      const token = (await signIn(user.username, user.password)).json.accessToken as string;
-      expect((await api('POST', '/api/auth/password', { token, body: { currentPassword: user.password, newPassword: 'changed by the owner' } })).status).toBe(200);
-    }],
-    ['a role change', async (user: { username: string; password: string }) => {
-      const id = (await signIn(user.username, user.password)).json.id as string;
-      expect((await api('PUT', `/api/admin/users/${id}/roles`, { token: await adminToken(), body: { roles: ['user', 'moderator'] } })).status).toBe(200);
-    }],
-    ['MFA turned on', async (user: { username: string; password: string }) => {
-      await withMfa(user);
-    }],
+    [
+      'a password change',
+      async (user: { username: string; password: string }) => {
+        const token = (await signIn(user.username, user.password)).json.accessToken as string;
+        expect((await api('POST', '/api/auth/password', { token, body: { currentPassword: user.password, newPassword: 'changed by the owner' } })).status).toBe(
+          200,
+        );
+      },
+    ],
+    [
+      'a role change',
+      async (user: { username: string; password: string }) => {
+        const id = (await signIn(user.username, user.password)).json.id as string;
+        expect((await api('PUT', `/api/admin/users/${id}/roles`, { token: await adminToken(), body: { roles: ['user', 'moderator'] } })).status).toBe(200);
+      },
+    ],
+    [
+      'MFA turned on',
+      async (user: { username: string; password: string }) => {
+        await withMfa(user);
+      },
+    ],
   ])('is dead after %s', async (_, change) => {
     const user = await signedUp('spent');
     const token = await resetToken(user.email);
@@ -340,12 +354,18 @@ describe('a reset link mailed before a change of credentials', () => {
   });
 
   it.each([
-    ['MFA turned off', async (user: { password: string }, mfa: { token: string }) => {
-      expect((await api('DELETE', '/api/auth/mfa/totp', { token: mfa.token, body: { password: user.password } })).status).toBe(200);
-    }],
-    ["an admin's MFA reset", async (_user: unknown, mfa: { id: string }) => {
-      expect((await api('DELETE', `/api/admin/users/${mfa.id}/mfa`, { token: await adminToken() })).status).toBe(200);
-    }],
+    [
+      'MFA turned off',
+      async (user: { password: string }, mfa: { token: string }) => {
+        expect((await api('DELETE', '/api/auth/mfa/totp', { token: mfa.token, body: { password: user.password } })).status).toBe(200);
+      },
+    ],
+    [
+      "an admin's MFA reset",
+      async (_user: unknown, mfa: { id: string }) => {
+        expect((await api('DELETE', `/api/admin/users/${mfa.id}/mfa`, { token: await adminToken() })).status).toBe(200);
+      },
+    ],
   ])('is dead after %s', async (_, change) => {
     const user = await signedUp('spentmfa');
     const mfa = await withMfa(user);

@@ -65,7 +65,14 @@ describe('security events', () => {
     const adminToken = (await signIn(admin().username, admin().password)).json.accessToken as string;
     expect((await api('PUT', `/api/admin/users/${id}/roles`, { token: adminToken, body: { roles: ['user', 'moderator'] } })).status).toBe(200);
     const again = await signIn(user.username, user.password);
-    expect((await api('POST', '/api/auth/password', { token: again.json.accessToken as string, body: { currentPassword: user.password, newPassword: 'a new password here' } })).status).toBe(200);
+    expect(
+      (
+        await api('POST', '/api/auth/password', {
+          token: again.json.accessToken as string,
+          body: { currentPassword: user.password, newPassword: 'a new password here' },
+        })
+      ).status,
+    ).toBe(200);
     for (let i = 0; i < 5; i++) await apiFrom('127.0.0.51', 'POST', '/api/auth/signin', { username: user.username, password: 'wrong password' });
     expect((await apiFrom('127.0.0.51', 'POST', '/api/auth/signin', { username: user.username, password: 'wrong password' })).status).toBe(429);
 
@@ -91,7 +98,9 @@ describe('security events', () => {
     const adminId = signedIn.json.id as string;
     // From an address of the admin's own, so the event's ip shows who acted.
     expect((await apiFrom('127.0.0.53', 'DELETE', `/api/admin/users/${id}/mfa`, undefined, { 'x-access-token': adminToken })).status).toBe(200);
-    expect((await apiFrom('127.0.0.53', 'PUT', `/api/admin/users/${id}/roles`, { roles: ['user', 'moderator'] }, { 'x-access-token': adminToken })).status).toBe(200);
+    expect(
+      (await apiFrom('127.0.0.53', 'PUT', `/api/admin/users/${id}/roles`, { roles: ['user', 'moderator'] }, { 'x-access-token': adminToken })).status,
+    ).toBe(200);
 
     const events = await allEvents(`/api/admin/users/${id}/events`, adminToken, 100);
     expect(events.map((e) => e.type)).toEqual(['roles.change', 'mfa.reset', 'mfa.enable', 'signin.success']);
@@ -104,7 +113,7 @@ describe('security events', () => {
     expect((await allEvents('/api/auth/events', own, 100)).find((e) => e.type === 'mfa.reset')).toMatchObject({ actor: adminId });
   });
 
-  it('are the caller\'s own, and an admin\'s to read for others; a forged or foreign cursor is 400', async () => {
+  it("are the caller's own, and an admin's to read for others; a forged or foreign cursor is 400", async () => {
     const user = newUser('own');
     await signUp(user);
     const token = (await signIn(user.username, user.password)).json.accessToken as string;

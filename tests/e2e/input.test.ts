@@ -12,13 +12,27 @@ describe('bad input', () => {
     ['an operator object for an email', { body: { username: 'NAME', email: { $gt: '' }, password: 'long enough' } }, 400, 'email must be a string'],
     ['a bad email', { body: { username: 'NAME', email: 'nope', password: 'long enough' } }, 400, 'email must be a valid email address'],
     ['a password over 72 bytes', { body: { username: 'NAME', email: 'e@example.com', password: 'p'.repeat(73) } }, 400, 'password must be at most 72 bytes'],
-    ['a zero-width character in the name', { body: { username: 'NAME\u200b', email: 'e@example.com', password: 'long enough' } }, 400, 'username may contain only letters, digits, ".", "_" and "-"'],
-    ['an oversized body', { body: { username: 'NAME', email: 'e@example.com', password: 'long enough', junk: 'x'.repeat(20_000) } }, 400, 'Request body is too large (at most 16384 bytes).'],
+    [
+      'a zero-width character in the name',
+      { body: { username: 'NAME\u200b', email: 'e@example.com', password: 'long enough' } },
+      400,
+      'username may contain only letters, digits, ".", "_" and "-"',
+    ],
+    [
+      'an oversized body',
+      { body: { username: 'NAME', email: 'e@example.com', password: 'long enough', junk: 'x'.repeat(20_000) } },
+      400,
+      'Request body is too large (at most 16384 bytes).',
+    ],
   ])('sign-up with %s gets %i', async (_, request, status, message) => {
     const fresh = newUser();
     const substitute = (text: string) => text.replaceAll('NAME', fresh.username).replace('e@example.com', fresh.email);
     const body = request.body === undefined ? undefined : JSON.parse(substitute(JSON.stringify(request.body)));
-    const response = await api('POST', '/api/auth/signup', { ...request, ...(body === undefined ? {} : { body }), ...(request.rawBody ? { rawBody: substitute(request.rawBody) } : {}) });
+    const response = await api('POST', '/api/auth/signup', {
+      ...request,
+      ...(body === undefined ? {} : { body }),
+      ...(request.rawBody ? { rawBody: substitute(request.rawBody) } : {}),
+    });
     expect({ status: response.status, body: response.json }).toEqual({ status, body: { message } });
     expect(response.headers.get('content-type')).toContain('application/json');
     expect(await signUp(fresh)).toMatchObject({ status: 200 });

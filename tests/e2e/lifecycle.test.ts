@@ -44,7 +44,10 @@ describe('sign-out', () => {
 
   it('answers like refresh for a missing or unknown token, and needs a token for all', async () => {
     expect(await api('POST', '/api/auth/signout', { body: {} })).toMatchObject({ status: 403, json: { message: 'Refresh Token is required!' } });
-    expect(await api('POST', '/api/auth/signout', { body: { refreshToken: 'nope' } })).toMatchObject({ status: 403, json: { message: 'Refresh token is not in database!' } });
+    expect(await api('POST', '/api/auth/signout', { body: { refreshToken: 'nope' } })).toMatchObject({
+      status: 403,
+      json: { message: 'Refresh token is not in database!' },
+    });
     expect(await api('POST', '/api/auth/signout', { body: { all: true } })).toMatchObject({ status: 401, json: { message: 'No token provided!' } });
   });
 });
@@ -64,7 +67,7 @@ describe('sessions', () => {
     expect(response.text).not.toContain(first.refreshToken);
   });
 
-  it('revokes one session and leaves the other; another user\'s session id is a 404', async () => {
+  it("revokes one session and leaves the other; another user's session id is a 404", async () => {
     const first = await registeredAndSignedIn();
     const second = (await signIn(first.user.username, first.user.password)).json;
     const sessions = (await api('GET', '/api/auth/sessions', { token: first.accessToken })).json.sessions as { id: string; current: boolean }[];
@@ -149,10 +152,13 @@ describe('admin API', () => {
     expect((found.json.users as { username: string }[]).map((listed) => listed.username)).toEqual([user.username]);
     const byEmail = await api('GET', `/api/admin/users?search=${encodeURIComponent(user.email.slice(0, -4))}`, { token: adminToken });
     expect((byEmail.json.users as { id: string }[]).map((listed) => listed.id)).toEqual([found.json.users && (found.json.users as { id: string }[])[0]!.id]);
-    expect(await api('GET', '/api/admin/users?search=', { token: adminToken })).toMatchObject({ status: 400, json: { message: 'search must be 1 to 254 characters' } });
+    expect(await api('GET', '/api/admin/users?search=', { token: adminToken })).toMatchObject({
+      status: 400,
+      json: { message: 'search must be 1 to 254 characters' },
+    });
   });
 
-  it('changes roles, ending the user\'s sessions so the new roles apply; a demoted moderator loses /api/test/mod within the bound', async () => {
+  it("changes roles, ending the user's sessions so the new roles apply; a demoted moderator loses /api/test/mod within the bound", async () => {
     const mod = newUser('mod');
     expect((await signUp({ ...mod, roles: ['user', 'moderator'] }, { 'x-access-token': adminToken })).status).toBe(200);
     const login = await signIn(mod.username, mod.password);
@@ -167,7 +173,10 @@ describe('admin API', () => {
     expect((await refresh(login.json.refreshToken as string)).status).toBe(403);
     const again = await signIn(mod.username, mod.password);
     expect(again.json.roles).toEqual(['ROLE_USER']);
-    expect(await api('GET', '/api/test/mod', { token: again.json.accessToken as string })).toMatchObject({ status: 403, json: { message: 'Require Moderator Role!' } });
+    expect(await api('GET', '/api/test/mod', { token: again.json.accessToken as string })).toMatchObject({
+      status: 403,
+      json: { message: 'Require Moderator Role!' },
+    });
 
     expect(await api('PUT', `/api/admin/users/${login.json.id as string}/roles`, { body: { roles: ['wizard'] }, token: adminToken })).toMatchObject({
       status: 400,

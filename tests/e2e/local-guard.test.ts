@@ -8,12 +8,21 @@ import { request as httpRequest } from 'node:http';
 function raw(base: string, method: string, path: string, headers: Record<string, string>, body?: string) {
   const url = new URL(`${base}${path}`);
   return new Promise<{ status: number; text: string }>((resolve, reject) => {
-    const request = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, method, headers: { ...headers, ...(body ? { 'content-length': Buffer.byteLength(body) } : {}) } }, (response) => {
-      let text = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => (text += chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, text }));
-    });
+    const request = httpRequest(
+      {
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        method,
+        headers: { ...headers, ...(body ? { 'content-length': Buffer.byteLength(body) } : {}) },
+      },
+      (response) => {
+        let text = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (text += chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, text }));
+      },
+    );
     request.on('error', reject);
     request.end(body);
   });
@@ -46,7 +55,13 @@ describe('the local Lambda invoke endpoint', () => {
 
   it('still runs functions for local tools (the authorizer emulation, the AWS SDK and CLI send no browser headers)', async () => {
     const event = JSON.stringify({ httpMethod: 'GET', path: '/api/test/all', headers: {}, requestContext: {} });
-    const answer = await raw(lambda(), 'POST', '/2015-03-31/functions/lambda-jwt-auth-local-publicContent/invocations', { 'content-type': 'application/json' }, event);
+    const answer = await raw(
+      lambda(),
+      'POST',
+      '/2015-03-31/functions/lambda-jwt-auth-local-publicContent/invocations',
+      { 'content-type': 'application/json' },
+      event,
+    );
     expect(answer.status).toBe(200);
     expect(answer.text).toContain('Public Content.');
   });
@@ -54,7 +69,10 @@ describe('the local Lambda invoke endpoint', () => {
 
 describe('the local API port', () => {
   it('refuses a Host that is not a local name, and serves the local ones', async () => {
-    expect(await raw(api(), 'GET', '/api/test/all', { host: `evil.example:${port(api())}` })).toMatchObject({ status: 403, text: '{"message":"Host not allowed."}' });
+    expect(await raw(api(), 'GET', '/api/test/all', { host: `evil.example:${port(api())}` })).toMatchObject({
+      status: 403,
+      text: '{"message":"Host not allowed."}',
+    });
     for (const host of [`localhost:${port(api())}`, `127.0.0.1:${port(api())}`]) {
       expect(await raw(api(), 'GET', '/api/test/all', { host })).toMatchObject({ status: 200, text: 'Public Content.' });
     }

@@ -10,8 +10,7 @@ import { newUser } from '../support/data';
 // no test races the window; one that needs it over ends it in the table, as the passing of time would.
 const windowMs = Number(process.env.E2E_LOCKOUT_WINDOW_MS);
 const ipThreshold = Number(process.env.E2E_LOCKOUT_IP_THRESHOLD);
-const signInFrom = (address: string, username: string, password: string) =>
-  apiFrom(address, 'POST', '/api/auth/signin', { username, password });
+const signInFrom = (address: string, username: string, password: string) => apiFrom(address, 'POST', '/api/auth/signin', { username, password });
 const table = createTable({ tableName: process.env.E2E_TABLE_NAME!, region: 'us-east-1', dynamodbEndpoint: process.env.E2E_DYNAMODB_ENDPOINT });
 afterAll(() => table.client.destroy());
 
@@ -32,7 +31,12 @@ describe('sign-in lockout', () => {
     const counted = await table.client.send(new GetCommand({ TableName: table.name, Key: counter, ConsistentRead: true }));
     expect(counted.Item).toMatchObject({ attempts: 6 });
     await table.client.send(
-      new UpdateCommand({ TableName: table.name, Key: counter, UpdateExpression: 'SET expiresAt = :now', ExpressionAttributeValues: { ':now': Math.floor(Date.now() / 1000) } }),
+      new UpdateCommand({
+        TableName: table.name,
+        Key: counter,
+        UpdateExpression: 'SET expiresAt = :now',
+        ExpressionAttributeValues: { ':now': Math.floor(Date.now() / 1000) },
+      }),
     );
     expect((await signInFrom('127.0.0.2', user.username, user.password)).status).toBe(200);
   });

@@ -24,7 +24,14 @@ async function enrolled(prefix = 'mfa') {
   const secret = setup.json.secret as string;
   const confirm = await api('POST', '/api/auth/mfa/totp/confirm', { token, body: { code: codeAt(secret, 0) } });
   expect(confirm.status).toBe(200);
-  return { user, secret, token, refreshToken: first.json.refreshToken as string, id: first.json.id as string, recoveryCodes: confirm.json.recoveryCodes as string[] };
+  return {
+    user,
+    secret,
+    token,
+    refreshToken: first.json.refreshToken as string,
+    id: first.json.id as string,
+    recoveryCodes: confirm.json.recoveryCodes as string[],
+  };
 }
 
 async function challenge(user: { username: string; password: string }, from?: string): Promise<string> {
@@ -55,7 +62,10 @@ describe('TOTP enrolment', () => {
     expect(setup.json.otpauthUrl).toContain('issuer=');
     // Pending until confirmed: sign-in still needs no second factor.
     expect((await signIn(user.username, user.password)).json.accessToken).toEqual(expect.any(String));
-    expect(await api('POST', '/api/auth/mfa/totp/confirm', { token, body: { code: '000000' } })).toMatchObject({ status: 400, json: { message: 'Invalid code!' } });
+    expect(await api('POST', '/api/auth/mfa/totp/confirm', { token, body: { code: '000000' } })).toMatchObject({
+      status: 400,
+      json: { message: 'Invalid code!' },
+    });
 
     const confirm = await api('POST', '/api/auth/mfa/totp/confirm', { token, body: { code: codeAt(setup.json.secret as string, 0) } });
     expect(confirm.status).toBe(200);
@@ -78,11 +88,16 @@ describe('TOTP enrolment', () => {
     expect(wrong).toMatchObject({ status: 401, json: { message: 'Current password is incorrect!' } });
     expect(wrong.json.secret).toBeUndefined();
     // Nothing pending was stored: confirm has nothing to confirm.
-    expect(await api('POST', '/api/auth/mfa/totp/confirm', { token, body: { code: '123456' } })).toMatchObject({ status: 400, json: { message: 'No MFA setup to confirm. Start with /api/auth/mfa/totp/setup.' } });
+    expect(await api('POST', '/api/auth/mfa/totp/confirm', { token, body: { code: '123456' } })).toMatchObject({
+      status: 400,
+      json: { message: 'No MFA setup to confirm. Start with /api/auth/mfa/totp/setup.' },
+    });
     // Counted against the username's sign-in limit: one short of it (a window of an hour, so no clock
     // decides), one more wrong guess reaches it, and the next attempt is refused unchecked.
     const counter = keys.attempts('username', user.username.toLowerCase());
-    await table.client.send(new PutCommand({ TableName: table.name, Item: { ...counter, attempts: LOCKOUT_THRESHOLD - 1, expiresAt: Math.floor(Date.now() / 1000) + 3600 } }));
+    await table.client.send(
+      new PutCommand({ TableName: table.name, Item: { ...counter, attempts: LOCKOUT_THRESHOLD - 1, expiresAt: Math.floor(Date.now() / 1000) + 3600 } }),
+    );
     expect((await api('POST', '/api/auth/mfa/totp/setup', { token, body: { password: 'not the password' } })).status).toBe(401);
     expect((await table.client.send(new GetCommand({ TableName: table.name, Key: counter, ConsistentRead: true }))).Item?.attempts).toBe(LOCKOUT_THRESHOLD);
     expect((await api('POST', '/api/auth/mfa/totp/setup', { token, body: { password: user.password } })).status).toBe(429);
@@ -209,7 +224,9 @@ describe('a credentials change between the password and the code', () => {
   it('a password change: verify answers 401 expired', async () => {
     const { user, secret, token } = await enrolled('chg');
     const mfaToken = await challenge(user);
-    expect((await api('POST', '/api/auth/password', { token, body: { currentPassword: user.password, newPassword: 'the owner changed it' } })).status).toBe(200);
+    expect((await api('POST', '/api/auth/password', { token, body: { currentPassword: user.password, newPassword: 'the owner changed it' } })).status).toBe(
+      200,
+    );
     expect((await refusedAfterChange(user, mfaToken, codeAt(secret, 1), user.password)).status).toBe(401);
   });
 
@@ -250,7 +267,10 @@ describe('turning MFA off', () => {
   it('needs the password (a wrong one is 401), then sign-in needs no second factor', async () => {
     const { user, token } = await enrolled('off');
     expect(await api('DELETE', '/api/auth/mfa/totp', { token, body: { password: 'not the password' } })).toMatchObject({ status: 401 });
-    expect(await api('DELETE', '/api/auth/mfa/totp', { token, body: { password: user.password } })).toMatchObject({ status: 200, json: { message: 'MFA was turned off.' } });
+    expect(await api('DELETE', '/api/auth/mfa/totp', { token, body: { password: user.password } })).toMatchObject({
+      status: 200,
+      json: { message: 'MFA was turned off.' },
+    });
     const plain = await signIn(user.username, user.password);
     expect(claims(plain.json.accessToken as string).amr).toEqual(['pwd']);
   });
@@ -258,7 +278,9 @@ describe('turning MFA off', () => {
   it('by an admin: the user is signed out everywhere and signs in with the password alone', async () => {
     const { user, id, refreshToken } = await enrolled('reset');
     const adminToken = (await signIn(admin().username, admin().password)).json.accessToken as string;
-    expect((await api('DELETE', `/api/admin/users/${id}/mfa`, { token: (await signIn(user.username, user.password)).json.mfaToken as string })).status).toBe(401);
+    expect((await api('DELETE', `/api/admin/users/${id}/mfa`, { token: (await signIn(user.username, user.password)).json.mfaToken as string })).status).toBe(
+      401,
+    );
     expect(await api('DELETE', `/api/admin/users/${id}/mfa`, { token: adminToken })).toMatchObject({ status: 200 });
     expect(await api('DELETE', '/api/admin/users/00000000-0000-4000-8000-000000000000/mfa', { token: adminToken })).toMatchObject({ status: 404 });
     expect((await api('POST', '/api/auth/refreshtoken', { body: { refreshToken } })).status).toBe(403);

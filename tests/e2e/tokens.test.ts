@@ -17,13 +17,17 @@ beforeAll(async () => {
 });
 
 const mint = (overrides: { issuer?: string; audience?: string; now?: Date; with?: SigningKeys } = {}) =>
-  issueAccessToken(overrides.with ?? keys, { userId: 'someone', roles: ['user', 'admin'], sessionId: 's' }, {
-    ...settings(),
-    ...(overrides.issuer ? { issuer: overrides.issuer } : {}),
-    ...(overrides.audience ? { audience: overrides.audience } : {}),
-    now: overrides.now ?? new Date(),
-    ttlSeconds: 60,
-  });
+  issueAccessToken(
+    overrides.with ?? keys,
+    { userId: 'someone', roles: ['user', 'admin'], sessionId: 's' },
+    {
+      ...settings(),
+      ...(overrides.issuer ? { issuer: overrides.issuer } : {}),
+      ...(overrides.audience ? { audience: overrides.audience } : {}),
+      now: overrides.now ?? new Date(),
+      ttlSeconds: 60,
+    },
+  );
 
 describe('protected routes', () => {
   it('accept the token in either header', async () => {
@@ -60,7 +64,7 @@ describe('protected routes', () => {
       'HS256 with the public key as secret': hs256,
       'wrong issuer': await mint({ issuer: 'https://evil.example' }),
       'wrong audience': await mint({ audience: 'another-api' }),
-      'garbage': 'not.a.jwt',
+      garbage: 'not.a.jwt',
       'two different tokens in the two headers': valid,
     };
     for (const [name, token] of Object.entries(forged)) {

@@ -45,8 +45,14 @@ describe('tutorial flow', () => {
     const taken = newUser();
     await signUp(taken);
     expect(await signUp({ ...newUser(), username: taken.username })).toMatchObject({ status: 400, json: { message: 'Failed! Username is already in use!' } });
-    expect(await signUp({ ...newUser(), email: taken.email.toUpperCase() })).toMatchObject({ status: 400, json: { message: 'Failed! Email is already in use!' } });
-    expect(await signUp({ ...newUser(), roles: ['user', 'superhero'] })).toMatchObject({ status: 400, json: { message: 'Failed! Role does not exist = superhero' } });
+    expect(await signUp({ ...newUser(), email: taken.email.toUpperCase() })).toMatchObject({
+      status: 400,
+      json: { message: 'Failed! Email is already in use!' },
+    });
+    expect(await signUp({ ...newUser(), roles: ['user', 'superhero'] })).toMatchObject({
+      status: 400,
+      json: { message: 'Failed! Role does not exist = superhero' },
+    });
   });
 
   it('does not let public sign-up grant itself a role', async () => {

@@ -44,7 +44,9 @@ describe('the last admin', () => {
     const deps = await freshDeps();
     const [a, b] = await twoAdmins(deps);
     expect(await setUserRoles(deps, b, ['user', 'moderator'], a)).toEqual({ id: b, roles: ['user', 'moderator'] });
-    await expect(setUserRoles(deps, a, ['user'], a)).rejects.toThrow(new ConflictError('Refused: this would leave no admin. Make another user an admin first.'));
+    await expect(setUserRoles(deps, a, ['user'], a)).rejects.toThrow(
+      new ConflictError('Refused: this would leave no admin. Make another user an admin first.'),
+    );
     await expect(deleteUser(deps, a)).rejects.toThrow(ConflictError);
     // Nothing changed: still an admin, same credentials version (its sessions live on).
     expect(await getUser(deps.table, a)).toMatchObject({ roles: ['user', 'admin'], credVersion: 0 });
@@ -91,7 +93,12 @@ describe('the last admin', () => {
     const legacy = (await findUserByUsername(deps.table, input.username))!;
     // As a table from before the roster holds it: the profile is an admin, the roster does not name it.
     await deps.table.client.send(
-      new UpdateCommand({ TableName: deps.table.name, Key: keys.adminRoster(), UpdateExpression: 'DELETE ids :id', ExpressionAttributeValues: { ':id': new Set([legacy.id]) } }),
+      new UpdateCommand({
+        TableName: deps.table.name,
+        Key: keys.adminRoster(),
+        UpdateExpression: 'DELETE ids :id',
+        ExpressionAttributeValues: { ':id': new Set([legacy.id]) },
+      }),
     );
     const other = await registerUser(deps, newUser('adminC'), ['user', 'admin'], undefined);
     await expect(setUserRoles(deps, other.id, ['user'], other.id)).rejects.toThrow(ConflictError);
@@ -157,7 +164,9 @@ describe('the migration puts admins from before the roster on it', () => {
     expect(await adminRosterIds(deps.table)).toEqual(new Set([a, b]));
 
     expect((await setUserRoles(deps, a, ['user'], b)).roles).toEqual(['user']);
-    await expect(setUserRoles(deps, b, ['user'], b)).rejects.toThrow(new ConflictError('Refused: this would leave no admin. Make another user an admin first.'));
+    await expect(setUserRoles(deps, b, ['user'], b)).rejects.toThrow(
+      new ConflictError('Refused: this would leave no admin. Make another user an admin first.'),
+    );
     await expect(deleteUser(deps, b)).rejects.toThrow(ConflictError);
   }, 60_000);
 

@@ -80,9 +80,13 @@ describe('sign-up', () => {
 
   it('needs an admin for roles beyond user', async () => {
     await expect(signUp(deps, { ...newUser(), roles: ['moderator'] }, undefined)).rejects.toThrow(ForbiddenError);
-    await expect(signUp(deps, { ...newUser(), roles: ['moderator'] }, { userId: 'x', roles: ['user', 'moderator'], sessionId: 's' })).rejects.toThrow('Require Admin Role!');
+    await expect(signUp(deps, { ...newUser(), roles: ['moderator'] }, { userId: 'x', roles: ['user', 'moderator'], sessionId: 's' })).rejects.toThrow(
+      'Require Admin Role!',
+    );
     // The granting admin must exist as an admin in the table, not only say so in its token.
-    await expect(signUp(deps, { ...newUser(), roles: ['moderator'] }, { userId: 'x', roles: ['admin'], sessionId: 's' })).rejects.toThrow('Require Admin Role!');
+    await expect(signUp(deps, { ...newUser(), roles: ['moderator'] }, { userId: 'x', roles: ['admin'], sessionId: 's' })).rejects.toThrow(
+      'Require Admin Role!',
+    );
     const granter = await registerUser(deps, newUser('granter'), ['user', 'admin'], undefined);
     const made = await signUp(deps, { ...newUser(), roles: ['moderator', 'user'] }, { userId: granter.id, roles: ['admin'], sessionId: 's' });
     expect(made.roles).toEqual(['user', 'moderator']);
@@ -103,7 +107,12 @@ describe('sign-up limit per source IP', () => {
     };
     return { at, ip, signUp: (input: ReturnType<typeof newUser> & { roles?: string[] }) => signUp(limited, input, undefined) };
   }
-  const refusal = (error: unknown) => ({ name: (error as Error).name, status: (error as HttpError).status, headers: (error as HttpError).headers, message: (error as Error).message });
+  const refusal = (error: unknown) => ({
+    name: (error as Error).name,
+    status: (error as HttpError).status,
+    headers: (error as HttpError).headers,
+    message: (error as Error).message,
+  });
 
   it('refuses the sign-up past the threshold with 429 and Retry-After, stores nothing for it, and counts afresh in the next window', async () => {
     const from = fromOneAddress();
@@ -117,7 +126,12 @@ describe('sign-up limit per source IP', () => {
     const fourth = newUser();
     from.at.now = new Date(t0.getTime() + 59_000);
     const error = await from.signUp(fourth).catch((caught: unknown) => caught);
-    expect(refusal(error)).toEqual({ name: 'TooManyRequestsError', status: 429, headers: { 'Retry-After': '1' }, message: 'Too many sign-ups. Please try again later.' });
+    expect(refusal(error)).toEqual({
+      name: 'TooManyRequestsError',
+      status: 429,
+      headers: { 'Retry-After': '1' },
+      message: 'Too many sign-ups. Please try again later.',
+    });
     expect(await findUserByUsername(deps.table, fourth.username)).toBeUndefined();
     // The window is over: the same sign-up goes through.
     from.at.now = new Date(t0.getTime() + 60_000);
@@ -138,7 +152,9 @@ describe('sign-up limit per source IP', () => {
   it('is off at 0: no counter is written', async () => {
     const from = fromOneAddress(0);
     for (let i = 0; i < 5; i++) await from.signUp(newUser());
-    const counter = await deps.table.client.send(new GetCommand({ TableName: deps.table.name, Key: keys.attempts('signup-ip', from.ip), ConsistentRead: true }));
+    const counter = await deps.table.client.send(
+      new GetCommand({ TableName: deps.table.name, Key: keys.attempts('signup-ip', from.ip), ConsistentRead: true }),
+    );
     expect(counter.Item).toBeUndefined();
   });
 });
@@ -316,12 +332,29 @@ describe('credentials version', () => {
     const input = await registered();
     const checked = (await findUserByUsername(deps.table, input.username))!;
     expect(await changeCredentials(deps.table, checked.id, { passwordHash: await hashPassword('another password', 4) })).toBe(true);
-    const record = { tokenHash: hashOpaqueToken(`t-${checked.id}`), userId: checked.id, sessionId: 's1', createdAt: clock.toISOString(), expiresAt: 2_000_000_000 };
-    const session = { userId: checked.id, sessionId: 's1', createdAt: record.createdAt, lastUsedAt: record.createdAt, userAgent: undefined, ip: undefined, expiresAt: record.expiresAt, credVersion: checked.credVersion };
+    const record = {
+      tokenHash: hashOpaqueToken(`t-${checked.id}`),
+      userId: checked.id,
+      sessionId: 's1',
+      createdAt: clock.toISOString(),
+      expiresAt: 2_000_000_000,
+    };
+    const session = {
+      userId: checked.id,
+      sessionId: 's1',
+      createdAt: record.createdAt,
+      lastUsedAt: record.createdAt,
+      userAgent: undefined,
+      ip: undefined,
+      expiresAt: record.expiresAt,
+      credVersion: checked.credVersion,
+    };
     expect(await createSession(deps.table, session, record, eventToWrite(deps, checked.id, 'signin.success'))).toBe(false);
     // Nothing of it was stored.
     expect(await getRefreshToken(deps.table, record.tokenHash)).toBeUndefined();
-    expect(await createSession(deps.table, { ...session, credVersion: checked.credVersion + 1 }, record, eventToWrite(deps, checked.id, 'signin.success'))).toBe(true);
+    expect(
+      await createSession(deps.table, { ...session, credVersion: checked.credVersion + 1 }, record, eventToWrite(deps, checked.id, 'signin.success')),
+    ).toBe(true);
   });
 
   it('ends sessions opened before a role change: refresh refuses them', async () => {

@@ -74,12 +74,18 @@ const denied = { effect: 'Deny', context: { message: 'Unauthorized!' } };
 
 describe('the authorizer, against the table', () => {
   it('allows a live session', async () => {
-    const { user, sessions: [a] } = await signedIn();
+    const {
+      user,
+      sessions: [a],
+    } = await signedIn();
     expect(await decision(a!.token)).toEqual(allowed(user.id, a!.sessionId));
   });
 
   it('denies a signed-out session, and only that one', async () => {
-    const { user, sessions: [a, b] } = await signedIn(2);
+    const {
+      user,
+      sessions: [a, b],
+    } = await signedIn(2);
     expect(await revokeSession(deps.table, user.id, a!.sessionId, new Date().toISOString())).toBe(true);
     expect(await decision(a!.token)).toEqual(denied);
     expect(await decision(b!.token)).toEqual(allowed(user.id, b!.sessionId));
@@ -95,14 +101,20 @@ describe('the authorizer, against the table', () => {
   });
 
   it('after MFA is switched in one session, denies the other sessions and allows that one', async () => {
-    const { user, sessions: [a, b] } = await signedIn(2);
+    const {
+      user,
+      sessions: [a, b],
+    } = await signedIn(2);
     expect(await switchMfa(deps.table, user.id, { enable: false }, user.credVersion, a!.sessionId)).toBe(true);
     expect(await decision(b!.token)).toEqual(denied);
     expect(await decision(a!.token)).toEqual(allowed(user.id, a!.sessionId));
   });
 
   it('denies a session whose user is gone, session item or not', async () => {
-    const { user, sessions: [a] } = await signedIn();
+    const {
+      user,
+      sessions: [a],
+    } = await signedIn();
     expect(await deleteUserRecord(deps.table, user.id)).toBe('done');
     expect(await decision(a!.token)).toEqual(denied);
   });
@@ -111,7 +123,9 @@ describe('the authorizer, against the table', () => {
     // Signed in two minutes ago with a one-minute session and a two-hour access token.
     clock = () => new Date(Date.now() - 120_000);
     try {
-      const { sessions: [a] } = await signedIn(1, { ...testAccountConfig, refreshTokenTtlSeconds: 60, accessTokenTtlSeconds: 7200 });
+      const {
+        sessions: [a],
+      } = await signedIn(1, { ...testAccountConfig, refreshTokenTtlSeconds: 60, accessTokenTtlSeconds: 7200 });
       clock = () => new Date();
       expect(await decision(a!.token)).toEqual(denied);
     } finally {

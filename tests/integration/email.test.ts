@@ -93,7 +93,16 @@ describe('emailed tokens', () => {
     await table.client.send(
       new PutCommand({
         TableName: table.name,
-        Item: { ...keys.user(id), type: 'user', id, username: name, email: `${name}@example.com`, passwordHash: 'x', roles: ['user'], createdAt: clock.toISOString() },
+        Item: {
+          ...keys.user(id),
+          type: 'user',
+          id,
+          username: name,
+          email: `${name}@example.com`,
+          passwordHash: 'x',
+          roles: ['user'],
+          createdAt: clock.toISOString(),
+        },
       }),
     );
     expect((await getUser(table, id))!.emailVerified).toBe(false);
@@ -184,7 +193,12 @@ describe('account operations that cause mail', () => {
     mail.jobs.length = 0;
     const { input, user } = await registered();
     expect(mail.jobs).toEqual([{ kind: 'verify-email', userId: user.id }]);
-    await changePassword(deps, { userId: user.id, roles: ['user'], sessionId: 'none' }, { currentPassword: input.password, newPassword: 'another password' }, '127.0.0.1');
+    await changePassword(
+      deps,
+      { userId: user.id, roles: ['user'], sessionId: 'none' },
+      { currentPassword: input.password, newPassword: 'another password' },
+      '127.0.0.1',
+    );
     expect(mail.jobs.at(-1)).toEqual({ kind: 'password-changed', userId: user.id });
   });
 

@@ -116,7 +116,18 @@ beforeAll(async () => {
     POWERTOOLS_LOG_LEVEL: process.env.DEBUG_LOG ? 'DEBUG' : 'SILENT',
   });
   jest.useFakeTimers({
-    doNotFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'setImmediate', 'clearImmediate', 'nextTick', 'queueMicrotask', 'hrtime', 'performance'],
+    doNotFake: [
+      'setTimeout',
+      'clearTimeout',
+      'setInterval',
+      'clearInterval',
+      'setImmediate',
+      'clearImmediate',
+      'nextTick',
+      'queueMicrotask',
+      'hrtime',
+      'performance',
+    ],
     now: new Date(),
   });
   // A user in the shared table, made without a request's deadline (sign-up is not what is tested here).

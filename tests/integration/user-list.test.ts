@@ -97,7 +97,11 @@ describe('the admin list', () => {
 describe('the admin search', () => {
   it('finds users whose username or email starts with the text, case-insensitively, in value order, page by page', async () => {
     const t = tag();
-    const byName = [await register(`srch${t}_b`, `b_${t}@example.com`), await register(`srch${t}_a`, `a_${t}@example.com`), await register(`srch${t}_c`, `c_${t}@example.com`)];
+    const byName = [
+      await register(`srch${t}_b`, `b_${t}@example.com`),
+      await register(`srch${t}_a`, `a_${t}@example.com`),
+      await register(`srch${t}_c`, `c_${t}@example.com`),
+    ];
     const byEmail = await register(`other_${t}`, `srch${t}_mail@example.com`);
     // Both its username and its email start with the text: listed once.
     const both = await register(`srch${t}_d`, `srch${t}_d@example.com`);

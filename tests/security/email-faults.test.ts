@@ -18,7 +18,9 @@ async function post(path: string, body: unknown) {
 async function mailTo(address: string, subject: RegExp, withinMs = 10_000): Promise<string> {
   let token = '';
   await eventually(async () => {
-    const { emails } = (await (await fetch(`${stack.sesUrl}/store`)).json()) as { emails: { destination: { to: string[] }; subject: string; body: { text: string } }[] };
+    const { emails } = (await (await fetch(`${stack.sesUrl}/store`)).json()) as {
+      emails: { destination: { to: string[] }; subject: string; body: { text: string } }[];
+    };
     const mail = emails.filter((m) => m.destination.to.includes(address) && subject.test(m.subject)).at(-1);
     token = /#token=([A-Za-z0-9_-]+)/.exec(mail?.body.text ?? '')?.[1] ?? '';
     return token !== '';
@@ -65,7 +67,10 @@ describe('SES down', () => {
       expect(answer).toMatchObject({ status: 202, json: { message: 'If an account uses that email, a reset link has been sent.' } });
       // The mailer's failure is in the log, as a named error without a stack trace or the address.
       await eventually(async () => /"message":"mail job failed"/.test(stack.output()), 15_000);
-      const line = stack.output().split('\n').find((text) => text.includes('"mail job failed"'))!;
+      const line = stack
+        .output()
+        .split('\n')
+        .find((text) => text.includes('"mail job failed"'))!;
       expect(line).toContain('"job":"reset-password"');
       expect(line).toMatch(/"error":"\w+: /);
       expect(line).not.toContain(user.email);

@@ -20,8 +20,7 @@ async function timed(address: string, username: string): Promise<{ ms: number; s
   return { ms: Number(process.hrtime.bigint() - started) / 1e6, status: response.status, text: response.text };
 }
 
-const signInFrom = (address: string, username: string, password: string) =>
-  apiFrom(address, 'POST', '/api/auth/signin', { username, password });
+const signInFrom = (address: string, username: string, password: string) => apiFrom(address, 'POST', '/api/auth/signin', { username, password });
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
@@ -147,7 +146,9 @@ describe('user enumeration through sign-in', () => {
     // even the SES call) makes a known address about 6 ms slower. While the test waited for the mail only
     // after each pair, equal work differed by -2.9 to +0.1 ms: the mailer's work for a known address ran
     // on these two cores during the pair's second request (on AWS it runs in another Lambda).
-    console.log(`${path}: known ${median(knownMs).toFixed(1)} ms, unknown ${median(unknownMs).toFixed(1)} ms, paired difference ${pairedDifference.toFixed(1)} ms`);
+    console.log(
+      `${path}: known ${median(knownMs).toFixed(1)} ms, unknown ${median(unknownMs).toFixed(1)} ms, paired difference ${pairedDifference.toFixed(1)} ms`,
+    );
     expect(Math.abs(pairedDifference)).toBeLessThan(4);
   });
 });

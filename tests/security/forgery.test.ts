@@ -25,7 +25,9 @@ async function signOurs(claims: Record<string, unknown>, protectedHeader: Record
 
 function hmac(alg: 'HS256' | 'HS384' | 'HS512', secret: string | Buffer, claims: Record<string, unknown>): string {
   const input = `${enc({ alg, kid: 'e2e-key', typ: 'at+jwt' })}.${enc(claims)}`;
-  const digest = createHmac(`sha${alg.slice(2)}`, secret).update(input).digest();
+  const digest = createHmac(`sha${alg.slice(2)}`, secret)
+    .update(input)
+    .digest();
   return `${input}.${base64url.encode(digest)}`;
 }
 
@@ -144,7 +146,10 @@ describe('forged tokens are refused with 401 Unauthorized!', () => {
         (r) => r.status,
         (error: Error & { cause?: { code?: string } }) => error.cause?.code ?? `${error.name}: ${error.message}`,
       );
-      expect({ size, outcome: [400, 431, 'ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET'].includes(outcome) ? 'refused' : outcome }).toEqual({ size, outcome: 'refused' });
+      expect({ size, outcome: [400, 431, 'ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET'].includes(outcome) ? 'refused' : outcome }).toEqual({
+        size,
+        outcome: 'refused',
+      });
     }
   });
 

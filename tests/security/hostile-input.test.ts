@@ -26,11 +26,29 @@ async function userCount(): Promise<number> {
  * so fast-check shows the counterexample.
  */
 function expectRefused(response: ApiResponse, statuses: readonly number[], context: unknown): void {
-  const ok = statuses.includes(response.status) && (response.headers.get('content-type') ?? '').includes('application/json') && typeof response.json.message === 'string';
-  if (!ok) throw new Error(`not a ${statuses.join('/')} JSON error: ${response.status} ${response.text.slice(0, 200)} for ${JSON.stringify(context).slice(0, 300)}`);
+  const ok =
+    statuses.includes(response.status) &&
+    (response.headers.get('content-type') ?? '').includes('application/json') &&
+    typeof response.json.message === 'string';
+  if (!ok)
+    throw new Error(`not a ${statuses.join('/')} JSON error: ${response.status} ${response.text.slice(0, 200)} for ${JSON.stringify(context).slice(0, 300)}`);
 }
 
-const FIELDS = ['username', 'email', 'password', 'roles', 'refreshToken', 'all', 'currentPassword', 'newPassword', '__proto__', 'constructor', 'prototype', '$gt', '$ne'];
+const FIELDS = [
+  'username',
+  'email',
+  'password',
+  'roles',
+  'refreshToken',
+  'all',
+  'currentPassword',
+  'newPassword',
+  '__proto__',
+  'constructor',
+  'prototype',
+  '$gt',
+  '$ne',
+];
 const hostileValue = fc.oneof(
   fc.jsonValue(),
   fc.constant({ $gt: '' }),
@@ -102,7 +120,13 @@ describe('bytes and types that are not JSON', () => {
     await fc.assert(
       fc.asyncProperty(
         fc.uint8Array({ minLength: 1, maxLength: 300 }),
-        fc.constantFrom('application/json', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/json; charset=latin1'),
+        fc.constantFrom(
+          'application/json',
+          'text/plain',
+          'application/x-www-form-urlencoded',
+          'multipart/form-data; boundary=x',
+          'application/json; charset=latin1',
+        ),
         fc.constantFrom('/api/auth/signup', '/api/auth/signin', '/api/auth/refreshtoken', '/api/auth/signout'),
         async (bytes, contentType, path) => {
           // Make sure the bytes are not valid UTF-8.
@@ -163,15 +187,24 @@ describe('oversized and forged keys', () => {
 
   it('answers a cursor it did not issue with 400: unsealed, with an empty key, or with its seal broken', async () => {
     const unsealed = Buffer.from(JSON.stringify({ gsi1pk: 'USER', gsi1sk: '', pk: '', sk: '' })).toString('base64url');
-    expect(await api('GET', `/api/admin/users?cursor=${unsealed}`, { token: adminToken })).toMatchObject({ status: 400, json: { message: 'cursor is invalid' } });
+    expect(await api('GET', `/api/admin/users?cursor=${unsealed}`, { token: adminToken })).toMatchObject({
+      status: 400,
+      json: { message: 'cursor is invalid' },
+    });
     const page = await api('GET', '/api/admin/users?limit=1', { token: adminToken });
     const cursor = page.json.nextCursor as string;
     expect(cursor).toEqual(expect.any(String));
     expect((await api('GET', `/api/admin/users?limit=1&cursor=${encodeURIComponent(cursor)}`, { token: adminToken })).status).toBe(200);
     const [body, seal] = cursor.split('.') as [string, string];
     const emptied = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(body, 'base64url').toString()), sk: '' })).toString('base64url');
-    expect(await api('GET', `/api/admin/users?cursor=${emptied}.${seal}`, { token: adminToken })).toMatchObject({ status: 400, json: { message: 'cursor is invalid' } });
+    expect(await api('GET', `/api/admin/users?cursor=${emptied}.${seal}`, { token: adminToken })).toMatchObject({
+      status: 400,
+      json: { message: 'cursor is invalid' },
+    });
     const flipped = `${body}.${seal.slice(0, -2)}${seal.endsWith('AA') ? 'BB' : 'AA'}`;
-    expect(await api('GET', `/api/admin/users?cursor=${flipped}`, { token: adminToken })).toMatchObject({ status: 400, json: { message: 'cursor is invalid' } });
+    expect(await api('GET', `/api/admin/users?cursor=${flipped}`, { token: adminToken })).toMatchObject({
+      status: 400,
+      json: { message: 'cursor is invalid' },
+    });
   });
 });

@@ -60,7 +60,9 @@ describe('error answers', () => {
   // A known gap, kept visible: jest reports this test as passing while it fails, and as failing once the
   // local stack answers as the contract says (then make it a plain `it`).
   it.failing('for an unknown path and an unknown method are 404 and 405, as the contract says', () => {
-    const statuses = Object.fromEntries(answers.filter(([name]) => name === 'unknown path' || name === 'wrong method').map(([name, , response]) => [name, response.status]));
+    const statuses = Object.fromEntries(
+      answers.filter(([name]) => name === 'unknown path' || name === 'wrong method').map(([name, , response]) => [name, response.status]),
+    );
     expect(statuses).toEqual({ 'unknown path': 404, 'wrong method': 405 });
   });
 

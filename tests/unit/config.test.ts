@@ -41,7 +41,7 @@ describe('config', () => {
     expect(strict.appUrl).toBe('https://app.example.com');
   });
 
-  it('takes the local stage\'s unprefixed cookie name', () => {
+  it("takes the local stage's unprefixed cookie name", () => {
     expect(loadConfig({ ...minimal, AUTH_COOKIE_NAME: 'jwt_session' }).authCookieName).toBe('jwt_session');
   });
 

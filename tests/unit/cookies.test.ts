@@ -43,7 +43,9 @@ describe('the session cookie', () => {
   });
 
   it('is cleared under the name in force with Max-Age=0', () => {
-    expect(clearedCookieHeaders(request({ host: 'api.example.com' }))['Set-Cookie']).toMatch(/^__Host-jwt_session=; Max-Age=0; Path=\/; HttpOnly; Secure; SameSite=Lax$/);
+    expect(clearedCookieHeaders(request({ host: 'api.example.com' }))['Set-Cookie']).toMatch(
+      /^__Host-jwt_session=; Max-Age=0; Path=\/; HttpOnly; Secure; SameSite=Lax$/,
+    );
     const local = cookiesWith({ AUTH_COOKIE_NAME: 'jwt_session' });
     expect(local.clearedCookieHeaders(request({ host: 'localhost:8080' }))['Set-Cookie']).toMatch(/^jwt_session=; Max-Age=0; Path=\/; HttpOnly; SameSite=Lax$/);
   });
@@ -58,7 +60,9 @@ describe('the session cookie', () => {
 
   it('on the local stage (`jwt_session`) is Secure everywhere but plain-http loopback', () => {
     const local = cookiesWith({ AUTH_COOKIE_NAME: 'jwt_session' });
-    expect(local.sessionCookieHeaders(request({ host: 'localhost:8080' }), 'tok')['Set-Cookie']).toMatch(/^jwt_session=tok; Max-Age=86400; Path=\/; HttpOnly; SameSite=Lax$/);
+    expect(local.sessionCookieHeaders(request({ host: 'localhost:8080' }), 'tok')['Set-Cookie']).toMatch(
+      /^jwt_session=tok; Max-Age=86400; Path=\/; HttpOnly; SameSite=Lax$/,
+    );
     // A loopback name behind TLS (a local HTTPS proxy) is still Secure.
     expect(local.sessionCookieHeaders(request({ host: 'localhost:8080', 'x-forwarded-proto': 'https' }), 'tok')['Set-Cookie']).toContain('Secure');
     for (const host of ['localhost:8080', '127.0.0.1:3000', 'localhost']) {

@@ -14,11 +14,12 @@ import { testKeySet } from '../support/keys';
 const json = (result: APIGatewayProxyResult) => JSON.parse(result.body) as Record<string, unknown>;
 
 describe('httpHandler', () => {
-  const echo = () =>
-    http.httpHandler(async (request) => ({ json: jsonBody(request) }));
+  const echo = () => http.httpHandler(async (request) => ({ json: jsonBody(request) }));
 
   it('renders JSON with security headers, and CORS only for the configured origin', async () => {
-    const allowed = await echo()(apiEvent({ method: 'POST', headers: { 'Content-Type': 'application/json', Origin: 'http://localhost:8081' }, body: '{"a":1}' }));
+    const allowed = await echo()(
+      apiEvent({ method: 'POST', headers: { 'Content-Type': 'application/json', Origin: 'http://localhost:8081' }, body: '{"a":1}' }),
+    );
     expect(allowed.statusCode).toBe(200);
     expect(json(allowed)).toEqual({ a: 1 });
     expect(allowed.headers).toMatchObject({

@@ -58,7 +58,11 @@ describe('the key parts', () => {
     const cursor = sealCursor({ after: 'x' }, legacy);
     expect(openCursor(cursor, (await importKeyParts(JSON.stringify({ ...JSON.parse(single), cursorKey: parts.cursorKey }))).cursorKey)).toEqual({ after: 'x' });
     // Tokens of the old signer still verify with the split public set.
-    const oldToken = await issueAccessToken({ signer: before.signer }, { userId: 'u', roles: ['user'], sessionId: 's' }, { ...settings, now: new Date(), ttlSeconds: 60 });
+    const oldToken = await issueAccessToken(
+      { signer: before.signer },
+      { userId: 'u', roles: ['user'], sessionId: 's' },
+      { ...settings, now: new Date(), ttlSeconds: 60 },
+    );
     await expect(verifyAccessToken(await publicAt(parts), oldToken, { ...settings, now: new Date() })).resolves.toMatchObject({ userId: 'u' });
   });
 });

@@ -1,7 +1,10 @@
 // The local stage's guard (deploy/offline/local-guard.cjs), as a pure decision; tests/e2e/local-guard.test.ts
 // checks it on the running servers.
 const { refusal, allowedApiHosts } = require('../../deploy/offline/local-guard.cjs') as {
-  refusal: (headers: Record<string, string | undefined>, options: { server: 'lambda' | 'api' | 'dynamodb' | 'ses'; port: number; allowedHosts?: Set<string> }) => string | undefined;
+  refusal: (
+    headers: Record<string, string | undefined>,
+    options: { server: 'lambda' | 'api' | 'dynamodb' | 'ses'; port: number; allowedHosts?: Set<string> },
+  ) => string | undefined;
   allowedApiHosts: (env: Record<string, string | undefined>) => Set<string>;
 };
 
@@ -20,7 +23,8 @@ describe('local guard', () => {
 
   it('allows local names on the API port, and more only when configured', () => {
     const api = { server: 'api' as const, port: 8080 };
-    for (const host of ['localhost:8080', '127.0.0.1:8080', '[::1]:8080', 'LOCALHOST', '127.0.0.2:8080', '127.255.0.9']) expect(refusal({ host }, api)).toBeUndefined();
+    for (const host of ['localhost:8080', '127.0.0.1:8080', '[::1]:8080', 'LOCALHOST', '127.0.0.2:8080', '127.255.0.9'])
+      expect(refusal({ host }, api)).toBeUndefined();
     expect(refusal({ host: 'evil.example:8080' }, api)).toBe('Host not allowed.');
     expect(refusal({ host: 'localhost.evil.example' }, api)).toBe('Host not allowed.');
     for (const host of ['127.0.0.256', '127.0.0.1.evil.example', '128.0.0.1', '0.0.0.0', '[::]']) expect(refusal({ host }, api)).toBe('Host not allowed.');

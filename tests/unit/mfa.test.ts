@@ -27,7 +27,8 @@ describe('TOTP (RFC 6238, fixed clock)', () => {
   it('accepts one step of skew either way, and nothing further', () => {
     const at = 1_111_111_111_000;
     const step = Math.floor(at / 30_000);
-    const code = (offset: number) => new TOTP({ algorithm: 'SHA1', digits: 6, period: 30, secret: Secret.fromBase32(RFC_SEED) }).generate({ timestamp: at + offset * 30_000 });
+    const code = (offset: number) =>
+      new TOTP({ algorithm: 'SHA1', digits: 6, period: 30, secret: Secret.fromBase32(RFC_SEED) }).generate({ timestamp: at + offset * 30_000 });
     expect(totpStep(RFC_SEED, code(-1), at)).toBe(step - 1);
     expect(totpStep(RFC_SEED, code(0), at)).toBe(step);
     expect(totpStep(RFC_SEED, code(1), at)).toBe(step + 1);

@@ -29,7 +29,10 @@ describe('access tokens', () => {
   it('verify what they issue, with the contract claims and a kid header', async () => {
     const token = await issue();
     await expect(verifyAccessToken(keys, token, { ...settings, now })).resolves.toEqual({ ...claims, expiresAt: now.getTime() / 1000 + 900 });
-    const [header, payload] = token.split('.').slice(0, 2).map((part) => JSON.parse(new TextDecoder().decode(base64url.decode(part!))));
+    const [header, payload] = token
+      .split('.')
+      .slice(0, 2)
+      .map((part) => JSON.parse(new TextDecoder().decode(base64url.decode(part!))));
     expect(header).toEqual({ alg: 'RS256', kid: 'test-key', typ: 'at+jwt' });
     expect(payload).toMatchObject({ sub: 'user-1', id: 'user-1', roles: ['user', 'moderator'], sid: 'session-1', iss: 'test-issuer', aud: 'test-audience' });
     expect(payload.exp - payload.iat).toBe(900);
@@ -50,18 +53,27 @@ describe('access tokens', () => {
     expect(await reason(await issueAccessToken(foreign, claims, { ...settings, now, ttlSeconds: 900 }))).toBe('invalid');
 
     const [header, , signature] = (await issue()).split('.');
-    const forged = base64url.encode(JSON.stringify({ ...claims, sub: 'user-1', roles: ['admin'], sid: 's', iss: settings.issuer, aud: settings.audience, iat: 1, exp: 9e9, jti: 'x' }));
+    const forged = base64url.encode(
+      JSON.stringify({ ...claims, sub: 'user-1', roles: ['admin'], sid: 's', iss: settings.issuer, aud: settings.audience, iat: 1, exp: 9e9, jti: 'x' }),
+    );
     expect(await reason(`${header}.${forged}.${signature}`)).toBe('invalid');
   });
 
   it('refuse alg none and a token of another type', async () => {
-    const payload = base64url.encode(JSON.stringify({ sub: 'u', roles: ['admin'], sid: 's', iss: settings.issuer, aud: settings.audience, iat: 1, exp: 9e9, jti: 'x' }));
+    const payload = base64url.encode(
+      JSON.stringify({ sub: 'u', roles: ['admin'], sid: 's', iss: settings.issuer, aud: settings.audience, iat: 1, exp: 9e9, jti: 'x' }),
+    );
     const none = `${base64url.encode(JSON.stringify({ alg: 'none', kid: 'test-key', typ: 'at+jwt' }))}.${payload}.`;
     expect(await reason(none)).toBe('invalid');
 
     const idToken = await new SignJWT({ roles: ['user'], sid: 's' })
       .setProtectedHeader({ alg: 'RS256', kid: 'test-key', typ: 'JWT' })
-      .setSubject('u').setIssuer(settings.issuer).setAudience(settings.audience).setIssuedAt(now).setExpirationTime('1h').setJti('j')
+      .setSubject('u')
+      .setIssuer(settings.issuer)
+      .setAudience(settings.audience)
+      .setIssuedAt(now)
+      .setExpirationTime('1h')
+      .setJti('j')
       .sign(keys.signer.key);
     expect(await reason(idToken)).toBe('invalid');
   });
@@ -69,7 +81,12 @@ describe('access tokens', () => {
   it('refuse unknown roles and oversized tokens', async () => {
     const withUnknownRole = await new SignJWT({ roles: ['superuser'], sid: 's' })
       .setProtectedHeader({ alg: 'RS256', kid: 'test-key', typ: 'at+jwt' })
-      .setSubject('u').setIssuer(settings.issuer).setAudience(settings.audience).setIssuedAt(now).setExpirationTime(now.getTime() / 1000 + 60).setJti('j')
+      .setSubject('u')
+      .setIssuer(settings.issuer)
+      .setAudience(settings.audience)
+      .setIssuedAt(now)
+      .setExpirationTime(now.getTime() / 1000 + 60)
+      .setJti('j')
       .sign(keys.signer.key);
     expect(await reason(withUnknownRole)).toBe('invalid');
     expect(await reason('a'.repeat(5000))).toBe('invalid');
