@@ -4,10 +4,13 @@ import { newUser } from '../support/data';
 // Concurrency attacks over HTTP: the database's conditions, not timing luck, must decide.
 // Parallel failed sign-ins against the lock counter: tests/e2e/lockout.test.ts (exactly 5 of 20 checked).
 describe('races', () => {
-  it('20 parallel identical sign-ups make exactly one account, and it works', async () => {
+  // Ten, not twenty: DynamoDB Local answers one request at a time, and since sign-up counts its source IP and
+  // its mail (issue 21) twenty sign-ups queue ~80 requests on it, past the SDK's 1 s timeout on a 2-core
+  // machine (two 503s in one CI run). On DynamoDB the writes run in parallel; the race is the same at ten.
+  it('10 parallel identical sign-ups make exactly one account, and it works', async () => {
     const user = newUser();
-    const statuses = (await Promise.all(Array.from({ length: 20 }, () => signUp(user)))).map((r) => r.status);
-    expect(statuses.sort()).toEqual([200, ...Array(19).fill(400)]);
+    const statuses = (await Promise.all(Array.from({ length: 10 }, () => signUp(user)))).map((r) => r.status);
+    expect(statuses.sort()).toEqual([200, ...Array(9).fill(400)]);
     expect((await signIn(user.username, user.password)).status).toBe(200);
   });
 
