@@ -4,6 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateSigningKey } from '../../lib/access/signing-keys';
+import { resourceSchema, schemaErrors } from '../support/cloudformation-schema';
 
 // `osls package --stage prod` without AWS credentials, then the CloudFormation template and every bundle
 // are inspected: what would be deployed, checked offline.
@@ -71,6 +72,40 @@ afterAll(() => rmSync(outDir, { recursive: true, force: true }));
 const ofType = (type: string) => Object.entries(resources).filter(([, resource]) => resource.Type === type);
 
 describe('the prod template', () => {
+  it("is valid against AWS's published resource schemas (types, property names at every depth, required ones, GetAtt names)", () => {
+    const template = JSON.parse(templateText);
+    // Every resource is checked against a schema: none is a custom type the check would skip.
+    expect(Object.values(resources).filter((resource) => !resourceSchema(resource.Type))).toEqual([]);
+    expect(schemaErrors(template)).toEqual([]);
+  });
+
+  it('the schema check finds each kind of mistake in this very template', () => {
+    const template = JSON.parse(templateText);
+    const fn = template.Resources.SigninLambdaFunction.Properties;
+    fn.MemorySze = fn.MemorySize;
+    delete fn.Role;
+    fn.Environment.Variablez = fn.Environment.Variables;
+    fn.Timeout = 'ten';
+    template.Resources.SigninLogGroup.Type = 'AWS::Logs::LogGroop';
+    const permission = Object.values(template.Resources as Record<string, Resource>).find((resource) => resource.Type === 'AWS::Lambda::Permission')!;
+    permission.Properties.FunctionName = { 'Fn::GetAtt': ['SigninLambdaFunction', 'Arnn'] };
+    template.Resources.SigninLambdaFunction.DependsOn = ['NoSuchResource'];
+    const errors = schemaErrors(template);
+    // Seven mistakes made, seven found, and nothing else (the untouched template is valid: above).
+    expect(errors).toHaveLength(7);
+    expect(errors).toEqual(
+      expect.arrayContaining([
+        'SigninLambdaFunction (AWS::Lambda::Function): required property Role is missing',
+        'SigninLambdaFunction (AWS::Lambda::Function): unknown property MemorySze',
+        'SigninLambdaFunction (AWS::Lambda::Function).Environment: unknown property Variablez',
+        'SigninLambdaFunction (AWS::Lambda::Function).Timeout: "ten" is not a valid integer',
+        'SigninLogGroup: unknown resource type AWS::Logs::LogGroop',
+        'SigninLambdaFunction: DependsOn NoSuchResource, which is no resource',
+        expect.stringMatching(/\.Properties\.FunctionName: AWS::Lambda::Function SigninLambdaFunction has no attribute Arnn /),
+      ]),
+    );
+  });
+
   it('gives every function a role of its own', () => {
     const functions = ofType('AWS::Lambda::Function');
     expect(functions.length).toBeGreaterThanOrEqual(17);
@@ -339,7 +374,10 @@ describe('AUTHORIZER_CACHE=gateway', () => {
       AUTH_COOKIE_NAME: 'jwt_session',
     });
     if (result.status !== 0) throw new Error(`osls package failed:\n${result.stdout}\n${result.stderr}`);
-    const gateway = resourcesOf(readFileSync(join(gatewayDir, 'cloudformation-template-update-stack.json'), 'utf8'));
+    const gatewayText = readFileSync(join(gatewayDir, 'cloudformation-template-update-stack.json'), 'utf8');
+    const gateway = resourcesOf(gatewayText);
+    // The WAF and the cached authorizer exist only in this package: checked against AWS's schemas too.
+    expect(schemaErrors(JSON.parse(gatewayText))).toEqual([]);
     const authorizers = Object.values(gateway).filter((resource) => resource.Type === 'AWS::ApiGateway::Authorizer');
     expect(authorizers.map((authorizer) => authorizer.Properties)).toEqual([
       expect.objectContaining({ Type: 'REQUEST', AuthorizerResultTtlInSeconds: 45, IdentitySource: 'method.request.header.Authorization' }),
