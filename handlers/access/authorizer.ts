@@ -1,5 +1,12 @@
-import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
-import { authorizerResult } from '../../lib/access/policy';
+import type {
+  APIGatewayAuthorizerResult,
+  APIGatewayRequestAuthorizerEvent,
+  APIGatewayRequestAuthorizerEventV2,
+  APIGatewaySimpleAuthorizerWithContextResult,
+  Context,
+} from 'aws-lambda';
+import { authorizerResult, simpleAuthorizerResult } from '../../lib/access/policy';
+import { gatewayHeaders, isPayloadV2 } from '../../lib/http/request';
 import { authenticateDeps } from '../../lib/access/deps';
 import { authorize, type AuthorizeOutcome } from '../../lib/access/authenticate';
 import { config } from '../../lib/shared/config';
@@ -14,13 +21,22 @@ void publicKeys().catch(() => undefined);
 /**
  * REQUEST authorizer: accepts `x-access-token` or `Authorization: Bearer`, and checks that the token's
  * session is still live (one read per cache miss; see AUTHORIZER_CACHE_TTL). A refused token gets a Deny
- * carrying the message; the ACCESS_DENIED gateway response turns it into the contract's 401 body.
+ * carrying the message; the ACCESS_DENIED gateway response turns it into the contract's 401 body. Behind an
+ * HTTP API (payload 2.0) the same decision is a simple response.
  */
-export async function handler(event: APIGatewayRequestAuthorizerEvent, context?: Context): Promise<APIGatewayAuthorizerResult> {
+export async function handler(event: APIGatewayRequestAuthorizerEvent, context?: Context): Promise<APIGatewayAuthorizerResult>;
+export async function handler(
+  event: APIGatewayRequestAuthorizerEventV2,
+  context?: Context,
+): Promise<APIGatewaySimpleAuthorizerWithContextResult<Record<string, string>>>;
+export async function handler(
+  event: APIGatewayRequestAuthorizerEvent | APIGatewayRequestAuthorizerEventV2,
+  context?: Context,
+): Promise<APIGatewayAuthorizerResult | APIGatewaySimpleAuthorizerWithContextResult<Record<string, string>>> {
   if (context) logger.addContext(context);
-  const headers: Record<string, string | undefined> = {};
-  for (const [name, value] of Object.entries(event.headers ?? {})) headers[name.toLowerCase()] = value;
-  const route = `${event.httpMethod} ${event.resource}`;
+  const v2 = isPayloadV2(event);
+  const headers = v2 ? gatewayHeaders(event.headers, event.cookies) : gatewayHeaders(event.headers);
+  const route = v2 ? event.routeKey : `${event.httpMethod} ${event.resource}`;
   let outcome: AuthorizeOutcome;
   const deadline = Deadline.forRequest(context?.getRemainingTimeInMillis());
   try {
@@ -33,5 +49,5 @@ export async function handler(event: APIGatewayRequestAuthorizerEvent, context?:
     deadline.dispose();
   }
   logger.info('authorize', outcome.allow ? { route, outcome: 'allow', userId: outcome.claims.userId } : { route, outcome: 'deny', reason: outcome.message });
-  return authorizerResult(outcome, event.methodArn);
+  return v2 ? simpleAuthorizerResult(outcome) : authorizerResult(outcome, event.methodArn);
 }

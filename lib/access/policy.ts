@@ -1,4 +1,4 @@
-import type { APIGatewayAuthorizerResult } from 'aws-lambda';
+import type { APIGatewayAuthorizerResult, APIGatewaySimpleAuthorizerWithContextResult } from 'aws-lambda';
 import type { AuthorizeOutcome } from './authenticate';
 
 /**
@@ -19,16 +19,25 @@ function policy(effect: 'Allow' | 'Deny', methodArn: string | undefined) {
   };
 }
 
-/** The policy and context API Gateway expects for a decision. */
+/** What the routes read of an allowed caller (lib/http/request.ts), the same under both flavours. */
+function callerContext(outcome: Extract<AuthorizeOutcome, { allow: true }>) {
+  const { userId, roles, sessionId, via } = outcome.claims;
+  // `via`: the routes apply the CSRF rule to cookie-authenticated requests (lib/http/handler.ts).
+  return { userId, sessionId, roles: JSON.stringify(roles), via: via ?? 'header' };
+}
+
+/** The policy and context a REST API expects for a decision. */
 export function authorizerResult(outcome: AuthorizeOutcome, methodArn: string | undefined): APIGatewayAuthorizerResult {
   if (!outcome.allow) {
     return { principalId: 'anonymous', policyDocument: policy('Deny', methodArn), context: { message: outcome.message } };
   }
-  const { userId, roles, sessionId, via } = outcome.claims;
-  return {
-    principalId: userId,
-    policyDocument: policy('Allow', methodArn),
-    // `via`: the routes apply the CSRF rule to cookie-authenticated requests (lib/http/handler.ts).
-    context: { userId, sessionId, roles: JSON.stringify(roles), via: via ?? 'header' },
-  };
+  return { principalId: outcome.claims.userId, policyDocument: policy('Allow', methodArn), context: callerContext(outcome) };
+}
+
+/**
+ * An HTTP API's simple response (payload 2.0). A refusal is the HTTP API's own 403 `{"message":"Forbidden"}`:
+ * it has no gateway responses to carry the contract's message (the README's flavour table).
+ */
+export function simpleAuthorizerResult(outcome: AuthorizeOutcome): APIGatewaySimpleAuthorizerWithContextResult<Record<string, string>> {
+  return outcome.allow ? { isAuthorized: true, context: callerContext(outcome) } : { isAuthorized: false, context: { message: outcome.message } };
 }

@@ -1,4 +1,4 @@
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, APIGatewayProxyResult, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { AccessClaims } from '../access/tokens';
 import { Deadline } from '../shared/deadline';
 import { ForbiddenError, UnauthorizedError } from '../shared/errors';
@@ -6,8 +6,8 @@ import { logger } from '../shared/log';
 import { MESSAGES } from '../shared/messages';
 import type { Role } from '../shared/roles';
 import { assertCookieOrigin } from './cookies';
-import { toRequest, type HttpRequest } from './request';
-import { errorResponse, render, type HttpResponse } from './response';
+import { type GatewayEvent, isPayloadV2, routeOf, toRequest, type HttpRequest } from './request';
+import { asPayloadV2, errorResponse, render, type HttpResponse } from './response';
 
 /**
  * What a protected route requires of its caller: any signed-in user, or a role above `user` (the contract's
@@ -15,7 +15,11 @@ import { errorResponse, render, type HttpResponse } from './response';
  */
 export type Requirement = 'signed-in' | Exclude<Role, 'user'>;
 
-type LambdaHttpHandler = (event: APIGatewayProxyEvent, context?: Context) => Promise<APIGatewayProxyResult>;
+/** A function behind either gateway flavour answers in its event's payload format. */
+type LambdaHttpHandler = {
+  (event: APIGatewayProxyEvent, context?: Context): Promise<APIGatewayProxyResult>;
+  (event: APIGatewayProxyEventV2, context?: Context): Promise<APIGatewayProxyStructuredResultV2>;
+};
 
 /**
  * The one wrapper every HTTP handler goes through: builds the request with its deadline, checks the
@@ -30,7 +34,7 @@ export function httpHandler(
   guarded?: (request: HttpRequest, caller: AccessClaims) => Promise<HttpResponse>,
 ): LambdaHttpHandler {
   const handle = typeof first === 'function' ? first : guardedBy(first.requires, guarded);
-  return async (event, context) => {
+  return (async (event: GatewayEvent, context?: Context) => {
     if (context) logger.addContext(context);
     let request: HttpRequest | undefined;
     let response: APIGatewayProxyResult;
@@ -45,14 +49,14 @@ export function httpHandler(
     }
     // One line per request: what happened, to whom, never with what (no body, no headers).
     logger.info('request', {
-      route: `${event.httpMethod} ${event.resource}`,
+      route: routeOf(event),
       status: response.statusCode,
       outcome: response.statusCode < 400 ? 'ok' : response.statusCode < 500 ? 'refused' : 'failed',
       apiRequestId: event.requestContext?.requestId,
       ...(request?.auth ? { userId: request.auth.userId } : {}),
     });
-    return response;
-  };
+    return isPayloadV2(event) ? asPayloadV2(response) : response;
+  }) as LambdaHttpHandler;
 }
 
 function guardedBy(

@@ -1,4 +1,4 @@
-import type { APIGatewayProxyEvent } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { AccessClaims } from '../access/tokens';
 import type { Deadline } from '../shared/deadline';
 import { BadRequestError, UnsupportedMediaTypeError } from '../shared/errors';
@@ -23,15 +23,28 @@ export interface HttpRequest {
 /** Bodies above this are refused before parsing: no request of this API comes near it. */
 export const MAX_BODY_BYTES = 16 * 1024;
 
-function lowerCaseHeaders(headers: Record<string, string | undefined> | null): Record<string, string | undefined> {
+/**
+ * A function's event from either API Gateway flavour: the REST API's proxy event (payload 1.0) or the
+ * HTTP API's (payload 2.0), whose authorizer context sits under `lambda` and whose cookies are an array.
+ */
+export type GatewayEvent = APIGatewayProxyEvent | (APIGatewayProxyEventV2 & { requestContext: { authorizer?: { lambda?: Record<string, unknown> } } });
+
+/** REST events carry no `version`; the HTTP API's carry "2.0" (or "1.0", shaped as REST's). Functions and the authorizer alike. */
+export const isPayloadV2 = <E extends object>(event: E): event is Extract<E, { version: string }> => 'version' in event && event.version === '2.0';
+
+/**
+ * Header names lower-cased. Payload 2.0 takes the `Cookie` header out into `cookies`; it is put back
+ * joined as a browser sends it, so the session cookie is read the same way from either flavour.
+ */
+export function gatewayHeaders(headers: Record<string, string | undefined> | null | undefined, cookies?: string[]): Record<string, string | undefined> {
   const result: Record<string, string | undefined> = {};
   for (const [name, value] of Object.entries(headers ?? {})) result[name.toLowerCase()] = value;
+  if (cookies?.length) result.cookie = cookies.join('; ');
   return result;
 }
 
 /** What the authorizer verified, passed on as request context (scalars only: roles as JSON). */
-function authContext(event: APIGatewayProxyEvent): AccessClaims | undefined {
-  const context = event.requestContext?.authorizer as Record<string, unknown> | null | undefined;
+function authContext(context: Record<string, unknown> | null | undefined): AccessClaims | undefined {
   if (!context || typeof context.userId !== 'string' || typeof context.sessionId !== 'string') return undefined;
   let roles: unknown;
   try {
@@ -43,9 +56,13 @@ function authContext(event: APIGatewayProxyEvent): AccessClaims | undefined {
   return { userId: context.userId, roles: roles as Role[], sessionId: context.sessionId, ...(context.via === 'cookie' ? { via: 'cookie' as const } : {}) };
 }
 
+/** `POST /api/auth/signin`: the route as the gateway matched it, for the log. */
+export const routeOf = (event: GatewayEvent): string => (isPayloadV2(event) ? event.routeKey : `${event.httpMethod} ${event.resource}`);
+
 /** The request a handler sees: no AWS event types past lib/http. */
-export function toRequest(event: APIGatewayProxyEvent, deadline: Deadline): HttpRequest {
-  const headers = lowerCaseHeaders(event.headers);
+export function toRequest(event: GatewayEvent, deadline: Deadline): HttpRequest {
+  const v2 = isPayloadV2(event);
+  const headers = v2 ? gatewayHeaders(event.headers, event.cookies) : gatewayHeaders(event.headers);
   // API Gateway always passes a string (or null); serverless-offline passes a JSON body of `false` or
   // `0` as that value itself. Either way the handler sees the text that was sent.
   const raw: unknown = event.body;
@@ -58,13 +75,13 @@ export function toRequest(event: APIGatewayProxyEvent, deadline: Deadline): Http
           ? raw
           : JSON.stringify(raw);
   return {
-    method: (event.httpMethod ?? 'GET').toUpperCase(),
+    method: (v2 ? event.requestContext.http.method : (event.httpMethod ?? 'GET')).toUpperCase(),
     headers,
     body,
     pathParameters: event.pathParameters ?? {},
     query: event.queryStringParameters ?? {},
-    auth: authContext(event),
-    sourceIp: event.requestContext?.identity?.sourceIp ?? undefined,
+    auth: authContext(v2 ? event.requestContext.authorizer?.lambda : (event.requestContext?.authorizer as Record<string, unknown> | null | undefined)),
+    sourceIp: (v2 ? event.requestContext.http.sourceIp : event.requestContext?.identity?.sourceIp) ?? undefined,
     userAgent: headers['user-agent'],
     deadline,
   };

@@ -1,4 +1,4 @@
-import type { APIGatewayProxyResult } from 'aws-lambda';
+import type { APIGatewayProxyResult, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { config } from '../shared/config';
 import { HttpError } from '../shared/errors';
 import { describeError, logger, rootCause } from '../shared/log';
@@ -38,6 +38,15 @@ export function render(response: HttpResponse, request: HttpRequest | undefined)
     headers[name.toLowerCase()] = value;
   }
   return { statusCode: response.status ?? 200, headers, body: isJson ? JSON.stringify(response.json) : response.text };
+}
+
+/**
+ * The same answer in payload 2.0's shape (HTTP API): a `Set-Cookie` goes in `cookies`, the one place the
+ * HTTP API reads cookies to set from; everything else is as rendered.
+ */
+export function asPayloadV2(result: APIGatewayProxyResult): APIGatewayProxyStructuredResultV2 {
+  const { 'set-cookie': setCookie, ...headers } = (result.headers ?? {}) as Record<string, string>;
+  return { statusCode: result.statusCode, headers, body: result.body, ...(setCookie !== undefined ? { cookies: [setCookie] } : {}) };
 }
 
 /** Maps any thrown value to a response: HttpErrors below 500 say their message; the rest say nothing. */

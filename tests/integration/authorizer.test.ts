@@ -10,7 +10,7 @@ import { createTable } from '../../lib/store/table';
 import { changeCredentials, changeRoles, deleteUserRecord, findUserByUsername } from '../../lib/store/users';
 import { testAccountConfig } from '../support/account-config';
 import { newUser } from '../support/data';
-import { authorizerEvent } from '../../scripts/lambda-events';
+import { authorizerEvent, httpApiAuthorizerEvent } from '../../scripts/lambda-events';
 import { testKeySet } from '../support/keys';
 import { recordingMailQueue } from '../support/mail';
 
@@ -54,7 +54,7 @@ async function signedIn(sessions = 1, config: SessionDeps['config'] = testAccoun
     const outcome = await signInOutcome({ ...deps, config }, { username: input.username, password: input.password });
     if ('mfaRequired' in outcome) throw new Error('unexpected MFA challenge');
     const sessionId = (JSON.parse(Buffer.from(outcome.accessToken.split('.')[1]!, 'base64url').toString()) as { sid: string }).sid;
-    opened.push({ token: outcome.accessToken, sessionId });
+    opened.push({ token: outcome.accessToken, cookieToken: outcome.cookieToken, sessionId });
   }
   const user = (await findUserByUsername(deps.table, input.username))!;
   return { user, sessions: opened };
@@ -131,5 +131,39 @@ describe('the authorizer, against the table', () => {
     } finally {
       clock = () => new Date();
     }
+  });
+});
+
+describe('the authorizer behind an HTTP API (payload 2.0)', () => {
+  const simple = (event: ReturnType<typeof httpApiAuthorizerEvent>) =>
+    (handler as unknown as (event: ReturnType<typeof httpApiAuthorizerEvent>) => Promise<{ isAuthorized: boolean; context: Record<string, string> }>)(event);
+
+  it('answers a simple response: the same context for a token header, and for the session cookie from the cookies array', async () => {
+    const {
+      user,
+      sessions: [a],
+    } = await signedIn();
+    expect(await simple(httpApiAuthorizerEvent({ authorization: `Bearer ${a!.token}` }))).toEqual({
+      isAuthorized: true,
+      context: allowed(user.id, a!.sessionId).context,
+    });
+    // No token header: the session cookie decides, read from the cookies array; an access token planted
+    // as the cookie is refused (the cookie takes only cookie tokens), as under REST.
+    const cookieName = (await import('../../lib/shared/config')).config().authCookieName;
+    expect(await simple(httpApiAuthorizerEvent({}, ['other=1', `${cookieName}=${a!.cookieToken}`]))).toEqual({
+      isAuthorized: true,
+      context: { ...allowed(user.id, a!.sessionId).context, via: 'cookie' },
+    });
+    expect(await simple(httpApiAuthorizerEvent({}, [`${cookieName}=${a!.token}`]))).toEqual({ isAuthorized: false, context: { message: 'Unauthorized!' } });
+  });
+
+  it('denies without a credential, and a revoked session', async () => {
+    expect(await simple(httpApiAuthorizerEvent({}))).toEqual({ isAuthorized: false, context: { message: 'No token provided!' } });
+    const {
+      user,
+      sessions: [a],
+    } = await signedIn();
+    expect(await revokeSession(deps.table, user.id, a!.sessionId, new Date().toISOString())).toBe(true);
+    expect(await simple(httpApiAuthorizerEvent({ 'x-access-token': a!.token }))).toEqual({ isAuthorized: false, context: { message: 'Unauthorized!' } });
   });
 });

@@ -1,6 +1,6 @@
 import { BadRequestError, ServiceUnavailableError } from '../../lib/shared/errors';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { apiEvent } from '../../scripts/lambda-events';
+import { apiEvent, httpApiEvent } from '../../scripts/lambda-events';
 
 import * as http from '../../lib/http/handler';
 import { jsonBody } from '../../lib/http/request';
@@ -41,7 +41,7 @@ describe('httpHandler', () => {
     ['null', { body: 'null' }, 400, 'Request body must be a JSON object.'],
     ['false, passed as a boolean (serverless-offline does)', { body: false as unknown as string }, 400, 'Request body must be a JSON object.'],
     ['a huge body', { body: JSON.stringify({ a: 'x'.repeat(17_000) }) }, 400, 'Request body is too large (at most 16384 bytes).'],
-  ])('answers %s with a JSON %i', async (_, event, status, message) => {
+  ])('answers %s with a JSON error', async (_, event, status, message) => {
     const result = await echo()(apiEvent({ method: 'POST', headers: { 'content-type': 'application/json' }, ...event }));
     expect(result.statusCode).toBe(status);
     expect(json(result)).toEqual({ message });
@@ -161,5 +161,56 @@ describe('the CSRF rule, at the wrapper', () => {
     expect(await call('cookie', 'GET')).toEqual(served);
     expect(await call('header', 'POST')).toEqual(served);
     expect(await call('header', 'DELETE', 'https://evil.example')).toEqual(served);
+  });
+});
+
+describe('behind an HTTP API (payload 2.0)', () => {
+  const seen = http.httpHandler({ requires: 'signed-in' }, async (request, caller) => ({
+    json: { method: request.method, cookie: request.headers.cookie, ip: request.sourceIp, caller },
+    headers: { 'Set-Cookie': 'jwt_session=new; HttpOnly' },
+  }));
+
+  it("reads the method, the cookies array, the source address and the authorizer's context under `lambda`", async () => {
+    const result = await seen(
+      httpApiEvent({
+        method: 'POST',
+        headers: { origin: 'http://localhost:8081' },
+        cookies: ['a=1', 'jwt_session=abc'],
+        authorizer: { userId: 'u', sessionId: 's', roles: '["user","admin"]', via: 'header' },
+      }),
+    );
+    expect(result.statusCode).toBe(200);
+    expect(JSON.parse(result.body!)).toEqual({
+      method: 'POST',
+      cookie: 'a=1; jwt_session=abc',
+      ip: '198.51.100.7',
+      caller: { userId: 'u', sessionId: 's', roles: ['user', 'admin'] },
+    });
+  });
+
+  it('answers with the cookie to set in `cookies`, not as a header', async () => {
+    const result = await seen(httpApiEvent({ authorizer: { userId: 'u', sessionId: 's', roles: '["user"]', via: 'header' } }));
+    expect(result.cookies).toEqual(['jwt_session=new; HttpOnly']);
+    expect(Object.keys(result.headers ?? {})).not.toContain('set-cookie');
+    expect(result.headers).toMatchObject({ 'content-type': 'application/json', 'cache-control': 'no-store' });
+  });
+
+  it('refuses a protected route reached without an authorizer context, as under REST', async () => {
+    const result = await seen(httpApiEvent({}));
+    expect({ status: result.statusCode, body: JSON.parse(result.body!) }).toEqual({ status: 401, body: { message: 'Unauthorized!' } });
+    expect(result.cookies).toBeUndefined();
+  });
+
+  it('applies the CSRF rule to a cookie-borne caller', async () => {
+    const cookieCaller = { userId: 'u', sessionId: 's', roles: '["user"]', via: 'cookie' };
+    const refused = await seen(httpApiEvent({ method: 'POST', authorizer: cookieCaller }));
+    expect({ status: refused.statusCode, body: JSON.parse(refused.body!) }).toEqual({ status: 403, body: { message: 'Origin not allowed.' } });
+  });
+
+  it('logs the route key', async () => {
+    const info = jest.spyOn(logger, 'info').mockImplementation(() => undefined);
+    await seen(httpApiEvent({ method: 'GET', path: '/api/auth/me' }));
+    expect(info).toHaveBeenCalledWith('request', expect.objectContaining({ route: 'GET /api/auth/me', status: 401, outcome: 'refused' }));
+    info.mockRestore();
   });
 });
