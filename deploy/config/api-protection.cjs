@@ -53,12 +53,12 @@ function methodSettingPath(path) {
   return `/${`/${path.replace(/^\//, '')}`.replace(/\//g, '~1')}`;
 }
 
-/** Every http event that is a POST without an authorizer: the public write routes. */
+/** Every http (REST) or httpApi (HTTP API: deploy/config/api-flavour.cjs) event that is a POST without an authorizer: the public write routes. */
 function publicPosts(service) {
   const routes = [];
   for (const name of service.getAllFunctions()) {
     for (const event of service.getFunction(name).events ?? []) {
-      const http = event.http;
+      const http = event.http ?? event.httpApi;
       if (!http || typeof http !== 'object') continue;
       if (String(http.method).toUpperCase() === 'POST' && !http.authorizer) routes.push(http.path);
     }
@@ -75,6 +75,8 @@ class ApiProtection {
   protect() {
     const template = this.serverless.service.provider.compiledCloudFormationTemplate;
     const resources = template.Resources;
+    const httpApiStage = Object.values(resources).find((resource) => resource.Type === 'AWS::ApiGatewayV2::Stage');
+    if (httpApiStage) return this.protectHttpApi(httpApiStage);
     const deploymentId = Object.keys(resources).find((id) => resources[id].Type === 'AWS::ApiGateway::Deployment');
     if (!deploymentId) return;
     const deployment = resources[deploymentId];
@@ -138,5 +140,17 @@ class ApiProtection {
     }
   }
 }
+
+/**
+ * The same limits on an HTTP API: its stage's default route settings, and route settings per public POST
+ * (keyed by route, `POST /api/auth/signin`). The HTTP API's stage is updated by every deploy (AutoDeploy).
+ */
+ApiProtection.prototype.protectHttpApi = function protectHttpApi(stage) {
+  const { rate, burst, publicRate, publicBurst } = settings();
+  stage.Properties.DefaultRouteSettings = { ...stage.Properties.DefaultRouteSettings, ThrottlingRateLimit: rate, ThrottlingBurstLimit: burst };
+  stage.Properties.RouteSettings = Object.fromEntries(
+    publicPosts(this.serverless.service).map((path) => [`POST ${path}`, { ThrottlingRateLimit: publicRate, ThrottlingBurstLimit: publicBurst }]),
+  );
+};
 
 module.exports = ApiProtection;

@@ -29,6 +29,8 @@ function settings() {
 }
 
 module.exports = {
+  /** The mode and TTL, validated (also read by deploy/config/api-flavour.cjs). */
+  settings,
   /** The `authorizer` of every protected http event. */
   gatewayAuthorizer: () => {
     const { mode, ttl } = settings();

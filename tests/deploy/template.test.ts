@@ -425,3 +425,100 @@ describe('AUTHORIZER_CACHE=gateway', () => {
     expect(result.stdout + result.stderr).toContain(message);
   });
 });
+
+/** `POST /api/auth/signin`-style keys of the REST template's methods, each with whether the authorizer guards it. */
+function restRoutes(rest: Record<string, Resource>): Record<string, boolean> {
+  const pathOf = (ref: { Ref?: string; 'Fn::GetAtt'?: string[] }): string => {
+    if (!ref.Ref) return '';
+    const resource = rest[ref.Ref]!;
+    return `${pathOf(resource.Properties.ParentId)}/${resource.Properties.PathPart}`;
+  };
+  const routes: Record<string, boolean> = {};
+  for (const method of Object.values(rest).filter((resource) => resource.Type === 'AWS::ApiGateway::Method')) {
+    if (method.Properties.HttpMethod === 'OPTIONS') continue;
+    routes[`${method.Properties.HttpMethod} ${pathOf(method.Properties.ResourceId)}`] = method.Properties.AuthorizationType === 'CUSTOM';
+  }
+  return routes;
+}
+
+describe('API_GATEWAY=http', () => {
+  let httpDir: string;
+  let httpTemplate: { Resources: Record<string, Resource> };
+  beforeAll(() => {
+    httpDir = mkdtempSync(join(tmpdir(), 'jwt-auth-package-http-'));
+    const result = packageProd(httpDir, { API_GATEWAY: 'http' });
+    if (result.status !== 0) throw new Error(`osls package failed:\n${result.stdout}\n${result.stderr}`);
+    httpTemplate = JSON.parse(readFileSync(join(httpDir, 'cloudformation-template-update-stack.json'), 'utf8'));
+  }, 120_000);
+  afterAll(() => rmSync(httpDir, { recursive: true, force: true }));
+  const ofHttpType = (type: string) => Object.values(httpTemplate.Resources).filter((resource) => resource.Type === type);
+
+  it("is valid against AWS's published resource schemas, and has no REST API part left", () => {
+    expect(Object.values(httpTemplate.Resources).filter((resource) => !resourceSchema(resource.Type))).toEqual([]);
+    expect(schemaErrors(httpTemplate)).toEqual([]);
+    expect(Object.values(httpTemplate.Resources).filter((resource) => resource.Type.startsWith('AWS::ApiGateway::'))).toEqual([]);
+  });
+
+  it('has every route of the REST API, each guarded by the authorizer exactly where the REST route is (never open)', () => {
+    const routes = Object.fromEntries(
+      ofHttpType('AWS::ApiGatewayV2::Route').map((route) => [route.Properties.RouteKey, route.Properties.AuthorizationType === 'CUSTOM']),
+    );
+    const rest = restRoutes(resources);
+    // Both spellings of the refresh path (the framework folds their resource names into one).
+    expect(rest).toMatchObject({ 'POST /api/auth/refreshtoken': false, 'POST /api/auth/refreshToken': false, 'GET /api/test/admin': true });
+    expect(routes).toEqual(rest);
+    for (const route of ofHttpType('AWS::ApiGatewayV2::Route').filter((r) => r.Properties.AuthorizationType === 'CUSTOM')) {
+      expect({ route: route.Properties.RouteKey, authorizer: route.Properties.AuthorizerId }).toEqual({
+        route: route.Properties.RouteKey,
+        authorizer: { Ref: 'HttpApiAuthorizerAuthorizer' },
+      });
+    }
+  });
+
+  it('uses the same authorizer function with payload 2.0 and simple responses, cached in the function (no identity source)', () => {
+    expect(ofHttpType('AWS::ApiGatewayV2::Authorizer').map((authorizer) => authorizer.Properties)).toEqual([
+      expect.objectContaining({
+        AuthorizerType: 'REQUEST',
+        AuthorizerPayloadFormatVersion: '2.0',
+        EnableSimpleResponses: true,
+        AuthorizerResultTtlInSeconds: 0,
+        IdentitySource: [],
+        AuthorizerUri: expect.objectContaining({ 'Fn::Join': ['', expect.arrayContaining([{ 'Fn::GetAtt': ['AuthorizerLambdaFunction', 'Arn'] }])] }),
+      }),
+    ]);
+    expect(httpTemplate.Resources.AuthorizerLambdaFunction!.Properties.Environment.Variables.AUTHORIZER_CACHE_TTL).toBe(
+      resources.AuthorizerLambdaFunction!.Properties.Environment.Variables.AUTHORIZER_CACHE_TTL,
+    );
+  });
+
+  it('allows the configured origin only, with credentials, the token headers and the same preflight lifetime', () => {
+    expect(ofHttpType('AWS::ApiGatewayV2::Api').map((api) => api.Properties.CorsConfiguration)).toEqual([
+      expect.objectContaining({
+        AllowOrigins: [PROD_ORIGIN],
+        AllowCredentials: true,
+        AllowHeaders: ['Content-Type', 'Authorization', 'x-access-token'],
+        MaxAge: 600,
+      }),
+    ]);
+  });
+
+  it('throttles the stage, and the public POST routes harder, as the REST stage does', () => {
+    const [stage] = ofHttpType('AWS::ApiGatewayV2::Stage');
+    expect(stage!.Properties.DefaultRouteSettings).toMatchObject({ ThrottlingRateLimit: 500, ThrottlingBurstLimit: 1000 });
+    const publicPosts = Object.entries(restRoutes(resources))
+      .filter(([route, guarded]) => route.startsWith('POST ') && !guarded)
+      .map(([route]) => route);
+    expect(publicPosts).toHaveLength(10);
+    expect(Object.keys(stage!.Properties.RouteSettings).sort()).toEqual(publicPosts.sort());
+    for (const settings of Object.values(stage!.Properties.RouteSettings)) expect(settings).toEqual({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 });
+  });
+
+  it.each([
+    [{ API_GATEWAY: 'websocket' }, 'API_GATEWAY must be one of rest, http, not "websocket"'],
+    [{ API_GATEWAY: 'http', WAF_RATE_LIMIT: '2000' }, 'WAF_RATE_LIMIT needs API_GATEWAY=rest: AWS WAF cannot be attached to an HTTP API'],
+  ])('refuses to package with %j', (env, message) => {
+    const result = packageProd(mkdtempSync(join(tmpdir(), 'jwt-auth-package-refused-')), env);
+    expect(result.status).not.toBe(0);
+    expect(result.stdout + result.stderr).toContain(message);
+  });
+});
