@@ -59,7 +59,14 @@ class ApiFlavour {
     this.serverless = serverless;
     this.hooks = {
       // After variables are resolved, before serverless-offline or the packager read the events.
-      initialize: () => this.apply(),
+      // A ServerlessError prints its message alone, without a stack trace.
+      initialize: () => {
+        try {
+          this.apply();
+        } catch (error) {
+          throw new serverless.classes.Error(error.message);
+        }
+      },
       'before:package:finalize': () => this.restoreCollidingRoutes(),
     };
   }
