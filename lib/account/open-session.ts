@@ -4,7 +4,7 @@ import { InvalidCredentialsError } from '../shared/errors';
 import { toAuthorities } from '../shared/roles';
 import { createSession } from '../store/sessions';
 import { getUser, type User } from '../store/users';
-import { accessTokenFor, cookieTokenFor, newRefreshRecord, type TokenPair } from './session-tokens';
+import { newRefreshRecord, sessionTokenFor, type TokenPair } from './session-tokens';
 import { eventToWrite } from './events';
 import type { SessionDeps } from './types';
 
@@ -37,9 +37,10 @@ export async function openSession(deps: SessionDeps, checked: User, amr: AuthMet
     };
     // The sign-in's event is written in the session's own transaction: no extra round trip, never wrong.
     if (await createSession(deps.table, session, record, eventToWrite(deps, user.id, 'signin.success'))) {
+      const claims = { userId: user.id, roles: user.roles, sessionId, amr };
       const [accessToken, cookieToken] = await Promise.all([
-        accessTokenFor(deps, user.id, user.roles, sessionId, amr),
-        cookieTokenFor(deps, user.id, user.roles, sessionId, amr),
+        sessionTokenFor(deps, claims, 'header'),
+        deps.config.authCookie ? sessionTokenFor(deps, claims, 'cookie') : undefined,
       ]);
       return { user, authorities: toAuthorities(user.roles), accessToken, refreshToken: token, cookieToken };
     }

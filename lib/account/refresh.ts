@@ -4,7 +4,7 @@ import { RefreshTokenError } from '../shared/errors';
 import { getRefreshToken, rotateRefreshToken, type RefreshTokenRecord } from '../store/refresh-tokens';
 import { isSessionLive } from '../store/live-session';
 import { getSessionWithUser, revokeSession, touchSession } from '../store/sessions';
-import { accessTokenFor, newRefreshRecord, type TokenPair } from './session-tokens';
+import { newRefreshRecord, sessionTokenFor, type TokenPair } from './session-tokens';
 import { recordEvent } from './events';
 import type { AccountDeps, SessionDeps } from './types';
 
@@ -34,12 +34,13 @@ export async function refreshSession(deps: SessionDeps, refreshToken: string | u
   const { session, user } = await getSessionWithUser(deps.table, stored.userId, stored.sessionId);
   // Revoked, or opened before the user's password or roles last changed: the session is over.
   if (!isSessionLive(session, user, epochSeconds(now)) || !user) throw new RefreshTokenError('unknown');
+  const claims = { userId: user.id, roles: user.roles, sessionId: session.sessionId, amr: session.amr ?? PASSWORD_ONLY };
 
   if (!deps.config.refreshRotation) {
     if (!(await touchSession(deps.table, user.id, session.sessionId, now.toISOString()))) {
       throw new RefreshTokenError('unknown');
     }
-    return { accessToken: await accessTokenFor(deps, user.id, user.roles, session.sessionId, session.amr ?? PASSWORD_ONLY), refreshToken: token };
+    return { accessToken: await sessionTokenFor(deps, claims, 'header'), refreshToken: token };
   }
 
   const next = newRefreshRecord(deps, user.id, session.sessionId);
@@ -49,5 +50,5 @@ export async function refreshSession(deps: SessionDeps, refreshToken: string | u
     throw new RefreshTokenError('reused');
   }
   if (outcome === 'session-revoked') throw new RefreshTokenError('unknown');
-  return { accessToken: await accessTokenFor(deps, user.id, user.roles, session.sessionId, session.amr ?? PASSWORD_ONLY), refreshToken: next.token };
+  return { accessToken: await sessionTokenFor(deps, claims, 'header'), refreshToken: next.token };
 }

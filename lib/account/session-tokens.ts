@@ -1,4 +1,4 @@
-import { generateOpaqueToken, hashOpaqueToken, issueAccessToken, type AuthMethods } from '../access/tokens';
+import { type AuthMethods, type CredentialSource, generateOpaqueToken, hashOpaqueToken, issueAccessToken } from '../access/tokens';
 import { epochSeconds } from '../shared/clock';
 import type { Role } from '../shared/roles';
 import type { RefreshTokenRecord } from '../store/refresh-tokens';
@@ -11,34 +11,23 @@ export interface TokenPair {
   cookieToken?: string | undefined;
 }
 
-/** An access token for a session, carrying how the session was authenticated. */
-export async function accessTokenFor(deps: SessionDeps, userId: string, roles: Role[], sessionId: string, amr: AuthMethods): Promise<string> {
-  return issueAccessToken(
-    deps.keys,
-    { userId, roles, sessionId, amr },
-    {
-      issuer: deps.config.issuer,
-      audience: deps.config.audience,
-      now: deps.now(),
-      ttlSeconds: deps.config.accessTokenTtlSeconds,
-    },
-  );
-}
-
-/** The session cookie's token, when cookies are on: valid as long as the session (cookie clients never refresh). */
-export async function cookieTokenFor(deps: SessionDeps, userId: string, roles: Role[], sessionId: string, amr: AuthMethods): Promise<string | undefined> {
-  if (!deps.config.authCookie) return undefined;
-  return issueAccessToken(
-    deps.keys,
-    { userId, roles, sessionId, amr },
-    {
-      issuer: deps.config.issuer,
-      audience: deps.config.audience,
-      now: deps.now(),
-      ttlSeconds: deps.config.refreshTokenTtlSeconds,
-      for: 'cookie',
-    },
-  );
+/**
+ * The one place a session's tokens are minted. `header`: an access token, living ACCESS_TOKEN_TTL (its
+ * client refreshes). `cookie`: the session cookie's token, living as long as the session (cookie
+ * clients never refresh). Both carry how the session was authenticated.
+ */
+export function sessionTokenFor(
+  deps: SessionDeps,
+  session: { userId: string; roles: Role[]; sessionId: string; amr: AuthMethods },
+  source: CredentialSource,
+): Promise<string> {
+  return issueAccessToken(deps.keys, session, {
+    issuer: deps.config.issuer,
+    audience: deps.config.audience,
+    now: deps.now(),
+    ttlSeconds: source === 'cookie' ? deps.config.refreshTokenTtlSeconds : deps.config.accessTokenTtlSeconds,
+    for: source,
+  });
 }
 
 /** A new refresh token of a session, and what is stored of it (its hash). */

@@ -2,7 +2,9 @@ import type { AccessClaims } from '../access/tokens';
 import { epochSeconds } from '../shared/clock';
 import { NotFoundError } from '../shared/errors';
 import { isIssuedId } from '../shared/validation';
+import { isSessionLive } from '../store/live-session';
 import { listSessionItems, revokeAllSessions, revokeSession } from '../store/sessions';
+import { getUser } from '../store/users';
 import { findRefreshToken } from './refresh';
 import { recordEvent } from './events';
 import type { AccountDeps } from './types';
@@ -36,11 +38,15 @@ export interface SessionView {
   current: boolean;
 }
 
-/** The caller's live sessions, most recently used first. Never a token or a hash. */
+/**
+ * The caller's live sessions, most recently used first, by the rule refresh and the authorizer apply
+ * (isSessionLive): a session a password, role or MFA change ended is not listed. Never a token or a hash.
+ */
 export async function listOwnSessions(deps: AccountDeps, actor: AccessClaims): Promise<SessionView[]> {
   const nowSeconds = epochSeconds(deps.now());
-  return (await listSessionItems(deps.table, actor.userId))
-    .filter((session) => !session.revokedAt && session.expiresAt > nowSeconds)
+  const [sessions, user] = await Promise.all([listSessionItems(deps.table, actor.userId), getUser(deps.table, actor.userId)]);
+  return sessions
+    .filter((session) => isSessionLive(session, user, nowSeconds))
     .sort((a, b) => b.lastUsedAt.localeCompare(a.lastUsedAt))
     .map((session) => ({
       id: session.sessionId,

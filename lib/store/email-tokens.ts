@@ -1,6 +1,6 @@
-import { DeleteCommand, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from './keys';
-import { cancelledConditions, guarded, type Table } from './table';
+import { guarded, type Table, transact } from './table';
 import { RESET_POINTER } from './users';
 
 /** What an emailed token is for. Each purpose has one live token per user at most. */
@@ -81,39 +81,28 @@ async function spendToken(
   const token = await liveToken(table, hash, purpose, nowSeconds);
   if (!token) return undefined;
   const update = profileUpdate(token.email);
-  try {
-    await guarded(table, (options) =>
-      table.client.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Delete: {
-                TableName: table.name,
-                Key: keys.emailToken(hash),
-                ConditionExpression: 'attribute_exists(pk) AND purpose = :purpose AND expiresAt > :now',
-                ExpressionAttributeValues: { ':purpose': purpose, ':now': nowSeconds },
-              },
-            },
-            {
-              Update: {
-                TableName: table.name,
-                Key: keys.user(token.userId),
-                UpdateExpression: `${update.set} REMOVE #pointer`,
-                ConditionExpression: `#pointer = :hash${update.condition ? ` AND ${update.condition}` : ''}`,
-                ExpressionAttributeNames: { '#pointer': POINTER[purpose] },
-                ExpressionAttributeValues: { ':hash': hash, ...update.values },
-              },
-            },
-          ],
-        }),
-        options,
-      ),
-    );
-    return token.userId;
-  } catch (error) {
-    if (cancelledConditions(error)?.some(Boolean)) return undefined;
-    throw error;
-  }
+  const failed = await transact(table, [
+    {
+      Delete: {
+        TableName: table.name,
+        Key: keys.emailToken(hash),
+        ConditionExpression: 'attribute_exists(pk) AND purpose = :purpose AND expiresAt > :now',
+        ExpressionAttributeValues: { ':purpose': purpose, ':now': nowSeconds },
+      },
+    },
+    {
+      Update: {
+        TableName: table.name,
+        Key: keys.user(token.userId),
+        UpdateExpression: `${update.set} REMOVE #pointer`,
+        ConditionExpression: `#pointer = :hash${update.condition ? ` AND ${update.condition}` : ''}`,
+        ExpressionAttributeNames: { '#pointer': POINTER[purpose] },
+        ExpressionAttributeValues: { ':hash': hash, ...update.values },
+      },
+    },
+  ]);
+  // Spent, expired or replaced meanwhile, or the address changed: nothing was changed.
+  return failed.length === 0 ? token.userId : undefined;
 }
 
 /**

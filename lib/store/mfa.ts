@@ -1,7 +1,7 @@
-import { DeleteCommand, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from './keys';
 import { RESET_POINTER } from './users';
-import { cancelledConditions, conditionally, guarded, isConditionFailure, type Table } from './table';
+import { conditionally, guarded, type Table, transact } from './table';
 
 /**
  * The second factor as the profile item holds it. The TOTP secret is stored sealed (lib/access/secrets.ts)
@@ -16,8 +16,6 @@ export interface MfaState {
   pending: string | undefined;
   credVersion: number;
 }
-
-const notFound = (error: unknown) => isConditionFailure(error) || Boolean(cancelledConditions(error)?.some(Boolean));
 
 export async function getMfaState(table: Table, userId: string): Promise<MfaState | undefined> {
   const result = await guarded(table, (options) =>
@@ -84,35 +82,23 @@ export async function switchMfa(
         ConditionExpression: `attribute_exists(pk) AND ${versionCondition}`,
         ExpressionAttributeValues: { ':off': false, ':version': credVersion, ':one': 1 },
       };
-  try {
-    await guarded(table, (options) =>
-      table.client.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            { Update: { TableName: table.name, Key: keys.user(userId), ...profile } },
-            ...(keepSession === undefined
-              ? []
-              : [
-                  {
-                    Update: {
-                      TableName: table.name,
-                      Key: keys.session(userId, keepSession),
-                      UpdateExpression: 'SET credVersion = :next',
-                      ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(revokedAt)',
-                      ExpressionAttributeValues: { ':next': credVersion + 1 },
-                    },
-                  },
-                ]),
-          ],
-        }),
-        options,
-      ),
-    );
-    return true;
-  } catch (error) {
-    if (notFound(error)) return false;
-    throw error;
-  }
+  const failed = await transact(table, [
+    { Update: { TableName: table.name, Key: keys.user(userId), ...profile } },
+    ...(keepSession === undefined
+      ? []
+      : [
+          {
+            Update: {
+              TableName: table.name,
+              Key: keys.session(userId, keepSession),
+              UpdateExpression: 'SET credVersion = :next',
+              ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(revokedAt)',
+              ExpressionAttributeValues: { ':next': credVersion + 1 },
+            },
+          },
+        ]),
+  ]);
+  return failed.length === 0;
 }
 
 /**

@@ -1,6 +1,6 @@
-import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { keys, refreshTokenIndexKeys, USERS_INDEX } from './keys';
-import { cancelledConditions, deleteItems, guarded, putNew, queryAll, type Table } from './table';
+import { deleteItems, guarded, putNew, queryAll, type Table, transact, unexpectedRefusal } from './table';
 
 /** A refresh token as stored: never the token, only its SHA-256. */
 export interface RefreshTokenRecord {
@@ -40,42 +40,31 @@ export type RotationOutcome = 'rotated' | 'token-already-used' | 'session-revoke
  * used only if nobody marked it before, so of two concurrent refreshes exactly one wins.
  */
 export async function rotateRefreshToken(table: Table, old: RefreshTokenRecord, next: RefreshTokenRecord, now: string): Promise<RotationOutcome> {
-  try {
-    await guarded(table, (options) =>
-      table.client.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Update: {
-                TableName: table.name,
-                Key: keys.refreshToken(old.tokenHash),
-                UpdateExpression: 'SET rotatedAt = :now',
-                ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(rotatedAt)',
-                ExpressionAttributeValues: { ':now': now },
-              },
-            },
-            putNew(table, tokenItem(next)),
-            {
-              Update: {
-                TableName: table.name,
-                Key: keys.session(old.userId, old.sessionId),
-                UpdateExpression: 'SET lastUsedAt = :now, expiresAt = :expiresAt',
-                ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(revokedAt)',
-                ExpressionAttributeValues: { ':now': now, ':expiresAt': next.expiresAt },
-              },
-            },
-          ],
-        }),
-        options,
-      ),
-    );
-    return 'rotated';
-  } catch (error) {
-    const failed = cancelledConditions(error);
-    if (failed?.[0]) return 'token-already-used';
-    if (failed?.[2]) return 'session-revoked';
-    throw error;
-  }
+  const failed = await transact(table, [
+    {
+      Update: {
+        TableName: table.name,
+        Key: keys.refreshToken(old.tokenHash),
+        UpdateExpression: 'SET rotatedAt = :now',
+        ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(rotatedAt)',
+        ExpressionAttributeValues: { ':now': now },
+      },
+    },
+    putNew(table, tokenItem(next)),
+    {
+      Update: {
+        TableName: table.name,
+        Key: keys.session(old.userId, old.sessionId),
+        UpdateExpression: 'SET lastUsedAt = :now, expiresAt = :expiresAt',
+        ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(revokedAt)',
+        ExpressionAttributeValues: { ':now': now, ':expiresAt': next.expiresAt },
+      },
+    },
+  ]);
+  if (failed.length === 0) return 'rotated';
+  if (failed.includes(0)) return 'token-already-used';
+  if (failed.includes(2)) return 'session-revoked';
+  throw unexpectedRefusal(failed);
 }
 
 /**

@@ -1,8 +1,8 @@
 import type { AuthMethods } from '../access/tokens';
-import { BatchGetCommand, GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from './keys';
 import { tokenItem, type RefreshTokenRecord } from './refresh-tokens';
-import { cancelledConditions, conditionally, deleteItems, guarded, putNew, queryAll, type Table } from './table';
+import { conditionally, deleteItems, guarded, putNew, queryAll, type Table, transact, unexpectedRefusal } from './table';
 import { credentialsUnchanged, getUser, toUser, type User } from './users';
 
 /** A sign-in: the family of refresh tokens that rotate from it. */
@@ -28,25 +28,15 @@ export interface Session {
  * password or role change won the race): nothing is stored.
  */
 export async function createSession(table: Table, session: Session, token: RefreshTokenRecord, event?: Record<string, unknown>): Promise<boolean> {
-  try {
-    await guarded(table, (options) =>
-      table.client.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            putNew(table, { ...keys.session(session.userId, session.sessionId), type: 'session', ...session }),
-            putNew(table, tokenItem(token)),
-            credentialsUnchanged(table, session.userId, session.credVersion),
-            ...(event ? [putNew(table, event)] : []),
-          ],
-        }),
-        options,
-      ),
-    );
-    return true;
-  } catch (error) {
-    if (cancelledConditions(error)?.[2]) return false;
-    throw error;
-  }
+  const failed = await transact(table, [
+    putNew(table, { ...keys.session(session.userId, session.sessionId), type: 'session', ...session }),
+    putNew(table, tokenItem(token)),
+    credentialsUnchanged(table, session.userId, session.credVersion),
+    ...(event ? [putNew(table, event)] : []),
+  ]);
+  if (failed.length === 0) return true;
+  if (failed.includes(2)) return false;
+  throw unexpectedRefusal(failed);
 }
 
 /** The session and its user in one round trip. */

@@ -1,5 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient, QueryCommand, type QueryCommandInput, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { Deadline } from '../shared/deadline';
 import { HttpError, ServiceUnavailableError } from '../shared/errors';
 
@@ -57,10 +57,33 @@ export function isConditionFailure(error: unknown): boolean {
 }
 
 /** For a cancelled transaction, which of its items failed their condition (by index). */
-export function cancelledConditions(error: unknown): boolean[] | undefined {
+function cancelledConditions(error: unknown): boolean[] | undefined {
   if (!(error instanceof Error) || error.name !== 'TransactionCanceledException') return undefined;
   const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
   return reasons.map((reason) => reason.Code === 'ConditionalCheckFailed');
+}
+
+/**
+ * Writes `items` in one transaction (TransactWriteItems), within the request's deadline as `guarded`
+ * runs every call. Answers the indexes of the items whose conditions failed, in order: none when the
+ * transaction committed; when any failed, nothing was written. Every other failure is thrown as
+ * `guarded` translates it, a conflict with another transaction at the same moment among them (a 503
+ * that `isTransactionConflict` tells apart, for a caller that tries again).
+ */
+export async function transact(table: Table, items: Record<string, unknown>[]): Promise<number[]> {
+  try {
+    await guarded(table, (options) => table.client.send(new TransactWriteCommand({ TransactItems: items as never }), options));
+    return [];
+  } catch (error) {
+    const failed = cancelledConditions(error);
+    if (!failed?.some(Boolean)) throw error;
+    return failed.flatMap((conditionFailed, index) => (conditionFailed ? [index] : []));
+  }
+}
+
+/** A transaction refused by conditions its caller did not expect to fail: a bug, never a client's answer (500). */
+export function unexpectedRefusal(failed: number[]): Error {
+  return new Error(`transaction refused by the conditions of items ${failed.join(', ')}`);
 }
 
 /**

@@ -1,8 +1,8 @@
-import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { EmailTakenError, ForbiddenError, ServiceUnavailableError, UsernameTakenError } from '../shared/errors';
 import type { Role } from '../shared/roles';
 import { claimIndexKeys, keys, userIndexKeys } from './keys';
-import { cancelledConditions, conditionally, guarded, isTransactionConflict, putNew, type Table } from './table';
+import { conditionally, guarded, isTransactionConflict, putNew, type Table, transact, unexpectedRefusal } from './table';
 import { MESSAGES } from '../shared/messages';
 
 export interface User {
@@ -36,40 +36,31 @@ export function normalizeIdentifier(value: string): string {
  * ForbiddenError when the granting user is no admin.
  */
 export async function createUser(table: Table, user: User, grantedBy?: string): Promise<void> {
-  try {
-    await guarded(table, (options) =>
-      table.client.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            putNew(table, { ...keys.user(user.id), ...userIndexKeys(user.createdAt, user.id), type: 'user', ...user }),
-            putNew(table, claimItem(keys.usernameClaim(normalizeIdentifier(user.username)), normalizeIdentifier(user.username), user.id)),
-            putNew(table, claimItem(keys.emailClaim(normalizeIdentifier(user.email)), normalizeIdentifier(user.email), user.id)),
-            ...(grantedBy === undefined
-              ? []
-              : [
-                  {
-                    ConditionCheck: {
-                      TableName: table.name,
-                      Key: keys.user(grantedBy),
-                      ConditionExpression: 'contains(#roles, :admin)',
-                      ExpressionAttributeNames: { '#roles': 'roles' },
-                      ExpressionAttributeValues: { ':admin': 'admin' },
-                    },
-                  },
-                ]),
-            ...(user.roles.includes('admin') ? [rosterChange(table, user.id, true)] : []),
-          ],
-        }),
-        options,
-      ),
-    );
-  } catch (error) {
-    const failed = cancelledConditions(error);
-    if (grantedBy !== undefined && failed?.[3]) throw new ForbiddenError(MESSAGES.roleRequired.admin);
-    if (failed?.[1]) throw new UsernameTakenError();
-    if (failed?.[2]) throw new EmailTakenError();
-    throw error;
-  }
+  const failed = await transact(table, [
+    putNew(table, { ...keys.user(user.id), ...userIndexKeys(user.createdAt, user.id), type: 'user', ...user }),
+    putNew(table, claimItem(keys.usernameClaim(normalizeIdentifier(user.username)), normalizeIdentifier(user.username), user.id)),
+    putNew(table, claimItem(keys.emailClaim(normalizeIdentifier(user.email)), normalizeIdentifier(user.email), user.id)),
+    ...(grantedBy === undefined ? [] : [holdsAdminRole(table, grantedBy)]),
+    ...(user.roles.includes('admin') ? [rosterChange(table, user.id, true)] : []),
+  ]);
+  if (failed.length === 0) return;
+  if (grantedBy !== undefined && failed.includes(3)) throw new ForbiddenError(MESSAGES.roleRequired.admin);
+  if (failed.includes(1)) throw new UsernameTakenError();
+  if (failed.includes(2)) throw new EmailTakenError();
+  throw unexpectedRefusal(failed);
+}
+
+/** A transaction's check that a user, as stored right now, holds the admin role. */
+function holdsAdminRole(table: Table, userId: string) {
+  return {
+    ConditionCheck: {
+      TableName: table.name,
+      Key: keys.user(userId),
+      ConditionExpression: 'contains(#roles, :admin)',
+      ExpressionAttributeNames: { '#roles': 'roles' },
+      ExpressionAttributeValues: { ':admin': 'admin' },
+    },
+  };
 }
 
 /** A username or email claim: unique by its key, and found by prefix through the names index. */
@@ -172,18 +163,20 @@ async function guardedAdminWrite(
     const user = await getUser(table, userId);
     if (!user) return 'not-found';
     const { items, roster } = build(user);
+    let failed: number[];
     try {
-      await guarded(table, (options) => table.client.send(new TransactWriteCommand({ TransactItems: items as never }), options));
-      return 'done';
+      failed = await transact(table, items);
     } catch (error) {
-      const failed = cancelledConditions(error);
-      if (roster !== undefined && failed?.[roster]) return 'last-admin';
-      // The profile changed since it was read: read again and decide again.
-      if (failed?.[0] || isTransactionConflict(error)) continue;
-      // A claim that no longer points at this user: not this user's to delete.
-      if (failed?.some(Boolean)) return 'not-found';
+      // Another transaction touched the same items at once: read again and decide again.
+      if (isTransactionConflict(error)) continue;
       throw error;
     }
+    if (failed.length === 0) return 'done';
+    if (roster !== undefined && failed.includes(roster)) return 'last-admin';
+    // The profile changed since it was read: read again and decide again.
+    if (failed.includes(0)) continue;
+    // A claim that no longer points at this user: not this user's to delete.
+    return 'not-found';
   }
   throw new ServiceUnavailableError();
 }
@@ -225,43 +218,28 @@ export type EnrolOutcome = 'enrolled' | 'on-roster' | 'not-admin';
  */
 export async function enrolAdmin(table: Table, userId: string): Promise<EnrolOutcome> {
   for (let attempt = 0; attempt < 5; attempt++) {
+    let failed: number[];
     try {
-      await guarded(table, (options) =>
-        table.client.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              {
-                ConditionCheck: {
-                  TableName: table.name,
-                  Key: keys.user(userId),
-                  ConditionExpression: 'contains(#roles, :admin)',
-                  ExpressionAttributeNames: { '#roles': 'roles' },
-                  ExpressionAttributeValues: { ':admin': 'admin' },
-                },
-              },
-              {
-                Update: {
-                  TableName: table.name,
-                  Key: keys.adminRoster(),
-                  UpdateExpression: 'ADD ids :id',
-                  ConditionExpression: 'attribute_not_exists(ids) OR NOT contains(ids, :userId)',
-                  ExpressionAttributeValues: { ':id': new Set([userId]), ':userId': userId },
-                },
-              },
-            ],
-          }),
-          options,
-        ),
-      );
-      return 'enrolled';
+      failed = await transact(table, [
+        holdsAdminRole(table, userId),
+        {
+          Update: {
+            TableName: table.name,
+            Key: keys.adminRoster(),
+            UpdateExpression: 'ADD ids :id',
+            ConditionExpression: 'attribute_not_exists(ids) OR NOT contains(ids, :userId)',
+            ExpressionAttributeValues: { ':id': new Set([userId]), ':userId': userId },
+          },
+        },
+      ]);
     } catch (error) {
-      const failed = cancelledConditions(error);
-      if (failed?.[0]) return 'not-admin';
-      if (failed?.[1]) return 'on-roster';
       // A role change of this user, or another enrolment, at the same moment: try again, then decide.
       if (isTransactionConflict(error)) continue;
       throw error;
     }
+    if (failed.includes(0)) return 'not-admin';
+    if (failed.includes(1)) return 'on-roster';
+    return 'enrolled';
   }
   throw new ServiceUnavailableError();
 }

@@ -1,5 +1,8 @@
 import { admin, api, signIn, signUp, refusedWithinRevocationBound as refusedWithinBound } from '../support/api';
 import { newUser } from '../support/data';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { keys } from '../../lib/store/keys';
+import { createTable } from '../../lib/store/table';
 
 // Account lifecycle over HTTP. "Within the bound" = the authorizer cache lifetime configured for the
 // run (AUTHORIZER_CACHE_TTL=2 s), plus one request's time (support/api.ts).
@@ -13,6 +16,9 @@ async function registeredAndSignedIn() {
   expect(login.status).toBe(200);
   return { user, id: login.json.id as string, accessToken: login.json.accessToken as string, refreshToken: login.json.refreshToken as string };
 }
+
+const table = createTable({ tableName: process.env.E2E_TABLE_NAME!, region: 'us-east-1', dynamodbEndpoint: process.env.E2E_DYNAMODB_ENDPOINT });
+afterAll(() => table.client.destroy());
 
 let adminToken: string;
 beforeAll(async () => {
@@ -84,6 +90,59 @@ describe('sessions', () => {
     });
     expect(await api('DELETE', '/api/auth/sessions/no-such-session', { token: first.accessToken })).toMatchObject({ status: 404 });
     expect((await refresh(stranger.refreshToken)).status).toBe(200);
+  });
+});
+
+describe('sessions a credentials change ended', () => {
+  const listed = async (token: string) => {
+    const response = await api('GET', '/api/auth/sessions', { token });
+    expect(response.status).toBe(200);
+    return (response.json.sessions as { id: string; current: boolean }[]).map(({ id, current }) => ({ id, current }));
+  };
+  const currentSessionOnly = async (token: string) => {
+    const sessions = await listed(token);
+    expect(sessions).toEqual([{ id: expect.any(String), current: true }]);
+    return sessions[0]!.id;
+  };
+
+  it('after a password change, the list shows only the session signed in with the new password', async () => {
+    const session = await registeredAndSignedIn();
+    await signIn(session.user.username, session.user.password);
+    expect(await listed(session.accessToken)).toHaveLength(2);
+    const newPassword = 'another long password';
+    expect(
+      (await api('POST', '/api/auth/password', { body: { currentPassword: session.user.password, newPassword }, token: session.accessToken })).status,
+    ).toBe(200);
+    const after = await signIn(session.user.username, newPassword);
+    expect(after.status).toBe(200);
+    await currentSessionOnly(after.json.accessToken as string);
+  });
+
+  it('after a role change, the list shows only the new session', async () => {
+    const session = await registeredAndSignedIn();
+    await signIn(session.user.username, session.user.password);
+    expect(await listed(session.accessToken)).toHaveLength(2);
+    expect((await api('PUT', `/api/admin/users/${session.id}/roles`, { token: adminToken, body: { roles: ['user', 'moderator'] } })).status).toBe(200);
+    const after = await signIn(session.user.username, session.user.password);
+    expect(after.status).toBe(200);
+    await currentSessionOnly(after.json.accessToken as string);
+  });
+
+  it('after a credentials change whose revocations never ran (the request died after the version bump), the list shows only the new session', async () => {
+    const session = await registeredAndSignedIn();
+    // What a password or role change commits first, and alone ends every session; the revocations that
+    // follow it are left out here, as a request that timed out in between would leave them.
+    await table.client.send(
+      new UpdateCommand({
+        TableName: table.name,
+        Key: keys.user(session.id),
+        UpdateExpression: 'ADD credVersion :one',
+        ExpressionAttributeValues: { ':one': 1 },
+      }),
+    );
+    const after = await signIn(session.user.username, session.user.password);
+    expect(after.status).toBe(200);
+    await currentSessionOnly(after.json.accessToken as string);
   });
 });
 

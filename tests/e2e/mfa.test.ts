@@ -114,6 +114,18 @@ describe('TOTP enrolment', () => {
     expect((await api('POST', '/api/auth/refreshtoken', { body: { refreshToken: other.json.refreshToken } })).status).toBe(403);
     expect((await api('POST', '/api/auth/refreshtoken', { body: { refreshToken: mine.json.refreshToken } })).status).toBe(200);
   });
+  it('lists only the session that turned MFA on: the others ended by the credentials version alone are not shown', async () => {
+    const user = newUser('mfalist');
+    await signUp(user);
+    const mine = await signIn(user.username, user.password);
+    await signIn(user.username, user.password);
+    const token = mine.json.accessToken as string;
+    const sessions = async () => ((await api('GET', '/api/auth/sessions', { token })).json.sessions as { current: boolean }[]).map(({ current }) => current);
+    expect(await sessions()).toEqual(expect.arrayContaining([true, false]));
+    const setup = await api('POST', '/api/auth/mfa/totp/setup', { token, body: { password: user.password } });
+    expect((await api('POST', '/api/auth/mfa/totp/confirm', { token, body: { code: codeAt(setup.json.secret as string, 0) } })).status).toBe(200);
+    expect(await sessions()).toEqual([true]);
+  });
 });
 
 describe("the other sessions' access tokens", () => {
