@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { requestMail } from '../../lib/account/email-links';
+import { requestMail, resetPassword, verifyEmail } from '../../lib/account/email-links';
 import { hashOpaqueToken } from '../../lib/access/tokens';
 import { deliverMail, type MailerDeps } from '../../lib/account/mail-delivery';
 import { signIn } from '../../lib/account/sign-in';
@@ -11,6 +11,7 @@ import type { EmailMessage } from '../../lib/email/templates';
 import { ForbiddenError, InvalidCredentialsError } from '../../lib/shared/errors';
 import { saveEmailToken, spendResetToken, spendVerifyToken } from '../../lib/store/email-tokens';
 import { keys } from '../../lib/store/keys';
+import { listSessionItems } from '../../lib/store/sessions';
 import { MAIL_QUOTA, takeMailQuota } from '../../lib/store/mail-quota';
 import { createTable } from '../../lib/store/table';
 import { findUserByUsername, getUser } from '../../lib/store/users';
@@ -226,5 +227,73 @@ describe('account operations that cause mail', () => {
     await saveEmailToken(table, { hash: 'd'.repeat(64), purpose: 'verify', userId: user.id, email: user.email, expiresAt: seconds() + 60 });
     expect(await spendVerifyToken(table, 'd'.repeat(64), seconds())).toBe(user.id);
     expect(await signIn(strict, { username: input.username, password: input.password })).toHaveProperty('accessToken');
+  });
+});
+
+describe('spending an emailed link (lib/account/email-links.ts)', () => {
+  /** A fresh token of `purpose` for the user, as the mailer would have sent it (only its hash is stored). */
+  async function mailed(user: { id: string; email: string }, purpose: 'reset' | 'verify') {
+    const token = randomBytes(32).toString('base64url');
+    await saveEmailToken(table, { hash: hashOpaqueToken(token), purpose, userId: user.id, email: user.email, expiresAt: seconds() + 900 });
+    return token;
+  }
+  const refusal = (attempt: Promise<unknown>) =>
+    attempt.then(
+      () => 'done',
+      (error: { status: number; message: string }) => `${error.status} ${error.message}`,
+    );
+  /** Deps with an address of their own, so the per-IP reset limit is this test's alone. */
+  const fromOwnAddress = (config: Partial<MailingDeps['config']> = {}): MailingDeps => ({
+    ...deps,
+    client: { userAgent: 'jest', ip: `198.18.${randomBytes(2).join('.')}` },
+    mail: recordingMailQueue(),
+    config: { ...testAccountConfig, ...config },
+  });
+
+  it('a reset sets the new password, ends every session, clears the username lockout and mails a notice; the token is spent', async () => {
+    const { input, user } = await registered();
+    const session = await signIn(deps, input);
+    if ('mfaRequired' in session) throw new Error('unexpected MFA challenge');
+    // Lock the username out with wrong passwords (threshold 5: the sixth attempt is refused unchecked).
+    for (let i = 0; i < 6; i++) await signIn(deps, { ...input, password: 'wrong password!' }).catch(() => undefined);
+    expect(await refusal(signIn(deps, input))).toBe('429 Too many sign-in attempts. Please try again later.');
+    const resetting = fromOwnAddress();
+    const token = await mailed(user, 'reset');
+    await resetPassword(resetting, { token, newPassword: 'a brand new password' });
+    expect((await listSessionItems(table, user.id)).map((item) => item.revokedAt)).toEqual([clock.toISOString()]);
+    expect(await refusal(signIn(deps, input))).toBe('401 Invalid username or password!');
+    expect('accessToken' in (await signIn(deps, { ...input, password: 'a brand new password' }))).toBe(true);
+    expect((resetting.mail as ReturnType<typeof recordingMailQueue>).jobs).toEqual([{ kind: 'password-changed', userId: user.id }]);
+    expect(await refusal(resetPassword(resetting, { token, newPassword: 'yet another password' }))).toBe('400 Reset token is invalid or has expired.');
+  });
+
+  it('a reset token of the wrong form or purpose is refused, and reset attempts count against the address', async () => {
+    const { user } = await registered();
+    const resetting = fromOwnAddress({ lockoutIpThreshold: 3 });
+    const verifyToken = await mailed(user, 'verify');
+    expect(await refusal(resetPassword(resetting, { token: `${verifyToken}x`, newPassword: 'a brand new password' }))).toBe(
+      '400 Reset token is invalid or has expired.',
+    );
+    expect(await refusal(resetPassword(resetting, { token: verifyToken, newPassword: 'a brand new password' }))).toBe(
+      '400 Reset token is invalid or has expired.',
+    );
+    expect((await getUser(table, user.id))!.passwordHash).toBe(user.passwordHash);
+    await resetPassword(resetting, { token: await mailed(user, 'reset'), newPassword: 'a brand new password' });
+    expect(await refusal(resetPassword(resetting, { token: await mailed(user, 'reset'), newPassword: 'a brand new password' }))).toBe(
+      '429 Too many sign-in attempts. Please try again later.',
+    );
+  });
+
+  it('verification marks the address verified once; a reset token or a malformed one verifies nothing', async () => {
+    const { user } = await registered();
+    expect(user.emailVerified).toBe(false);
+    const resetToken = await mailed(user, 'reset');
+    expect(await refusal(verifyEmail(deps, { token: resetToken }))).toBe('400 Verification token is invalid or has expired.');
+    const token = await mailed(user, 'verify');
+    expect(await refusal(verifyEmail(deps, { token: token.slice(1) }))).toBe('400 Verification token is invalid or has expired.');
+    expect((await getUser(table, user.id))!.emailVerified).toBe(false);
+    await verifyEmail(deps, { token });
+    expect((await getUser(table, user.id))!.emailVerified).toBe(true);
+    expect(await refusal(verifyEmail(deps, { token }))).toBe('400 Verification token is invalid or has expired.');
   });
 });

@@ -1,12 +1,17 @@
+import { randomUUID } from 'node:crypto';
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { decodeJwt } from 'jose';
 import { Secret, TOTP } from 'otpauth';
-import { confirmTotp, setupTotp, verifySecondFactor } from '../../lib/account/mfa';
+import { confirmTotp, disableTotp, MFA_TOKEN_MAX_FAILURES, resetUserMfa, setupTotp, verifySecondFactor } from '../../lib/account/mfa';
 import { signIn } from '../../lib/account/sign-in';
 import { signUp } from '../../lib/account/sign-up';
 import type { MailingDeps, SecondFactorDeps } from '../../lib/account/types';
-import { verifyAccessToken } from '../../lib/access/tokens';
-import { UnauthorizedError } from '../../lib/shared/errors';
-import { listSessionItems } from '../../lib/store/sessions';
+import { MFA_TOKEN_TTL_SECONDS, verifyAccessToken } from '../../lib/access/tokens';
+import { epochSeconds } from '../../lib/shared/clock';
+import { type HttpError, UnauthorizedError } from '../../lib/shared/errors';
+import { isSessionLive } from '../../lib/store/live-session';
+import { getMfaState } from '../../lib/store/mfa';
+import { getSessionWithUser, listSessionItems } from '../../lib/store/sessions';
 import { createTable, type Table } from '../../lib/store/table';
 import { changeCredentials, changeRoles, findUserByUsername } from '../../lib/store/users';
 import { hashPassword } from '../../lib/shared/passwords';
@@ -85,4 +90,157 @@ describe('MFA verify racing a credentials change', () => {
     expect(table.injected).toBe(1);
     expect(await listSessionItems(deps.table, user.id)).toHaveLength(before);
   });
+});
+
+describe('MFA enrolment, sign-in and turning it off, on a clock of the test', () => {
+  let clock = new Date('2026-03-01T12:00:00Z');
+  const clocked = () => ({ ...deps, now: () => clock });
+  const codeAt = (secret: string, at: Date) => new TOTP({ secret: Secret.fromBase32(secret) }).generate({ timestamp: at.getTime() });
+  const later = (seconds: number) => (clock = new Date(clock.getTime() + seconds * 1000));
+  const amrOf = (token: string) => decodeJwt(token).amr;
+
+  async function signedIn() {
+    const input = newUser('itmfa');
+    await signUp(clocked(), input, undefined);
+    const first = await signIn(clocked(), input);
+    if ('mfaRequired' in first) throw new Error('unexpected MFA challenge');
+    const caller = await verifyAccessToken(deps.keys, first.accessToken, { issuer: deps.config.issuer, audience: deps.config.audience, now: clock });
+    return { input, caller, userId: caller.userId };
+  }
+
+  /** Set up and confirmed on the test's clock: the secret, the recovery codes, and the enrolling session. */
+  async function enrolledAt() {
+    const { input, caller, userId } = await signedIn();
+    const { secret, otpauthUrl } = await setupTotp(clocked(), caller, input.password, client.ip);
+    expect(otpauthUrl).toContain(`secret=${secret}`);
+    const { recoveryCodes } = await confirmTotp(clocked(), caller, codeAt(secret, clock));
+    return { input, caller, userId, secret, recoveryCodes };
+  }
+
+  async function challenge(input: { username: string; password: string }) {
+    const started = await signIn(clocked(), input);
+    if (!('mfaRequired' in started)) throw new Error('expected an MFA challenge');
+    expect(started.methods).toEqual(['totp', 'recovery']);
+    return started.mfaToken;
+  }
+
+  const refusal = (attempt: Promise<unknown>) =>
+    attempt.then(
+      () => 'accepted',
+      (error: HttpError) => `${error.status} ${error.message}`,
+    );
+
+  it('setup needs the right password and MFA off; confirm needs a pending setup and a right code', async () => {
+    const { input, caller } = await signedIn();
+    expect(await refusal(confirmTotp(clocked(), caller, '123456'))).toBe('400 No MFA setup to confirm. Start with /api/auth/mfa/totp/setup.');
+    expect(await refusal(setupTotp(clocked(), caller, 'not the password', client.ip))).toBe('401 Current password is incorrect!');
+    const { secret } = await setupTotp(clocked(), caller, input.password, client.ip);
+    const wrong = String((Number(codeAt(secret, clock)) + 1) % 1_000_000).padStart(6, '0');
+    expect(await refusal(confirmTotp(clocked(), caller, wrong))).toBe('400 Invalid code!');
+    // A code from two steps ago is outside the one step of skew.
+    expect(await refusal(confirmTotp(clocked(), caller, codeAt(secret, new Date(clock.getTime() - 60_000))))).toBe('400 Invalid code!');
+    await confirmTotp(clocked(), caller, codeAt(secret, clock));
+    expect(await refusal(confirmTotp(clocked(), caller, codeAt(secret, clock)))).toBe('400 MFA is already enabled. Turn it off first.');
+    expect(await refusal(setupTotp(clocked(), caller, input.password, client.ip))).toBe('400 MFA is already enabled. Turn it off first.');
+    expect(await getMfaState(deps.table, caller.userId)).toMatchObject({ enabled: true });
+  });
+
+  it('confirming ends the other sessions of the user, not the enrolling one', async () => {
+    const { input, caller, userId } = await signedIn();
+    const other = await signIn(clocked(), input);
+    if ('mfaRequired' in other) throw new Error('unexpected MFA challenge');
+    const { secret } = await setupTotp(clocked(), caller, input.password, client.ip);
+    await confirmTotp(clocked(), caller, codeAt(secret, clock));
+    const sessions = await listSessionItems(deps.table, userId);
+    expect(sessions).toHaveLength(2);
+    const live = await Promise.all(
+      sessions.map(async (session) => [session.sessionId, await getSessionWithUser(deps.table, userId, session.sessionId)] as const),
+    );
+    expect(live.filter(([, found]) => found && isSessionLive(found.session, found.user, epochSeconds(clock))).map(([id]) => id)).toEqual([caller.sessionId]);
+  });
+
+  it('a TOTP code signs in once (amr pwd otp mfa); a replayed or older code is refused and counts against the challenge', async () => {
+    const { input, secret } = await enrolledAt();
+    later(30);
+    const code = codeAt(secret, clock);
+    const signed = await verifySecondFactor(clocked(), { mfaToken: await challenge(input), code });
+    expect(amrOf(signed.accessToken)).toEqual(['pwd', 'otp', 'mfa']);
+    const again = await challenge(input);
+    expect(await refusal(verifySecondFactor(clocked(), { mfaToken: again, code }))).toBe('401 Invalid code!');
+    expect(await refusal(verifySecondFactor(clocked(), { mfaToken: again, code: codeAt(secret, new Date(clock.getTime() - 30_000)) }))).toBe(
+      '401 Invalid code!',
+    );
+    later(30);
+    expect(amrOf((await verifySecondFactor(clocked(), { mfaToken: again, code: codeAt(secret, clock) })).accessToken)).toEqual(['pwd', 'otp', 'mfa']);
+    // The challenge is spent by its success.
+    later(30);
+    expect(await refusal(verifySecondFactor(clocked(), { mfaToken: again, code: codeAt(secret, clock) }))).toBe(
+      '401 MFA session expired. Please sign in again.',
+    );
+  });
+
+  it('a recovery code signs in once (amr pwd mfa), in any case and without dashes', async () => {
+    const { input, recoveryCodes } = await enrolledAt();
+    const [code] = recoveryCodes as [string];
+    const signed = await verifySecondFactor(clocked(), { mfaToken: await challenge(input), recoveryCode: code.toLowerCase().replace(/-/g, '') });
+    expect(amrOf(signed.accessToken)).toEqual(['pwd', 'mfa']);
+    expect(await refusal(verifySecondFactor(clocked(), { mfaToken: await challenge(input), recoveryCode: code }))).toBe('401 Invalid code!');
+    expect(amrOf((await verifySecondFactor(clocked(), { mfaToken: await challenge(input), recoveryCode: recoveryCodes[1]! })).accessToken)).toEqual([
+      'pwd',
+      'mfa',
+    ]);
+  });
+
+  it(`a challenge dies after ${MFA_TOKEN_MAX_FAILURES} wrong codes, and when its token expires`, async () => {
+    const { input, secret, recoveryCodes } = await enrolledAt();
+    const mfaToken = await challenge(input);
+    for (let i = 0; i < MFA_TOKEN_MAX_FAILURES; i++)
+      expect(await refusal(verifySecondFactor(clocked(), { mfaToken, code: '000000' }))).toBe('401 Invalid code!');
+    later(30);
+    expect(await refusal(verifySecondFactor(clocked(), { mfaToken, code: codeAt(secret, clock) }))).toBe('401 MFA session expired. Please sign in again.');
+    // Refused before any code is spent: the recovery code still works on a live challenge.
+    expect(await refusal(verifySecondFactor(clocked(), { mfaToken, recoveryCode: recoveryCodes[0]! }))).toBe('401 MFA session expired. Please sign in again.');
+    await verifySecondFactor(clocked(), { mfaToken: await challenge(input), recoveryCode: recoveryCodes[0]! });
+    // One wrong code fewer leaves the challenge usable (in a new lockout window: ten codes per account per window).
+    later(testAccountConfig.lockoutWindowSeconds);
+    const fresh = await challenge(input);
+    for (let i = 0; i < MFA_TOKEN_MAX_FAILURES - 1; i++) await refusal(verifySecondFactor(clocked(), { mfaToken: fresh, code: '000000' }));
+    await verifySecondFactor(clocked(), { mfaToken: fresh, code: codeAt(secret, clock) });
+    // Expiry: the token's lifetime.
+    const expiring = await challenge(input);
+    later(MFA_TOKEN_TTL_SECONDS);
+    expect(await refusal(verifySecondFactor(clocked(), { mfaToken: expiring, code: codeAt(secret, clock) }))).toBe(
+      '401 MFA session expired. Please sign in again.',
+    );
+  });
+
+  it('turning MFA off needs the password, ends the other sessions, and sign-in needs no second factor again', async () => {
+    const { input, caller, userId, recoveryCodes } = await enrolledAt();
+    const other = await verifySecondFactor(clocked(), { mfaToken: await challenge(input), recoveryCode: recoveryCodes[0]! });
+    expect(await refusal(disableTotp(clocked(), caller, 'not the password', client.ip))).toBe('401 Current password is incorrect!');
+    await disableTotp(clocked(), caller, input.password, client.ip);
+    expect(await getMfaState(deps.table, userId)).toMatchObject({ enabled: false });
+    const otherSession = await getSessionWithUser(
+      deps.table,
+      userId,
+      (await verifyAccessToken(deps.keys, other.accessToken, { ...settings(), now: clock })).sessionId,
+    );
+    expect(otherSession && isSessionLive(otherSession.session, otherSession.user, epochSeconds(clock))).toBe(false);
+    const mine = await getSessionWithUser(deps.table, userId, caller.sessionId);
+    expect(mine && isSessionLive(mine.session, mine.user, epochSeconds(clock))).toBe(true);
+    expect('mfaRequired' in (await signIn(clocked(), input))).toBe(false);
+  });
+
+  it("an admin's reset turns MFA off and ends every session; an unknown user is 404", async () => {
+    const { input, caller, userId } = await enrolledAt();
+    await resetUserMfa(clocked(), userId, randomUUID());
+    expect(await getMfaState(deps.table, userId)).toMatchObject({ enabled: false });
+    const mine = await getSessionWithUser(deps.table, userId, caller.sessionId);
+    expect(mine && isSessionLive(mine.session, mine.user, epochSeconds(clock))).toBe(false);
+    expect('mfaRequired' in (await signIn(clocked(), input))).toBe(false);
+    expect(await refusal(resetUserMfa(clocked(), randomUUID(), randomUUID()))).toBe('404 User not found.');
+    expect(await refusal(resetUserMfa(clocked(), 'not-an-id', randomUUID()))).toBe('404 User not found.');
+  });
+
+  const settings = () => ({ issuer: deps.config.issuer, audience: deps.config.audience });
 });

@@ -138,3 +138,34 @@ describe('authorizer decision', () => {
     });
   });
 });
+
+describe('decision cache', () => {
+  const claims = (userId: string) => ({ userId, roles: ['user' as const], sessionId: 's-1', expiresAt: 2_000_000_000 });
+
+  it('serves an entry until its lifetime is over, and not at its end', () => {
+    const cache = new DecisionCache(1_000);
+    cache.set('header', 't', claims('u-1'), 5_000);
+    expect(cache.get('header', 't', 5_999)).toEqual(claims('u-1'));
+    expect(cache.get('header', 't', 6_000)).toBeUndefined();
+    // An expired entry is gone, not just hidden: a later clock reading earlier does not bring it back.
+    expect(cache.get('header', 't', 5_500)).toBeUndefined();
+  });
+
+  it('keeps at most maxEntries, dropping the oldest first', () => {
+    const cache = new DecisionCache(60_000, 2);
+    cache.set('header', 'a', claims('u-a'), 0);
+    cache.set('header', 'b', claims('u-b'), 0);
+    cache.set('header', 'c', claims('u-c'), 0);
+    expect([cache.get('header', 'a', 1), cache.get('header', 'b', 1), cache.get('header', 'c', 1)]).toEqual([undefined, claims('u-b'), claims('u-c')]);
+  });
+
+  it('caches nothing with a lifetime of 0, and forgets everything on clear()', () => {
+    const off = new DecisionCache(0);
+    off.set('header', 't', claims('u-1'), 0);
+    expect(off.get('header', 't', 0)).toBeUndefined();
+    const cache = new DecisionCache(60_000);
+    cache.set('cookie', 't', claims('u-1'), 0);
+    cache.clear();
+    expect(cache.get('cookie', 't', 1)).toBeUndefined();
+  });
+});
