@@ -16,7 +16,7 @@ import { warmUp } from '../support/model/warm-up';
 // security tier; `npm run test:model` is the long one. A failure prints the shrunk sequence and its
 // seed and path: MODEL_SEED=<seed> MODEL_PATH=<path> replays exactly it (MODEL_SEED alone, the run).
 const RUNS = Number(process.env.MODEL_RUNS ?? 30);
-const MAX_COMMANDS = Number(process.env.MODEL_MAX_COMMANDS ?? 10);
+const MAX_COMMANDS = Number(process.env.MODEL_MAX_COMMANDS ?? 12);
 const SEED = process.env.MODEL_SEED === undefined ? randomBytes(4).readInt32LE() : Number(process.env.MODEL_SEED);
 
 const table = createTable({ tableName: process.env.E2E_TABLE_NAME!, region: 'us-east-1', dynamodbEndpoint: process.env.E2E_DYNAMODB_ENDPOINT });

@@ -5,8 +5,15 @@ import { Step } from './step';
 const spec = (kinds: readonly string[], u: fc.Arbitrary<number> = fc.nat(2)): fc.Arbitrary<OpSpec> =>
   fc.record({ kind: fc.constantFrom(...kinds), u, s: fc.nat(3), t: fc.nat(3), flag: fc.boolean() });
 
-/** Operations of one request that a race may hold (multi-request ones, sign-up, forgot and MFA on, run alone). */
-const RACY = ['signIn', 'verifyMfa', 'refresh', 'signOut', 'revokeSession', 'changePassword', 'reset', 'mfaOff', 'setRoles', 'resetMfa', 'deleteUser'];
+/**
+ * Operations of one request that a race may hold (multi-request ones, sign-up, forgot and MFA on, run
+ * alone); listed once per weight, deletion least, as it ends the user's part of the run.
+ */
+const RACY = [
+  ...['signIn', 'refresh', 'verifyMfa', 'changePassword', 'setRoles'].flatMap((kind) => [kind, kind, kind]),
+  ...['signOut', 'revokeSession', 'reset', 'mfaOff', 'resetMfa'].flatMap((kind) => [kind, kind]),
+  'deleteUser',
+];
 
 /** Two or three operations on one user at once: where the revocation bugs were. */
 const race = fc
@@ -14,22 +21,26 @@ const race = fc
   .chain((u) => fc.array(spec(RACY, fc.constant(u)), { minLength: 2, maxLength: 3 }))
   .map((specs) => new Step(specs));
 
-const single = (kinds: string[]) => spec(kinds).map((s) => new Step([s]));
+/** How often each operation is drawn alone: the frequent ones of real use most, deletion (which ends a user's part of the run) least. */
+const WEIGHTS: Record<string, number> = {
+  signIn: 4,
+  refresh: 4,
+  verifyMfa: 3,
+  mfaOn: 3,
+  signOut: 2,
+  changePassword: 2,
+  reset: 2,
+  forgot: 2,
+  revokeSession: 1,
+  mfaOff: 1,
+  setRoles: 1,
+  resetMfa: 1,
+  signUp: 1,
+  refreshRace: 2,
+  deleteUser: 1,
+};
 
-/**
- * The commands of a sequence. fc.commands draws from these evenly, so the frequent operations of real
- * use (sign-in, refresh) are listed more than once; deletion, once, as it ends a user's part of the run.
- */
-export const COMMANDS = [
-  single(['signIn', 'refresh']),
-  single(['signIn', 'verifyMfa']),
-  single(['refresh', 'signOut']),
-  single(['revokeSession', 'changePassword']),
-  single(['forgot', 'reset']),
-  single(['mfaOn', 'mfaOff']),
-  single(['setRoles', 'resetMfa']),
-  single(['signUp', 'refreshRace']),
-  single(['deleteUser']),
-  race,
-  race,
-];
+const single = fc.oneof(...Object.entries(WEIGHTS).map(([kind, weight]) => ({ weight, arbitrary: spec([kind]).map((s) => new Step([s])) })));
+
+/** The commands of a sequence: one operation at a time, or (about one step in five) a race. */
+export const COMMANDS = [fc.oneof({ weight: 4, arbitrary: single }, { weight: 1, arbitrary: race })];
