@@ -61,7 +61,7 @@ export function apiFrom(localAddress: string, method: string, path: string, body
       {
         host: url.hostname,
         port: url.port,
-        path: url.pathname,
+        path: `${url.pathname}${url.search}`,
         method,
         localAddress,
         headers: { ...extraHeaders, ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}) },
@@ -72,7 +72,7 @@ export function apiFrom(localAddress: string, method: string, path: string, body
         response.on('data', (chunk: string) => (text += chunk));
         response.on('end', () => {
           const headers = new Headers();
-          for (const [name, value] of Object.entries(response.headers)) if (typeof value === 'string') headers.set(name, value);
+          for (const [name, value] of Object.entries(response.headers)) for (const one of [value ?? []].flat()) headers.append(name, one);
           let json: Record<string, unknown> = {};
           try {
             json = JSON.parse(text) as Record<string, unknown>;

@@ -1,0 +1,67 @@
+import { randomBytes } from 'node:crypto';
+import fc from 'fast-check';
+import { createTable } from '../../lib/store/table';
+import { admin, signIn } from '../support/api';
+import { checkAdminList, sweep } from '../support/model/checks';
+import { COMMANDS } from '../support/model/commands';
+import type { Context } from '../support/model/plan';
+import { newModel, type Model } from '../support/model/state';
+import { executed, Step } from '../support/model/step';
+import { warmUp } from '../support/model/warm-up';
+
+// The account state machine against a model (issue 28): random sequences of sign-up, sign-in (and its
+// MFA step), refresh, sign-out, session revocation, password change, forgot + reset, MFA on/off, admin
+// role change, MFA reset and deletion, some of them raced, against the real service over HTTP; after
+// every step the model's invariants are checked (tests/support/model/). The short run is part of the
+// security tier; `npm run test:model` is the long one. A failure prints the shrunk sequence and its
+// seed and path: MODEL_SEED=<seed> MODEL_PATH=<path> replays exactly it (MODEL_SEED alone, the run).
+const RUNS = Number(process.env.MODEL_RUNS ?? 30);
+const MAX_COMMANDS = Number(process.env.MODEL_MAX_COMMANDS ?? 12);
+const SEED = process.env.MODEL_SEED === undefined ? randomBytes(4).readInt32LE() : Number(process.env.MODEL_SEED);
+
+const table = createTable({ tableName: process.env.E2E_TABLE_NAME!, region: 'us-east-1', dynamodbEndpoint: process.env.E2E_DYNAMODB_ENDPOINT });
+afterAll(() => table.client.destroy());
+
+/** The admin's token, signed in again before its 15 minutes run out (the long run takes longer). */
+function adminTokens(): () => Promise<string> {
+  let current: { token: string; at: number } | undefined;
+  return async () => {
+    if (!current || Date.now() - current.at > 10 * 60_000) {
+      const answer = await signIn(admin().username, admin().password);
+      if (answer.status !== 200) throw new Error(`admin sign-in answered ${answer.status}`);
+      current = { token: answer.json.accessToken as string, at: Date.now() };
+    }
+    return current.token;
+  };
+}
+
+it(
+  `the account state machine agrees with its model over ${RUNS} random sequences (seed ${SEED})`,
+  async () => {
+    const context: Context = { adminToken: adminTokens(), table };
+    await warmUp(await context.adminToken());
+    console.log(`model run: MODEL_SEED=${SEED} (${RUNS} sequences of up to ${MAX_COMMANDS} steps)`);
+    const property = fc.asyncProperty(fc.commands(COMMANDS, { maxCommands: MAX_COMMANDS, size: '+1' }), async (commands) => {
+      let model: Model | undefined;
+      // Every sequence starts with one signed-in user; more sign up as commands.
+      const setup = async () => {
+        model = newModel(`mdl${randomBytes(4).toString('hex')}_`);
+        await new Step([{ kind: 'signUp', u: 0, s: 0, t: 0, flag: false }]).run(model, context);
+        return { model, real: context };
+      };
+      await fc.asyncModelRun(setup, commands);
+      await checkAdminList(model!, context);
+      await sweep(model!);
+    });
+    try {
+      await fc.assert(property, {
+        seed: SEED,
+        numRuns: RUNS,
+        ...(process.env.MODEL_PATH ? { path: process.env.MODEL_PATH } : {}),
+      });
+    } finally {
+      console.log(`model run: MODEL_SEED=${SEED}, steps run: ${JSON.stringify(executed)}`);
+    }
+  },
+  Math.max(120_000, RUNS * 30_000),
+);

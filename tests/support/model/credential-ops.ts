@@ -1,0 +1,153 @@
+import { awaitMails, forgetMailQuota, linkToken } from '../mail';
+import { call, currentStep, totpCode } from './http';
+import { expectStatus, latestAccess, liveSession, newPassword, pick, pickUser, type Planner, refusedForStaleAuth } from './plan';
+import { addEvent, changeCredentials, expectThat, sessionOf, userOf } from './state';
+
+// Operations on what a user signs in with. Those that check the password count against the username's
+// lockout (LOCKOUT_THRESHOLD 5 in the security stack): the model keeps count and never plans a sixth.
+const LOCKOUT_THRESHOLD = 5;
+/** EMAIL_IP_THRESHOLD of the security stack: sign-up's link and each forgot count against the user's address. */
+const MAIL_IP_THRESHOLD = 5;
+
+export const changePassword: Planner = (model, spec) => {
+  const user = pickUser(model, spec);
+  const via = user && liveSession(model, user, spec.s);
+  if (!user || !via || user.attempts + 1 > LOCKOUT_THRESHOLD) return undefined;
+  const next = newPassword();
+  const current = user.password;
+  return {
+    label: `changePassword(u${spec.u}.s${spec.s})`,
+    users: [user.key],
+    racy: true,
+    send: async () => [await call(user.ip, 'POST', '/api/auth/password', { currentPassword: current, newPassword: next }, { token: latestAccess(via) })],
+    apply(m, [answer], racing) {
+      const u = userOf(m, user.key);
+      if (refusedForStaleAuth(m, sessionOf(m, via.key), answer, racing)) return;
+      u.attempts += 1;
+      if (u.password !== current) return expectStatus(answer, 401, 'a password change with an old current password is refused');
+      expectStatus(answer, 200, 'a password change from a live session succeeds');
+      u.password = next;
+      changeCredentials(m, u, { revokeAll: true });
+      addEvent(u, 'password.change');
+    },
+  };
+};
+
+/** Forgot password, and the reset link read from the SES emulator's store (sequential only: it waits for mail). */
+export const forgot: Planner = (model, spec) => {
+  const user = pickUser(model, spec);
+  if (!user || user.mailRequests + 1 > MAIL_IP_THRESHOLD) return undefined;
+  let token: string | undefined;
+  const seen = user.resetLinks.length;
+  return {
+    label: `forgot(u${spec.u})`,
+    users: [user.key],
+    racy: false,
+    async send(context) {
+      if (!user.deleted) {
+        // Each address gets one mail a minute: the previous one (sign-up's link, or a reset link) has
+        // arrived, so the quota can be forgotten without it being taken again behind our back.
+        await awaitMails(user.email, /^Confirm your email/, 1);
+        await forgetMailQuota(context.table, user.email);
+      }
+      const answer = await call(user.ip, 'POST', '/api/auth/password/forgot', { email: user.email });
+      if (answer.status === 202 && !user.deleted) token = linkToken((await awaitMails(user.email, /^Reset your/, seen + 1)).at(-1)!);
+      return [answer];
+    },
+    apply(m, [answer]) {
+      const u = userOf(m, user.key);
+      u.mailRequests += 1;
+      expectStatus(answer, 202, 'forgot answers 202 whatever the address');
+      if (u.deleted || !token) return;
+      for (const link of u.resetLinks) link.live = false;
+      u.resetLinks.push({ token, live: true });
+    },
+  };
+};
+
+/** A reset with one of the mailed links (`t` picks which: the latest or an older one). */
+export const reset: Planner = (model, spec) => {
+  const user = pickUser(model, spec);
+  const link = user && pick(user.resetLinks, spec.flag ? spec.t : user.resetLinks.length - 1);
+  if (!user || !link) return undefined;
+  const index = user.resetLinks.indexOf(link);
+  const next = newPassword();
+  return {
+    label: `reset(u${spec.u}, link ${spec.flag ? spec.t : 'latest'})`,
+    users: [user.key],
+    racy: true,
+    send: async () => [await call(user.ip, 'POST', '/api/auth/password/reset', { token: link.token, newPassword: next })],
+    apply(m, [answer]) {
+      const u = userOf(m, user.key);
+      const l = u.resetLinks[index]!;
+      if (u.deleted || !l.live) {
+        return expectStatus(
+          answer,
+          400,
+          `a reset link is spent by its reset and by every credentials change${u.deleted ? ' (and a deleted user has nothing left)' : ''}`,
+        );
+      }
+      expectStatus(answer, 200, 'the live reset link resets the password');
+      u.password = next;
+      u.attempts = 0;
+      changeCredentials(m, u, { revokeAll: true });
+      addEvent(u, 'password.reset');
+    },
+  };
+};
+
+/** MFA on: setup with the password, confirm with a code from the secret. The caller's session lives on, every other ends. */
+export const mfaOn: Planner = (model, spec) => {
+  const user = pickUser(model, spec);
+  const via = user && liveSession(model, user, spec.s);
+  if (!user || !via || user.mfa || user.attempts + 1 > LOCKOUT_THRESHOLD) return undefined;
+  let secret = '';
+  let step = 0;
+  return {
+    label: `mfaOn(u${spec.u}.s${spec.s})`,
+    users: [user.key],
+    racy: false,
+    async send() {
+      const token = latestAccess(via);
+      const setup = await call(user.ip, 'POST', '/api/auth/mfa/totp/setup', { password: user.password }, { token });
+      if (setup.status !== 200) return [setup];
+      secret = setup.json.secret as string;
+      step = currentStep();
+      return [setup, await call(user.ip, 'POST', '/api/auth/mfa/totp/confirm', { code: totpCode(secret, step) }, { token })];
+    },
+    apply(m, [setup, confirm]) {
+      const u = userOf(m, user.key);
+      u.attempts += 1;
+      expectStatus(setup, 200, 'MFA setup from a live session succeeds');
+      expectStatus(confirm, 200, 'MFA confirm with a code of the secret succeeds');
+      const recoveryCodes = confirm.json.recoveryCodes as string[];
+      expectThat(Array.isArray(recoveryCodes) && recoveryCodes.length === 10, 'MFA confirm returns 10 recovery codes');
+      u.mfa = { secret, recoveryCodes, lastStep: step };
+      changeCredentials(m, u, { revokeAll: false, keep: via.key });
+      addEvent(u, 'mfa.enable');
+    },
+  };
+};
+
+export const mfaOff: Planner = (model, spec) => {
+  const user = pickUser(model, spec);
+  const via = user && liveSession(model, user, spec.s);
+  if (!user || !via || !user.mfa || user.attempts + 1 > LOCKOUT_THRESHOLD) return undefined;
+  const password = user.password;
+  return {
+    label: `mfaOff(u${spec.u}.s${spec.s})`,
+    users: [user.key],
+    racy: true,
+    send: async () => [await call(user.ip, 'DELETE', '/api/auth/mfa/totp', { password }, { token: latestAccess(via) })],
+    apply(m, [answer], racing) {
+      const u = userOf(m, user.key);
+      if (refusedForStaleAuth(m, sessionOf(m, via.key), answer, racing)) return;
+      u.attempts += 1;
+      if (u.password !== password) return expectStatus(answer, 401, 'MFA off with an old password is refused');
+      expectStatus(answer, 200, 'MFA off from a live session succeeds');
+      u.mfa = undefined;
+      changeCredentials(m, u, { revokeAll: false, keep: via.key });
+      addEvent(u, 'mfa.disable');
+    },
+  };
+};
