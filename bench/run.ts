@@ -1,12 +1,14 @@
 /**
  * `npm run bench`: every hot path against its physical limit, on this machine. Starts DynamoDB Local
- * (and serverless-offline for the HTTP part) on free loopback ports, runs, stops them, prints one table
- * and writes bench/results/latest.json. Targets are printed as met or not; the run never fails on them.
+ * (and serverless-offline for the HTTP part, and `npm start` itself for the footprint) on free loopback
+ * ports, runs, stops them, prints one table and writes bench/results/latest.json. Targets are printed as
+ * met or not; the run never fails on them. `npm run bench -- --only footprint` (or in-process, cold-start,
+ * http) runs one section.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
-import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
@@ -14,11 +16,14 @@ import autocannon from 'autocannon';
 import bcrypt from 'bcryptjs';
 import { decodeJwt, jwtVerify } from 'jose';
 import { Secret, TOTP } from 'otpauth';
+import { parse } from 'yaml';
 import { freePort, startApiStack, startDatabase } from '../scripts/local-stack';
 import { importSigningKeys, newKeySet, splitKeySet } from '../lib/access/signing-keys';
 import { importKeyParts, inlineKeyEnv } from '../scripts/local-keys';
 import { Deadline } from '../lib/shared/deadline';
 import { apiEvent, authorizerEvent } from '../scripts/lambda-events';
+import { processTree, residentMemory } from '../scripts/process-tree';
+import { stopChild } from '../scripts/start-and-wait';
 import { costTable, type OperationCost, printCostTable, type Units, USAGE_PER_MAU } from './cost';
 import { busiestKeys, type OperationLoad, printLoadTable, recordPartitions, usageRate } from './load-model';
 import { figure, sample, table, withLimit, withTarget, type Figure } from './stats';
@@ -491,18 +496,141 @@ async function overHttp(keySet: string): Promise<void> {
   }
 }
 
+/** What each process of `npm start` is, by its command line. */
+function processName(command: string): string {
+  if (/DynamoDbLocalOnLoopback/.test(command)) return 'DynamoDB Local (Java)';
+  if (/aws-ses-v2-local/.test(command)) return 'SES emulator';
+  if (/serverless\.js offline/.test(command)) return 'serverless-offline (the functions)';
+  if (/esbuild --service/.test(command)) return 'esbuild service';
+  if (/scripts\/start\.ts/.test(command) && /--import/.test(command)) return 'start script (node)';
+  if (/tsx scripts\/start\.ts/.test(command)) return /^sh /.test(command) ? 'npm script shell' : 'tsx launcher';
+  if (/^npm/.test(command)) return 'npm';
+  return command.slice(0, 40);
+}
+
+/**
+ * The local stack as a developer runs it: `npm start` on free ports (keys in a folder of the bench's own),
+ * in a process group of its own. Once it says it is ready: the resident memory of every process in its
+ * tree, beside the number of functions, then one call to each function through serverless-offline's
+ * Lambda endpoint (an empty event, which each refuses without touching anything), timed: what a client's
+ * first call to it costs after start. Then Ctrl-C (SIGINT to the group), as a developer stops it.
+ */
+async function footprint(): Promise<void> {
+  log("footprint: npm start, its processes' resident memory, each function's first call …");
+  const service = parse(await readFile(join(ROOT, 'serverless.yml'), 'utf8'), { logLevel: 'silent' }) as {
+    service: string;
+    functions: Record<string, unknown>;
+  };
+  const functions = Object.keys(service.functions);
+  const keyDir = await mkdtemp(join(tmpdir(), 'bench-start-'));
+  const ports = { PORT: await freePort(), DYNAMODB_PORT: await freePort(), LAMBDA_PORT: await freePort(), SES_PORT: await freePort() };
+  const { ADMIN_USERNAME: _u, ADMIN_EMAIL: _e, ADMIN_PASSWORD: _p, DYNAMODB_DATA_PATH: _d, ...env } = process.env;
+  const child = spawn('npm', ['start'], {
+    cwd: ROOT,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...env,
+      ...Object.fromEntries(Object.entries(ports).map(([name, port]) => [name, String(port)])),
+      SIGNING_KEY_FILE: join(keyDir, 'local-signing-keys.json'),
+    },
+  });
+  let output = '';
+  const ready = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`npm start did not say it was ready within 240 s:\n${output.slice(-3000)}`)), 240_000);
+    const keep = (chunk: Buffer) => {
+      output = (output + chunk.toString()).slice(-20_000);
+      if (output.includes('API ready')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`npm start exited (code ${code}):\n${output.slice(-3000)}`));
+    });
+  });
+  try {
+    await ready;
+    const processes = processTree(child.pid!).flatMap((pid) => residentMemory(pid) ?? []);
+    const mb = (kib: number) => kib / 1024;
+    for (const entry of processes) {
+      figures.push({ name: `footprint: ${processName(entry.command)}, resident`, unit: 'MB', median: mb(entry.rssKiB), p99: null, samples: 1 });
+    }
+    const rss = processes.reduce((sum, entry) => sum + entry.rssKiB, 0);
+    const pss = processes.reduce((sum, entry) => sum + entry.pssKiB, 0);
+    figures.push(
+      withTarget(
+        {
+          name: `footprint: npm start, ${processes.length} processes, ${functions.length} functions, resident (VmRSS summed)`,
+          unit: 'MB',
+          median: mb(rss),
+          p99: null,
+          samples: 1,
+        },
+        '≤ 1024 MB',
+        mb(rss) <= 1024,
+      ),
+    );
+    figures.push({ name: 'footprint: the same, proportional (Pss: shared pages split)', unit: 'MB', median: mb(pss), p99: null, samples: 1 });
+    // The bench's own HTTP client is loaded and connected first, so its start is not charged to a function.
+    await (await fetch(`http://127.0.0.1:${ports.LAMBDA_PORT}/`)).arrayBuffer();
+    const first: { name: string; ms: number }[] = [];
+    for (const name of functions) {
+      const started = process.hrtime.bigint();
+      const response = await fetch(`http://127.0.0.1:${ports.LAMBDA_PORT}/2015-03-31/functions/${service.service}-local-${name}/invocations`, {
+        method: 'POST',
+        body: '{}',
+      });
+      await response.arrayBuffer();
+      if (response.status !== 200) throw new Error(`first call of ${name}: HTTP ${response.status}`);
+      first.push({ name, ms: Number(process.hrtime.bigint() - started) / 1e6 });
+    }
+    const slowest = first.reduce((a, b) => (b.ms > a.ms ? b : a));
+    figures.push(
+      withTarget(
+        figure(
+          `first call of each function after start (${functions.length}; p99 = the slowest, ${slowest.name})`,
+          first.map((call) => call.ms).sort((a, b) => a - b),
+        ),
+        'every function ≤ 50 ms',
+        slowest.ms <= 50,
+      ),
+    );
+  } finally {
+    // Ctrl-C: the terminal signals the whole foreground group; start.ts stops the stack and exits.
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      process.kill(-child.pid!, 'SIGINT');
+      const timer = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), 30_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    await stopChild(child);
+    await rm(keyDir, { recursive: true, force: true });
+  }
+}
+
+const SECTIONS = ['in-process', 'cold-start', 'http', 'footprint'] as const;
+
 async function main(): Promise<void> {
   const started = Date.now();
+  const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
+  if (only !== undefined && !(SECTIONS as readonly string[]).includes(only)) throw new Error(`--only takes one of ${SECTIONS.join(', ')}`);
+  const runs = (section: (typeof SECTIONS)[number]) => only === undefined || only === section;
   const keySet = await newKeySet('bench');
-  await inProcess(keySet);
-  await coldStarts();
-  await overHttp(keySet);
+  if (runs('in-process')) await inProcess(keySet);
+  if (runs('cold-start')) await coldStarts();
+  if (runs('http')) await overHttp(keySet);
+  if (runs('footprint')) await footprint();
 
   const machine = `${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
   const output = table(figures);
   console.log(`\n${machine}\n\n${output}\n`);
-  console.log(`${printCostTable(operationCosts)}\n`);
-  const scenarios = loadScenarios();
+  if (operationCosts.length > 0) console.log(`${printCostTable(operationCosts)}\n`);
+  const scenarios = Object.keys(loadModel).length > 0 ? loadScenarios() : [];
   for (const scenario of scenarios) console.log(`${printLoadTable(scenario.title, scenario.rows)}\n`);
   const notMet = figures.filter((f) => f.target && !f.target.met);
   console.log(notMet.length ? `targets not met: ${notMet.map((f) => f.name).join('; ')}` : 'all targets met');

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { splitKeySet } from '../lib/access/signing-keys';
 import { createTables, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local';
-import { writeKeyParts } from './local-keys';
+import { ensureLocalKeys, writeKeyParts } from './local-keys';
 import { freePort } from './local-proxy';
 import { type SesEmulator, startSesEmulator } from './ses-local';
 import { onFreePort, startAndWait, stopChild } from './start-and-wait';
@@ -23,6 +23,8 @@ export interface OfflineOptions {
   env: Record<string, string>;
   /** Where serverless-offline's own output goes ('inherit' for `npm start`). */
   stdio: 'inherit' | 'pipe';
+  /** Rebuild on change (serverless-esbuild's watcher, a worker thread per call) instead of building once. */
+  watch?: boolean;
 }
 
 export interface Offline {
@@ -32,7 +34,13 @@ export interface Offline {
   stop(): Promise<void>;
 }
 
-/** Runs `osls offline --stage local` and resolves once the API answers. */
+/**
+ * Runs `osls offline --stage local` and resolves once the API answers and every function is warm.
+ * By default the functions are built once and run in serverless-offline's own process (`--useInProcess`;
+ * deploy/offline/plugin.cjs): no bundler stays alive, and one module instance per function serves every
+ * call, concurrent ones included, so no call waits for a worker to start. `watch` keeps serverless-esbuild's
+ * watcher and incremental builds, and a worker thread per concurrent call, which a rebuild replaces.
+ */
 export async function startOffline(options: OfflineOptions): Promise<Offline> {
   const url = `http://127.0.0.1:${options.httpPort}`;
   const { child, output } = await startAndWait({
@@ -48,6 +56,7 @@ export async function startOffline(options: OfflineOptions): Promise<Offline> {
       String(options.httpPort),
       '--lambdaPort',
       String(options.lambdaPort),
+      ...(options.watch ? [] : ['--useInProcess']),
     ],
     spawn: { cwd: ROOT, env: { ...process.env, ...options.env, SLS_TELEMETRY_DISABLED: '1' }, stdio: ['ignore', options.stdio, options.stdio] },
     ready: async () => (await fetch(`${url}/api/test/all`)).ok,
@@ -61,10 +70,11 @@ export async function startOffline(options: OfflineOptions): Promise<Offline> {
 }
 
 /**
- * Starts a worker for every function, so the first request after "ready" does not pay serverless-offline's
- * cold start (~400 ms a function): a browser client that navigates right after a call (the Angular
- * tutorial's sign-out link) still gets its answer. Each function is invoked once with an empty event,
- * which every handler refuses without touching anything; serverless.yml keeps idle workers for a day.
+ * Loads every function (in process; with `watch`, starts a worker for each), so the first request after
+ * "ready" does not pay the module load (up to ~400 ms a function in a fresh worker): a browser client that
+ * navigates right after a call (the Angular tutorial's sign-out link) still gets its answer. Each function
+ * is invoked once with an empty event, which every handler refuses without touching anything;
+ * serverless.yml keeps idle workers for a day.
  */
 async function warmFunctions(lambdaPort: number): Promise<void> {
   const service = parse(await readFile(join(ROOT, 'serverless.yml'), 'utf8'), { logLevel: 'silent' }) as {
@@ -77,7 +87,7 @@ async function warmFunctions(lambdaPort: number): Promise<void> {
     await response.arrayBuffer();
     if (response.status !== 200) throw new Error(`warming ${name}: HTTP ${response.status}`);
   };
-  // A few at a time: each worker's start is CPU-bound.
+  // A few at a time: each load is CPU-bound.
   const queue = [...names];
   await Promise.all(
     Array.from({ length: 4 }, async () => {
@@ -103,7 +113,7 @@ export async function startDatabase(options: { port: number; dbPath?: string | u
   return { dynamo, tableName: LOCAL_TABLE_NAME };
 }
 
-/** The whole service on free loopback ports, private to one test run or bench run. */
+/** The whole service: `npm start`'s (scripts/start.ts), or one private to a test run or bench run. */
 export interface ApiStack {
   url: string;
   /** serverless-offline's Lambda invoke endpoint (LAMBDA_PORT). */
@@ -113,38 +123,74 @@ export interface ApiStack {
   database: LocalStack;
   /** The SES emulator the mailer sends to (sent mail at `${sesUrl}/store`). */
   sesUrl: string;
-  /** serverless-offline's output so far (the functions' log lines). */
+  /** serverless-offline's output so far (the functions' log lines), when piped. */
   output(): string;
+  /** serverless-offline's process (the bench measures the stack's processes from it). */
+  offlinePid: number;
+  /** Resolves with serverless-offline's exit code if it ends on its own. */
+  offlineExited: Promise<number>;
   /** Starts DynamoDB Local again on the same port and data folder (after a test stopped it). */
   restartDatabase(): Promise<void>;
   /** Stops the SES emulator (a mail outage), and starts it again on the same port. */
   stopMail(): Promise<void>;
   restartMail(): Promise<void>;
-  /** Stops serverless-offline, DynamoDB Local and the SES emulator and removes the key and data folder. */
+  /** Stops serverless-offline, DynamoDB Local and the SES emulator and removes the stack's private folder. */
   stop(): Promise<void>;
 }
 
+/** Ports for the stack's tools; each one left out is a free loopback port (replaced if taken meanwhile). */
+export interface StackPorts {
+  api?: number;
+  dynamodb?: number;
+  lambda?: number;
+  ses?: number;
+}
+
 /**
- * The key parts written to a private temporary folder, DynamoDB Local (in memory, or `persistent`
- * in that folder so it survives a restart), `prepare` run against the empty table, then
- * serverless-offline. Whatever fails on the way is stopped again.
+ * The one assembly of the local stack, for `npm start` and every test tier and the bench: the key parts,
+ * DynamoDB Local with the service's tables (in memory, or kept in a folder), the SES emulator behind its
+ * proxy, `prepare` run against the empty table, then serverless-offline with every function warmed.
+ * Whatever fails on the way is stopped again.
  */
 export async function startApiStack(options: {
-  /** Every key part in one document (newKeySet); written as four files, one per part. */
-  keySet: string;
+  /** A whole key set (newKeySet), written as its four parts to the stack's private folder (tests, bench). */
+  keySet?: string;
+  /** Or the folder that keeps the parts, made at first start (`npm start`: scripts/local-keys.ts). */
+  keyDir?: string;
   env?: Record<string, string>;
+  /** DynamoDB Local's data: in memory (default), in the stack's private folder so it survives a restart, or in `dbPath`. */
   persistent?: boolean;
-  /** The API's port (a free one by default). */
-  httpPort?: number;
+  dbPath?: string;
+  ports?: StackPorts;
+  /** serverless-offline's output: kept for output() ('pipe', default) or passed through ('inherit'). */
+  stdio?: 'inherit' | 'pipe';
+  /** Rebuild on change (`npm start -- --watch`) instead of building once: see startOffline. */
+  watch?: boolean;
+  /** Told each tool as it comes up (`npm start` prints these lines). */
+  report?: (line: string) => void;
   prepare?: (env: Record<string, string>, database: LocalStack) => Promise<void>;
 }): Promise<ApiStack> {
-  const dir = await mkdtemp(join(tmpdir(), 'jwt-auth-stack-'));
-  // The key set's four parts, one file each, as `npm start` keeps them (scripts/local-keys.ts).
-  const keyEnv = await writeKeyParts(join(dir, 'keys'), splitKeySet(options.keySet, new Date()));
-  const dbPath = options.persistent ? join(dir, 'db') : undefined;
-  if (dbPath) await mkdir(dbPath);
-  // Each tool's port is found free and then bound by the tool: one taken in between is replaced (onFreePort).
-  // A restart keeps its port, since the running functions were told it.
+  const report = options.report ?? (() => undefined);
+  const ports = options.ports ?? {};
+  let dir: string | undefined;
+  const privateDir = async () => (dir ??= await mkdtemp(join(tmpdir(), 'jwt-auth-stack-')));
+  let keyEnv: Record<string, string>;
+  if (options.keySet !== undefined) {
+    // The key set's four parts, one file each, as `npm start` keeps them (scripts/local-keys.ts).
+    keyEnv = await writeKeyParts(join(await privateDir(), 'keys'), splitKeySet(options.keySet, new Date()));
+  } else if (options.keyDir !== undefined) {
+    const keys = await ensureLocalKeys(options.keyDir);
+    report(`keys: ${options.keyDir} (${keys.state})`);
+    keyEnv = keys.env;
+  } else {
+    throw new Error('startApiStack needs a keySet or a keyDir');
+  }
+  const dbPath = options.dbPath ?? (options.persistent ? join(await privateDir(), 'db') : undefined);
+  // DynamoDB Local wants the data folder to exist already.
+  if (dbPath) await mkdir(dbPath, { recursive: true });
+  // Each tool's free port is found and then bound by the tool: one taken in between is replaced (onFreePort).
+  // A port the caller chose is used as it is. A restart keeps its port, since the running functions were told it.
+  const onPort = <T>(chosen: number | undefined, start: (port: number) => Promise<T>) => (chosen === undefined ? onFreePort(start) : start(chosen));
   let port = 0;
   let sesPort = 0;
   let database: LocalStack | undefined;
@@ -154,18 +200,20 @@ export async function startApiStack(options: {
     await offline?.stop();
     await database?.dynamo.stop();
     await ses?.stop();
-    await rm(dir, { recursive: true, force: true });
+    if (dir) await rm(dir, { recursive: true, force: true });
   };
   try {
-    database = await onFreePort((free) => {
+    database = await onPort(ports.dynamodb, (free) => {
       port = free;
       return startDatabase({ port, dbPath });
     });
-    ses = await onFreePort((free) => {
+    report(`DynamoDB Local: ${database.dynamo.endpoint} (${dbPath ? `data in ${dbPath}` : 'in memory'}), table ${database.tableName}`);
+    ses = await onPort(ports.ses, (free) => {
       sesPort = free;
       return startSesEmulator({ port: sesPort });
     });
-    let lambdaPort = await freePort();
+    report(`SES emulator: ${ses.url} (sent mail in its web UI, and as JSON at ${ses.url}/store)`);
+    let lambdaPort = ports.lambda ?? (await freePort());
     const env: Record<string, string> = {
       DYNAMODB_ENDPOINT: database.dynamo.endpoint,
       ...keyEnv,
@@ -174,18 +222,24 @@ export async function startApiStack(options: {
       ...options.env,
     };
     await options.prepare?.(env, database);
-    // A retry takes a new Lambda port and, unless the caller chose it, a new API port (the output does not
-    // always say which of the two was taken). The first try keeps the Lambda port `prepare` was shown.
-    let picks = 0;
-    offline = await onFreePort(
-      async (free) => {
-        lambdaPort = free;
-        if (options.env?.LAMBDA_ENDPOINT === undefined) env.LAMBDA_ENDPOINT = `http://127.0.0.1:${lambdaPort}`;
-        return startOffline({ httpPort: options.httpPort ?? (await freePort()), lambdaPort, env, stdio: 'pipe' });
-      },
-      { pick: async () => (picks++ === 0 ? lambdaPort : freePort()) },
-    );
+    const start = async (lambda: number, api: number) => {
+      lambdaPort = lambda;
+      if (options.env?.LAMBDA_ENDPOINT === undefined) env.LAMBDA_ENDPOINT = `http://127.0.0.1:${lambdaPort}`;
+      return startOffline({ httpPort: api, lambdaPort, env, stdio: options.stdio ?? 'pipe', watch: options.watch });
+    };
+    if (ports.api !== undefined && ports.lambda !== undefined) {
+      offline = await start(ports.lambda, ports.api);
+    } else {
+      // A retry takes a new Lambda port and, unless the caller chose it, a new API port (the output does not
+      // always say which of the two was taken). The first try keeps the Lambda port `prepare` was shown.
+      let picks = 0;
+      offline = await onFreePort(async (free) => start(free, ports.api ?? (await freePort())), {
+        pick: async () => (picks++ === 0 || ports.lambda !== undefined ? lambdaPort : freePort()),
+      });
+    }
     const running = offline;
+    const offlinePid = running.child.pid;
+    if (offlinePid === undefined) throw new Error('serverless-offline has no process id');
     const stack: ApiStack = {
       url: offline.url,
       lambdaUrl: `http://127.0.0.1:${lambdaPort}`,
@@ -193,6 +247,8 @@ export async function startApiStack(options: {
       database,
       sesUrl: ses.url,
       output: () => running.output(),
+      offlinePid,
+      offlineExited: new Promise((resolve) => running.child.once('exit', (code) => resolve(code ?? 1))),
       restartDatabase: async () => {
         database = await startDatabase({ port, dbPath });
         stack.database = database;

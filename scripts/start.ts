@@ -1,70 +1,61 @@
 /**
- * `npm start`: DynamoDB Local + tables + signing key + (optional) admin + the SES emulator on :8005 +
- * serverless-offline on :8080. Ctrl-C stops everything, Java included.
+ * `npm start`: the local stack (scripts/local-stack.ts) on the ports of localPorts() (8080, 8000, 3002,
+ * 8005 by default), with the keys kept in .keys/ and, when ADMIN_* are set, that admin. The functions
+ * are built once; `npm start -- --watch` rebuilds them on change instead. Ctrl-C stops everything, Java
+ * included.
  */
-import { mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { ensureAdmin } from '../lib/account/bootstrap';
 import { accountDeps } from '../lib/account/types';
 import { loadConfig, localPorts } from '../lib/shared/config';
 import { createTable } from '../lib/store/table';
-import { ensureLocalKeys } from './local-keys';
-import { startDatabase, startOffline } from './local-stack';
-import { startSesEmulator } from './ses-local';
+import { type ApiStack, startApiStack } from './local-stack';
 
 const ROOT = join(__dirname, '..');
+const USAGE = 'usage: npm start [-- --watch]';
 
 async function main(): Promise<void> {
-  const { api: httpPort, dynamodb: dynamoPort, lambda: lambdaPort, ses: sesPort } = localPorts();
-  const dbPath = process.env.DYNAMODB_DATA_PATH ? resolve(process.env.DYNAMODB_DATA_PATH) : undefined;
+  const flags = process.argv.slice(2);
+  const unknown = flags.filter((flag) => flag !== '--watch');
+  if (unknown.length > 0) throw new Error(`unknown option ${unknown.join(' ')}\n${USAGE}`);
+  const watch = flags.includes('--watch');
+  const { api, dynamodb, lambda, ses } = localPorts();
   // The four key parts sit beside the signing key file (scripts/local-keys.ts).
   const keyDir = dirname(resolve(ROOT, process.env.SIGNING_KEY_FILE ?? '.keys/local-signing-keys.json'));
 
-  // DynamoDB Local wants the data folder to exist already.
-  if (dbPath) await mkdir(dbPath, { recursive: true });
-  const keys = await ensureLocalKeys(keyDir);
-  console.log(`keys: ${keyDir} (${keys.state})`);
-
-  const database = await startDatabase({ port: dynamoPort, dbPath });
-  console.log(`DynamoDB Local: ${database.dynamo.endpoint} (${dbPath ? `data in ${dbPath}` : 'in memory'}), table ${database.tableName}`);
-
-  let offline: Awaited<ReturnType<typeof startOffline>> | undefined;
-  let ses: Awaited<ReturnType<typeof startSesEmulator>> | undefined;
+  let starting: Promise<ApiStack> | undefined;
   let stopping = false;
   const stop = async (code: number) => {
     if (stopping) return;
     stopping = true;
-    await offline?.stop().catch(() => undefined);
-    await ses?.stop().catch(() => undefined);
-    await database.dynamo.stop().catch(() => undefined);
+    // A stop during start waits for it: what it started is then stopped, never left behind.
+    await (await starting?.catch(() => undefined))?.stop().catch(() => undefined);
     process.exit(code);
   };
   process.on('SIGINT', () => void stop(0));
   process.on('SIGTERM', () => void stop(0));
 
-  try {
-    ses = await startSesEmulator({ port: sesPort });
-    console.log(`SES emulator: ${ses.url} (sent mail in its web UI, and as JSON at ${ses.url}/store)`);
-    const env = {
-      DYNAMODB_ENDPOINT: database.dynamo.endpoint,
-      ...keys.env,
-      SES_ENDPOINT: ses.url,
-      LAMBDA_ENDPOINT: `http://127.0.0.1:${lambdaPort}`,
-    };
-    const { ADMIN_USERNAME, ADMIN_EMAIL, ADMIN_PASSWORD } = process.env;
-    if (ADMIN_USERNAME && ADMIN_EMAIL && ADMIN_PASSWORD) {
+  starting = startApiStack({
+    keyDir,
+    dbPath: process.env.DYNAMODB_DATA_PATH ? resolve(process.env.DYNAMODB_DATA_PATH) : undefined,
+    ports: { api, dynamodb, lambda, ses },
+    stdio: 'inherit',
+    watch,
+    report: (line) => console.log(line),
+    prepare: async (env, database) => {
+      const { ADMIN_USERNAME, ADMIN_EMAIL, ADMIN_PASSWORD } = process.env;
+      if (!(ADMIN_USERNAME && ADMIN_EMAIL && ADMIN_PASSWORD)) return;
       const config = loadConfig({ ...process.env, ...env, TABLE_NAME: database.tableName });
       const table = createTable(config);
       const outcome = await ensureAdmin(accountDeps(table, config), { username: ADMIN_USERNAME, email: ADMIN_EMAIL, password: ADMIN_PASSWORD });
+      table.client.destroy();
       console.log(`admin ${ADMIN_USERNAME}: ${outcome}`);
-    }
-    offline = await startOffline({ httpPort, lambdaPort, env, stdio: 'inherit' });
-    console.log(`\nAPI ready: ${offline.url} (try: curl ${offline.url}/api/test/all). Ctrl-C stops everything.`);
-    offline.child.once('exit', (code) => void stop(code ?? 1));
-  } catch (error) {
-    console.error(error instanceof Error ? error.message : error);
-    await stop(1);
-  }
+    },
+  });
+  const stack = await starting;
+  const built = watch ? 'rebuilt on change (--watch)' : 'built once; `npm start -- --watch` rebuilds on change';
+  console.log(`\nAPI ready: ${stack.url} (try: curl ${stack.url}/api/test/all). Functions ${built}. Ctrl-C stops everything.`);
+  void stack.offlineExited.then((code) => stop(code));
 }
 
 main().catch((error: unknown) => {

@@ -63,7 +63,7 @@ export default async function globalSetup(): Promise<void> {
   const admin = newUser('badmin');
   const stack = await startApiStack({
     keySet: await newKeySet('browser-key'),
-    httpPort: apiPort,
+    ports: { api: apiPort },
     env: {
       CORS_ORIGIN: app.origin,
       BCRYPT_COST: '4',

@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
+import { processTree } from '../../scripts/process-tree';
 
 // The local stage against web pages and the network (deploy/offline/local-guard.cjs): serverless-offline's
 // Lambda invoke endpoint runs any function with any authorizer context, so no browser request may reach
@@ -167,24 +168,6 @@ function decodeAddress(hex: string): string {
 
 function isLoopback(address: string): boolean {
   return /^(::ffff:)?127\./.test(address) || address === '0:0:0:0:0:0:0:1';
-}
-
-/** `root` and every process below it (the stack's DynamoDB Local, SES emulator, serverless-offline). */
-function processTree(root: number): number[] {
-  const parents = new Map<number, number>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      // The command name may hold spaces and parentheses: the fields after the last ')' are fixed.
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      parents.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  const tree = [root];
-  for (let i = 0; i < tree.length; i++) for (const [pid, parent] of parents) if (parent === tree[i]) tree.push(pid);
-  return tree;
 }
 
 function socketInodes(pid: number): string[] {
