@@ -24,6 +24,7 @@ import { Deadline } from '../lib/shared/deadline';
 import { apiEvent, authorizerEvent } from '../scripts/lambda-events';
 import { processTree, residentMemory } from '../scripts/process-tree';
 import { stopChild } from '../scripts/start-and-wait';
+import { enumerationTiming } from './enumeration';
 import { costTable, type OperationCost, printCostTable, type Units, USAGE_PER_MAU } from './cost';
 import { busiestKeys, type OperationLoad, printLoadTable, recordPartitions, usageRate } from './load-model';
 import { figure, sample, table, withLimit, withTarget, type Figure } from './stats';
@@ -491,6 +492,7 @@ async function overHttp(keySet: string): Promise<void> {
         ),
       );
     }
+    figures.push(...(await enumerationTiming(stack.url, Number(process.env.BCRYPT_COST ?? 10))));
   } finally {
     await stack.stop();
   }
