@@ -1,5 +1,5 @@
 import type { Context } from 'aws-lambda';
-import { deliverMail } from '../../lib/account/mail-delivery';
+import { type Delivery, deliverMail } from '../../lib/account/mail-delivery';
 import { createSesSender } from '../../lib/email/ses';
 import type { MailJob } from '../../lib/email/queue';
 import { config } from '../../lib/shared/config';
@@ -16,16 +16,20 @@ const MAILER_BUDGET_MS = 20_000;
 /**
  * The mailer: invoked asynchronously (never through API Gateway) with one MailJob. Failures are logged
  * and swallowed: Lambda's own retries of an async event would send the same mail twice, and the user
- * can always ask again. Nothing here reaches a client.
+ * can always ask again. Nothing here reaches a client. The outcome is returned too, for a synchronous
+ * invocation (an operator's, or the e2e tier's through the local Lambda endpoint); Lambda drops it for
+ * the asynchronous ones requests make.
  */
-export async function handler(job: MailJob, context?: Context): Promise<void> {
+export async function handler(job: MailJob, context?: Context): Promise<Delivery | 'failed'> {
   if (context) logger.addContext(context);
   const deadline = Deadline.forRequest(context?.getRemainingTimeInMillis(), MAILER_BUDGET_MS);
   try {
     const outcome = await deliverMail({ table: withDeadline(table, deadline), now: () => new Date(), send, deadline, config: config() }, job);
     logger.info('mail job', { job: job?.kind, outcome });
+    return outcome;
   } catch (error) {
     logger.error('mail job failed', { job: job?.kind, error: describeError(rootCause(error)) });
+    return 'failed';
   } finally {
     deadline.dispose();
   }
