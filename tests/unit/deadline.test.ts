@@ -2,19 +2,23 @@ import { once } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { Deadline } from '../../lib/shared/deadline';
+import { Deadline, DeadlineExceededError, LAMBDA_MARGIN_MS } from '../../lib/shared/deadline';
 import { ServiceUnavailableError } from '../../lib/shared/errors';
 import { createSessionChecker } from '../../lib/store/live-session';
 import { createTable, guarded, withDeadline } from '../../lib/store/table';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 
 // A database that accepts connections and never answers: a real TCP server on loopback, nothing mocked.
+// One per test, so a connection a previous test's client opens late is never counted as this test's.
 let server: Server;
 let endpoint: string;
 const sockets = new Set<Socket>();
+let connections = 0;
 
-beforeAll(async () => {
+beforeEach(async () => {
+  connections = 0;
   server = createServer((socket) => {
+    connections++;
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
@@ -25,7 +29,7 @@ beforeAll(async () => {
   endpoint = `http://127.0.0.1:${address.port}`;
 });
 
-afterAll(async () => {
+afterEach(async () => {
   for (const socket of sockets) socket.destroy();
   server.close();
   await once(server, 'close');
@@ -36,28 +40,43 @@ afterAll(async () => {
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 
-async function elapsedUntilSettled(work: Promise<unknown>): Promise<{ ms: number; error: unknown }> {
-  const started = Date.now();
+/**
+ * Settles `work` with garbage collections running all along, and says what ended it and how many
+ * connections the hanging database saw: counted work, not wall time (the jest timeout bounds a hang).
+ */
+async function settle(work: Promise<unknown>): Promise<{ error: unknown; connections: number }> {
   const collector = setInterval(gc, 20);
   try {
     await work;
-    return { ms: Date.now() - started, error: undefined };
+    return { error: undefined, connections };
   } catch (error) {
-    return { ms: Date.now() - started, error };
+    return { error, connections };
   } finally {
     clearInterval(collector);
   }
 }
 
+/**
+ * Ended by the request's deadline: a 503 caused by the deadline's timer, or by the SDK giving up on the
+ * deadline's abort signal (whichever notices first), not by an SDK timeout after its retries.
+ */
+function expectEndedByDeadline(error: unknown) {
+  expect(error).toBeInstanceOf(ServiceUnavailableError);
+  const cause = (error as Error).cause as Error;
+  expect(cause instanceof DeadlineExceededError ? 'deadline' : cause.name).toMatch(/^(deadline|AbortError)$/);
+}
+
 describe('a request deadline', () => {
-  it('ends the authorizer session check against a hanging database on time, garbage collection or not', async () => {
+  // The SDK's own limits (lib/store/table.ts) are 1 s per attempt and 3 attempts: the deadlines here are
+  // shorter than one attempt, so had the deadline not ended the work, the SDK's timeout would have
+  // (another cause) after more connections (one per attempt).
+  it('ends the authorizer session check against a hanging database at the deadline, garbage collection or not', async () => {
     const check = createSessionChecker({ tableName: 't', region: 'us-east-1', dynamodbEndpoint: endpoint });
     const deadline = Deadline.forRequest(undefined, 300);
-    const { ms, error } = await elapsedUntilSettled(check('user', 'session', 0, deadline));
+    const { error, connections: made } = await settle(check('user', 'session', 0, deadline));
     deadline.dispose();
-    expect(error).toBeInstanceOf(ServiceUnavailableError);
-    expect(ms).toBeGreaterThanOrEqual(250);
-    expect(ms).toBeLessThan(1500);
+    expectEndedByDeadline(error);
+    expect(made).toBe(1);
   });
 
   it('bounds several SDK calls in a row by one budget, not one timeout each', async () => {
@@ -65,24 +84,31 @@ describe('a request deadline', () => {
     const deadline = Deadline.forRequest(undefined, 400);
     const table = withDeadline(base, deadline);
     const read = () => guarded(table, (options) => table.client.send(new GetCommand({ TableName: 't', Key: { pk: 'a', sk: 'b' } }), options));
-    const { ms, error } = await elapsedUntilSettled(
+    const errors: unknown[] = [];
+    const { connections: made } = await settle(
       (async () => {
-        // Each of these alone may take up to 3 attempts of 1 s; together they must still end at 400 ms.
-        for (let i = 0; i < 3; i++) await read().catch(() => undefined);
-        await read();
+        // Each of these alone may take up to 3 attempts of 1 s; together they get the one budget: the
+        // first waits it out, the rest find it spent (the SDK sends nothing on an aborted signal).
+        for (let i = 0; i < 4; i++) await read().catch((error: unknown) => errors.push(error));
       })(),
     );
     deadline.dispose();
     base.client.destroy();
-    expect(error).toBeInstanceOf(ServiceUnavailableError);
-    expect(ms).toBeLessThan(1500);
+    expect(errors).toHaveLength(4);
+    for (const error of errors) expectEndedByDeadline(error);
+    expect(made).toBe(1);
   });
 
   it('takes the Lambda remaining time less a margin when that is shorter than the budget', () => {
-    const deadline = Deadline.forRequest(1000, 2000);
-    expect(deadline.remainingMs()).toBeLessThanOrEqual(500);
-    expect(deadline.remainingMs()).toBeGreaterThan(400);
-    deadline.dispose();
-    expect(deadline.signal.aborted).toBe(true);
+    jest.useFakeTimers({ now: new Date('2026-01-01T00:00:00Z') });
+    try {
+      const deadline = Deadline.forRequest(1000, 2000);
+      expect(deadline.remainingMs()).toBe(1000 - LAMBDA_MARGIN_MS);
+      expect(Deadline.forRequest(5000, 2000).remainingMs()).toBe(2000);
+      deadline.dispose();
+      expect(deadline.signal.aborted).toBe(true);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 });
