@@ -61,9 +61,12 @@ async function settle(work: Promise<unknown>): Promise<{ error: unknown; connect
  * deadline's abort signal (whichever notices first), not by an SDK timeout after its retries.
  */
 function expectEndedByDeadline(error: unknown) {
-  expect(error).toBeInstanceOf(ServiceUnavailableError);
-  const cause = (error as Error).cause as Error;
-  expect(cause instanceof DeadlineExceededError ? 'deadline' : cause.name).toMatch(/^(deadline|AbortError)$/);
+  const cause = (error as Error | undefined)?.cause as Error | undefined;
+  const seen = {
+    error: error instanceof ServiceUnavailableError ? 'ServiceUnavailableError' : error,
+    cause: cause instanceof DeadlineExceededError ? 'deadline' : cause?.name,
+  };
+  expect(seen).toEqual({ error: 'ServiceUnavailableError', cause: expect.stringMatching(/^(deadline|AbortError)$/) });
 }
 
 describe('a request deadline', () => {
@@ -76,7 +79,8 @@ describe('a request deadline', () => {
     const { error, connections: made } = await settle(check('user', 'session', 0, deadline));
     deadline.dispose();
     expectEndedByDeadline(error);
-    expect(made).toBe(1);
+    // One connection, or none when a loaded machine spent the budget before it was made: never a retry.
+    expect(made).toBeLessThanOrEqual(1);
   });
 
   it('bounds several SDK calls in a row by one budget, not one timeout each', async () => {
@@ -96,7 +100,7 @@ describe('a request deadline', () => {
     base.client.destroy();
     expect(errors).toHaveLength(4);
     for (const error of errors) expectEndedByDeadline(error);
-    expect(made).toBe(1);
+    expect(made).toBeLessThanOrEqual(1);
   });
 
   it('takes the Lambda remaining time less a margin when that is shorter than the budget', () => {
