@@ -39,7 +39,7 @@ export default {
     'lib/store/cursor.ts',
   ],
   testRunner: 'jest',
-  jest: { projectType: 'custom', configFile: 'tests/mutation/jest.config.js', enableFindRelatedTests: false },
+  jest: { projectType: 'custom', configFile: 'tests/mutation/jest.config.js', enableFindRelatedTests: true },
   coverageAnalysis: 'perTest',
   // Static mutants (module-level values, run once at import) cannot be told apart per test: each needs the
   // whole unit + integration run (~2 min here), ~230 of them. They are reported as Ignored, not scored;

@@ -23,8 +23,8 @@ export class DecisionCache {
     readonly maxEntries = 10_000,
   ) {}
 
-  get(from: CredentialSource, token: string, nowMs: number): VerifiedAccess | undefined {
-    const key = cacheKey(from, token);
+  get(via: CredentialSource, token: string, nowMs: number): VerifiedAccess | undefined {
+    const key = cacheKey(via, token);
     const entry = this.#entries.get(key);
     if (!entry) return undefined;
     if (entry.untilMs <= nowMs) {
@@ -39,16 +39,16 @@ export class DecisionCache {
     this.#entries.clear();
   }
 
-  set(from: CredentialSource, token: string, claims: VerifiedAccess, nowMs: number): void {
+  set(via: CredentialSource, token: string, claims: VerifiedAccess, nowMs: number): void {
     if (this.ttlMs <= 0) return;
     // Bounded memory: drop the oldest entry (Map keeps insertion order).
     if (this.#entries.size >= this.maxEntries) this.#entries.delete(this.#entries.keys().next().value as string);
-    this.#entries.set(cacheKey(from, token), { claims, untilMs: Math.min(nowMs + this.ttlMs, claims.expiresAt * 1000) });
+    this.#entries.set(cacheKey(via, token), { claims, untilMs: Math.min(nowMs + this.ttlMs, claims.expiresAt * 1000) });
   }
 }
 
 /** The source is a fixed word before the first space, so no token of one source can spell another's key. */
-const cacheKey = (from: CredentialSource, token: string) => `${from} ${token}`;
+const cacheKey = (via: CredentialSource, token: string) => `${via} ${token}`;
 
 /** API Gateway's cache key with AUTHORIZER_CACHE=gateway (`identitySource` in deploy/config/authorizer.cjs). */
 export const GATEWAY_IDENTITY_HEADER = 'authorization' as const;
@@ -80,14 +80,14 @@ export interface AuthenticateDeps {
  * `invalid`. Infrastructure failures (the table unreachable) throw other errors: callers fail closed.
  */
 export async function authenticate(deps: AuthenticateDeps, headers: Record<string, string | undefined>, now: Date): Promise<VerifiedAccess> {
-  const { token, from } = extractCredential(deps.identityHeader ? { [deps.identityHeader]: headers[deps.identityHeader] } : headers, deps.sessionCookie);
-  const cached = deps.cache?.get(from, token, now.getTime());
+  const { token, via } = extractCredential(deps.identityHeader ? { [deps.identityHeader]: headers[deps.identityHeader] } : headers, deps.sessionCookie);
+  const cached = deps.cache?.get(via, token, now.getTime());
   if (cached) return cached;
-  const claims = await verifyWithKeyReload(deps, token, from, now);
+  const claims = await verifyWithKeyReload(deps, token, via, now);
   if (!(await deps.isSessionLive(claims.userId, claims.sessionId, epochSeconds(now), deps.deadline))) {
     throw new AccessTokenError('invalid');
   }
-  deps.cache?.set(from, token, claims, now.getTime());
+  deps.cache?.set(via, token, claims, now.getTime());
   return claims;
 }
 
@@ -97,20 +97,20 @@ export async function authenticate(deps: AuthenticateDeps, headers: Record<strin
  * read would only delay the answer a reloading browser page is racing for.
  */
 export async function verifyCredential(deps: AuthenticateDeps, headers: Record<string, string | undefined>, now: Date): Promise<VerifiedAccess> {
-  const { token, from } = extractCredential(headers, deps.sessionCookie);
-  return verifyWithKeyReload(deps, token, from, now);
+  const { token, via } = extractCredential(headers, deps.sessionCookie);
+  return verifyWithKeyReload(deps, token, via, now);
 }
 
 /** Verifies; a token signed with a key this container has not loaded yet gets one look at a fresh set. */
-async function verifyWithKeyReload(deps: AuthenticateDeps, token: string, from: CredentialSource, now: Date): Promise<VerifiedAccess> {
+async function verifyWithKeyReload(deps: AuthenticateDeps, token: string, via: CredentialSource, now: Date): Promise<VerifiedAccess> {
   try {
-    return await verifyAccessToken(deps.keys, token, { ...deps.settings, now, from });
+    return await verifyAccessToken(deps.keys, token, { ...deps.settings, now, via });
   } catch (error) {
     if (!(error instanceof AccessTokenError) || !(error.cause instanceof joseErrors.JWKSNoMatchingKey) || !deps.keysWithKid) throw error;
     const { kid } = decodeProtectedHeader(token);
     const fresh = typeof kid === 'string' ? await deps.keysWithKid(kid) : undefined;
     if (!fresh) throw error;
-    return verifyAccessToken(fresh, token, { ...deps.settings, now, from });
+    return verifyAccessToken(fresh, token, { ...deps.settings, now, via });
   }
 }
 

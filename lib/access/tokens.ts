@@ -55,14 +55,14 @@ export interface VerifiedAccess extends AccessClaims {
 export type AuthMethods = ['pwd'] | ['pwd', 'otp', 'mfa'] | ['pwd', 'mfa'];
 export const PASSWORD_ONLY: AuthMethods = ['pwd'];
 
-/** Signs an access token (or, `for: 'cookie'`, the session cookie's token); `id` repeats `sub` for tutorial clients. */
+/** Signs an access token (or, `via: 'cookie'`, the session cookie's token); `id` repeats `sub` for tutorial clients. */
 export async function issueAccessToken(
   keys: IssuingKeys,
   claims: AccessClaims & { amr?: AuthMethods },
-  settings: TokenSettings & { now: Date; ttlSeconds: number; for?: CredentialSource },
+  settings: TokenSettings & { now: Date; ttlSeconds: number; via?: CredentialSource },
 ): Promise<string> {
   const payload = { id: claims.userId, roles: claims.roles, sid: claims.sessionId, amr: claims.amr ?? PASSWORD_ONLY };
-  const typ = settings.for === 'cookie' ? COOKIE_TOKEN_TYPE : ACCESS_TOKEN_TYPE;
+  const typ = settings.via === 'cookie' ? COOKIE_TOKEN_TYPE : ACCESS_TOKEN_TYPE;
   return signToken(keys, typ, payload, { subject: claims.userId, jti: crypto.randomUUID() }, settings);
 }
 
@@ -107,14 +107,14 @@ function pinned(settings: TokenSettings & { now: Date }, typ: string, requiredCl
 export async function verifyAccessToken(
   keys: Verifiers,
   token: string,
-  settings: TokenSettings & { now: Date; from?: CredentialSource },
+  settings: TokenSettings & { now: Date; via?: CredentialSource },
 ): Promise<VerifiedAccess> {
   if (token.length > MAX_ACCESS_TOKEN_LENGTH) throw new AccessTokenError('invalid');
   try {
     const { payload } = await jwtVerify(
       token,
       verifierFor(keys),
-      pinned(settings, settings.from === 'cookie' ? COOKIE_TOKEN_TYPE : ACCESS_TOKEN_TYPE, ['sub', 'exp', 'iat', 'jti', 'sid', 'roles']),
+      pinned(settings, settings.via === 'cookie' ? COOKIE_TOKEN_TYPE : ACCESS_TOKEN_TYPE, ['sub', 'exp', 'iat', 'jti', 'sid', 'roles']),
     );
     const { sub, sid, roles, exp } = payload;
     if (typeof sub !== 'string' || typeof sid !== 'string' || !Array.isArray(roles) || typeof exp !== 'number') {
@@ -123,7 +123,7 @@ export async function verifyAccessToken(
     if (!roles.every((role): role is Role => typeof role === 'string' && isRole(role))) {
       throw new AccessTokenError('invalid');
     }
-    return { userId: sub, roles, sessionId: sid, expiresAt: exp, ...(settings.from === 'cookie' ? { via: 'cookie' as const } : {}) };
+    return { userId: sub, roles, sessionId: sid, expiresAt: exp, ...(settings.via === 'cookie' ? { via: 'cookie' as const } : {}) };
   } catch (error) {
     if (error instanceof AccessTokenError) throw error;
     if (error instanceof joseErrors.JWTExpired) throw new AccessTokenError('expired', { cause: error });
@@ -138,10 +138,10 @@ const BEARER = /^Bearer +([^\s]+)$/i;
  * name in force (`cookieName`: config's `authCookieName`; a cookie of any other name is not read).
  * Header names must already be lower-case. Throws AccessTokenError (`missing`, `invalid`).
  */
-export function extractCredential(headers: Record<string, string | undefined>, cookieName: string): { token: string; from: CredentialSource } {
-  if (headers['x-access-token']?.trim() || headers.authorization?.trim()) return { token: extractAccessToken(headers), from: 'header' };
+export function extractCredential(headers: Record<string, string | undefined>, cookieName: string): { token: string; via: CredentialSource } {
+  if (headers['x-access-token']?.trim() || headers.authorization?.trim()) return { token: extractAccessToken(headers), via: 'header' };
   const fromCookie = sessionCookieOf(headers, cookieName)?.trim();
-  if (fromCookie) return { token: fromCookie, from: 'cookie' };
+  if (fromCookie) return { token: fromCookie, via: 'cookie' };
   throw new AccessTokenError('missing');
 }
 

@@ -26,7 +26,7 @@ export function sessionTokenFor(
     audience: deps.config.audience,
     now: deps.now(),
     ttlSeconds: source === 'cookie' ? deps.config.refreshTokenTtlSeconds : deps.config.accessTokenTtlSeconds,
-    for: source,
+    via: source,
   });
 }
 

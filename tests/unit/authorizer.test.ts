@@ -82,7 +82,7 @@ describe('authorizer decision', () => {
   // A decision is about a token *as presented*: the day-long cookie token must never pass as an access
   // token, and an access token planted as the cookie must never skip the CSRF rule as if header-borne.
   const cookieToken = () =>
-    issueAccessToken(keys, { userId: 'u-1', roles: ['user'], sessionId: 's-1' }, { ...settings, now, ttlSeconds: 86_400, for: 'cookie' });
+    issueAccessToken(keys, { userId: 'u-1', roles: ['user'], sessionId: 's-1' }, { ...settings, now, ttlSeconds: 86_400, via: 'cookie' });
 
   it('after a cookie use, refuses the cookie token in a token header', async () => {
     const cache = new DecisionCache(30_000);

@@ -136,7 +136,7 @@ describe('the CSRF rule, at the wrapper', () => {
 
   async function contextFor(credential: 'cookie' | 'header'): Promise<Record<string, string>> {
     const now = new Date();
-    const token = await issueAccessToken(keys, { userId: 'u-1', roles: ['user'], sessionId: 's-1' }, { ...settings, now, ttlSeconds: 60, for: credential });
+    const token = await issueAccessToken(keys, { userId: 'u-1', roles: ['user'], sessionId: 's-1' }, { ...settings, now, ttlSeconds: 60, via: credential });
     const headers = credential === 'cookie' ? { cookie: `jwt_session=${token}` } : { 'x-access-token': token };
     const outcome = await authorize({ keys, settings, isSessionLive: async () => true, sessionCookie: 'jwt_session' }, headers, now);
     return authorizerResult(outcome, 'arn:aws:execute-api:us-east-1:123456789012:abc123/prod/POST/api/auth/password').context as Record<string, string>;

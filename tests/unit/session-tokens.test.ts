@@ -26,7 +26,7 @@ beforeAll(async () => {
 });
 
 const decoded = (token: string) => token.split('.').map((part, i) => (i < 2 ? JSON.parse(new TextDecoder().decode(base64url.decode(part))) : part));
-const settings = (from: CredentialSource) => ({ issuer: config.issuer, audience: config.audience, now, from });
+const settings = (via: CredentialSource) => ({ issuer: config.issuer, audience: config.audience, now, via });
 
 describe('sessionTokenFor', () => {
   it.each([

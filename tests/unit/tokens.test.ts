@@ -114,8 +114,8 @@ describe('extractAccessToken', () => {
 describe('the session cookie', () => {
   it('is read only when no token header is sent: a header wins', () => {
     const name = '__Host-jwt_session';
-    expect(extractCredential({ cookie: `theme=dark; ${name}=c.o.k` }, name)).toEqual({ token: 'c.o.k', from: 'cookie' });
-    expect(extractCredential({ cookie: `${name}=c.o.k`, 'x-access-token': 'h.d.r' }, name)).toEqual({ token: 'h.d.r', from: 'header' });
+    expect(extractCredential({ cookie: `theme=dark; ${name}=c.o.k` }, name)).toEqual({ token: 'c.o.k', via: 'cookie' });
+    expect(extractCredential({ cookie: `${name}=c.o.k`, 'x-access-token': 'h.d.r' }, name)).toEqual({ token: 'h.d.r', via: 'header' });
     expect(() => extractCredential({ cookie: 'theme=dark' }, name)).toThrow(expect.objectContaining({ reason: 'missing' }));
     expect(() => extractCredential({ cookie: `${name}=` }, name)).toThrow(expect.objectContaining({ reason: 'missing' }));
   });
@@ -125,14 +125,14 @@ describe('the session cookie', () => {
     expect(() => extractCredential({ cookie: 'jwt_session=c.o.k' }, '__Host-jwt_session')).toThrow(expect.objectContaining({ reason: 'missing' }));
     // ...and the local stage a `__Host-` one.
     expect(() => extractCredential({ cookie: '__Host-jwt_session=c.o.k' }, 'jwt_session')).toThrow(expect.objectContaining({ reason: 'missing' }));
-    expect(extractCredential({ cookie: 'jwt_session=t.w.o; __Host-jwt_session=o.n.e' }, '__Host-jwt_session')).toEqual({ token: 'o.n.e', from: 'cookie' });
-    expect(extractCredential({ cookie: '__Host-jwt_session=o.n.e; jwt_session=t.w.o' }, 'jwt_session')).toEqual({ token: 't.w.o', from: 'cookie' });
+    expect(extractCredential({ cookie: 'jwt_session=t.w.o; __Host-jwt_session=o.n.e' }, '__Host-jwt_session')).toEqual({ token: 'o.n.e', via: 'cookie' });
+    expect(extractCredential({ cookie: '__Host-jwt_session=o.n.e; jwt_session=t.w.o' }, 'jwt_session')).toEqual({ token: 't.w.o', via: 'cookie' });
   });
 
   it('carries a token of its own type: never valid as an access token, nor an access token as it', async () => {
-    const cookieToken = await issueAccessToken(keys, claims, { ...settings, now, ttlSeconds: 86_400, for: 'cookie' });
-    await expect(verifyAccessToken(keys, cookieToken, { ...settings, now, from: 'cookie' })).resolves.toMatchObject({ userId: 'user-1', via: 'cookie' });
+    const cookieToken = await issueAccessToken(keys, claims, { ...settings, now, ttlSeconds: 86_400, via: 'cookie' });
+    await expect(verifyAccessToken(keys, cookieToken, { ...settings, now, via: 'cookie' })).resolves.toMatchObject({ userId: 'user-1', via: 'cookie' });
     expect(await reason(cookieToken)).toBe('invalid');
-    await expect(verifyAccessToken(keys, await issue(), { ...settings, now, from: 'cookie' })).rejects.toThrow(expect.objectContaining({ reason: 'invalid' }));
+    await expect(verifyAccessToken(keys, await issue(), { ...settings, now, via: 'cookie' })).rejects.toThrow(expect.objectContaining({ reason: 'invalid' }));
   });
 });
