@@ -138,7 +138,7 @@ export interface KeyParts {
  * (keys after the signer, as keys:rotate appended them); keys before it had stopped signing, so only
  * their public parts stay, retained from `now` (the real time is unknown: later is the safe guess).
  * A set without a data key gets one (no secret was ever sealed without it: MFA setup refused); one
- * without a cursor key gets the key its cursors were sealed with until now, so no issued cursor breaks.
+ * without a cursor key gets the key its cursors were signed with until now, so no issued cursor breaks.
  */
 export function splitKeySet(combinedJson: string, now: Date): KeyParts {
   const document = parseKeySet(combinedJson);
@@ -158,7 +158,7 @@ export function splitKeySet(combinedJson: string, now: Date): KeyParts {
   };
 }
 
-/** The HMAC key page cursors were sealed with before the split: HKDF-SHA256 of the signing key. */
+/** The HMAC key page cursors were signed with before the split: HKDF-SHA256 of the signing key. */
 function legacyCursorKey(jwk: JWK): string {
   return Buffer.from(hkdfSync('sha256', Buffer.from(jwk.d as string, 'base64url'), 'lambda-jwt-auth', 'admin-cursor-v1', 32)).toString('base64url');
 }

@@ -50,7 +50,7 @@ export interface SecondFactorDeps extends AccountDeps {
   keys: IssuingKeys & Pick<PublicKeys, 'verifiers'> & { dataKey: Uint8Array };
 }
 
-/** What paged lists need on top: the key their cursors are sealed with. */
+/** What paged lists need on top: the HMAC key their cursors are signed with. */
 export interface PagingDeps extends AccountDeps {
   keys: { cursorKey: Uint8Array };
 }

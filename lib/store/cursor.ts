@@ -2,16 +2,16 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /**
  * Page cursors handed to clients, made tamper-evident: base64url JSON, a dot, and an HMAC-SHA256 of it.
- * A cursor the service did not issue (edited, forged, or sealed under another cursor key) is refused
+ * A cursor the service did not issue (edited, forged, or signed with another cursor key) is refused
  * before it reaches the database, so no client-made key can turn into a DynamoDB error.
  */
-export function sealCursor(position: unknown, secret: Uint8Array): string {
+export function signCursor(position: unknown, secret: Uint8Array): string {
   const body = Buffer.from(JSON.stringify(position), 'utf8').toString('base64url');
   return `${body}.${mac(body, secret).toString('base64url')}`;
 }
 
-/** The position a sealed cursor holds, or undefined when it is malformed or its MAC does not match. */
-export function openCursor(cursor: string, secret: Uint8Array): unknown {
+/** The position a signed cursor holds, or undefined when it is malformed or its MAC does not match. */
+export function readCursor(cursor: string, secret: Uint8Array): unknown {
   const [body, tag, ...rest] = cursor.split('.');
   if (!body || !tag || rest.length > 0) return undefined;
   const presented = Buffer.from(tag, 'base64url');

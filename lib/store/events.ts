@@ -1,7 +1,7 @@
 import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { BadRequestError } from '../shared/errors';
 import { MESSAGES } from '../shared/messages';
-import { openCursor, sealCursor } from './cursor';
+import { readCursor, signCursor } from './cursor';
 import { keys } from './keys';
 import { deleteItems, guarded, isConditionFailure, queryAll, type Table } from './table';
 
@@ -68,7 +68,7 @@ export async function putEvent(table: Table, userId: string | undefined, event: 
   }
 }
 
-/** One page of a user's events, newest first; the cursor is sealed and bound to that user. */
+/** One page of a user's events, newest first; the cursor is signed (HMAC) and bound to that user. */
 export async function listEvents(
   table: Table,
   userId: string,
@@ -79,7 +79,7 @@ export async function listEvents(
   const pk = keys.user(userId).pk;
   let startKey: Record<string, string> | undefined;
   if (cursor !== undefined) {
-    const position = openCursor(cursor, secret) as Record<string, unknown> | undefined;
+    const position = readCursor(cursor, secret) as Record<string, unknown> | undefined;
     const valid = position && Object.keys(position).length === 2 && position.pk === pk && typeof position.sk === 'string' && position.sk.startsWith('EVENT#');
     if (!valid) throw new BadRequestError(MESSAGES.cursorInvalid);
     startKey = position as Record<string, string>;
@@ -106,7 +106,7 @@ export async function listEvents(
     userAgent: (item.userAgent as string | null) ?? null,
     ...(typeof item.actor === 'string' ? { actor: item.actor } : {}),
   }));
-  return { events, nextCursor: result.LastEvaluatedKey ? sealCursor(result.LastEvaluatedKey, secret) : null };
+  return { events, nextCursor: result.LastEvaluatedKey ? signCursor(result.LastEvaluatedKey, secret) : null };
 }
 
 /** Deletes a user's events (with the user). */

@@ -1,7 +1,7 @@
 import { BatchGetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { BadRequestError } from '../shared/errors';
 import { MESSAGES } from '../shared/messages';
-import { openCursor, sealCursor } from './cursor';
+import { readCursor, signCursor } from './cursor';
 import { keys, LEGACY_USERS_PARTITION, NAME_SHARDS, NAMES_INDEX, namesPartition, USER_SHARDS, USERS_INDEX, usersPartition } from './keys';
 import { guarded, type Table } from './table';
 import type { User } from './users';
@@ -78,17 +78,17 @@ async function mergedPage(
   return { items: taken.map(({ item }) => item), ...(taken.length === limit ? { after: taken[taken.length - 1]?.key } : {}) };
 }
 
-/** Where the page a sealed cursor continues from starts; a cursor the service did not issue is a 400. */
+/** Where the page a signed cursor continues from starts; a cursor the service did not issue is a 400. */
 function afterFrom(cursor: string | undefined, secret: Uint8Array, expected: Record<string, unknown>): string | undefined {
   if (cursor === undefined) return undefined;
-  const opened = openCursor(cursor, secret) as Record<string, unknown> | undefined;
+  const opened = readCursor(cursor, secret) as Record<string, unknown> | undefined;
   const matches = opened !== undefined && Object.entries(expected).every(([name, value]) => opened[name] === value);
   if (!matches || typeof opened?.after !== 'string') throw new BadRequestError(MESSAGES.cursorInvalid);
   return opened.after;
 }
 
 function nextCursor(after: string | undefined, secret: Uint8Array, position: Record<string, unknown>): string | null {
-  return after === undefined ? null : sealCursor({ ...position, after }, secret);
+  return after === undefined ? null : signCursor({ ...position, after }, secret);
 }
 
 const toPublic = ({ id, username, email, roles, createdAt, mfaEnabled, emailVerified }: Record<string, unknown>) =>
@@ -105,7 +105,7 @@ const USER_SOURCES: Source[] = [...Array.from({ length: USER_SHARDS }, (_, shard
 
 /**
  * One page of users, newest first, merged from the sharded index (and the legacy partition, until
- * `npm run migrate` has emptied it). The cursor holds the last sort key, sealed (./cursor.ts) with
+ * `npm run migrate` has emptied it). The cursor holds the last sort key, signed (HMAC, ./cursor.ts) with
  * `secret`.
  */
 export async function listUsers(table: Table, limit: number, cursor: string | undefined, secret: Uint8Array): Promise<Page> {

@@ -36,7 +36,7 @@ async function allPages(query: { limit: string; search?: string }): Promise<{ us
   } while (cursor);
   // One sort key, sealed: small whatever the number of shards (a query string has to carry it). Pages
   // are counted by their cursors, so a caller's "at least N pages" also says how many were checked.
-  expect(cursors.filter((sealed) => sealed.length >= 300)).toEqual([]);
+  expect(cursors.filter((signed) => signed.length >= 300)).toEqual([]);
   return { users, pages: cursors.length + 1 };
 }
 

@@ -2,7 +2,7 @@ import { importPublicKeys, KeySetCache, keyRetentionSeconds, type PublicKeys } f
 import { activateKeys, applyWrites, type KeyWrite, retireKeys, rotateKeys, type StoredKeySets } from '../../lib/access/rotation';
 import { generateSigningKey, importSigner, importSigningKeys, newKeySet, splitKeySet } from '../../lib/access/signing-keys';
 import { issueAccessToken, verifyAccessToken } from '../../lib/access/tokens';
-import { sealCursor, openCursor } from '../../lib/store/cursor';
+import { signCursor, readCursor } from '../../lib/store/cursor';
 import { importKeyParts } from '../../scripts/local-keys';
 
 const settings = { issuer: 'i', audience: 'a' };
@@ -52,11 +52,11 @@ describe('the key parts', () => {
     expect(JSON.parse(parts.public)).toMatchObject({ stoppedSigning: { old: T0.toISOString() } });
     expect(kids(await publicAt(parts))).toEqual(['old', 'current', 'next']);
     expect(parts.dataKey).toBe(dataKey);
-    // A cursor sealed before the split (its key derived from the signing key) still opens after it.
+    // A cursor signed before the split (its key derived from the signing key) still reads after it.
     const { hkdfSync } = await import('node:crypto');
     const legacy = new Uint8Array(hkdfSync('sha256', Buffer.from(signer.d!, 'base64url'), 'lambda-jwt-auth', 'admin-cursor-v1', 32));
-    const cursor = sealCursor({ after: 'x' }, legacy);
-    expect(openCursor(cursor, (await importKeyParts(JSON.stringify({ ...JSON.parse(single), cursorKey: parts.cursorKey }))).cursorKey)).toEqual({ after: 'x' });
+    const cursor = signCursor({ after: 'x' }, legacy);
+    expect(readCursor(cursor, (await importKeyParts(JSON.stringify({ ...JSON.parse(single), cursorKey: parts.cursorKey }))).cursorKey)).toEqual({ after: 'x' });
     // Tokens of the old signer still verify with the split public set.
     const oldToken = await issueAccessToken(
       { signer: before.signer },
