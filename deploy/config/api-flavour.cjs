@@ -73,11 +73,8 @@ class ApiFlavour {
 
   apply() {
     if (flavour() !== 'http') return;
-    // serverless-offline's authorizer emulation (deploy/offline/authorizer-emulation.cjs) speaks REST only
-    // so far: refused rather than served with answers an HTTP API would not give.
-    if (this.serverless.service.provider.stage === 'local') {
-      throw new Error('API_GATEWAY=http is for deployed stages so far: the local stage emulates the REST API only');
-    }
+    // The local stage serves the same httpApi events through serverless-offline; deploy/offline/authorizer-emulation.cjs
+    // answers as the HTTP API does (its 401/403/500/404 bodies, its CORS).
     if (Number(process.env.WAF_RATE_LIMIT || 0) > 0) {
       throw new Error('WAF_RATE_LIMIT needs API_GATEWAY=rest: AWS WAF cannot be attached to an HTTP API');
     }

@@ -1,8 +1,11 @@
 'use strict';
 /**
  * serverless-offline `customAuthenticationProvider`: runs our Lambda authorizer the way API Gateway
- * does, including the parts serverless-offline leaves out, so local answers match AWS byte for byte:
+ * does, including the parts serverless-offline leaves out, so local answers match AWS byte for byte.
+ * Either flavour (deploy/config/api-flavour.cjs): serverless-offline calls this for `http` events (REST API)
+ * and for `httpApi` events (HTTP API, API_GATEWAY=http) alike.
  *
+ * REST API:
  * - GatewayResponses: a Deny or an error is answered with the ACCESS_DENIED / UNAUTHORIZED /
  *   AUTHORIZER_FAILURE response defined in serverless.yml resources (status, headers, body with
  *   `$context.authorizer.*` filled in), instead of serverless-offline's own Boom bodies.
@@ -10,8 +13,18 @@
  * - Unknown paths get API Gateway's 403 "Missing Authentication Token", not a list of every route.
  * - Result caching (`resultTtlInSeconds` > 0, AUTHORIZER_CACHE=gateway): decisions cached by identity
  *   source, and a request without one refused with UNAUTHORIZED before the authorizer runs.
- * - The `sls-offline-authorizer-override` header, which serverless-offline otherwise lets any client
- *   use to forge the authorizer context (e.g. admin roles), is stripped from every request.
+ *
+ * HTTP API (payload 2.0, simple responses; HTTP_API below, with AWS's pages):
+ * - The authorizer gets a 2.0 REQUEST event (cookies as an array, routeKey, routeArn); only
+ *   `isAuthorized: true` lets a request through. The refusals are the HTTP API's own fixed answers, which
+ *   no configuration changes: 403 Forbidden, 401 Unauthorized (identity source missing), 500 Internal
+ *   Server Error (authorizer failed or answered something else), 404 Not Found (no route).
+ * - CORS is the API's CORS configuration (`provider.httpApi.cors`), on every answer, refusals included;
+ *   the functions' own CORS headers are dropped, as the HTTP API ignores an integration's.
+ * - Result caching as for REST, keyed by `$request.header.*` identity sources.
+ *
+ * Both: the `sls-offline-authorizer-override` header, which serverless-offline otherwise lets any client
+ * use to forge the authorizer context (e.g. admin roles), is stripped from every request.
  *
  * The authorizer itself runs inside serverless-offline, through its Lambda invoke endpoint, with the
  * same bundle and environment as every other function.
@@ -21,6 +34,29 @@ const { origins } = require('../config/cors.cjs');
 
 const OVERRIDE_HEADER = 'sls-offline-authorizer-override';
 const DEFAULT_STATUS = { ACCESS_DENIED: '403', UNAUTHORIZED: '401', AUTHORIZER_FAILURE: '500', DEFAULT_4XX: '403' };
+
+/**
+ * What an HTTP API answers by itself. Fixed: an HTTP API has no gateway responses to change them.
+ * - forbidden: a simple response with `isAuthorized: false`.
+ * - unauthorized: an identity source missing or empty; the authorizer is not invoked
+ *   (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-lambda-authorizer.html, "Identity sources").
+ * - failure: the authorizer could not be invoked or answered in an invalid format (the same page,
+ *   "Troubleshooting Lambda authorizers"); a thrown error included: our authorizer throws only when it cannot decide.
+ * - notFound: no route matches (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-routes.html;
+ *   the body as https://dev.to/aws-builders/better-error-messages-for-non-existing-api-resources-with-amazon-api-gateway-50pb shows it).
+ */
+const HTTP_API = {
+  forbidden: { status: 403, message: 'Forbidden' },
+  unauthorized: { status: 401, message: 'Unauthorized' },
+  failure: { status: 500, message: 'Internal Server Error' },
+  notFound: { status: 404, message: 'Not Found' },
+};
+
+function httpApiAnswer(h, { status, message }) {
+  return h.response(JSON.stringify({ message })).code(status).type('application/json');
+}
+
+const renderHttpApiAnswer = (h, answer) => httpApiAnswer(h, answer).takeover();
 
 function stripOverrideHeader(request) {
   const raw = request.raw.req.rawHeaders;
@@ -146,8 +182,8 @@ async function invokeAuthorizer(functionKey, event) {
   return response.json();
 }
 
-module.exports = function emulatedAuthorizer(endpoint, functionKey, method, path) {
-  const name = `emulated-authorizer-${functionKey}-${method}-${path}`;
+/** The REST API's authorizer: IAM policies, gateway responses. */
+function restAuthenticate(endpoint, method, path) {
   const authorizer = endpoint.authorizer;
   const authorizerFunction = typeof authorizer === 'string' ? authorizer : authorizer?.name;
   const cacheTtlMs = Number(authorizer?.resultTtlInSeconds ?? 0) * 1000;
@@ -155,7 +191,7 @@ module.exports = function emulatedAuthorizer(endpoint, functionKey, method, path
   const requiredHeaders = cacheTtlMs > 0 ? identityHeaders(authorizer.identitySource) : [];
   if (cacheTtlMs > 0 && requiredHeaders.length === 0) throw new Error('authorizer-emulation: caching needs an identity source');
 
-  async function authenticate(request, h) {
+  return async function authenticate(request, h) {
     stripOverrideHeader(request);
     if (!authorizerFunction) return h.authenticated({ credentials: {} });
 
@@ -179,29 +215,183 @@ module.exports = function emulatedAuthorizer(endpoint, functionKey, method, path
       if (!result || result.errorMessage !== undefined || !result.principalId) {
         return renderGatewayResponse(h, 'AUTHORIZER_FAILURE', {});
       }
-      if (cacheKey) {
-        if (resultCache.size >= 10_000) resultCache.delete(resultCache.keys().next().value);
-        resultCache.set(cacheKey, { result, untilMs: Date.now() + cacheTtlMs });
-      }
+      if (cacheKey) cacheResult(cacheKey, result, cacheTtlMs);
     }
     if (!allows(result.policyDocument, methodArn)) return renderGatewayResponse(h, 'ACCESS_DENIED', result.context);
     return h.authenticated({
       credentials: { context: { ...result.context }, principalId: result.principalId },
     });
-  }
+  };
+}
 
+function cacheResult(cacheKey, result, ttlMs) {
+  if (resultCache.size >= 10_000) resultCache.delete(resultCache.keys().next().value);
+  resultCache.set(cacheKey, { result, untilMs: Date.now() + ttlMs });
+}
+
+/** An httpApi event's authorizer, as `provider.httpApi.authorizers` defines it (deploy/config/api-flavour.cjs). */
+function httpApiAuthorizerSettings(endpoint) {
+  const name = typeof endpoint.authorizer === 'string' ? endpoint.authorizer : endpoint.authorizer?.name;
+  const definition = state.serverless.service.provider.httpApi?.authorizers?.[name];
+  if (!definition) throw new Error(`authorizer-emulation: the httpApi authorizer "${name}" is not defined`);
+  // Only what api-flavour.cjs configures is emulated: anything else would be answered unlike AWS.
+  if (definition.type !== 'request' || definition.payloadVersion !== '2.0' || definition.enableSimpleResponses !== true) {
+    throw new Error(`authorizer-emulation: the httpApi authorizer "${name}" must be a request authorizer with payload 2.0 and simple responses`);
+  }
+  const ttl = definition.resultTtlInSeconds;
+  if (!Number.isInteger(ttl)) throw new Error(`authorizer-emulation: the httpApi authorizer "${name}" needs a resultTtlInSeconds`);
+  const headers = [].concat(definition.identitySource ?? []).map((source) => {
+    const header = /^\$request\.header\.(.+)$/.exec(String(source).trim());
+    if (!header) throw new Error(`authorizer-emulation: identity source "${source}" is not a header; only headers are emulated`);
+    return header[1].toLowerCase();
+  });
+  // "To enable caching, your authorizer must have at least one identity source" (http-api-lambda-authorizer.html).
+  if (ttl > 0 && headers.length === 0) throw new Error('authorizer-emulation: caching needs an identity source');
+  return { functionName: definition.functionName ?? name, ttlMs: ttl * 1000, identityHeaders: headers };
+}
+
+/**
+ * The payload 2.0 REQUEST event (http-api-lambda-authorizer.html, "Payload format version"): header names
+ * lower-cased, repeated headers joined with commas, the Cookie header taken out into `cookies`.
+ */
+function requestEventV2(request, routeKey, routeArn, identity) {
+  const headers = {};
+  const cookies = [];
+  const raw = request.raw.req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = String(raw[i]).toLowerCase();
+    const value = String(raw[i + 1]);
+    if (name === 'cookie') cookies.push(...value.split(/;\s*/).filter((cookie) => cookie !== ''));
+    else headers[name] = name in headers ? `${headers[name]},${value}` : value;
+  }
+  const query = Object.keys(request.query).length ? { ...request.query } : undefined;
+  const method = request.method.toUpperCase();
+  return {
+    version: '2.0',
+    type: 'REQUEST',
+    routeArn,
+    identitySource: identity,
+    routeKey,
+    rawPath: request.path,
+    rawQueryString: request.url.search.replace(/^\?/, ''),
+    ...(cookies.length ? { cookies } : {}),
+    headers,
+    ...(query ? { queryStringParameters: query } : {}),
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'offline',
+      domainName: headers.host,
+      http: { method, path: request.path, protocol: 'HTTP/1.1', sourceIp: request.info.remoteAddress, userAgent: headers['user-agent'] ?? '' },
+      requestId: request.info.id,
+      routeKey,
+      stage: '$default',
+      time: new Date(request.info.received).toISOString(),
+      timeEpoch: request.info.received,
+    },
+    ...(Object.keys(request.params).length ? { pathParameters: { ...request.params } } : {}),
+  };
+}
+
+/** The HTTP API's Lambda authorizer (payload 2.0, simple responses). Never fails open: only `isAuthorized: true` passes. */
+function httpApiAuthenticate(endpoint, method, path) {
+  const settings = endpoint.authorizer ? httpApiAuthorizerSettings(endpoint) : undefined;
+  const routeKey = `${method.toUpperCase()} ${path}`;
+
+  return async function authenticate(request, h) {
+    stripOverrideHeader(request);
+    if (!settings) return h.authenticated({ credentials: {} });
+
+    const provider = state.serverless.service.provider;
+    const routeArn = `arn:aws:execute-api:${provider.region}:000000000000:offline/$default/${method.toUpperCase()}${path}`;
+    const identity = settings.identityHeaders.map((header) => request.headers[header]);
+    if (identity.some((value) => !value)) return renderHttpApiAnswer(h, HTTP_API.unauthorized);
+    const cacheKey = settings.ttlMs > 0 ? JSON.stringify([settings.functionName, ...identity]) : undefined;
+    const cached = cacheKey && resultCache.get(cacheKey);
+    let result = cached && cached.untilMs > Date.now() ? cached.result : undefined;
+    if (!result) {
+      try {
+        result = await invokeAuthorizer(settings.functionName, requestEventV2(request, routeKey, routeArn, identity.length ? identity : undefined));
+      } catch {
+        return renderHttpApiAnswer(h, HTTP_API.failure);
+      }
+      if (typeof result?.isAuthorized !== 'boolean' || result.errorMessage !== undefined) return renderHttpApiAnswer(h, HTTP_API.failure);
+      // A simple response allows or denies every route for the cached identity (http-api-lambda-authorizer.html, "Caching").
+      if (cacheKey) cacheResult(cacheKey, result, settings.ttlMs);
+    }
+    if (result.isAuthorized !== true) return renderHttpApiAnswer(h, HTTP_API.forbidden);
+    // serverless-offline puts `context` under requestContext.authorizer.lambda, where AWS does.
+    return h.authenticated({ credentials: { context: { ...result.context } } });
+  };
+}
+
+module.exports = function emulatedAuthorizer(endpoint, functionKey, method, path) {
+  const name = `emulated-authorizer-${functionKey}-${method}-${path}`;
+  const httpApi = endpoint.isHttpApi === true;
+  const authenticate = httpApi ? httpApiAuthenticate(endpoint, method, path) : restAuthenticate(endpoint, method, path);
   return {
     name,
     scheme: name,
     // hapi calls this with its server: the one place we can reach serverless-offline's HTTP server.
     getAuthenticateFunction: (server) => {
-      limitCorsToConfiguredOrigins(server);
+      if (httpApi) answerAsHttpApi(server);
+      else limitCorsToConfiguredOrigins(server);
       return { authenticate };
     },
   };
 };
 
 const patchedServers = new WeakSet();
+
+/**
+ * The HTTP API's CORS and its 404, on every answer (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-cors.html):
+ * "API Gateway automatically sends a response to preflight OPTIONS requests", "adds the configured CORS
+ * headers to the response", and "ignores CORS headers returned from your backend integration"; a request
+ * needs an `Origin` to get any, a preflight also `Access-Control-Request-Method`. An origin that is not
+ * configured gets none. The authorizer's refusals get the same headers: AWS's page names no exception, and
+ * aws/aws-sam-cli#9087 reports a deployed HTTP API sending them on a Lambda authorizer's denial.
+ */
+function answerAsHttpApi(server) {
+  if (patchedServers.has(server)) return;
+  patchedServers.add(server);
+  const cors = state.serverless.service.provider.httpApi?.cors;
+  const allowed = new Set(cors?.allowedOrigins ?? []);
+  const methods = httpApiMethods();
+  server.ext('onPreResponse', (request, h) => {
+    // No route: the HTTP API's 404, where serverless-offline would list every route it has.
+    const notFound = request.response?.source?.error === 'Serverless-offline: route not found.';
+    const response = notFound ? httpApiAnswer(h, HTTP_API.notFound) : request.response;
+    const headers = (response.isBoom ? response.output.headers : response.headers) ?? {};
+    for (const header of Object.keys(headers)) if (/^access-control-/i.test(header)) delete headers[header];
+    // hapi adds a route's CORS headers after this step, for any origin its route settings match (the 404 route's
+    // match all): told the origin did not match, it leaves CORS to this function alone.
+    if (request.info.cors) request.info.cors.isOriginMatch = false;
+    const origin = request.headers.origin;
+    if (cors && origin && allowed.has(origin)) {
+      headers['access-control-allow-origin'] = origin;
+      if (cors.allowCredentials) headers['access-control-allow-credentials'] = 'true';
+      if (request.method === 'options' && request.headers['access-control-request-method']) {
+        headers['access-control-allow-methods'] = methods.join(',');
+        headers['access-control-allow-headers'] = (cors.allowedHeaders ?? []).join(',').toLowerCase();
+        if (cors.maxAge !== undefined) headers['access-control-max-age'] = String(cors.maxAge);
+      }
+    }
+    return notFound ? response.takeover() : h.continue;
+  });
+}
+
+/** The CORS configuration's methods as the framework fills them: every route's method, and OPTIONS. */
+function httpApiMethods() {
+  const service = state.serverless.service;
+  const methods = new Set(['OPTIONS']);
+  for (const name of service.getAllFunctions()) {
+    for (const event of service.getFunction(name).events ?? []) {
+      // serverless-offline replaces an event's method and path with its routeKey.
+      const method = event.httpApi?.method ?? event.httpApi?.routeKey?.split(' ')[0];
+      if (method) methods.add(String(method).toUpperCase());
+    }
+  }
+  return [...methods].sort();
+}
 
 /**
  * serverless-offline answers every CORS request, preflights included, with the caller's own origin.

@@ -1,5 +1,6 @@
 import { admin, api, cookieAttributes, refusedWithinRevocationBound, signIn, signUp, type ApiResponse } from '../support/api';
 import { newUser } from '../support/data';
+import { gateway, statusAndBody } from '../support/gateway';
 
 // Cookie sessions over plain HTTP (contract, "Cookie sessions"): what a browser client relies on, checked
 // header by header. tests/browser/ drives the same through a real browser.
@@ -39,21 +40,22 @@ describe('cookie sessions', () => {
     expect((await api('GET', '/api/auth/me', withCookie(cookie))).json).toMatchObject({ username: user.username });
     expect((await api('GET', '/api/test/mod', withCookie(cookie))).status).toBe(403);
     // A header token is used even when a valid cookie is there, and a bad one is refused.
-    expect(await api('GET', '/api/test/user', withCookie(cookie, { 'x-access-token': 'not.a.token' }))).toMatchObject({ status: 401 });
+    expect(await api('GET', '/api/test/user', withCookie(cookie, { 'x-access-token': 'not.a.token' }))).toMatchObject(statusAndBody(gateway().refused));
   });
 
   it('accepts the cookie token only as a cookie and an access token only in a header', async () => {
-    const { cookie, answer } = await cookieSignIn();
+    const { cookie, answer: signedIn } = await cookieSignIn();
     const cookieToken = cookie.slice('jwt_session='.length);
-    expect((await api('GET', '/api/test/user', { token: cookieToken })).json).toEqual({ message: 'Unauthorized!' });
-    expect((await api('GET', '/api/test/user', withCookie(`jwt_session=${answer.json.accessToken}`))).json).toEqual({ message: 'Unauthorized!' });
-    expect((await api('GET', '/api/test/user')).json).toEqual({ message: 'No token provided!' });
+    const { refused, noToken } = gateway();
+    expect(await api('GET', '/api/test/user', { token: cookieToken })).toMatchObject(statusAndBody(refused));
+    expect(await api('GET', '/api/test/user', withCookie(`jwt_session=${signedIn.json.accessToken}`))).toMatchObject(statusAndBody(refused));
+    expect(await api('GET', '/api/test/user')).toMatchObject(statusAndBody(noToken));
   });
 
   it('reads exactly the name in force: on this plain-http local stage `jwt_session`, never a `__Host-` one', async () => {
     const { cookie } = await cookieSignIn();
     const prefixed = `__Host-${cookie}`;
-    expect(await api('GET', '/api/test/user', withCookie(prefixed))).toMatchObject({ status: 401, json: { message: 'No token provided!' } });
+    expect(await api('GET', '/api/test/user', withCookie(prefixed))).toMatchObject(statusAndBody(gateway().noToken));
     // Sign-out with only the other name has no cookie session to end: `{}` is what it is without one.
     expect(await api('POST', '/api/auth/signout', { body: {}, ...withCookie(prefixed, { origin: ALLOWED }) })).toMatchObject({
       status: 403,
@@ -68,22 +70,19 @@ describe('cookie sessions', () => {
     const { cookie } = await cookieSignIn();
     const cookieToken = cookie.slice('jwt_session='.length);
     expect((await api('GET', '/api/test/user', withCookie(cookie))).status).toBe(200);
-    expect(await api('GET', '/api/test/user', { token: cookieToken })).toMatchObject({ status: 401, json: { message: 'Unauthorized!' } });
-    expect(await api('GET', '/api/test/user', { headers: { authorization: `Bearer ${cookieToken}` } })).toMatchObject({
-      status: 401,
-      json: { message: 'Unauthorized!' },
-    });
+    expect(await api('GET', '/api/test/user', { token: cookieToken })).toMatchObject(statusAndBody(gateway().refused));
+    expect(await api('GET', '/api/test/user', { headers: { authorization: `Bearer ${cookieToken}` } })).toMatchObject(statusAndBody(gateway().refused));
   });
 
   it('after a header use, still refuses the access token as the cookie, so it never skips the CSRF rule', async () => {
-    const { answer } = await cookieSignIn();
-    const accessToken = answer.json.accessToken as string;
+    const { answer: signedIn } = await cookieSignIn();
+    const accessToken = signedIn.json.accessToken as string;
     expect((await api('GET', '/api/test/user', { token: accessToken })).status).toBe(200);
     const planted = withCookie(`jwt_session=${accessToken}`);
-    expect(await api('GET', '/api/test/user', planted)).toMatchObject({ status: 401, json: { message: 'Unauthorized!' } });
+    expect(await api('GET', '/api/test/user', planted)).toMatchObject(statusAndBody(gateway().refused));
     // A state change with the planted cookie and no Origin: refused by the authorizer, not served as header-borne.
     const change = { body: { currentPassword: 'wrong password', newPassword: 'another password 1' }, ...planted };
-    expect(await api('POST', '/api/auth/password', change)).toMatchObject({ status: 401, json: { message: 'Unauthorized!' } });
+    expect(await api('POST', '/api/auth/password', change)).toMatchObject(statusAndBody(gateway().refused));
   });
 
   it('refuses cookie-authenticated state changes without an allowed Origin (CSRF); token headers are unaffected', async () => {
@@ -157,7 +156,7 @@ describe('CORS with credentials', () => {
     expect(preflight.headers.get('access-control-allow-origin')).toBe(ALLOWED);
     expect(preflight.headers.get('access-control-allow-credentials')).toBe('true');
     const refused = await api('GET', '/api/test/user', { headers: { origin: ALLOWED } });
-    expect(refused.status).toBe(401);
+    expect(refused.status).toBe(gateway().noToken.status);
     expect(refused.headers.get('access-control-allow-origin')).toBe(ALLOWED);
     expect(refused.headers.get('access-control-allow-credentials')).toBe('true');
   });
@@ -171,13 +170,14 @@ describe('CORS with credentials', () => {
       handler: cors(await api('GET', '/api/test/all', { headers: { origin: FOREIGN } })),
       refusal: cors(await api('POST', '/api/auth/signin', { body: { username: 'x', password: 'y' }, headers: { origin: FOREIGN } })),
       preflight: cors(await api('OPTIONS', '/api/auth/signin', { headers: { origin: FOREIGN, 'access-control-request-method': 'POST' } })),
-      // A gateway response carries its static, configured origin: never the caller's.
+      // An authorizer refusal: on REST a gateway response with its static, configured origin, never the caller's;
+      // on an HTTP API the API's CORS configuration, which names no other origin.
       gateway: cors(await api('GET', '/api/test/user', { headers: { origin: FOREIGN } })),
     }).toEqual({
       handler: { origin: null, credentials: null },
       refusal: { origin: null, credentials: null },
       preflight: { origin: null, credentials: null },
-      gateway: { origin: ALLOWED, credentials: 'true' },
+      gateway: gateway().refusalCors(FOREIGN, ALLOWED),
     });
   });
 });

@@ -6,6 +6,8 @@ import { newUser } from '../support/data';
 // AUTHORIZER_CACHE=gateway: API Gateway caches the authorizer's decisions, keyed by the Authorization
 // header, and refuses requests without that header itself. This file runs its own stack in that mode;
 // deploy/offline/authorizer-emulation.cjs plays API Gateway's part (the same emulation every e2e test uses).
+// A REST API whatever API_GATEWAY says: these are the REST API's cache and gateway responses
+// (npm run test:e2e:http leaves this file out: tests/e2e/jest.http.config.js).
 const TTL_SECONDS = 3;
 let stack: ApiStack;
 
@@ -38,7 +40,13 @@ const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 beforeAll(async () => {
   stack = await startApiStack({
     keySet: await newKeySet('gateway-cache-key'),
-    env: { AUTHORIZER_CACHE: 'gateway', AUTHORIZER_CACHE_TTL: String(TTL_SECONDS), BCRYPT_COST: '4', CORS_ORIGIN: 'http://localhost:8081' },
+    env: {
+      API_GATEWAY: 'rest',
+      AUTHORIZER_CACHE: 'gateway',
+      AUTHORIZER_CACHE_TTL: String(TTL_SECONDS),
+      BCRYPT_COST: '4',
+      CORS_ORIGIN: 'http://localhost:8081',
+    },
   });
 }, 180_000);
 

@@ -4,6 +4,7 @@ import { createTable } from '../../lib/store/table';
 import { hashOpaqueToken } from '../../lib/access/tokens';
 import { api, signIn, signUp } from '../support/api';
 import { newUser } from '../support/data';
+import { gateway, statusAndBody } from '../support/gateway';
 
 // Edges that need time to pass: the test moves the stored expiry into the past in the real table
 // instead of waiting a day.
@@ -32,7 +33,16 @@ describe('refresh token expiry', () => {
 
 describe('profile and CORS', () => {
   it('/api/auth/me needs a token', async () => {
-    expect(await api('GET', '/api/auth/me')).toMatchObject({ status: 401, json: { message: 'No token provided!' } });
+    expect(await api('GET', '/api/auth/me')).toMatchObject(statusAndBody(gateway().noToken));
+  });
+
+  it("answers a path no route has with the gateway's own answer, never serverless-offline's list of routes", async () => {
+    const { unknownRoute } = gateway();
+    for (const path of ['/api/no/such/route', '/api/test/user/extra']) {
+      const response = await api('GET', path, { headers: { origin: 'http://localhost:8081' } });
+      expect({ path, status: response.status, json: response.json }).toEqual({ path, ...statusAndBody(unknownRoute) });
+      expect(response.headers.get('content-type')).toContain('application/json');
+    }
   });
 
   it('answers a browser preflight from the configured origin with the token headers allowed', async () => {
@@ -59,7 +69,7 @@ describe('profile and CORS', () => {
     expect(foreign.headers.get('access-control-allow-origin')).not.toBe('https://evil.example');
   });
 
-  it('answers a foreign origin as API Gateway does: no CORS header from a function, the static one from a gateway response', async () => {
+  it('answers a foreign origin as API Gateway does: no CORS header from a function, on a refusal what the flavour sends', async () => {
     // A function (public route and a refused request alike): nothing that names any origin.
     for (const response of [
       await api('GET', '/api/test/all', { headers: { origin: 'https://evil.example' } }),
@@ -68,9 +78,12 @@ describe('profile and CORS', () => {
       expect(response.headers.get('access-control-allow-origin')).toBeNull();
       expect(response.headers.get('vary')).toContain('Origin');
     }
-    // A gateway response (the authorizer refused): its headers are fixed in the template, on AWS and here.
+    // The authorizer refused: on REST a gateway response, whose headers are fixed in the template, on AWS and
+    // here; on an HTTP API its CORS configuration, which gives another origin nothing.
     const denied = await api('GET', '/api/test/user', { headers: { origin: 'https://evil.example' } });
-    expect(denied.status).toBe(401);
-    expect(denied.headers.get('access-control-allow-origin')).toBe('http://localhost:8081');
+    expect(denied.status).toBe(gateway().noToken.status);
+    expect({ origin: denied.headers.get('access-control-allow-origin'), credentials: denied.headers.get('access-control-allow-credentials') }).toEqual(
+      gateway().refusalCors('https://evil.example', 'http://localhost:8081'),
+    );
   });
 });

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
+import { gateway } from './gateway';
 
 /** A small HTTP client for the service under test (serverless-offline started by global-setup). */
 export interface ApiResponse {
@@ -112,12 +113,13 @@ export function revocationDeadlineMs(boundMs = Number(process.env.E2E_REVOCATION
 }
 
 /**
- * Polls `request` until it answers 401, and fails once the revocation bound plus one request's time has
+ * Polls `request` until the gateway refuses it (the flavour's refusal: support/gateway.ts), and fails once the revocation bound plus one request's time has
  * passed. Call it right after the revoking request, and use the token once just before that request:
  * then its cached decision is fresh, and a cache that lives longer than the bound is caught.
  */
 export function refusedWithinRevocationBound(request: () => Promise<{ status: number }>, boundMs?: number): Promise<number> {
-  return eventually(async () => (await request()).status === 401, revocationDeadlineMs(boundMs));
+  const { status } = gateway().refused;
+  return eventually(async () => (await request()).status === status, revocationDeadlineMs(boundMs));
 }
 
 /** The attributes of a Set-Cookie header, by lower-cased name (order and extra `Expires` vary by server). */
