@@ -2,7 +2,7 @@
  * `npm run bench`: every hot path against its physical limit, on this machine. Starts DynamoDB Local
  * (and serverless-offline for the HTTP part, and `npm start` itself for the footprint) on free loopback
  * ports, runs, stops them, prints one table and writes bench/results/latest.json. Targets are printed as
- * met or not; the run never fails on them. `npm run bench -- --only footprint` (or in-process, cold-start,
+ * met or not; the run never fails on them. `npm run bench -- --only footprint` (or in-process, round-trips, cold-start,
  * http) runs one section.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -29,6 +29,7 @@ import { stopChild } from '../scripts/start-and-wait';
 import { costTable, costTargets, HEAVY_USER, occurrences, type OperationCost, printCostTables, type Units } from './cost';
 import { busiestKeys, type OperationLoad, printLoadTable, recordPartitions, usageRate } from './load-model';
 import { figure, sample, table, withLimit, withTarget, type Figure } from './stats';
+import { startLatencyProxy } from './latency-proxy';
 
 const ROOT = join(__dirname, '..');
 const figures: Figure[] = [];
@@ -126,25 +127,30 @@ async function lambdaAcceptor(): Promise<{ url: string; invocations: () => numbe
   return { url: `http://127.0.0.1:${port}`, invocations: () => invocations, close: () => server.close() };
 }
 
+/** The in-process handlers' environment (read once, at their import): one client, hundreds of calls. */
+function benchEnv(keySet: string, database: { tableName: string }, dynamodbEndpoint: string, lambdaEndpoint: string): Record<string, string> {
+  return {
+    LAMBDA_ENDPOINT: lambdaEndpoint,
+    // One client asking for hundreds of reset links must not meet the per-IP limit.
+    EMAIL_IP_THRESHOLD: '1000000',
+    SIGNUP_IP_THRESHOLD: '1000000',
+    TABLE_NAME: database.tableName,
+    DYNAMODB_ENDPOINT: dynamodbEndpoint,
+    ...inlineKeyEnv(splitKeySet(keySet, new Date())),
+    AUTHORIZER_CACHE_TTL: '30',
+    POWERTOOLS_LOGGER_SAMPLE_RATE: String(SAMPLE_RATE),
+    // One client signing in hundreds of times must not meet the lockout.
+    LOCKOUT_THRESHOLD: '1000',
+    LOCKOUT_IP_THRESHOLD: '1000000',
+  };
+}
+
 async function inProcess(keySet: string): Promise<void> {
   const database = await startDatabase({ port: await freePort() });
   const restoreStdout = dropLogLines();
   const lambda = await lambdaAcceptor();
   try {
-    Object.assign(process.env, {
-      LAMBDA_ENDPOINT: lambda.url,
-      // One client asking for hundreds of reset links must not meet the per-IP limit.
-      EMAIL_IP_THRESHOLD: '1000000',
-      SIGNUP_IP_THRESHOLD: '1000000',
-      TABLE_NAME: database.tableName,
-      DYNAMODB_ENDPOINT: database.dynamo.endpoint,
-      ...inlineKeyEnv(splitKeySet(keySet, new Date())),
-      AUTHORIZER_CACHE_TTL: '30',
-      POWERTOOLS_LOGGER_SAMPLE_RATE: String(SAMPLE_RATE),
-      // One client signing in hundreds of times must not meet the lockout.
-      LOCKOUT_THRESHOLD: '1000',
-      LOCKOUT_IP_THRESHOLD: '1000000',
-    });
+    Object.assign(process.env, benchEnv(keySet, database, database.dynamo.endpoint, lambda.url));
     const { config } = await import('../lib/shared/config');
     const cost = config().bcryptCost;
     const signup = (await import('../handlers/auth/signup')).handler;
@@ -559,6 +565,125 @@ async function eventWriteCost(deps: import('../lib/account/types').SessionDeps, 
   ];
 }
 
+/** The latency injected in front of DynamoDB Local for the round-trip section: a remote DynamoDB's order of magnitude. */
+const INJECTED_MS = 10;
+
+/**
+ * Critical paths in round trips (issue 22, point 5): the handlers against DynamoDB Local behind the
+ * latency proxy (bench/latency-proxy.ts, INJECTED_MS per request, concurrent), in a process of its own
+ * (the handlers' clients are built at import, with the endpoint they find then). One round trip is a
+ * GetItem through the proxy; a handler's round trips are its time less its CPU-bound part (bcrypt,
+ * verify), over that.
+ */
+async function roundTrips(keySet: string): Promise<void> {
+  const database = await startDatabase({ port: await freePort() });
+  const proxy = await startLatencyProxy({ target: Number(new URL(database.dynamo.endpoint).port), delayMs: INJECTED_MS });
+  const restoreStdout = dropLogLines();
+  const lambda = await lambdaAcceptor();
+  try {
+    Object.assign(process.env, benchEnv(keySet, database, proxy.url, lambda.url));
+    log(`round trips: the handlers with ${INJECTED_MS} ms in front of every DynamoDB request …`);
+    const { config } = await import('../lib/shared/config');
+    const signup = (await import('../handlers/auth/signup')).handler;
+    const signin = (await import('../handlers/auth/signin')).handler;
+    const refresh = (await import('../handlers/auth/refresh')).handler;
+    const signout = (await import('../handlers/auth/signout')).handler;
+    const { authorize } = await import('../lib/access/authenticate');
+    const { authenticateDeps } = await import('../lib/access/deps');
+    const { createTable } = await import('../lib/store/table');
+    const user = `rt_${process.pid}`;
+    for (let i = 0; i < 5; i++) {
+      const result = await signup(proxyEvent({ username: user, email: `${user}@example.com`, password: 'bench password' }));
+      if (result.statusCode === 200) break;
+    }
+    let n = 0;
+    const signUpSamples = await sample(
+      async () => {
+        const name = `rt_${process.pid}_${n++}`;
+        const result = await signup(proxyEvent({ username: name, email: `${name}@example.com`, password: 'bench password' }));
+        if (result.statusCode !== 200) throw new Error(`sign-up: ${result.body}`);
+      },
+      { warmup: 2, iterations: 10 },
+    );
+    const tokens: { accessToken: string; refreshToken: string }[] = [];
+    const signInSamples = await sample(
+      async () => {
+        const result = await signin(proxyEvent({ username: user, password: 'bench password' }));
+        if (result.statusCode !== 200) throw new Error(`sign-in: ${result.body}`);
+        tokens.push(JSON.parse(result.body) as { accessToken: string; refreshToken: string });
+      },
+      { warmup: 2, iterations: 20 },
+    );
+    let refreshToken = tokens.pop()!.refreshToken;
+    const refreshSamples = await sample(
+      async () => {
+        const result = await refresh(proxyEvent({ refreshToken }));
+        if (result.statusCode !== 200) throw new Error(`refresh: ${result.body}`);
+        refreshToken = (JSON.parse(result.body) as { refreshToken: string }).refreshToken;
+      },
+      { warmup: 3, iterations: 40 },
+    );
+    const signOutSamples = await sample(
+      async () => {
+        const result = await signout(proxyEvent({ refreshToken: tokens.pop()!.refreshToken }));
+        if (result.statusCode !== 200) throw new Error(`sign-out: ${result.body}`);
+      },
+      { warmup: 2, iterations: 15 },
+    );
+    const hash = await bcrypt.hash('bench password', config().bcryptCost);
+    const bcryptSamples = await sample(() => bcrypt.compare('bench password', hash), { warmup: 2, iterations: 20 });
+    const table = createTable(config());
+    const roundTrip = await sample(
+      () => table.client.send(new GetCommand({ TableName: table.name, Key: { pk: 'USER#none', sk: 'PROFILE' }, ConsistentRead: true })),
+      { warmup: 10, iterations: 100 },
+    );
+    table.client.destroy();
+    const token = tokens[0]!.accessToken;
+    const publicKey = (await importSigningKeys(keySet)).verifiers.get('bench')!;
+    const bareVerify = await sample(() => jwtVerify(token, publicKey, { algorithms: ['RS256'] }), { warmup: 100, iterations: 1000 });
+    const authorizerMiss = await sample(
+      async () => {
+        const deadline = Deadline.forRequest();
+        try {
+          return await authorize(await authenticateDeps({ cached: false, deadline }), { 'x-access-token': token }, new Date());
+        } finally {
+          deadline.dispose();
+        }
+      },
+      { warmup: 5, iterations: 100 },
+    );
+    const rt = figure(`round trip through the proxy (GetItem, ${INJECTED_MS} ms injected)`, roundTrip);
+    const bcryptFig = figure('bcrypt compare, beside it', bcryptSamples);
+    const verify = figure('jose verify, beside it', bareVerify);
+    figures.push(rt);
+    const inRoundTrips = (name: string, samples: number[], cpuMs: number, allowed?: { rt: number; cpu: string }) => {
+      const handler = figure(`${INJECTED_MS} ms per DynamoDB request: ${name}`, samples);
+      const trips = (handler.median - cpuMs) / rt.median;
+      const limit = cpuMs + (allowed?.rt ?? 0) * rt.median;
+      figures.push(
+        allowed ? withLimit(handler, `${allowed.cpu}${allowed.cpu ? ' + ' : ''}${allowed.rt} round trip${allowed.rt > 1 ? 's' : ''}`, limit, 1.1) : handler,
+      );
+      figures.push({
+        name: `… ${name} in round trips${cpuMs > 0 ? ' (its CPU part taken out)' : ''}`,
+        unit: 'RT',
+        median: trips,
+        p99: null,
+        samples: samples.length,
+      });
+    };
+    inRoundTrips('sign-in handler', signInSamples, bcryptFig.median, { rt: 2, cpu: 'bcrypt' });
+    inRoundTrips('refresh handler', refreshSamples, 0, { rt: 1, cpu: '' });
+    inRoundTrips('authorizer, cache miss', authorizerMiss, verify.median, { rt: 1, cpu: 'verify' });
+    inRoundTrips('sign-up handler (bcrypt hash ≈ compare)', signUpSamples, bcryptFig.median);
+    inRoundTrips('sign-out handler', signOutSamples, 0);
+  } finally {
+    restoreStdout();
+    lambda.close();
+    await proxy.close();
+    await database.dynamo.stop();
+  }
+}
+
 async function coldStarts(): Promise<void> {
   log('cold start: osls package --stage prod, then 20 fresh node processes per function …');
   const packaged = spawnSync(process.execPath, [join(ROOT, 'node_modules/serverless/bin/serverless.js'), 'package', '--stage', 'prod'], {
@@ -782,7 +907,27 @@ async function footprint(): Promise<void> {
   }
 }
 
-const SECTIONS = ['in-process', 'cold-start', 'http', 'footprint'] as const;
+const SECTIONS = ['in-process', 'round-trips', 'cold-start', 'http', 'footprint'] as const;
+
+/**
+ * The round-trip section in a node process of its own (the handlers point at the endpoint they find
+ * at import, and the in-process section imported them first): its figures come back in a file.
+ */
+async function roundTripsApart(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'bench-rt-'));
+  try {
+    const file = join(dir, 'figures.json');
+    const child = spawnSync(process.execPath, [...process.execArgv, process.argv[1]!, '--only', 'round-trips', '--figures-to', file], {
+      cwd: ROOT,
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: process.env,
+    });
+    if (child.status !== 0) throw new Error(`the round-trip section failed (exit ${child.status})`);
+    figures.push(...(JSON.parse(await readFile(file, 'utf8')) as Figure[]));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
 
 async function main(): Promise<void> {
   const started = Date.now();
@@ -790,7 +935,14 @@ async function main(): Promise<void> {
   if (only !== undefined && !(SECTIONS as readonly string[]).includes(only)) throw new Error(`--only takes one of ${SECTIONS.join(', ')}`);
   const runs = (section: (typeof SECTIONS)[number]) => only === undefined || only === section;
   const keySet = await newKeySet('bench');
+  const figuresTo = process.argv.includes('--figures-to') ? process.argv[process.argv.indexOf('--figures-to') + 1] : undefined;
   if (runs('in-process')) await inProcess(keySet);
+  if (only === 'round-trips') await roundTrips(keySet);
+  else if (runs('round-trips')) await roundTripsApart();
+  if (figuresTo) {
+    await writeFile(figuresTo, JSON.stringify(figures));
+    process.exit(0);
+  }
   if (runs('cold-start')) await coldStarts();
   if (runs('http')) await overHttp(keySet);
   if (runs('footprint')) await footprint();
