@@ -720,11 +720,12 @@ async function coldStarts(): Promise<void> {
   const packaged = spawnSync(process.execPath, [join(ROOT, 'node_modules/serverless/bin/serverless.js'), 'package', '--stage', 'prod'], {
     cwd: ROOT,
     encoding: 'utf8',
-    // A deployed stage requires CORS_ORIGIN and SES_FROM (deploy/config/); their values do not change the bundles.
+    // A deployed stage requires CORS_ORIGIN, SES_FROM and APP_URL (deploy/config/); their values do not change the bundles.
     env: {
       ...process.env,
       CORS_ORIGIN: process.env.CORS_ORIGIN || 'https://bench.example',
       SES_FROM: process.env.SES_FROM || 'no-reply@bench.example',
+      APP_URL: process.env.APP_URL || 'https://bench.example/account',
       SLS_TELEMETRY_DISABLED: '1',
     },
   });
