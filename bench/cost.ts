@@ -359,7 +359,7 @@ export function printCostTables(operations: OperationCost[], sampleRate: number)
   }
   out.push('', `targets at ${TARGETS.mau} MAU, heavy user (issue 22)`);
   for (const target of costTargets(operations)) {
-    out.push(`${target.met ? 'met' : 'NOT met'}: ${target.text} (${target.value.toFixed(2)}×)${target.stoppedBy ? `; stopped by ${target.stoppedBy}` : ''}`);
+    out.push(`${target.met ? 'met' : 'NOT met'}: ${target.text} (${target.value.toFixed(3)}×)${target.stoppedBy ? `; stopped by ${target.stoppedBy}` : ''}`);
   }
   // What issue 22's "refresh in one write" (at most 2 write units and 1 read unit) would make of the targets.
   const oneWrite = operations.map((op) =>
@@ -368,7 +368,7 @@ export function printCostTables(operations: OperationCost[], sampleRate: number)
   out.push(
     `if a refresh cost 1 RRU + 2 WRU (issue 22, point 2; not built here): ${costTargets(oneWrite)
       .slice(0, 2)
-      .map((target) => `${target.text}: ${target.value.toFixed(2)}×, ${target.met ? 'met' : 'NOT met'}`)
+      .map((target) => `${target.text}: ${target.value.toFixed(3)}×, ${target.met ? 'met' : 'NOT met'}`)
       .join('; ')}`,
   );
   out.push('', `auth-only bill at ${TARGETS.mau} MAU, heavy user, HTTP API, by line (largest first):`);
