@@ -2,7 +2,7 @@
  * `npm run bench`: every hot path against its physical limit, on this machine. Starts DynamoDB Local
  * (and serverless-offline for the HTTP part, and `npm start` itself for the footprint) on free loopback
  * ports, runs, stops them, prints one table and writes bench/results/latest.json. Targets are printed as
- * met or not; the run never fails on them. `npm run bench -- --only footprint` (or in-process, cold-start,
+ * met or not; the run never fails on them. `npm run bench -- --only footprint` (or in-process, round-trips, cold-start,
  * http) runs one section.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -11,7 +11,9 @@ import { createServer } from 'node:http';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import type { Context } from 'aws-lambda';
 import autocannon from 'autocannon';
 import bcrypt from 'bcryptjs';
 import { decodeJwt, jwtVerify } from 'jose';
@@ -25,9 +27,10 @@ import { apiEvent, authorizerEvent } from '../scripts/lambda-events';
 import { processTree, residentMemory } from '../scripts/process-tree';
 import { stopChild } from '../scripts/start-and-wait';
 import { enumerationTiming } from './enumeration';
-import { costTable, type OperationCost, printCostTable, type Units, USAGE_PER_MAU } from './cost';
+import { costTable, costTargets, HEAVY_USER, occurrences, type OperationCost, printCostTables, type Units } from './cost';
 import { busiestKeys, type OperationLoad, printLoadTable, recordPartitions, usageRate } from './load-model';
 import { figure, sample, table, withLimit, withTarget, type Figure } from './stats';
+import { startLatencyProxy } from './latency-proxy';
 
 const ROOT = join(__dirname, '..');
 const figures: Figure[] = [];
@@ -41,13 +44,68 @@ const proxyEvent = (body: unknown) => apiEvent({ method: 'POST', headers: { 'con
  */
 function dropLogLines(): () => void {
   const write = process.stdout.write;
-  process.stdout.write = ((chunk: unknown, ...rest: unknown[]) =>
-    typeof chunk === 'string' && chunk.startsWith('{"level":')
-      ? true
-      : (write as (...args: unknown[]) => boolean).call(process.stdout, chunk, ...rest)) as typeof process.stdout.write;
+  process.stdout.write = ((chunk: unknown, ...rest: unknown[]) => {
+    if (typeof chunk === 'string' && chunk.startsWith('{"level":')) {
+      if (chunk.startsWith('{"level":"DEBUG"')) loggedBytes.debug += Buffer.byteLength(chunk);
+      else loggedBytes.other += Buffer.byteLength(chunk);
+      return true;
+    }
+    return (write as (...args: unknown[]) => boolean).call(process.stdout, chunk, ...rest);
+  }) as typeof process.stdout.write;
   return () => {
     process.stdout.write = write;
   };
+}
+
+/** The bytes of the log lines dropped so far: DEBUG (sampled invocations only) and the rest. */
+const loggedBytes = { debug: 0, other: 0 };
+
+/** The deployed sample rate (serverless.yml: LOG_SAMPLE_RATE, default 0.01): the handlers log with it here too. */
+const SAMPLE_RATE = Number(process.env.LOG_SAMPLE_RATE ?? '0.01');
+
+/** A Lambda context as Lambda passes one, so the log lines carry what they carry there (function name, ARN, request id). */
+function lambdaContext(fn: string): Context {
+  const name = `lambda-jwt-auth-prod-${fn}`;
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName: name,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:123456789012:function:${name}`,
+    memoryLimitInMB: '512',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${name}`,
+    logStreamName: '2026/12/02/[$LATEST]0123456789abcdef0123456789abcdef',
+    getRemainingTimeInMillis: () => 10_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+/**
+ * The bytes one call logs, as CloudWatch would ingest them at the sample rate: the lines always written
+ * (refusals, failures, security events, INFO and above), plus SAMPLE_RATE times the lines only sampled
+ * invocations write (a served request's DEBUG line), measured by running the calls once more with DEBUG
+ * lines written as INFO.
+ */
+async function logBytesPerCall(calls: number, call: (i: number) => Promise<unknown>): Promise<{ always: number; sampled: number; expected: number }> {
+  const { logger } = await import('../lib/shared/log');
+  const run = async (offset: number) => {
+    const before = loggedBytes.other;
+    for (let i = 0; i < calls; i++) await call(offset + i);
+    return (loggedBytes.other - before) / calls;
+  };
+  const always = await run(0);
+  const debug = logger.debug;
+  logger.debug = logger.info.bind(logger) as typeof logger.debug;
+  let all: number;
+  try {
+    all = await run(calls);
+  } finally {
+    logger.debug = debug;
+  }
+  const sampled = Math.max(0, all - always);
+  return { always, sampled, expected: always + SAMPLE_RATE * sampled };
 }
 
 /**
@@ -70,24 +128,30 @@ async function lambdaAcceptor(): Promise<{ url: string; invocations: () => numbe
   return { url: `http://127.0.0.1:${port}`, invocations: () => invocations, close: () => server.close() };
 }
 
+/** The in-process handlers' environment (read once, at their import): one client, hundreds of calls. */
+function benchEnv(keySet: string, database: { tableName: string }, dynamodbEndpoint: string, lambdaEndpoint: string): Record<string, string> {
+  return {
+    LAMBDA_ENDPOINT: lambdaEndpoint,
+    // One client asking for hundreds of reset links must not meet the per-IP limit.
+    EMAIL_IP_THRESHOLD: '1000000',
+    SIGNUP_IP_THRESHOLD: '1000000',
+    TABLE_NAME: database.tableName,
+    DYNAMODB_ENDPOINT: dynamodbEndpoint,
+    ...inlineKeyEnv(splitKeySet(keySet, new Date())),
+    AUTHORIZER_CACHE_TTL: '30',
+    POWERTOOLS_LOGGER_SAMPLE_RATE: String(SAMPLE_RATE),
+    // One client signing in hundreds of times must not meet the lockout.
+    LOCKOUT_THRESHOLD: '1000',
+    LOCKOUT_IP_THRESHOLD: '1000000',
+  };
+}
+
 async function inProcess(keySet: string): Promise<void> {
   const database = await startDatabase({ port: await freePort() });
   const restoreStdout = dropLogLines();
   const lambda = await lambdaAcceptor();
   try {
-    Object.assign(process.env, {
-      LAMBDA_ENDPOINT: lambda.url,
-      // One client asking for hundreds of reset links must not meet the per-IP limit.
-      EMAIL_IP_THRESHOLD: '1000000',
-      SIGNUP_IP_THRESHOLD: '1000000',
-      TABLE_NAME: database.tableName,
-      DYNAMODB_ENDPOINT: database.dynamo.endpoint,
-      ...inlineKeyEnv(splitKeySet(keySet, new Date())),
-      AUTHORIZER_CACHE_TTL: '30',
-      // One client signing in hundreds of times must not meet the lockout.
-      LOCKOUT_THRESHOLD: '1000',
-      LOCKOUT_IP_THRESHOLD: '1000000',
-    });
+    Object.assign(process.env, benchEnv(keySet, database, database.dynamo.endpoint, lambda.url));
     const { config } = await import('../lib/shared/config');
     const cost = config().bcryptCost;
     const signup = (await import('../handlers/auth/signup')).handler;
@@ -100,6 +164,13 @@ async function inProcess(keySet: string): Promise<void> {
     const { createTable } = await import('../lib/store/table');
 
     log('in-process: sign-up, sign-in, refresh, authorizer …');
+    // DynamoDB Local's first transactions (its JIT, cold) can outlast a request's deadline on a loaded
+    // machine: a few untimed sign-ups first, until one is served.
+    for (let i = 0; i < 5; i++) {
+      const name = `warm_${process.pid}_${i}`;
+      const result = await signup(proxyEvent({ username: name, email: `${name}@example.com`, password: 'bench password' }));
+      if (result.statusCode === 200) break;
+    }
     let n = 0;
     const signUpSamples = await sample(
       async () => {
@@ -137,6 +208,23 @@ async function inProcess(keySet: string): Promise<void> {
       },
       { warmup: 10, iterations: 300 },
     );
+
+    const signout = (await import('../handlers/auth/signout')).handler;
+    const content = (await import('../handlers/content/user')).handler;
+    const signOutTokens: string[] = [];
+    for (let i = 0; i < 33; i++) {
+      const result = await signin(proxyEvent({ username: user, password: 'bench password' }));
+      signOutTokens.push((JSON.parse(result.body) as { refreshToken: string }).refreshToken);
+    }
+    const signOutSamples = await sample(
+      async () => {
+        const result = await signout(proxyEvent({ refreshToken: signOutTokens.pop() }));
+        if (result.statusCode !== 200) throw new Error(`sign-out: ${result.body}`);
+      },
+      { warmup: 3, iterations: 30 },
+    );
+    const contentEvent = apiEvent({ authorizer: { userId: 'u', sessionId: 's', roles: '["user"]' } });
+    const contentSamples = await sample(() => content(contentEvent), { warmup: 100, iterations: 2000 });
 
     // The limits: one bcrypt compare at the configured cost, one DynamoDB round trip, one bare verify.
     const hash = await bcrypt.hash('bench password', cost);
@@ -176,14 +264,70 @@ async function inProcess(keySet: string): Promise<void> {
     figures.push(withLimit(figure('sign-up handler', signUpSamples), `bcrypt hash ≈ compare`, bcryptFig.median));
     // Equal work for every address: one counter update, one asynchronous invoke.
     figures.push(withLimit(figure('forgot-password handler (async invoke of the mailer)', forgotSamples), '2 round trips', 2 * rt.median));
-    figures.push(withLimit(figure('MFA verify (TOTP code), in-process', await mfaVerifySamples(user)), '4 round trips', 4 * rt.median));
-    operationCosts = await measureOperations(keySet, {
+    figures.push(figure('sign-out handler', signOutSamples));
+    figures.push(figure('content function (GET /api/test/user), warm', contentSamples));
+
+    // What each function logs per call, with a Lambda context as on Lambda (and the X-Ray trace id Lambda sets).
+    process.env._X_AMZN_TRACE_ID = 'Root=1-674d8e2a-5a1b2c3d4e5f60718293a4b5;Parent=53995c3f42cd8ad8;Sampled=0';
+    log('log bytes per call, with a Lambda context …');
+    const loggedIn: string[] = [];
+    const logs: Record<string, number> = {};
+    const sampledLine: Record<string, number> = {};
+    const perCall = async (name: string, calls: number, call: (i: number) => Promise<unknown>) => {
+      const bytes = await logBytesPerCall(calls, call);
+      logs[name] = bytes.expected;
+      sampledLine[name] = bytes.sampled;
+      figures.push({
+        name: `log bytes per call: ${name} (always ${bytes.always.toFixed(0)}, sampled ${bytes.sampled.toFixed(0)})`,
+        unit: 'B',
+        median: bytes.expected,
+        p99: null,
+        samples: calls,
+      });
+    };
+    const signupLogged = (request: ReturnType<typeof proxyEvent>) => signup(request, lambdaContext('signup'));
+    await perCall('sign-up', 5, (i) =>
+      signupLogged(proxyEvent({ username: `logs_${process.pid}_${i}`, email: `logs_${process.pid}_${i}@example.com`, password: 'bench password' })),
+    );
+    const forgotLogged = (request: ReturnType<typeof proxyEvent>) => forgot(request, lambdaContext('password-forgot'));
+    await perCall('forgot-password', 10, (i) => forgotLogged(proxyEvent({ email: `bench_${process.pid}_${i % 40}@example.com` })));
+    const signinLogged = (request: ReturnType<typeof proxyEvent>) => signin(request, lambdaContext('signin'));
+    await perCall('sign-in', 10, async () => {
+      const result = await signinLogged(proxyEvent({ username: user, password: 'bench password' }));
+      loggedIn.push((JSON.parse(result.body) as { refreshToken: string }).refreshToken);
+    });
+    const refreshLogged = (request: ReturnType<typeof proxyEvent>) => refresh(request, lambdaContext('refresh'));
+    let chained = loggedIn.pop()!;
+    await perCall('refresh', 20, async () => {
+      const result = await refreshLogged(proxyEvent({ refreshToken: chained }));
+      chained = (JSON.parse(result.body) as { refreshToken: string }).refreshToken;
+    });
+    const signoutLogged = (request: ReturnType<typeof proxyEvent>) => signout(request, lambdaContext('signout'));
+    await perCall('sign-out', 9, async () => signoutLogged(proxyEvent({ refreshToken: loggedIn.pop() ?? chained })));
+    const authorizerLogged = (request: typeof event) => authorizer(request, lambdaContext('authorizer'));
+    await perCall('authorizer', 50, () => authorizerLogged(event));
+    const contentLogged = (request: typeof contentEvent) => content(request, lambdaContext('userContent'));
+    await perCall('application request (content function)', 50, () => contentLogged(contentEvent));
+    const mfa = await mfaVerifySamples(user);
+    logs['MFA verify'] = mfa.logBytes + SAMPLE_RATE * sampledLine['sign-in']!;
+    figures.push({
+      name: 'log bytes per call: MFA verify (its security events; its request line sampled)',
+      unit: 'B',
+      median: logs['MFA verify'],
+      p99: null,
+      samples: mfa.samples.length,
+    });
+    figures.push(withLimit(figure('MFA verify (TOTP code), in-process', mfa.samples), '4 round trips', 4 * rt.median));
+    operationCosts = await measureOperations(keySet, mfa.units, logs, {
       'sign-up': figure('', signUpSamples).median,
       'sign-in': figure('', signInSamples).median,
       refresh: figure('', refreshSamples).median,
       forgot: figure('', forgotSamples).median,
       authorizerHit: figure('', authorizerHit).median,
       authorizerMiss: figure('', authorizerMiss).median,
+      'sign-out': figure('', signOutSamples).median,
+      content: figure('', contentSamples).median,
+      'MFA verify': figure('', mfa.samples).median,
     });
     figures.push({ name: 'peak RSS, in-process runs', unit: 'MB', median: process.resourceUsage().maxRSS / 1024, p99: null, samples: 1 });
   } finally {
@@ -199,7 +343,7 @@ async function inProcess(keySet: string): Promise<void> {
  * our own, so no code is a replay. What it costs: verify the mfaToken, count the attempt, read the
  * challenge, state and profile, spend the step and the challenge, open the session.
  */
-async function mfaVerifySamples(username: string): Promise<number[]> {
+async function mfaVerifySamples(username: string): Promise<{ samples: number[]; units: Units; logBytes: number }> {
   const { runtimeSecondFactorDeps } = await import('../lib/account/deps');
   const { confirmTotp, setupTotp, startChallenge, verifySecondFactor } = await import('../lib/account/mfa');
   const { signIn } = await import('../lib/account/sign-in');
@@ -216,15 +360,26 @@ async function mfaVerifySamples(username: string): Promise<number[]> {
   const user = await findUserByUsername(deps.table, username);
   if (!user) throw new Error('bench user vanished');
   const samples: number[] = [];
+  // The second step's own request units and log lines (the challenge's are sign-in's), summed over the runs.
+  const partitions = recordPartitions(deps.table);
+  const units = { read: 0, write: 0 };
+  let logBytes = 0;
   for (let i = 0; i < 105; i++) {
     clockMs += 30_000;
     const { mfaToken } = await startChallenge(deps, user);
+    partitions.take();
+    const logged = loggedBytes.other;
     const start = process.hrtime.bigint();
     await verifySecondFactor(deps, { mfaToken, code: code() });
     if (i >= 5) samples.push(Number(process.hrtime.bigint() - start) / 1e6);
+    logBytes += loggedBytes.other - logged;
+    for (const entry of partitions.take().values()) {
+      units.read += entry.units.read;
+      units.write += entry.units.write;
+    }
   }
   deadline.dispose();
-  return samples.sort((a, b) => a - b);
+  return { samples: samples.sort((a, b) => a - b), units: { read: units.read / 105, write: units.write / 105 }, logBytes: logBytes / 105 };
 }
 
 let operationCosts: OperationCost[] = [];
@@ -239,7 +394,10 @@ let loadModel: OperationLoad = {};
 function loadScenarios() {
   const oneClient = Object.fromEntries(Object.keys(loadModel).map((operation) => [operation, 50]));
   return [
-    { title: 'load model: 1M MAU, peak = 10x the monthly average rate', rows: busiestKeys(loadModel, usageRate(USAGE_PER_MAU, 1_000_000, 10), oneClient) },
+    {
+      title: 'load model: 1M MAU, peak = 10x the monthly average rate',
+      rows: busiestKeys(loadModel, usageRate(occurrences(HEAVY_USER, 1), 1_000_000, 10), oneClient),
+    },
     { title: 'load model: a burst of 10,000 sign-ups a second', rows: busiestKeys(loadModel, { 'sign-up': 10_000 }, { 'sign-up': 1 }) },
   ];
 }
@@ -256,13 +414,14 @@ const MAILER_SES_MS = 60;
  * An authorized request runs the authorizer and the route's function (counted at Lambda's 1 ms minimum
  * beside the authorizer's own time); its cache miss reads what the authorizer's BatchGetItem reads.
  */
-async function measureOperations(keySet: string, medianMs: Record<string, number>): Promise<OperationCost[]> {
+async function measureOperations(keySet: string, mfaUnits: Units, logs: Record<string, number>, medianMs: Record<string, number>): Promise<OperationCost[]> {
   const { config } = await import('../lib/shared/config');
   const { createTable } = await import('../lib/store/table');
   const { accountDeps } = await import('../lib/account/types');
   const { signUp } = await import('../lib/account/sign-up');
   const { signIn } = await import('../lib/account/sign-in');
   const { refreshSession } = await import('../lib/account/refresh');
+  const { signOut } = await import('../lib/account/sessions');
   const { getSessionWithUser } = await import('../lib/store/sessions');
   const { deliverMail } = await import('../lib/account/mail-delivery');
   const { requestMail } = await import('../lib/account/email-links');
@@ -312,32 +471,48 @@ async function measureOperations(keySet: string, medianMs: Record<string, number
     if ('mfaRequired' in outcome) throw new Error('unexpected MFA');
     sessions.push({ refreshToken: outcome.refreshToken, accessToken: outcome.accessToken, userId: outcome.user.id });
   }, 'sign-in');
-  const refreshes = await average((i) => refreshSession(deps, sessions[i]!.refreshToken), 'refresh');
+  const refreshes = await average(async (i) => {
+    sessions[i]!.refreshToken = (await refreshSession(deps, sessions[i]!.refreshToken)).refreshToken;
+  }, 'refresh');
   const sessionReads = await average(
     (i) => getSessionWithUser(table, sessions[i]!.userId, decodeJwt(sessions[i]!.accessToken).sid as string),
-    'authorized request, authorizer cache miss',
+    'authorizer, cache miss',
   );
+  const signOuts = await average((i) => signOut(deps, sessions[i]!.refreshToken), 'sign-out');
   loadModel = load;
   figures.push(...(await eventWriteCost(deps, sessions[0]!.userId)));
   table.client.destroy();
   const billed = (ms: number) => Math.max(1, Math.ceil(ms));
-  const op = (name: string, units: Units, ms: number, invocations = 1, emailsSent = 0): OperationCost => ({
+  const op = (
+    name: OperationCost['name'],
+    units: Units,
+    ms: number,
+    logBytes: number,
+    { invocations = 1, emails: emailsSent = 0, apiRequests = 1 } = {},
+  ): OperationCost => ({
     name,
     readUnits: units.read,
     writeUnits: units.write,
     lambdaInvocations: invocations,
     lambdaMs: ms,
-    apiRequests: 1,
+    apiRequests,
     emails: emailsSent,
+    logBytes,
   });
   return [
-    // With the mailer's invocation and its mail (the verification link; the reset link).
-    op('sign-up', signUps, billed(medianMs['sign-up']!) + mailerBilled, 2, 1),
-    op('forgot-password', forgots, billed(medianMs.forgot!) + mailerBilled, 2, 1),
-    op('sign-in', signIns, billed(medianMs['sign-in']!)),
-    op('refresh', refreshes, billed(medianMs.refresh!)),
-    op('authorized request, authorizer cache hit', { read: 0, write: 0 }, billed(medianMs.authorizerHit!) + 1, 2),
-    op('authorized request, authorizer cache miss', sessionReads, billed(medianMs.authorizerMiss!) + 1, 2),
+    // With the mailer's invocation and its mail (the verification link; the reset link). The mailer's own
+    // line ("mail job", one per mail) is not measured: it needs SES; 0.15 mails per user and month.
+    op('sign-up', signUps, billed(medianMs['sign-up']!) + mailerBilled, logs['sign-up']!, { invocations: 2, emails: 1 }),
+    op('forgot-password', forgots, billed(medianMs.forgot!) + mailerBilled, logs['forgot-password']!, { invocations: 2, emails: 1 }),
+    op('sign-in', signIns, billed(medianMs['sign-in']!), logs['sign-in']!),
+    op('MFA verify', mfaUnits, billed(medianMs['MFA verify']!), logs['MFA verify']!),
+    op('refresh', refreshes, billed(medianMs.refresh!), logs.refresh!),
+    op('sign-out', signOuts, billed(medianMs['sign-out']!), logs['sign-out']!),
+    // The authorizer's own part of an application request: no gateway request (that is the application's).
+    op('authorizer, cache hit', { read: 0, write: 0 }, billed(medianMs.authorizerHit!), logs.authorizer!, { apiRequests: 0 }),
+    op('authorizer, cache miss', sessionReads, billed(medianMs.authorizerMiss!), logs.authorizer!, { apiRequests: 0 }),
+    // The application's request: its gateway request and its content function, on either side of the comparison.
+    op('application request', { read: 0, write: 0 }, billed(medianMs.content!), logs['application request (content function)']!),
   ];
 }
 
@@ -391,16 +566,167 @@ async function eventWriteCost(deps: import('../lib/account/types').SessionDeps, 
   ];
 }
 
+/** The latency injected in front of DynamoDB Local for the round-trip section: a remote DynamoDB's order of magnitude. */
+const INJECTED_MS = 10;
+
+/**
+ * Critical paths in round trips (issue 22, point 5): the handlers against DynamoDB Local behind the
+ * latency proxy (bench/latency-proxy.ts, INJECTED_MS per request, concurrent), in a process of its own
+ * (the handlers' clients are built at import, with the endpoint they find then). One round trip is a
+ * GetItem through the proxy; a handler's round trips are its time less its CPU-bound part (bcrypt,
+ * verify), over that.
+ */
+async function roundTrips(keySet: string): Promise<void> {
+  const database = await startDatabase({ port: await freePort() });
+  const proxy = await startLatencyProxy({ target: Number(new URL(database.dynamo.endpoint).port), delayMs: INJECTED_MS });
+  const restoreStdout = dropLogLines();
+  const lambda = await lambdaAcceptor();
+  try {
+    Object.assign(process.env, benchEnv(keySet, database, proxy.url, lambda.url));
+    log(`round trips: the handlers with ${INJECTED_MS} ms in front of every DynamoDB request …`);
+    const { config } = await import('../lib/shared/config');
+    const signup = (await import('../handlers/auth/signup')).handler;
+    const signin = (await import('../handlers/auth/signin')).handler;
+    const refresh = (await import('../handlers/auth/refresh')).handler;
+    const signout = (await import('../handlers/auth/signout')).handler;
+    const { authorize } = await import('../lib/access/authenticate');
+    const { authenticateDeps } = await import('../lib/access/deps');
+    const { createTable } = await import('../lib/store/table');
+    const user = `rt_${process.pid}`;
+    for (let i = 0; i < 5; i++) {
+      const result = await signup(proxyEvent({ username: user, email: `${user}@example.com`, password: 'bench password' }));
+      if (result.statusCode === 200) break;
+    }
+    let n = 0;
+    const signUpSamples = await sample(
+      async () => {
+        const name = `rt_${process.pid}_${n++}`;
+        const result = await signup(proxyEvent({ username: name, email: `${name}@example.com`, password: 'bench password' }));
+        if (result.statusCode !== 200) throw new Error(`sign-up: ${result.body}`);
+      },
+      { warmup: 2, iterations: 10 },
+    );
+    const tokens: { accessToken: string; refreshToken: string }[] = [];
+    const signInSamples = await sample(
+      async () => {
+        const result = await signin(proxyEvent({ username: user, password: 'bench password' }));
+        if (result.statusCode !== 200) throw new Error(`sign-in: ${result.body}`);
+        tokens.push(JSON.parse(result.body) as { accessToken: string; refreshToken: string });
+      },
+      { warmup: 2, iterations: 20 },
+    );
+    let refreshToken = tokens.pop()!.refreshToken;
+    const refreshSamples = await sample(
+      async () => {
+        const result = await refresh(proxyEvent({ refreshToken }));
+        if (result.statusCode !== 200) throw new Error(`refresh: ${result.body}`);
+        refreshToken = (JSON.parse(result.body) as { refreshToken: string }).refreshToken;
+      },
+      { warmup: 3, iterations: 40 },
+    );
+    const signOutSamples = await sample(
+      async () => {
+        const result = await signout(proxyEvent({ refreshToken: tokens.pop()!.refreshToken }));
+        if (result.statusCode !== 200) throw new Error(`sign-out: ${result.body}`);
+      },
+      { warmup: 2, iterations: 15 },
+    );
+    const hash = await bcrypt.hash('bench password', config().bcryptCost);
+    const bcryptSamples = await sample(() => bcrypt.compare('bench password', hash), { warmup: 2, iterations: 20 });
+    const table = createTable(config());
+    const roundTrip = await sample(
+      () => table.client.send(new GetCommand({ TableName: table.name, Key: { pk: 'USER#none', sk: 'PROFILE' }, ConsistentRead: true })),
+      { warmup: 10, iterations: 100 },
+    );
+    table.client.destroy();
+    const token = tokens[0]!.accessToken;
+    const publicKey = (await importSigningKeys(keySet)).verifiers.get('bench')!;
+    const bareVerify = await sample(() => jwtVerify(token, publicKey, { algorithms: ['RS256'] }), { warmup: 100, iterations: 1000 });
+    const authorizerMiss = await sample(
+      async () => {
+        const deadline = Deadline.forRequest();
+        try {
+          return await authorize(await authenticateDeps({ cached: false, deadline }), { 'x-access-token': token }, new Date());
+        } finally {
+          deadline.dispose();
+        }
+      },
+      { warmup: 5, iterations: 100 },
+    );
+    // Each handler's DynamoDB requests and sequential steps, counted by the proxy over a few more calls.
+    const steps: Record<string, { requests: number; steps: number }> = {};
+    const count = async (name: string, calls: number, call: () => Promise<unknown>) => {
+      proxy.take();
+      for (let i = 0; i < calls; i++) await call();
+      const { requests, steps: sequential } = proxy.take();
+      steps[name] = { requests: requests / calls, steps: sequential / calls };
+    };
+    await count('sign-in handler', 5, async () => {
+      const result = await signin(proxyEvent({ username: user, password: 'bench password' }));
+      tokens.push(JSON.parse(result.body) as { accessToken: string; refreshToken: string });
+    });
+    await count('refresh handler', 5, async () => {
+      const result = await refresh(proxyEvent({ refreshToken }));
+      refreshToken = (JSON.parse(result.body) as { refreshToken: string }).refreshToken;
+    });
+    await count('authorizer, cache miss', 5, async () => {
+      const deadline = Deadline.forRequest();
+      try {
+        await authorize(await authenticateDeps({ cached: false, deadline }), { 'x-access-token': token }, new Date());
+      } finally {
+        deadline.dispose();
+      }
+    });
+    await count('sign-up handler (bcrypt hash ≈ compare)', 3, async () => {
+      const name = `rt_${process.pid}_${n++}`;
+      await signup(proxyEvent({ username: name, email: `${name}@example.com`, password: 'bench password' }));
+    });
+    await count('sign-out handler', 3, () => signout(proxyEvent({ refreshToken: tokens.pop()!.refreshToken })));
+    const rt = figure(`round trip through the proxy (GetItem, ${INJECTED_MS} ms injected)`, roundTrip);
+    const bcryptFig = figure('bcrypt compare, beside it', bcryptSamples);
+    const verify = figure('jose verify, beside it', bareVerify);
+    figures.push(rt);
+    const inRoundTrips = (name: string, samples: number[], cpuMs: number, allowed?: { rt: number; cpu: string }) => {
+      const handler = figure(`${INJECTED_MS} ms per DynamoDB request: ${name}`, samples);
+      const trips = (handler.median - cpuMs) / rt.median;
+      const limit = cpuMs + (allowed?.rt ?? 0) * rt.median;
+      figures.push(
+        allowed ? withLimit(handler, `${allowed.cpu}${allowed.cpu ? ' + ' : ''}${allowed.rt} round trip${allowed.rt > 1 ? 's' : ''}`, limit, 1.1) : handler,
+      );
+      const counted = steps[name];
+      const calls = counted ? `; ${counted.steps.toFixed(1)} sequential steps of ${counted.requests.toFixed(1)} DynamoDB requests` : '';
+      figures.push({
+        name: `… ${name} in round trips${cpuMs > 0 ? ' (its CPU part taken out)' : ''}${calls}`,
+        unit: 'RT',
+        median: trips,
+        p99: null,
+        samples: samples.length,
+      });
+    };
+    inRoundTrips('sign-in handler', signInSamples, bcryptFig.median, { rt: 2, cpu: 'bcrypt' });
+    inRoundTrips('refresh handler', refreshSamples, 0, { rt: 1, cpu: '' });
+    inRoundTrips('authorizer, cache miss', authorizerMiss, verify.median, { rt: 1, cpu: 'verify' });
+    inRoundTrips('sign-up handler (bcrypt hash ≈ compare)', signUpSamples, bcryptFig.median);
+    inRoundTrips('sign-out handler', signOutSamples, 0);
+  } finally {
+    restoreStdout();
+    lambda.close();
+    await proxy.close();
+    await database.dynamo.stop();
+  }
+}
+
 async function coldStarts(): Promise<void> {
   log('cold start: osls package --stage prod, then 20 fresh node processes per function …');
   const packaged = spawnSync(process.execPath, [join(ROOT, 'node_modules/serverless/bin/serverless.js'), 'package', '--stage', 'prod'], {
     cwd: ROOT,
     encoding: 'utf8',
-    // A deployed stage requires CORS_ORIGIN and SES_FROM (deploy/config/); their values do not change the bundles.
+    // A deployed stage requires CORS_ORIGIN, SES_FROM and APP_URL (deploy/config/); their values do not change the bundles.
     env: {
       ...process.env,
       CORS_ORIGIN: process.env.CORS_ORIGIN || 'https://bench.example',
       SES_FROM: process.env.SES_FROM || 'no-reply@bench.example',
+      APP_URL: process.env.APP_URL || 'https://bench.example/account',
       SLS_TELEMETRY_DISABLED: '1',
     },
   });
@@ -615,7 +941,27 @@ async function footprint(): Promise<void> {
   }
 }
 
-const SECTIONS = ['in-process', 'cold-start', 'http', 'footprint'] as const;
+const SECTIONS = ['in-process', 'round-trips', 'cold-start', 'http', 'footprint'] as const;
+
+/**
+ * The round-trip section in a node process of its own (the handlers point at the endpoint they find
+ * at import, and the in-process section imported them first): its figures come back in a file.
+ */
+async function roundTripsApart(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'bench-rt-'));
+  try {
+    const file = join(dir, 'figures.json');
+    const child = spawnSync(process.execPath, [...process.execArgv, process.argv[1]!, '--only', 'round-trips', '--figures-to', file], {
+      cwd: ROOT,
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: process.env,
+    });
+    if (child.status !== 0) throw new Error(`the round-trip section failed (exit ${child.status})`);
+    figures.push(...(JSON.parse(await readFile(file, 'utf8')) as Figure[]));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
 
 async function main(): Promise<void> {
   const started = Date.now();
@@ -623,7 +969,14 @@ async function main(): Promise<void> {
   if (only !== undefined && !(SECTIONS as readonly string[]).includes(only)) throw new Error(`--only takes one of ${SECTIONS.join(', ')}`);
   const runs = (section: (typeof SECTIONS)[number]) => only === undefined || only === section;
   const keySet = await newKeySet('bench');
+  const figuresTo = process.argv.includes('--figures-to') ? process.argv[process.argv.indexOf('--figures-to') + 1] : undefined;
   if (runs('in-process')) await inProcess(keySet);
+  if (only === 'round-trips') await roundTrips(keySet);
+  else if (runs('round-trips')) await roundTripsApart();
+  if (figuresTo) {
+    await writeFile(figuresTo, JSON.stringify(figures));
+    process.exit(0);
+  }
   if (runs('cold-start')) await coldStarts();
   if (runs('http')) await overHttp(keySet);
   if (runs('footprint')) await footprint();
@@ -631,7 +984,7 @@ async function main(): Promise<void> {
   const machine = `${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
   const output = table(figures);
   console.log(`\n${machine}\n\n${output}\n`);
-  if (operationCosts.length > 0) console.log(`${printCostTable(operationCosts)}\n`);
+  if (operationCosts.length > 0) console.log(`${printCostTables(operationCosts, SAMPLE_RATE)}\n`);
   const scenarios = Object.keys(loadModel).length > 0 ? loadScenarios() : [];
   for (const scenario of scenarios) console.log(`${printLoadTable(scenario.title, scenario.rows)}\n`);
   const notMet = figures.filter((f) => f.target && !f.target.met);
@@ -645,7 +998,16 @@ async function main(): Promise<void> {
         date: new Date().toISOString(),
         machine,
         figures,
-        cost: { usagePerMau: USAGE_PER_MAU, operations: operationCosts, months: costTable(operationCosts) },
+        cost:
+          operationCosts.length > 0
+            ? {
+                usage: HEAVY_USER,
+                sampleRate: SAMPLE_RATE,
+                operations: operationCosts,
+                months: costTable(operationCosts),
+                targets: costTargets(operationCosts),
+              }
+            : undefined,
         load: scenarios,
       },
       null,

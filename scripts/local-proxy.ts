@@ -17,10 +17,11 @@ export async function freePort(): Promise<number> {
   return address.port;
 }
 
-// Hop-by-hop headers (RFC 9110 7.6.1) belong to one connection: the proxy's two sides each keep their own.
+// Hop-by-hop headers (RFC 9110 7.6.1) belong to one connection: a proxy's two sides each keep their own
+// (this one's, and the bench's latency proxy, bench/latency-proxy.ts).
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade']);
 
-function endToEnd(headers: IncomingHttpHeaders): IncomingHttpHeaders {
+export function endToEnd(headers: IncomingHttpHeaders): IncomingHttpHeaders {
   return Object.fromEntries(Object.entries(headers).filter(([name]) => !HOP_BY_HOP.has(name)));
 }
 

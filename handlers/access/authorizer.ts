@@ -12,7 +12,7 @@ import { authorize, type AuthorizeOutcome } from '../../lib/access/authenticate'
 import { config } from '../../lib/shared/config';
 import { Deadline } from '../../lib/shared/deadline';
 import { publicKeys } from '../../lib/access/keys';
-import { describeError, logger } from '../../lib/shared/log';
+import { describeError, logger, logOutcome, startInvocation } from '../../lib/shared/log';
 
 config();
 // Import the keys during cold start, not in the first request.
@@ -33,7 +33,7 @@ export async function handler(
   event: APIGatewayRequestAuthorizerEvent | APIGatewayRequestAuthorizerEventV2,
   context?: Context,
 ): Promise<APIGatewayAuthorizerResult | APIGatewaySimpleAuthorizerWithContextResult<Record<string, string>>> {
-  if (context) logger.addContext(context);
+  startInvocation(context);
   const v2 = isPayloadV2(event);
   const headers = v2 ? gatewayHeaders(event.headers, event.cookies) : gatewayHeaders(event.headers);
   const route = v2 ? event.routeKey : `${event.httpMethod} ${event.resource}`;
@@ -48,6 +48,8 @@ export async function handler(
   } finally {
     deadline.dispose();
   }
-  logger.info('authorize', outcome.allow ? { route, outcome: 'allow', userId: outcome.claims.userId } : { route, outcome: 'deny', reason: outcome.message });
+  // Every refusal, with its reason; an allowed request only when sampled (nearly every call is one).
+  if (outcome.allow) logOutcome('authorize', 'ok', { route, userId: outcome.claims.userId });
+  else logOutcome('authorize', 'refused', { route, reason: outcome.message });
   return v2 ? simpleAuthorizerResult(outcome) : authorizerResult(outcome, event.methodArn);
 }

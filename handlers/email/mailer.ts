@@ -4,7 +4,7 @@ import { createSesSender } from '../../lib/email/ses';
 import type { MailJob } from '../../lib/email/queue';
 import { config } from '../../lib/shared/config';
 import { Deadline } from '../../lib/shared/deadline';
-import { describeError, logger, rootCause } from '../../lib/shared/log';
+import { describeError, logger, rootCause, startInvocation } from '../../lib/shared/log';
 import { createTable, withDeadline } from '../../lib/store/table';
 
 const table = createTable(config());
@@ -21,7 +21,7 @@ const MAILER_BUDGET_MS = 20_000;
  * the asynchronous ones requests make.
  */
 export async function handler(job: MailJob, context?: Context): Promise<Delivery | 'failed'> {
-  if (context) logger.addContext(context);
+  startInvocation(context);
   const deadline = Deadline.forRequest(context?.getRemainingTimeInMillis(), MAILER_BUDGET_MS);
   try {
     const outcome = await deliverMail({ table: withDeadline(table, deadline), now: () => new Date(), send, deadline, config: config() }, job);

@@ -2,7 +2,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, APIGatewayProxyResul
 import type { AccessClaims } from '../access/tokens';
 import { Deadline } from '../shared/deadline';
 import { ForbiddenError, UnauthorizedError } from '../shared/errors';
-import { logger } from '../shared/log';
+import { logOutcome, startInvocation } from '../shared/log';
 import { MESSAGES } from '../shared/messages';
 import type { Role } from '../shared/roles';
 import { assertCookieOrigin } from './cookies';
@@ -35,7 +35,7 @@ export function httpHandler(
 ): LambdaHttpHandler {
   const handle = typeof first === 'function' ? first : guardedBy(first.requires, guarded);
   return (async (event: GatewayEvent, context?: Context) => {
-    if (context) logger.addContext(context);
+    startInvocation(context);
     let request: HttpRequest | undefined;
     let response: APIGatewayProxyResult;
     const deadline = Deadline.forRequest(context?.getRemainingTimeInMillis());
@@ -47,11 +47,12 @@ export function httpHandler(
     } finally {
       deadline.dispose();
     }
-    // One line per request: what happened, to whom, never with what (no body, no headers).
-    logger.info('request', {
+    // One line per request: what happened, to whom, never with what (no body, no headers). Refusals and
+    // failures always; a request served only in a sampled invocation (lib/shared/log.ts).
+    const status = response.statusCode;
+    logOutcome('request', status < 400 ? 'ok' : status < 500 ? 'refused' : 'failed', {
       route: routeOf(event),
-      status: response.statusCode,
-      outcome: response.statusCode < 400 ? 'ok' : response.statusCode < 500 ? 'refused' : 'failed',
+      status,
       apiRequestId: event.requestContext?.requestId,
       ...(request?.auth ? { userId: request.auth.userId } : {}),
     });

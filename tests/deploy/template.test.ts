@@ -347,6 +347,16 @@ describe('the prod template', () => {
     expect(retention).toEqual(Object.fromEntries(functions.map((name) => [name, 90])));
   });
 
+  it("logs in Lambda's JSON format with its system lines at WARN (no START/END/REPORT billed), and samples served requests", () => {
+    const functions = ofType('AWS::Lambda::Function');
+    expect(functions.length).toBeGreaterThanOrEqual(17);
+    for (const [name, fn] of functions) {
+      // No ApplicationLogLevel: it would set AWS_LAMBDA_LOG_LEVEL, which overrides Powertools' level and sampling.
+      expect({ name, logging: fn.Properties.LoggingConfig }).toEqual({ name, logging: { LogFormat: 'JSON', SystemLogLevel: 'WARN' } });
+      expect({ name, rate: fn.Properties.Environment.Variables.POWERTOOLS_LOGGER_SAMPLE_RATE }).toEqual({ name, rate: '0.01' });
+    }
+  });
+
   it('contains no secret, in the template or in any bundle', () => {
     expect(bundles.size).toBeGreaterThanOrEqual(17);
     for (const [name, text] of [['template', templateText], ...bundles] as [string, string][]) {
@@ -446,12 +456,20 @@ describe('API_GATEWAY=http', () => {
   let httpTemplate: { Resources: Record<string, Resource> };
   beforeAll(() => {
     httpDir = mkdtempSync(join(tmpdir(), 'jwt-auth-package-http-'));
-    const result = packageProd(httpDir, { API_GATEWAY: 'http' });
+    const result = packageProd(httpDir, { API_GATEWAY: 'http', LAMBDA_SYSTEM_LOG_LEVEL: 'INFO' });
     if (result.status !== 0) throw new Error(`osls package failed:\n${result.stdout}\n${result.stderr}`);
     httpTemplate = JSON.parse(readFileSync(join(httpDir, 'cloudformation-template-update-stack.json'), 'utf8'));
   }, 120_000);
   afterAll(() => rmSync(httpDir, { recursive: true, force: true }));
   const ofHttpType = (type: string) => Object.values(httpTemplate.Resources).filter((resource) => resource.Type === type);
+
+  it('logs as the REST flavour does, and the system log level is set per deploy', () => {
+    const logging = Object.values(httpTemplate.Resources)
+      .filter((resource) => resource.Type === 'AWS::Lambda::Function')
+      .map((fn) => fn.Properties.LoggingConfig);
+    expect(logging.length).toBeGreaterThanOrEqual(17);
+    expect(new Set(logging.map((config) => JSON.stringify(config)))).toEqual(new Set([JSON.stringify({ LogFormat: 'JSON', SystemLogLevel: 'INFO' })]));
+  });
 
   it("is valid against AWS's published resource schemas, and has no REST API part left", () => {
     expect(Object.values(httpTemplate.Resources).filter((resource) => !resourceSchema(resource.Type))).toEqual([]);

@@ -12,6 +12,7 @@ import { testAccountConfig } from '../support/account-config';
 import { newUser } from '../support/data';
 import { authorizerEvent, httpApiAuthorizerEvent } from '../../scripts/lambda-events';
 import { testKeySet } from '../support/keys';
+import { logger } from '../../lib/shared/log';
 import { recordingMailQueue } from '../support/mail';
 
 // The real authorizer handler (handlers/access/authorizer.ts) with its real session checker
@@ -130,6 +131,34 @@ describe('the authorizer, against the table', () => {
       expect(await decision(a!.token)).toEqual(denied);
     } finally {
       clock = () => new Date();
+    }
+  });
+});
+
+describe("the authorizer's log", () => {
+  it('has one line per refusal, with its reason, and an allowed request only at DEBUG (sampled invocations)', async () => {
+    const {
+      user,
+      sessions: [a, b],
+    } = await signedIn(2);
+    expect(await revokeSession(deps.table, user.id, b!.sessionId, new Date().toISOString())).toBe(true);
+    const info = jest.spyOn(logger, 'info').mockImplementation(() => undefined);
+    const debug = jest.spyOn(logger, 'debug').mockImplementation(() => undefined);
+    try {
+      await decision(a!.token);
+      expect({ info: info.mock.calls, debug: debug.mock.calls }).toEqual({
+        info: [],
+        debug: [['authorize', { outcome: 'ok', route: 'GET /api/test/user', userId: user.id }]],
+      });
+      debug.mockClear();
+      await decision(b!.token);
+      expect({ info: info.mock.calls, debug: debug.mock.calls }).toEqual({
+        info: [['authorize', { outcome: 'refused', route: 'GET /api/test/user', reason: 'Unauthorized!' }]],
+        debug: [],
+      });
+    } finally {
+      info.mockRestore();
+      debug.mockRestore();
     }
   });
 });

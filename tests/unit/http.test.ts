@@ -92,7 +92,7 @@ describe('httpHandler', () => {
   });
 
   it('logs one line per request with the route, status and user, and nothing of the body or headers', async () => {
-    const info = jest.spyOn(logger, 'info').mockImplementation(() => undefined);
+    const debug = jest.spyOn(logger, 'debug').mockImplementation(() => undefined);
     const handler = http.httpHandler(async () => ({ json: { ok: true } }));
     await handler(
       apiEvent({
@@ -103,12 +103,44 @@ describe('httpHandler', () => {
         authorizer: { userId: 'u-1', sessionId: 's-1', roles: '["user"]' },
       }),
     );
-    expect(info).toHaveBeenCalledTimes(1);
-    const [message, fields] = info.mock.calls[0]!;
+    expect(debug).toHaveBeenCalledTimes(1);
+    const [message, fields] = debug.mock.calls[0]!;
     expect(message).toBe('request');
     expect(fields).toMatchObject({ route: 'POST /api/auth/signin', status: 200, outcome: 'ok', userId: 'u-1' });
     expect(JSON.stringify(fields)).not.toMatch(/hunter2|eyJ|secret|alice/);
-    info.mockRestore();
+    debug.mockRestore();
+  });
+
+  it('logs a served request only at DEBUG (sampled invocations), a refusal at INFO and a failure at WARN, one line each', async () => {
+    const spies = Object.fromEntries(
+      (['debug', 'info', 'warn'] as const).map((level) => [level, jest.spyOn(logger, level).mockImplementation(() => undefined)]),
+    );
+    const lines = () =>
+      Object.fromEntries(Object.entries(spies).map(([level, spy]) => [level, spy.mock.calls.filter(([message]) => message === 'request').length]));
+    const answering = (status: 'ok' | 'refused' | 'failed') =>
+      http.httpHandler(async () => {
+        if (status === 'refused') throw new BadRequestError('no');
+        if (status === 'failed') throw new ServiceUnavailableError();
+        return { text: 'ok' };
+      });
+    const error = jest.spyOn(logger, 'error').mockImplementation(() => undefined);
+    await answering('ok')(apiEvent({}));
+    expect(lines()).toEqual({ debug: 1, info: 0, warn: 0 });
+    await answering('refused')(apiEvent({}));
+    expect(lines()).toEqual({ debug: 1, info: 1, warn: 0 });
+    await answering('failed')(apiEvent({}));
+    expect(lines()).toEqual({ debug: 1, info: 1, warn: 1 });
+    for (const spy of [...Object.values(spies), error]) spy.mockRestore();
+  });
+
+  it('decides sampling afresh in every invocation: one sampled request does not leave its container logging at DEBUG', async () => {
+    const handler = http.httpHandler(async () => ({ text: 'ok' }));
+    const initial = logger.getLevelName();
+    await handler(apiEvent({}));
+    // As a sampled invocation leaves it (the unit tier's sample rate is 0: never sampled here).
+    logger.setLogLevel('DEBUG');
+    await handler(apiEvent({}));
+    expect(logger.getLevelName()).toBe(initial);
   });
 
   it('guards protected routes as a wrapper option: no identity 401, a missing role 403 with the contract message', async () => {
