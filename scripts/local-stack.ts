@@ -74,26 +74,19 @@ export async function startOffline(options: OfflineOptions): Promise<Offline> {
  * "ready" does not pay the module load (up to ~400 ms a function in a fresh worker): a browser client that
  * navigates right after a call (the Angular tutorial's sign-out link) still gets its answer. Each function
  * is invoked once with an empty event, which every handler refuses without touching anything;
- * serverless.yml keeps idle workers for a day.
+ * serverless.yml keeps idle workers for a day. One at a time: a load is CPU-bound, and on two cores loads
+ * run side by side only slowed each other (four at once took the authorizer's past 2 s).
  */
 async function warmFunctions(lambdaPort: number): Promise<void> {
   const service = parse(await readFile(join(ROOT, 'serverless.yml'), 'utf8'), { logLevel: 'silent' }) as {
     service: string;
     functions: Record<string, unknown>;
   };
-  const names = Object.keys(service.functions).map((name) => `${service.service}-local-${name}`);
-  const invoke = async (name: string) => {
+  for (const name of Object.keys(service.functions).map((key) => `${service.service}-local-${key}`)) {
     const response = await fetch(`http://127.0.0.1:${lambdaPort}/2015-03-31/functions/${name}/invocations`, { method: 'POST', body: '{}' });
     await response.arrayBuffer();
     if (response.status !== 200) throw new Error(`warming ${name}: HTTP ${response.status}`);
-  };
-  // A few at a time: each load is CPU-bound.
-  const queue = [...names];
-  await Promise.all(
-    Array.from({ length: 4 }, async () => {
-      for (let name = queue.shift(); name !== undefined; name = queue.shift()) await invoke(name);
-    }),
-  );
+  }
 }
 
 export interface LocalStack {
