@@ -41,9 +41,11 @@ describe('authorizer decision', () => {
     const outcome = await authorize(deps(true), { 'x-access-token': await token(['user', 'admin']) }, now);
     const result = authorizerResult(outcome, methodArn);
     expect(result.principalId).toBe('u-1');
-    expect(result.policyDocument.Statement).toEqual([
-      { Action: 'execute-api:Invoke', Effect: 'Allow', Resource: 'arn:aws:execute-api:us-east-1:123456789012:abc123/prod/*' },
-    ]);
+    // The policy language's version: without it (or with another) API Gateway refuses the policy.
+    expect(result.policyDocument).toEqual({
+      Version: '2012-10-17',
+      Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: 'arn:aws:execute-api:us-east-1:123456789012:abc123/prod/*' }],
+    });
     expect(result.context).toEqual({ userId: 'u-1', sessionId: 's-1', roles: '["user","admin"]', via: 'header' });
   });
 
