@@ -1,7 +1,7 @@
 import { hashOpaqueToken, PASSWORD_ONLY } from '../access/tokens';
 import { epochSeconds } from '../shared/clock';
 import { RefreshTokenError } from '../shared/errors';
-import { getRefreshToken, moveTokenToSession, type RefreshTokenRecord } from '../store/refresh-tokens';
+import { getRefreshToken, moveTokenToSession } from '../store/refresh-tokens';
 import { isSessionLive } from '../store/live-session';
 import { exchangeSessionToken, getSession, getSessionWithUser, revokeSession, type Session, tokenOf, touchSession } from '../store/sessions';
 import { getUser, type User } from '../store/users';
@@ -82,7 +82,7 @@ async function refused(deps: SessionDeps, presented: PresentedRefreshToken): Pro
  * new token is of the present shape, and this one is reuse from then on.
  */
 async function refreshStoredToken(deps: SessionDeps, refreshToken: string): Promise<TokenPair> {
-  const stored: RefreshTokenRecord | undefined = await getRefreshToken(deps.table, hashOpaqueToken(refreshToken));
+  const stored = await getRefreshToken(deps.table, hashOpaqueToken(refreshToken));
   if (!stored) throw new RefreshTokenError('unknown');
   const now = deps.now();
   if (stored.expiresAt <= epochSeconds(now)) throw new RefreshTokenError('expired');

@@ -49,9 +49,9 @@ export async function createSession(
   token: { tokenHash: string; generation: number },
   event?: Record<string, unknown>,
 ): Promise<boolean> {
-  const item = { ...keys.session(session.userId, session.sessionId), type: 'session', ...session, tokenHash: token.tokenHash, generation: token.generation };
+  const item = { ...keys.session(session.userId, session.sessionId), type: 'session', ...session };
   const failed = await transact(table, [
-    putNew(table, { ...item, previousTokenHashes: {} }),
+    putNew(table, { ...item, tokenHash: token.tokenHash, generation: token.generation, previousTokenHashes: {} }),
     credentialsUnchanged(table, session.userId, session.credVersion),
     ...(event ? [putNew(table, event)] : []),
   ]);
