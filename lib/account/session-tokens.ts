@@ -1,7 +1,7 @@
 import { type AuthMethods, type CredentialSource, generateOpaqueToken, hashOpaqueToken, issueAccessToken } from '../access/tokens';
 import { epochSeconds } from '../shared/clock';
 import type { Role } from '../shared/roles';
-import type { RefreshTokenRecord } from '../store/refresh-tokens';
+import { isIssuedId } from '../shared/validation';
 import type { SessionDeps } from './types';
 
 export interface TokenPair {
@@ -30,18 +30,39 @@ export function sessionTokenFor(
   });
 }
 
-/** A new refresh token of a session, and what is stored of it (its hash). */
-export function newRefreshRecord(deps: SessionDeps, userId: string, sessionId: string): { token: string; record: RefreshTokenRecord } {
+/**
+ * A new refresh token of a session, and what is stored of it (its hash, on the session item). The token
+ * names its session and its place in the session's chain, `<userId>.<sessionId>.<generation>.<secret>`,
+ * so a refresh addresses the session item directly: one conditional write, no lookup item per token.
+ * Only the secret part is unguessable; the whole token is hashed, so naming the session gives nothing away
+ * that the access token (`sid`) and the sign-in body (`id`) do not already show its holder.
+ */
+export function newRefreshRecord(
+  deps: SessionDeps,
+  userId: string,
+  sessionId: string,
+  generation = 0,
+): { token: string; record: { tokenHash: string; generation: number; createdAt: string; expiresAt: number } } {
   const now = deps.now();
-  const token = generateOpaqueToken();
+  const token = `${userId}.${sessionId}.${generation}.${generateOpaqueToken()}`;
   return {
     token,
-    record: {
-      tokenHash: hashOpaqueToken(token),
-      userId,
-      sessionId,
-      createdAt: now.toISOString(),
-      expiresAt: epochSeconds(now) + deps.config.refreshTokenTtlSeconds,
-    },
+    record: { tokenHash: hashOpaqueToken(token), generation, createdAt: now.toISOString(), expiresAt: epochSeconds(now) + deps.config.refreshTokenTtlSeconds },
   };
+}
+
+/** What a refresh token names (see newRefreshRecord), or undefined for anything else (a token from before, or junk). */
+export interface PresentedRefreshToken {
+  userId: string;
+  sessionId: string;
+  generation: number;
+  tokenHash: string;
+}
+
+export function parseRefreshToken(token: string): PresentedRefreshToken | undefined {
+  const parts = token.split('.');
+  if (parts.length !== 4) return undefined;
+  const [userId, sessionId, generation, secret] = parts as [string, string, string, string];
+  if (!isIssuedId(userId) || !isIssuedId(sessionId) || !/^(0|[1-9]\d{0,8})$/.test(generation) || secret.length === 0) return undefined;
+  return { userId, sessionId, generation: Number(generation), tokenHash: hashOpaqueToken(token) };
 }

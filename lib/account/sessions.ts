@@ -14,9 +14,9 @@ const nowIso = (deps: AccountDeps) => deps.now().toISOString();
 
 /** Ends the session (token family) a refresh token belongs to. Throws RefreshTokenError. */
 export async function signOut(deps: AccountDeps, refreshToken: string | undefined): Promise<void> {
-  const { stored } = await findRefreshToken(deps, refreshToken);
-  // Also for an expired or already-rotated token: whoever signs out wants that session gone.
-  await Promise.all([revokeSession(deps.table, stored.userId, stored.sessionId, nowIso(deps)), recordEvent(deps, stored.userId, 'signout')]);
+  const found = await findRefreshToken(deps, refreshToken);
+  // Also for an expired or already-exchanged token: whoever signs out wants that session gone.
+  await Promise.all([revokeSession(deps.table, found.userId, found.sessionId, nowIso(deps)), recordEvent(deps, found.userId, 'signout')]);
 }
 
 /** Ends the caller's own session (a cookie client's sign-out: it has no refresh token to show). */

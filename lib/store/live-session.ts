@@ -42,6 +42,14 @@ export function isSessionLive<S extends SessionLiveness>(
   return session.expiresAt > nowSeconds && (session.credVersion ?? 0) === (profile.credVersion ?? 0);
 }
 
+/**
+ * The same rule as a DynamoDB condition on the session item, for a write that must only land on a live
+ * session (a refresh's exchange, lib/store/sessions.ts): not revoked, not expired at `:nowSeconds`, and
+ * opened under `:credVersion`, the user's version as just read. Sessions this service writes now always
+ * carry their credVersion, so a missing one (an item from before versions) never matches.
+ */
+export const LIVE_SESSION_CONDITION = 'attribute_not_exists(revokedAt) AND expiresAt > :nowSeconds AND credVersion = :credVersion';
+
 export function createSessionChecker(settings: TableSettings, env: Record<string, string | undefined> = process.env): SessionChecker {
   const local = settings.dynamodbEndpoint !== undefined;
   const endpoint = settings.dynamodbEndpoint ?? `https://dynamodb.${settings.region}.amazonaws.com`;

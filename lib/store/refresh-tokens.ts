@@ -1,8 +1,13 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { keys, refreshTokenIndexKeys, USERS_INDEX } from './keys';
-import { deleteItems, guarded, putNew, queryAll, type Table, transact, unexpectedRefusal } from './table';
+import { deleteItems, guarded, queryAll, type Table, transact, unexpectedRefusal } from './table';
 
-/** A refresh token as stored: never the token, only its SHA-256. */
+/**
+ * A refresh token as stored before tokens lived on their session item (lib/store/sessions.ts): one item
+ * per token, keyed by its SHA-256. Still read, so tokens issued before keep working: a session's first
+ * refresh moves it to the new shape (moveTokenToSession), after which its old tokens are only ever reuse.
+ * No such item is written any more; they expire by TTL within REFRESH_TOKEN_TTL of the upgrade.
+ */
 export interface RefreshTokenRecord {
   tokenHash: string;
   userId: string;
@@ -36,10 +41,19 @@ export async function getRefreshToken(table: Table, tokenHash: string): Promise<
 export type RotationOutcome = 'rotated' | 'token-already-used' | 'session-revoked';
 
 /**
- * Exchanges a refresh token for its successor in one conditional transaction: the old token is marked
- * used only if nobody marked it before, so of two concurrent refreshes exactly one wins.
+ * The first refresh of a session from before tokens lived on the session item: exchanges its token (an
+ * item of its own) for the session's first token of the new shape, in one conditional transaction. The
+ * old token is marked used only if nobody marked it before, so of two concurrent refreshes exactly one
+ * wins, and presenting it again is reuse as before; the session takes the new token's hash (generation
+ * 0) and the credentials version it was found live under. Every later refresh is one write on the session.
  */
-export async function rotateRefreshToken(table: Table, old: RefreshTokenRecord, next: RefreshTokenRecord, now: string): Promise<RotationOutcome> {
+export async function moveTokenToSession(
+  table: Table,
+  old: RefreshTokenRecord,
+  next: { tokenHash: string; expiresAt: number },
+  credVersion: number,
+  now: string,
+): Promise<RotationOutcome> {
   const failed = await transact(table, [
     {
       Update: {
@@ -50,20 +64,23 @@ export async function rotateRefreshToken(table: Table, old: RefreshTokenRecord, 
         ExpressionAttributeValues: { ':now': now },
       },
     },
-    putNew(table, tokenItem(next)),
     {
       Update: {
         TableName: table.name,
         Key: keys.session(old.userId, old.sessionId),
-        UpdateExpression: 'SET lastUsedAt = :now, expiresAt = :expiresAt',
-        ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(revokedAt)',
-        ExpressionAttributeValues: { ':now': now, ':expiresAt': next.expiresAt },
+        UpdateExpression:
+          'SET tokenHash = :next, #generation = :zero, previousTokenHashes = :none, credVersion = :version, lastUsedAt = :now, expiresAt = :expiresAt',
+        ConditionExpression:
+          'attribute_exists(pk) AND attribute_not_exists(revokedAt) AND attribute_not_exists(tokenHash) AND ' +
+          (credVersion === 0 ? '(attribute_not_exists(credVersion) OR credVersion = :version)' : 'credVersion = :version'),
+        ExpressionAttributeNames: { '#generation': 'generation' },
+        ExpressionAttributeValues: { ':now': now, ':next': next.tokenHash, ':zero': 0, ':none': {}, ':version': credVersion, ':expiresAt': next.expiresAt },
       },
     },
   ]);
   if (failed.length === 0) return 'rotated';
   if (failed.includes(0)) return 'token-already-used';
-  if (failed.includes(2)) return 'session-revoked';
+  if (failed.includes(1)) return 'session-revoked';
   throw unexpectedRefusal(failed);
 }
 

@@ -1,8 +1,8 @@
 import type { AuthMethods } from '../access/tokens';
 import { BatchGetCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from './keys';
-import { tokenItem, type RefreshTokenRecord } from './refresh-tokens';
-import { conditionally, deleteItems, guarded, putNew, queryAll, type Table, transact, unexpectedRefusal } from './table';
+import { LIVE_SESSION_CONDITION } from './live-session';
+import { conditionally, deleteItems, guarded, isConditionFailure, putNew, queryAll, type Table, transact, unexpectedRefusal } from './table';
 import { credentialsUnchanged, getUser, toUser, type User } from './users';
 
 /** A sign-in: the family of refresh tokens that rotate from it. */
@@ -20,23 +20,103 @@ export interface Session {
   credVersion: number;
   /** How the sign-in was authenticated (RFC 8176); absent on sessions from before MFA: a password. */
   amr?: AuthMethods;
+  /**
+   * The SHA-256 of the session's current refresh token, and its place in the chain (the token names it).
+   * Absent on sessions from before (their tokens are items of their own, lib/store/refresh-tokens.ts)
+   * until their first refresh moves them here.
+   */
+  tokenHash?: string;
+  generation?: number;
+  /** The hashes of the last REMEMBERED_TOKENS tokens exchanged, by generation modulo that: reuse of one revokes. */
+  previousTokenHashes?: Record<string, string>;
 }
 
 /**
- * Stores a new session and its first refresh token together, only while the user's credentials are
+ * How many exchanged tokens a session remembers, so presenting one again is recognised as reuse (and the
+ * session revoked). An older one is refused as unknown, without revoking: nothing shows it is not forged.
+ * Bounded so the item, and each refresh's write, stays within 1 KB (one write unit) for usual clients.
+ */
+export const REMEMBERED_TOKENS = 4;
+
+/**
+ * Stores a new session holding its first refresh token's hash, only while the user's credentials are
  * still the version the sign-in checked (`session.credVersion`). False when they changed in between (a
  * password or role change won the race): nothing is stored.
  */
-export async function createSession(table: Table, session: Session, token: RefreshTokenRecord, event?: Record<string, unknown>): Promise<boolean> {
+export async function createSession(
+  table: Table,
+  session: Session,
+  token: { tokenHash: string; generation: number },
+  event?: Record<string, unknown>,
+): Promise<boolean> {
+  const item = { ...keys.session(session.userId, session.sessionId), type: 'session', ...session };
   const failed = await transact(table, [
-    putNew(table, { ...keys.session(session.userId, session.sessionId), type: 'session', ...session }),
-    putNew(table, tokenItem(token)),
+    putNew(table, { ...item, tokenHash: token.tokenHash, generation: token.generation, previousTokenHashes: {} }),
     credentialsUnchanged(table, session.userId, session.credVersion),
     ...(event ? [putNew(table, event)] : []),
   ]);
   if (failed.length === 0) return true;
-  if (failed.includes(2)) return false;
+  if (failed.includes(1)) return false;
   throw unexpectedRefusal(failed);
+}
+
+export async function getSession(table: Table, userId: string, sessionId: string): Promise<Session | undefined> {
+  const result = await guarded(table, (options) =>
+    table.client.send(new GetCommand({ TableName: table.name, Key: keys.session(userId, sessionId), ConsistentRead: true }), options),
+  );
+  return result.Item as Session | undefined;
+}
+
+/** Whether a token (by hash) is the session's current one, one it exchanged lately, or neither. */
+export function tokenOf(session: Session, tokenHash: string): 'current' | 'previous' | undefined {
+  if (session.tokenHash === tokenHash) return 'current';
+  return Object.values(session.previousTokenHashes ?? {}).includes(tokenHash) ? 'previous' : undefined;
+}
+
+/**
+ * A refresh, in one conditional write on the session item: only while `presented` is its current token
+ * and the session is live (LIVE_SESSION_CONDITION, under the user's `credVersion` as just read). With
+ * `next` (rotation) the session takes the next token and remembers the presented one as exchanged, so of
+ * concurrent refreshes of one token exactly one wins; without (REFRESH_ROTATION=off) only its use is
+ * recorded. Answers the session as written, or undefined when the condition failed (nothing written).
+ */
+export async function exchangeSessionToken(
+  table: Table,
+  presented: { userId: string; sessionId: string; generation: number; tokenHash: string },
+  live: { credVersion: number; now: Date },
+  next?: { tokenHash: string; expiresAt: number },
+): Promise<Session | undefined> {
+  const values = {
+    ':presented': presented.tokenHash,
+    ':generation': presented.generation,
+    ':now': live.now.toISOString(),
+    ':nowSeconds': Math.floor(live.now.getTime() / 1000),
+    ':credVersion': live.credVersion,
+  };
+  try {
+    const result = await guarded(table, (options) =>
+      table.client.send(
+        new UpdateCommand({
+          TableName: table.name,
+          Key: keys.session(presented.userId, presented.sessionId),
+          UpdateExpression: next
+            ? 'SET tokenHash = :next, #generation = :nextGeneration, previousTokenHashes.#slot = :presented, lastUsedAt = :now, expiresAt = :expiresAt'
+            : 'SET lastUsedAt = :now',
+          ConditionExpression: `tokenHash = :presented AND #generation = :generation AND ${LIVE_SESSION_CONDITION}`,
+          ExpressionAttributeNames: { '#generation': 'generation', ...(next ? { '#slot': String(presented.generation % REMEMBERED_TOKENS) } : {}) },
+          ExpressionAttributeValues: next
+            ? { ...values, ':next': next.tokenHash, ':nextGeneration': presented.generation + 1, ':expiresAt': next.expiresAt }
+            : values,
+          ReturnValues: 'ALL_NEW',
+        }),
+        options,
+      ),
+    );
+    return result.Attributes as Session;
+  } catch (error) {
+    if (isConditionFailure(error)) return undefined;
+    throw error;
+  }
 }
 
 /** The session and its user in one round trip. */

@@ -1,9 +1,10 @@
-import { randomBytes } from 'node:crypto';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { deleteUser } from '../../lib/account/admin-users';
 import { ensureAdmin } from '../../lib/account/bootstrap';
 import { eventToWrite } from '../../lib/account/events';
 import { refreshSession } from '../../lib/account/refresh';
+import { signOut } from '../../lib/account/sessions';
 import { signIn as signInOutcome } from '../../lib/account/sign-in';
 import { registerUser, signUp } from '../../lib/account/sign-up';
 import type { MailingDeps, SecondFactorDeps } from '../../lib/account/types';
@@ -11,10 +12,10 @@ import { recordingMailQueue } from '../support/mail';
 import { EmailTakenError, ForbiddenError, type HttpError, InvalidCredentialsError, RefreshTokenError, UsernameTakenError } from '../../lib/shared/errors';
 import { keys } from '../../lib/store/keys';
 import { clearAttempts, countAttempt } from '../../lib/store/attempts';
-import { getRefreshToken } from '../../lib/store/refresh-tokens';
-import { createSession, getSessionWithUser } from '../../lib/store/sessions';
+import { getRefreshToken, tokenItem } from '../../lib/store/refresh-tokens';
+import { createSession, getSession, getSessionWithUser, listSessionItems, REMEMBERED_TOKENS } from '../../lib/store/sessions';
 import { createTable } from '../../lib/store/table';
-import { TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { changeCredentials, changeRoles, findUserByUsername, updateProfile } from '../../lib/store/users';
 import { hashOpaqueToken, verifyAccessToken } from '../../lib/access/tokens';
 import { hashPassword, verifyPassword } from '../../lib/shared/passwords';
@@ -53,6 +54,23 @@ async function registered(overrides: Partial<ReturnType<typeof newUser>> = {}) {
   const input = { ...newUser(), ...overrides };
   await signUp(deps, input, undefined);
   return input;
+}
+
+/**
+ * A session and its refresh token as sign-in stored them before tokens lived on the session item: a
+ * session item without a token hash, and an item of its own for the token (the old code's two puts).
+ */
+async function legacySession(userId: string, credVersion = 0) {
+  const sessionId = randomUUID();
+  const refreshToken = randomBytes(32).toString('base64url');
+  const createdAt = clock.toISOString();
+  const expiresAt = Math.floor(clock.getTime() / 1000) + deps.config.refreshTokenTtlSeconds;
+  const session = { ...keys.session(userId, sessionId), type: 'session', userId, sessionId, createdAt, lastUsedAt: createdAt, expiresAt, credVersion };
+  await deps.table.client.send(new PutCommand({ TableName: deps.table.name, Item: session }));
+  await deps.table.client.send(
+    new PutCommand({ TableName: deps.table.name, Item: tokenItem({ tokenHash: hashOpaqueToken(refreshToken), userId, sessionId, createdAt, expiresAt }) }),
+  );
+  return { sessionId, refreshToken };
 }
 
 describe('sign-up', () => {
@@ -170,11 +188,12 @@ describe('sign-in', () => {
     const input = await registered();
     const result = await signIn(deps, { username: input.username.toUpperCase(), password: input.password });
     const claims = await verifyAccessToken(deps.keys, result.accessToken, { ...settings, now: clock });
-    const stored = await getRefreshToken(deps.table, hashOpaqueToken(result.refreshToken));
-    expect(stored).toMatchObject({ userId: result.user.id, sessionId: claims.sessionId });
+    expect(result.refreshToken.startsWith(`${result.user.id}.${claims.sessionId}.0.`)).toBe(true);
     const { session } = await getSessionWithUser(deps.table, result.user.id, claims.sessionId);
-    expect(session).toMatchObject({ userAgent: 'jest', ip: '127.0.0.1' });
-    expect(JSON.stringify(stored)).not.toContain(result.refreshToken);
+    expect(session).toMatchObject({ userAgent: 'jest', ip: '127.0.0.1', tokenHash: hashOpaqueToken(result.refreshToken), generation: 0 });
+    // No item per token any more, and the secret is nowhere.
+    expect(await getRefreshToken(deps.table, hashOpaqueToken(result.refreshToken))).toBeUndefined();
+    expect(JSON.stringify(session)).not.toContain(result.refreshToken.split('.')[3]);
   });
 });
 
@@ -327,6 +346,74 @@ describe('refresh', () => {
     expect((await refreshSession(tutorial, refreshToken)).refreshToken).toBe(refreshToken);
     expect((await refreshSession(tutorial, refreshToken)).refreshToken).toBe(refreshToken);
   });
+
+  /** How many refresh.reuse events a user has (read straight from the table). */
+  async function reuseEvents(userId: string) {
+    const result = await deps.table.client.send(
+      new QueryCommand({
+        TableName: deps.table.name,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :events)',
+        ExpressionAttributeValues: { ':pk': keys.user(userId).pk, ':events': 'EVENT#' },
+        ConsistentRead: true,
+      }),
+    );
+    return (result.Items ?? []).filter((item) => item.eventType === 'refresh.reuse').length;
+  }
+
+  it('recognises reuse of any of the last REMEMBERED_TOKENS exchanged tokens: the session ends, recorded as refresh.reuse', async () => {
+    for (let back = 1; back <= REMEMBERED_TOKENS; back++) {
+      const { refreshToken, user } = await signedIn();
+      const chain = [refreshToken];
+      for (let i = 0; i < back; i++) chain.push((await refreshSession(deps, chain.at(-1))).refreshToken);
+      await expect(refreshSession(deps, chain[chain.length - 1 - back])).rejects.toThrow(new RefreshTokenError('reused'));
+      expect({ back, events: await reuseEvents(user.id) }).toEqual({ back, events: 1 });
+      await expect(refreshSession(deps, chain.at(-1))).rejects.toThrow(new RefreshTokenError('unknown'));
+    }
+  });
+
+  it('refuses an exchanged token older than that as unknown, and a forged one naming the session, without ending the session', async () => {
+    const { refreshToken, user } = await signedIn();
+    const chain = [refreshToken];
+    for (let i = 0; i <= REMEMBERED_TOKENS; i++) chain.push((await refreshSession(deps, chain.at(-1))).refreshToken);
+    const [userId, sessionId, generation] = chain.at(-1)!.split('.');
+    const forged = [chain[0]!, `${userId}.${sessionId}.${generation}.forged`, `${userId}.${sessionId}.0.forged`];
+    for (const token of forged) await expect(refreshSession(deps, token)).rejects.toThrow(new RefreshTokenError('unknown'));
+    expect(await reuseEvents(user.id)).toBe(0);
+    expect(await refreshSession(deps, chain.at(-1))).toMatchObject({ refreshToken: expect.any(String) });
+  });
+
+  it('keeps tokens issued before (an item of their own) working: the first refresh moves the session, the old token is reuse after', async () => {
+    const { user } = await signedIn();
+    const legacy = await legacySession(user.id, user.credVersion);
+    const moved = await refreshSession(deps, legacy.refreshToken);
+    expect(moved.refreshToken.startsWith(`${user.id}.${legacy.sessionId}.0.`)).toBe(true);
+    expect(await getSession(deps.table, user.id, legacy.sessionId)).toMatchObject({ tokenHash: hashOpaqueToken(moved.refreshToken), generation: 0 });
+    const next = await refreshSession(deps, moved.refreshToken);
+    await expect(refreshSession(deps, legacy.refreshToken)).rejects.toThrow(new RefreshTokenError('reused'));
+    await expect(refreshSession(deps, next.refreshToken)).rejects.toThrow(new RefreshTokenError('unknown'));
+
+    // With rotation off, an old token stays as it is; and of concurrent first refreshes exactly one wins.
+    const tutorial = { ...deps, config: { ...deps.config, refreshRotation: false } };
+    const kept = await legacySession(user.id, user.credVersion);
+    expect((await refreshSession(tutorial, kept.refreshToken)).refreshToken).toBe(kept.refreshToken);
+    const raced = await legacySession(user.id, user.credVersion);
+    const results = await Promise.allSettled(Array.from({ length: 5 }, () => refreshSession(deps, raced.refreshToken)));
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+  });
+
+  it('signs out with the current or an exchanged token, never with a forged one', async () => {
+    const { refreshToken, user } = await signedIn();
+    const second = await refreshSession(deps, refreshToken);
+    const [userId, sessionId] = second.refreshToken.split('.');
+    await expect(signOut(deps, `${userId}.${sessionId}.1.forged`)).rejects.toThrow(new RefreshTokenError('unknown'));
+    expect((await getSession(deps.table, user.id, sessionId!))!.revokedAt).toBeUndefined();
+    await signOut(deps, refreshToken);
+    expect((await getSession(deps.table, user.id, sessionId!))!.revokedAt).toEqual(expect.any(String));
+    await expect(refreshSession(deps, second.refreshToken)).rejects.toThrow(new RefreshTokenError('unknown'));
+    const legacy = await legacySession(user.id, user.credVersion);
+    await signOut(deps, legacy.refreshToken);
+    await expect(refreshSession(deps, legacy.refreshToken)).rejects.toThrow(new RefreshTokenError('unknown'));
+  });
 });
 
 describe('credentials version', () => {
@@ -339,13 +426,7 @@ describe('credentials version', () => {
     const input = await registered();
     const checked = (await findUserByUsername(deps.table, input.username))!;
     expect(await changeCredentials(deps.table, checked.id, { passwordHash: await hashPassword('another password', 4) })).toBe(true);
-    const record = {
-      tokenHash: hashOpaqueToken(`t-${checked.id}`),
-      userId: checked.id,
-      sessionId: 's1',
-      createdAt: clock.toISOString(),
-      expiresAt: 2_000_000_000,
-    };
+    const record = { tokenHash: hashOpaqueToken(`t-${checked.id}`), generation: 0, createdAt: clock.toISOString(), expiresAt: 2_000_000_000 };
     const session = {
       userId: checked.id,
       sessionId: 's1',
@@ -358,10 +439,21 @@ describe('credentials version', () => {
     };
     expect(await createSession(deps.table, session, record, eventToWrite(deps, checked.id, 'signin.success'))).toBe(false);
     // Nothing of it was stored.
-    expect(await getRefreshToken(deps.table, record.tokenHash)).toBeUndefined();
+    expect(await getSession(deps.table, checked.id, 's1')).toBeUndefined();
     expect(
       await createSession(deps.table, { ...session, credVersion: checked.credVersion + 1 }, record, eventToWrite(deps, checked.id, 'signin.success')),
     ).toBe(true);
+  });
+
+  it('ends sessions opened before a password change: refresh refuses their tokens, of either shape', async () => {
+    const { refreshToken, user } = await signedIn();
+    const legacy = await legacySession(user.id, user.credVersion);
+    const rotated = await refreshSession(deps, refreshToken);
+    expect(await changeCredentials(deps.table, user.id, { passwordHash: await hashPassword('another password', 4) })).toBe(true);
+    for (const token of [rotated.refreshToken, legacy.refreshToken])
+      await expect(refreshSession(deps, token)).rejects.toThrow(new RefreshTokenError('unknown'));
+    // Refused, not exchanged: the session still holds the token, so this was no reuse.
+    expect((await getSession(deps.table, user.id, rotated.refreshToken.split('.')[1]!))!.tokenHash).toBe(hashOpaqueToken(rotated.refreshToken));
   });
 
   it('ends sessions opened before a role change: refresh refuses them', async () => {
@@ -404,14 +496,16 @@ describe('admin bootstrap', () => {
 });
 
 describe('user deletion', () => {
-  it('deletes the refresh tokens too, rotated ones included', async () => {
+  it('deletes the refresh tokens too (their sessions, and items of tokens from before), rotated ones included', async () => {
     const input = await registered();
     const first = await signIn(deps, { username: input.username, password: input.password });
     const second = await refreshSession(deps, first.refreshToken);
     const other = await signIn(deps, { username: input.username, password: input.password });
-    const hashes = [first.refreshToken, second.refreshToken, other.refreshToken].map(hashOpaqueToken);
-    for (const hash of hashes) expect(await getRefreshToken(deps.table, hash)).toMatchObject({ tokenHash: hash, userId: first.user.id });
+    const legacy = await legacySession(first.user.id);
     await deleteUser(deps, first.user.id);
-    for (const hash of hashes) expect(await getRefreshToken(deps.table, hash)).toBeUndefined();
+    expect(await listSessionItems(deps.table, first.user.id)).toEqual([]);
+    expect(await getRefreshToken(deps.table, hashOpaqueToken(legacy.refreshToken))).toBeUndefined();
+    for (const token of [first.refreshToken, second.refreshToken, other.refreshToken, legacy.refreshToken])
+      await expect(refreshSession(deps, token)).rejects.toThrow(new RefreshTokenError('unknown'));
   });
 });

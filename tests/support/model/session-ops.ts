@@ -1,3 +1,4 @@
+import { REMEMBERED_TOKENS } from '../../../lib/store/sessions';
 import type { ApiResponse } from '../api';
 import { call, claimsOf, sessionCookie, totpCode, usableStep } from './http';
 import { deadBecause, expectStatus, latestAccess, liveSession, pick, pickUser, type Plan, type Planner, refusedForStaleAuth } from './plan';
@@ -109,13 +110,18 @@ export const verifyMfa: Planner = (model, spec) => {
   };
 };
 
-/** A refresh with the session's current token, or (`flag`) with one it already exchanged: reuse. */
+/**
+ * A refresh with the session's current token, or (`flag`) with one of the last REMEMBERED_TOKENS it
+ * exchanged: reuse. (An older one is refused as unknown without ending the session: README, "Refresh in
+ * one write"; tests/integration/auth.test.ts covers that edge.)
+ */
 export const refresh: Planner = (model, spec) => {
   const user = pickUser(model, spec);
   const session = user && pick(sessionsOf(model, user.key), spec.s);
   if (!user || !session) return undefined;
-  const stale = spec.flag && session.rotated.length > 0;
-  const token = stale ? session.rotated[spec.t % session.rotated.length]! : session.refreshToken;
+  const recent = session.rotated.slice(-REMEMBERED_TOKENS);
+  const stale = spec.flag && recent.length > 0;
+  const token = stale ? recent[spec.t % recent.length]! : session.refreshToken;
   return {
     label: `refresh(u${spec.u}.s${spec.s}${stale ? ', rotated token' : ''})`,
     users: [user.key],
