@@ -108,14 +108,22 @@ export async function exchangeSessionToken(
             ? { ...values, ':next': next.tokenHash, ':nextGeneration': presented.generation + 1, ':expiresAt': next.expiresAt }
             : values,
           ReturnValues: 'ALL_NEW',
+          // On a refusal, the item as it is: to tell our own earlier attempt from a rival (below).
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
         options,
       ),
     );
     return result.Attributes as Session;
   } catch (error) {
-    if (isConditionFailure(error)) return undefined;
-    throw error;
+    if (!isConditionFailure(error)) throw error;
+    // The SDK retries a write whose answer was lost (a timeout on a slow table); when the lost attempt
+    // was applied, the retry finds the token exchanged. The next token's hash is this call's own (random,
+    // never sent yet), so finding it current means the exchange is ours: not reuse, not a lost race.
+    if (next && (error as { Item?: { tokenHash?: { S?: string } } }).Item?.tokenHash?.S === next.tokenHash) {
+      return getSession(table, presented.userId, presented.sessionId);
+    }
+    return undefined;
   }
 }
 

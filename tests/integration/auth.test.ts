@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { deleteUser } from '../../lib/account/admin-users';
 import { ensureAdmin } from '../../lib/account/bootstrap';
 import { eventToWrite } from '../../lib/account/events';
@@ -325,6 +326,40 @@ describe('refresh', () => {
     const [winner] = results.filter((r): r is PromiseFulfilledResult<Awaited<ReturnType<typeof refreshSession>>> => r.status === 'fulfilled');
     // The losers' reuse ended the session: the winner's new token is dead too.
     await expect(refreshSession(deps, winner!.value.refreshToken)).rejects.toThrow(new RefreshTokenError('unknown'));
+  });
+
+  // Fault injection (a lost answer cannot be had from DynamoDB Local on demand): the request handler
+  // under the SDK sends the first session write to the real table, then throws a timeout in place of
+  // its answer, as a slow network does; the SDK's own retry sends it again and finds the token exchanged.
+  it('a refresh whose write was applied but whose answer was lost (the SDK retries it) is not taken for reuse', async () => {
+    const { refreshToken } = await signedIn();
+    const dynamo = new DynamoDBClient({
+      region: 'us-east-1',
+      endpoint: process.env.DYNAMODB_ENDPOINT,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      maxAttempts: 3,
+    });
+    type Handle = (request: { headers: Record<string, string> }, options?: unknown) => Promise<unknown>;
+    const handler = dynamo.config.requestHandler as unknown as { handle: Handle };
+    const send: Handle = handler.handle.bind(handler);
+    let lostAnswers = 0;
+    handler.handle = async (request, options) => {
+      const answer = await send(request, options);
+      if (lostAnswers === 0 && String(request.headers['x-amz-target']).endsWith('.UpdateItem')) {
+        lostAnswers++;
+        throw Object.assign(new Error('socket timed out: answer lost'), { name: 'TimeoutError' });
+      }
+      return answer;
+    };
+    const lossyDeps = { ...deps, table: { client: DynamoDBDocumentClient.from(dynamo), name: deps.table.name } };
+    try {
+      const refreshed = await refreshSession(lossyDeps, refreshToken);
+      expect(lostAnswers).toBe(1);
+      // The session lives on, with the token this refresh handed out.
+      expect((await refreshSession(deps, refreshed.refreshToken)).accessToken).toBeTruthy();
+    } finally {
+      dynamo.destroy();
+    }
   });
 
   it('refuses an expired token and an unknown one with the tutorial messages', async () => {
