@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { decodeJwt } from 'jose';
 import { Secret, TOTP } from 'otpauth';
 import { confirmTotp, disableTotp, MFA_TOKEN_MAX_FAILURES, resetUserMfa, setupTotp, verifySecondFactor } from '../../lib/account/mfa';
@@ -9,6 +9,7 @@ import type { MailingDeps, SecondFactorDeps } from '../../lib/account/types';
 import { MFA_TOKEN_TTL_SECONDS, verifyAccessToken } from '../../lib/access/tokens';
 import { epochSeconds } from '../../lib/shared/clock';
 import { type HttpError, UnauthorizedError } from '../../lib/shared/errors';
+import { keys } from '../../lib/store/keys';
 import { isSessionLive } from '../../lib/store/live-session';
 import { getMfaState } from '../../lib/store/mfa';
 import { getSessionWithUser, listSessionItems } from '../../lib/store/sessions';
@@ -51,8 +52,8 @@ async function enrolled() {
   return { input, user: (await findUserByUsername(deps.table, input.username))!, recoveryCodes };
 }
 
-/** The table, whose next session transaction is preceded by `change` (committed before it is sent). */
-function changingBeforeSessionWrite(table: Table, change: () => Promise<unknown>): Table & { injected: number } {
+/** The table, whose first command that `matches` is preceded by `change` (committed before it is sent). */
+function changingBefore(table: Table, matches: (command: unknown) => boolean, change: () => Promise<unknown>): Table & { injected: number } {
   const wrapped = {
     ...table,
     injected: 0,
@@ -60,8 +61,7 @@ function changingBeforeSessionWrite(table: Table, change: () => Promise<unknown>
       get(target, property, receiver) {
         if (property !== 'send') return Reflect.get(target, property, receiver);
         return async (command: unknown, options?: unknown) => {
-          const items = command instanceof TransactWriteCommand ? (command.input.TransactItems ?? []) : [];
-          if (items.some((item) => item.Put?.Item?.type === 'session') && wrapped.injected === 0) {
+          if (wrapped.injected === 0 && matches(command)) {
             wrapped.injected++;
             await change();
           }
@@ -73,6 +73,17 @@ function changingBeforeSessionWrite(table: Table, change: () => Promise<unknown>
   return wrapped;
 }
 
+/** A session transaction (a sign-in's, or its second step's). */
+const writesSession = (command: unknown) =>
+  command instanceof TransactWriteCommand && (command.input.TransactItems ?? []).some((item) => item.Put?.Item?.type === 'session');
+
+/** Any write of the user's profile item, alone or in a transaction. */
+const writesProfile = (userId: string) => (command: unknown) => {
+  const profile = (key: Record<string, unknown> | undefined) => key?.pk === keys.user(userId).pk && key?.sk === keys.user(userId).sk;
+  if (command instanceof UpdateCommand) return profile(command.input.Key);
+  return command instanceof TransactWriteCommand && (command.input.TransactItems ?? []).some((item) => profile(item.Update?.Key));
+};
+
 describe('MFA verify racing a credentials change', () => {
   it.each([
     ['a password change', async (userId: string) => changeCredentials(deps.table, userId, { passwordHash: await hashPassword('the owner changed it', 4) })],
@@ -83,12 +94,33 @@ describe('MFA verify racing a credentials change', () => {
     if (!('mfaRequired' in started)) throw new Error('expected an MFA challenge');
     const before = (await listSessionItems(deps.table, user.id)).length;
 
-    const table = changingBeforeSessionWrite(deps.table, () => change(user.id));
+    const table = changingBefore(deps.table, writesSession, () => change(user.id));
     const attempt = verifySecondFactor({ ...deps, table }, { mfaToken: started.mfaToken, recoveryCode: recoveryCodes[0]! });
     await expect(attempt).rejects.toThrow(UnauthorizedError);
     await expect(attempt).rejects.toThrow('MFA session expired. Please sign in again.');
     expect(table.injected).toBe(1);
     expect(await listSessionItems(deps.table, user.id)).toHaveLength(before);
+  });
+});
+
+// Found by the model run (issue 28, seed 1122098773): an admin's reset read the user's credentials
+// version, then wrote MFA off only while it was unchanged, and answered a change committed in between
+// "404 User not found." for a user who exists.
+describe("an admin's MFA reset racing a credentials change", () => {
+  it.each([
+    ['a role change', (userId: string) => changeRoles(deps.table, userId, ['user', 'moderator'])],
+    ['a password change', async (userId: string) => changeCredentials(deps.table, userId, { passwordHash: await hashPassword('the owner changed it', 4) })],
+  ])('%s committed just before the reset writes: the reset still turns MFA off and ends every session', async (_, change) => {
+    const { input, user } = await enrolled();
+    const table = changingBefore(deps.table, writesProfile(user.id), () => change(user.id));
+    await expect(resetUserMfa({ ...deps, table }, user.id, randomUUID())).resolves.toBeUndefined();
+    expect(table.injected).toBe(1);
+    expect(await getMfaState(deps.table, user.id)).toMatchObject({ enabled: false, secret: undefined });
+    // Two credentials changes: the one injected and the reset's own.
+    expect((await findUserByUsername(deps.table, input.username))!.credVersion).toBe(user.credVersion + 2);
+    const sessions = await listSessionItems(deps.table, user.id);
+    expect(sessions.length).toBeGreaterThan(0);
+    expect(sessions.filter((session) => !session.revokedAt)).toEqual([]);
   });
 });
 
