@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { decodeJwt } from 'jose';
 import { Secret, TOTP } from 'otpauth';
 import { confirmTotp, disableTotp, MFA_TOKEN_MAX_FAILURES, resetUserMfa, setupTotp, verifySecondFactor } from '../../lib/account/mfa';
@@ -9,21 +8,21 @@ import type { MailingDeps, SecondFactorDeps } from '../../lib/account/types';
 import { MFA_TOKEN_TTL_SECONDS, verifyAccessToken } from '../../lib/access/tokens';
 import { epochSeconds } from '../../lib/shared/clock';
 import { type HttpError, UnauthorizedError } from '../../lib/shared/errors';
-import { keys } from '../../lib/store/keys';
 import { isSessionLive } from '../../lib/store/live-session';
 import { getMfaState } from '../../lib/store/mfa';
 import { getSessionWithUser, listSessionItems } from '../../lib/store/sessions';
-import { createTable, type Table } from '../../lib/store/table';
+import { createTable } from '../../lib/store/table';
 import { changeCredentials, changeRoles, findUserByUsername } from '../../lib/store/users';
 import { hashPassword } from '../../lib/shared/passwords';
 import { testAccountConfig } from '../support/account-config';
 import { newUser } from '../support/data';
+import { changingBefore, writesProfile, writesSession } from '../support/injection';
 import { recordingMailQueue } from '../support/mail';
 import { testKeySet } from '../support/keys';
 
 // The second step of an MFA sign-in against the real DynamoDB Local. The one mock: a table client that
-// runs a credentials change just before verify's session transaction (fault injection), to hit the
-// window between verify's version check and its write deterministically, which HTTP cannot.
+// runs a credentials change just before a write (fault injection, tests/support/injection.ts), to hit
+// the window between a check and its write deterministically, which HTTP cannot.
 let deps: SecondFactorDeps & MailingDeps;
 const client = { userAgent: 'jest', ip: '127.0.0.1' };
 
@@ -51,38 +50,6 @@ async function enrolled() {
   const { recoveryCodes } = await confirmTotp(deps, caller, new TOTP({ secret: Secret.fromBase32(secret) }).generate());
   return { input, user: (await findUserByUsername(deps.table, input.username))!, recoveryCodes };
 }
-
-/** The table, whose first command that `matches` is preceded by `change` (committed before it is sent). */
-function changingBefore(table: Table, matches: (command: unknown) => boolean, change: () => Promise<unknown>): Table & { injected: number } {
-  const wrapped = {
-    ...table,
-    injected: 0,
-    client: new Proxy(table.client, {
-      get(target, property, receiver) {
-        if (property !== 'send') return Reflect.get(target, property, receiver);
-        return async (command: unknown, options?: unknown) => {
-          if (wrapped.injected === 0 && matches(command)) {
-            wrapped.injected++;
-            await change();
-          }
-          return (target.send as (c: unknown, o?: unknown) => Promise<unknown>)(command, options);
-        };
-      },
-    }),
-  };
-  return wrapped;
-}
-
-/** A session transaction (a sign-in's, or its second step's). */
-const writesSession = (command: unknown) =>
-  command instanceof TransactWriteCommand && (command.input.TransactItems ?? []).some((item) => item.Put?.Item?.type === 'session');
-
-/** Any write of the user's profile item, alone or in a transaction. */
-const writesProfile = (userId: string) => (command: unknown) => {
-  const profile = (key: Record<string, unknown> | undefined) => key?.pk === keys.user(userId).pk && key?.sk === keys.user(userId).sk;
-  if (command instanceof UpdateCommand) return profile(command.input.Key);
-  return command instanceof TransactWriteCommand && (command.input.TransactItems ?? []).some((item) => profile(item.Update?.Key));
-};
 
 describe('MFA verify racing a credentials change', () => {
   it.each([
