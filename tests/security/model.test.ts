@@ -43,12 +43,16 @@ it(
     const context: Context = { adminToken: adminTokens(), table };
     await warmUp(await context.adminToken());
     console.log(`model run: MODEL_SEED=${SEED} (${RUNS} sequences of up to ${MAX_COMMANDS} steps)`);
-    const property = fc.asyncProperty(fc.commands(COMMANDS, { maxCommands: MAX_COMMANDS, size: '+1' }), async (commands) => {
+    const sequences = fc.commands(COMMANDS, { maxCommands: MAX_COMMANDS, size: '+1' });
+    const property = fc.asyncProperty(sequences, fc.boolean(), async (commands, mfaFromStart) => {
       let model: Model | undefined;
-      // Every sequence starts with one signed-in user; more sign up as commands.
+      // Every sequence starts with one signed-in user, in some with MFA on already (so the second step of
+      // a sign-in, and a change between its two steps, come within a short sequence's reach); more users
+      // sign up as commands.
       const setup = async () => {
         model = newModel(`mdl${randomBytes(4).toString('hex')}_`);
         await new Step([{ kind: 'signUp', u: 0, s: 0, t: 0, flag: false }]).run(model, context);
+        if (mfaFromStart) await new Step([{ kind: 'mfaOn', u: 0, s: 0, t: 0, flag: false }]).run(model, context);
         return { model, real: context };
       };
       await fc.asyncModelRun(setup, commands);
