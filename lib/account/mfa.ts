@@ -10,6 +10,7 @@ import { clearAttempts } from '../store/attempts';
 import {
   createChallenge,
   failChallenge,
+  forceMfaOff,
   getChallenge,
   getMfaState,
   savePendingSecret,
@@ -93,12 +94,12 @@ export async function disableTotp(deps: AccountDeps, caller: AccessClaims, passw
  * user's account as `mfa.reset` by `adminId` (the request's ip is the admin's, not the user's).
  */
 export async function resetUserMfa(deps: AccountDeps, userId: string, adminId: string): Promise<void> {
-  const user = isIssuedId(userId) ? await getUser(deps.table, userId) : undefined;
-  if (!user) throw new NotFoundError(MESSAGES.userNotFound);
-  if (!(await switchMfa(deps.table, user.id, { enable: false }, user.credVersion, undefined))) throw new NotFoundError(MESSAGES.userNotFound);
+  // One write conditioned on the user's existence only: a version read first and compared in the write
+  // made a role or password change racing the reset answer it 404 for a user who exists.
+  if (!isIssuedId(userId) || !(await forceMfaOff(deps.table, userId))) throw new NotFoundError(MESSAGES.userNotFound);
   await Promise.all([
-    revokeAllSessions(deps.table, user.id, deps.now().toISOString()),
-    recordEvent(deps, user.id, 'mfa.reset', adminId === user.id ? undefined : adminId),
+    revokeAllSessions(deps.table, userId, deps.now().toISOString()),
+    recordEvent(deps, userId, 'mfa.reset', adminId === userId ? undefined : adminId),
   ]);
 }
 

@@ -27,10 +27,11 @@ export async function changePassword(
     throw new UnauthorizedError(MESSAGES.currentPasswordWrong);
   }
   // The version bump in this write is what ends every session, including any sign-in racing it; the
-  // revocations after it only keep the session list honest.
-  if (!(await changeCredentials(deps.table, user.id, { passwordHash: await hashPassword(input.newPassword, deps.config.bcryptCost) }))) {
-    throw new UnauthorizedError();
-  }
+  // revocations after it only keep the session list honest. Only while the credentials are those the
+  // current password was checked against: a change committed since (another change checked against the
+  // same password at once, a reset, a role or MFA change) ended the caller's session, so this one is 401.
+  const passwordHash = await hashPassword(input.newPassword, deps.config.bcryptCost);
+  if (!(await changeCredentials(deps.table, user.id, { passwordHash }, user.credVersion))) throw new UnauthorizedError();
   await Promise.all([
     revokeAllSessions(deps.table, user.id, deps.now().toISOString()),
     recordEvent(deps, user.id, 'password.change'),

@@ -48,6 +48,9 @@ export function savePendingSecret(table: Table, userId: string, sealed: string):
   });
 }
 
+/** The profile's side of MFA off (a credentials change: the version bump and the reset link's end, users.ts CREDENTIALS_CHANGED). Needs `:off` and `:one`. */
+const MFA_OFF = `SET mfaEnabled = :off REMOVE totpSecret, totpPending, recoveryCodes, totpLastStep, ${RESET_POINTER} ADD credVersion :one`;
+
 /**
  * Turns MFA on or off and bumps the credentials version in one transaction, so every other session (and
  * any password-only sign-in racing this) is dead, and the live reset link with it (users.ts
@@ -78,7 +81,7 @@ export async function switchMfa(
         },
       }
     : {
-        UpdateExpression: `SET mfaEnabled = :off REMOVE totpSecret, totpPending, recoveryCodes, totpLastStep, ${RESET_POINTER} ADD credVersion :one`,
+        UpdateExpression: MFA_OFF,
         ConditionExpression: `attribute_exists(pk) AND ${versionCondition}`,
         ExpressionAttributeValues: { ':off': false, ':version': credVersion, ':one': 1 },
       };
@@ -99,6 +102,20 @@ export async function switchMfa(
         ]),
   ]);
   return failed.length === 0;
+}
+
+/**
+ * An admin's MFA reset: off, and the credentials version bumped, whatever the version is now. Not
+ * conditioned on a version read before, unlike switchMfa: a password, role or MFA change committed in
+ * between changes nothing the reset decides (it ends every session all the same), so it must not make the
+ * reset fail. False only when the user does not exist.
+ */
+export function forceMfaOff(table: Table, userId: string): Promise<boolean> {
+  return conditionalUpdate(table, userId, {
+    UpdateExpression: MFA_OFF,
+    ConditionExpression: 'attribute_exists(pk)',
+    ExpressionAttributeValues: { ':off': false, ':one': 1 },
+  });
 }
 
 /**

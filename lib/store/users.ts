@@ -141,7 +141,7 @@ function rosterChange(table: Table, userId: string, admin: boolean) {
 }
 
 /** The profile is still as it was read (same credentials version: roles, password and MFA unchanged). */
-function unchangedSince(user: User) {
+function unchangedSince(user: Pick<User, 'credVersion'>) {
   return {
     ConditionExpression:
       user.credVersion === 0 ? 'attribute_exists(pk) AND (attribute_not_exists(credVersion) OR credVersion = :version)' : 'credVersion = :version',
@@ -286,20 +286,29 @@ export function updateProfile(table: Table, userId: string, fields: Pick<User, '
  * the same write. Every session records the version it was opened under, and the authorizer, refresh
  * and session creation all compare it: so no session opened before, or racing, this write survives it,
  * however the requests interleave. The same write spends the user's live reset link (RESET_POINTER),
- * so a link mailed before the change cannot undo it. False when the user does not exist.
+ * so a link mailed before the change cannot undo it. With `checkedVersion` (the version of the profile
+ * whose password the caller checked), only while the credentials are still that version: of two changes
+ * checked against one password at once, one wins. False when the user does not exist or (with
+ * `checkedVersion`) its credentials changed since.
  */
-export function changeCredentials(table: Table, userId: string, fields: Pick<User, 'passwordHash'>): Promise<boolean> {
-  return writeProfile(table, userId, fields, { newCredentials: true });
+export function changeCredentials(table: Table, userId: string, fields: Pick<User, 'passwordHash'>, checkedVersion?: number): Promise<boolean> {
+  return writeProfile(table, userId, fields, { newCredentials: true, ...(checkedVersion === undefined ? {} : { checkedVersion }) });
 }
 
 function writeProfile(
   table: Table,
   userId: string,
   fields: Partial<Pick<User, 'roles' | 'passwordHash'>>,
-  options: { expectedHash?: string; newCredentials: boolean },
+  options: { expectedHash?: string; checkedVersion?: number; newCredentials: boolean },
 ): Promise<boolean> {
   const entries = Object.entries(fields);
-  const expected = options.expectedHash === undefined ? {} : { ':expected': options.expectedHash };
+  const unchanged = options.checkedVersion === undefined ? undefined : unchangedSince({ credVersion: options.checkedVersion });
+  const conditions = [
+    'attribute_exists(pk)',
+    ...(options.expectedHash === undefined ? [] : ['passwordHash = :expected']),
+    ...(unchanged ? [`(${unchanged.ConditionExpression})`] : []),
+  ];
+  const expected = { ...(options.expectedHash === undefined ? {} : { ':expected': options.expectedHash }), ...unchanged?.values };
   const set = `SET ${entries.map((_, i) => `#f${i} = :v${i}`).join(', ')}`;
   return conditionally(table, (callOptions) =>
     table.client.send(
@@ -307,7 +316,7 @@ function writeProfile(
         TableName: table.name,
         Key: keys.user(userId),
         UpdateExpression: options.newCredentials ? `${set} ${CREDENTIALS_CHANGED}` : set,
-        ConditionExpression: options.expectedHash === undefined ? 'attribute_exists(pk)' : 'attribute_exists(pk) AND passwordHash = :expected',
+        ConditionExpression: conditions.join(' AND '),
         ExpressionAttributeNames: Object.fromEntries(entries.map(([name], i) => [`#f${i}`, name])),
         ExpressionAttributeValues: {
           ...Object.fromEntries(entries.map(([, value], i) => [`:v${i}`, value])),

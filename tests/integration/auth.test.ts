@@ -4,13 +4,22 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dyn
 import { deleteUser } from '../../lib/account/admin-users';
 import { ensureAdmin } from '../../lib/account/bootstrap';
 import { eventToWrite } from '../../lib/account/events';
+import { changePassword } from '../../lib/account/password';
 import { refreshSession } from '../../lib/account/refresh';
 import { signOut } from '../../lib/account/sessions';
 import { signIn as signInOutcome } from '../../lib/account/sign-in';
 import { registerUser, signUp } from '../../lib/account/sign-up';
 import type { MailingDeps, SecondFactorDeps } from '../../lib/account/types';
 import { recordingMailQueue } from '../support/mail';
-import { EmailTakenError, ForbiddenError, type HttpError, InvalidCredentialsError, RefreshTokenError, UsernameTakenError } from '../../lib/shared/errors';
+import {
+  EmailTakenError,
+  ForbiddenError,
+  type HttpError,
+  InvalidCredentialsError,
+  RefreshTokenError,
+  UnauthorizedError,
+  UsernameTakenError,
+} from '../../lib/shared/errors';
 import { keys } from '../../lib/store/keys';
 import { clearAttempts, countAttempt } from '../../lib/store/attempts';
 import { getRefreshToken, tokenItem } from '../../lib/store/refresh-tokens';
@@ -22,6 +31,7 @@ import { hashOpaqueToken, verifyAccessToken } from '../../lib/access/tokens';
 import { hashPassword, verifyPassword } from '../../lib/shared/passwords';
 import { testAccountConfig } from '../support/account-config';
 import { newUser } from '../support/data';
+import { changingBefore, writesProfile } from '../support/injection';
 import { testKeySet } from '../support/keys';
 
 // Against the real DynamoDB Local started by global-setup.ts; the clock is ours to move.
@@ -489,6 +499,26 @@ describe('credentials version', () => {
       await expect(refreshSession(deps, token)).rejects.toThrow(new RefreshTokenError('unknown'));
     // Refused, not exchanged: the session still holds the token, so this was no reuse.
     expect((await getSession(deps.table, user.id, rotated.refreshToken.split('.')[1]!))!.tokenHash).toBe(hashOpaqueToken(rotated.refreshToken));
+  });
+
+  // Found by the model run (issue 28, seed -956059549): two password changes checked against one
+  // password at once both answered 200, the later silently replacing the earlier.
+  it('a password change refuses (401) when the credentials changed after its current password was checked, and leaves them as they are', async () => {
+    const { input, accessToken } = await signedIn();
+    const caller = await verifyAccessToken(deps.keys, accessToken, { ...settings, now: clock });
+    const table = changingBefore(deps.table, writesProfile(caller.userId), async () =>
+      expect(await changeCredentials(deps.table, caller.userId, { passwordHash: await hashPassword('the first change', 4) })).toBe(true),
+    );
+    const second = changePassword({ ...deps, table }, caller, { currentPassword: input.password, newPassword: 'the second change' }, client.ip);
+    await expect(second).rejects.toThrow(UnauthorizedError);
+    expect(table.injected).toBe(1);
+    const stored = (await findUserByUsername(deps.table, input.username))!;
+    expect(await verifyPassword('the first change', stored.passwordHash)).toBe(true);
+    // Without a change in between, the same request succeeds.
+    const fresh = await signedIn();
+    const freshCaller = await verifyAccessToken(deps.keys, fresh.accessToken, { ...settings, now: clock });
+    await changePassword(deps, freshCaller, { currentPassword: fresh.input.password, newPassword: 'the only change' }, client.ip);
+    expect(await verifyPassword('the only change', (await findUserByUsername(deps.table, fresh.input.username))!.passwordHash)).toBe(true);
   });
 
   it('ends sessions opened before a role change: refresh refuses them', async () => {

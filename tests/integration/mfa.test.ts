@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { decodeJwt } from 'jose';
 import { Secret, TOTP } from 'otpauth';
 import { confirmTotp, disableTotp, MFA_TOKEN_MAX_FAILURES, resetUserMfa, setupTotp, verifySecondFactor } from '../../lib/account/mfa';
@@ -12,17 +11,18 @@ import { type HttpError, UnauthorizedError } from '../../lib/shared/errors';
 import { isSessionLive } from '../../lib/store/live-session';
 import { getMfaState } from '../../lib/store/mfa';
 import { getSessionWithUser, listSessionItems } from '../../lib/store/sessions';
-import { createTable, type Table } from '../../lib/store/table';
+import { createTable } from '../../lib/store/table';
 import { changeCredentials, changeRoles, findUserByUsername } from '../../lib/store/users';
 import { hashPassword } from '../../lib/shared/passwords';
 import { testAccountConfig } from '../support/account-config';
 import { newUser } from '../support/data';
+import { changingBefore, writesProfile, writesSession } from '../support/injection';
 import { recordingMailQueue } from '../support/mail';
 import { testKeySet } from '../support/keys';
 
 // The second step of an MFA sign-in against the real DynamoDB Local. The one mock: a table client that
-// runs a credentials change just before verify's session transaction (fault injection), to hit the
-// window between verify's version check and its write deterministically, which HTTP cannot.
+// runs a credentials change just before a write (fault injection, tests/support/injection.ts), to hit
+// the window between a check and its write deterministically, which HTTP cannot.
 let deps: SecondFactorDeps & MailingDeps;
 const client = { userAgent: 'jest', ip: '127.0.0.1' };
 
@@ -51,28 +51,6 @@ async function enrolled() {
   return { input, user: (await findUserByUsername(deps.table, input.username))!, recoveryCodes };
 }
 
-/** The table, whose next session transaction is preceded by `change` (committed before it is sent). */
-function changingBeforeSessionWrite(table: Table, change: () => Promise<unknown>): Table & { injected: number } {
-  const wrapped = {
-    ...table,
-    injected: 0,
-    client: new Proxy(table.client, {
-      get(target, property, receiver) {
-        if (property !== 'send') return Reflect.get(target, property, receiver);
-        return async (command: unknown, options?: unknown) => {
-          const items = command instanceof TransactWriteCommand ? (command.input.TransactItems ?? []) : [];
-          if (items.some((item) => item.Put?.Item?.type === 'session') && wrapped.injected === 0) {
-            wrapped.injected++;
-            await change();
-          }
-          return (target.send as (c: unknown, o?: unknown) => Promise<unknown>)(command, options);
-        };
-      },
-    }),
-  };
-  return wrapped;
-}
-
 describe('MFA verify racing a credentials change', () => {
   it.each([
     ['a password change', async (userId: string) => changeCredentials(deps.table, userId, { passwordHash: await hashPassword('the owner changed it', 4) })],
@@ -83,12 +61,33 @@ describe('MFA verify racing a credentials change', () => {
     if (!('mfaRequired' in started)) throw new Error('expected an MFA challenge');
     const before = (await listSessionItems(deps.table, user.id)).length;
 
-    const table = changingBeforeSessionWrite(deps.table, () => change(user.id));
+    const table = changingBefore(deps.table, writesSession, () => change(user.id));
     const attempt = verifySecondFactor({ ...deps, table }, { mfaToken: started.mfaToken, recoveryCode: recoveryCodes[0]! });
     await expect(attempt).rejects.toThrow(UnauthorizedError);
     await expect(attempt).rejects.toThrow('MFA session expired. Please sign in again.');
     expect(table.injected).toBe(1);
     expect(await listSessionItems(deps.table, user.id)).toHaveLength(before);
+  });
+});
+
+// Found by the model run (issue 28, seed 1122098773): an admin's reset read the user's credentials
+// version, then wrote MFA off only while it was unchanged, and answered a change committed in between
+// "404 User not found." for a user who exists.
+describe("an admin's MFA reset racing a credentials change", () => {
+  it.each([
+    ['a role change', (userId: string) => changeRoles(deps.table, userId, ['user', 'moderator'])],
+    ['a password change', async (userId: string) => changeCredentials(deps.table, userId, { passwordHash: await hashPassword('the owner changed it', 4) })],
+  ])('%s committed just before the reset writes: the reset still turns MFA off and ends every session', async (_, change) => {
+    const { input, user } = await enrolled();
+    const table = changingBefore(deps.table, writesProfile(user.id), () => change(user.id));
+    await expect(resetUserMfa({ ...deps, table }, user.id, randomUUID())).resolves.toBeUndefined();
+    expect(table.injected).toBe(1);
+    expect(await getMfaState(deps.table, user.id)).toMatchObject({ enabled: false, secret: undefined });
+    // Two credentials changes: the one injected and the reset's own.
+    expect((await findUserByUsername(deps.table, input.username))!.credVersion).toBe(user.credVersion + 2);
+    const sessions = await listSessionItems(deps.table, user.id);
+    expect(sessions.length).toBeGreaterThan(0);
+    expect(sessions.filter((session) => !session.revokedAt)).toEqual([]);
   });
 });
 

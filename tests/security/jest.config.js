@@ -8,7 +8,4 @@ module.exports = {
   globalTeardown: '<rootDir>/tests/e2e/global-teardown.ts',
   testTimeout: 120_000,
   maxWorkers: 1,
-  // The model run (issue 28) finds open races and depends on timing, so it is not yet part of npm test:
-  // npm run test:model runs it.
-  testPathIgnorePatterns: ['/node_modules/', ...(process.env.MODEL_RUNS ? [] : ['/tests/security/model\\.test\\.ts$'])],
 };

@@ -1,4 +1,4 @@
-import { ONE_REQUEST_MS, revocationDeadlineMs } from '../api';
+import { apiFrom, ONE_REQUEST_MS, revocationDeadlineMs } from '../api';
 import { call, totpCode, usableStep } from './http';
 import { type Context, latestAccess } from './plan';
 import { applyRefresh } from './session-ops';
@@ -6,13 +6,20 @@ import { expectThat, isAlive, type Model, Mismatch, userOf } from './state';
 
 const ADMIN_IP = '127.0.0.1';
 
-/** Every page of a listing (a search page may hold fewer than `limit`). */
+/**
+ * Every page of a listing (a search page may hold fewer than `limit`). A page is asked again after a
+ * 503 (twice at most): these reads are the model's checks, not operations of a sequence, and the search
+ * queries all 64 name shards, which a loaded 2-core machine can take past the 2 s request deadline.
+ * An operation's 5xx still fails the run (http.ts call).
+ */
 async function allPages<T>(path: string, field: string, token: string): Promise<T[]> {
   const items: T[] = [];
   let cursor: string | undefined;
   do {
     const separator = path.includes('?') ? '&' : '?';
-    const page = await call(ADMIN_IP, 'GET', `${path}${separator}limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, undefined, { token });
+    const url = `${path}${separator}limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+    let page = await apiFrom(ADMIN_IP, 'GET', url, undefined, { 'x-access-token': token });
+    for (let again = 0; again < 2 && page.status === 503; again++) page = await apiFrom(ADMIN_IP, 'GET', url, undefined, { 'x-access-token': token });
     if (page.status !== 200) return Promise.reject(new Mismatch(`${path} answered ${page.status}`));
     items.push(...(page.json[field] as T[]));
     cursor = (page.json.nextCursor as string | null | undefined) ?? undefined;

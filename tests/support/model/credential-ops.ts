@@ -1,13 +1,39 @@
 import { awaitMails, forgetMailQuota, linkToken } from '../mail';
 import { call, currentStep, totpCode } from './http';
 import { expectStatus, latestAccess, liveSession, newPassword, pick, pickUser, type Planner, refusedForStaleAuth } from './plan';
-import { addEvent, changeCredentials, expectThat, sessionOf, userOf } from './state';
+import type { ApiResponse } from '../api';
+import { addEvent, changeCredentials, expectThat, type Model, type ModelUser, sessionOf, userOf } from './state';
 
 // Operations on what a user signs in with. Those that check the password count against the username's
 // lockout (LOCKOUT_THRESHOLD 5 in the security stack): the model keeps count and never plans a sixth.
 const LOCKOUT_THRESHOLD = 5;
 /** EMAIL_IP_THRESHOLD of the security stack: sign-up's link and each forgot count against the user's address. */
 const MAIL_IP_THRESHOLD = 5;
+
+/**
+ * The answer to an operation from a live session that checks the password (`password`, as the model had
+ * it when the step was planned): a stale session's 401 in a race, a refusal once the password changed,
+ * or success. The attempt counts against the username's lockout. The user when it succeeded.
+ */
+function passwordAccepted(
+  m: Model,
+  userKey: string,
+  viaKey: string,
+  password: string,
+  answer: ApiResponse | undefined,
+  racing: boolean,
+  what: string,
+): ModelUser | undefined {
+  const u = userOf(m, userKey);
+  if (refusedForStaleAuth(m, sessionOf(m, viaKey), answer, racing)) return undefined;
+  u.attempts += 1;
+  if (u.password !== password) {
+    expectStatus(answer, 401, `${what} with an old password is refused`);
+    return undefined;
+  }
+  expectStatus(answer, 200, `${what} from a live session succeeds`);
+  return u;
+}
 
 export const changePassword: Planner = (model, spec) => {
   const user = pickUser(model, spec);
@@ -21,11 +47,8 @@ export const changePassword: Planner = (model, spec) => {
     racy: true,
     send: async () => [await call(user.ip, 'POST', '/api/auth/password', { currentPassword: current, newPassword: next }, { token: latestAccess(via) })],
     apply(m, [answer], racing) {
-      const u = userOf(m, user.key);
-      if (refusedForStaleAuth(m, sessionOf(m, via.key), answer, racing)) return;
-      u.attempts += 1;
-      if (u.password !== current) return expectStatus(answer, 401, 'a password change with an old current password is refused');
-      expectStatus(answer, 200, 'a password change from a live session succeeds');
+      const u = passwordAccepted(m, user.key, via.key, current, answer, racing, 'a password change');
+      if (!u) return;
       u.password = next;
       changeCredentials(m, u, { revokeAll: true });
       addEvent(u, 'password.change');
@@ -140,11 +163,8 @@ export const mfaOff: Planner = (model, spec) => {
     racy: true,
     send: async () => [await call(user.ip, 'DELETE', '/api/auth/mfa/totp', { password }, { token: latestAccess(via) })],
     apply(m, [answer], racing) {
-      const u = userOf(m, user.key);
-      if (refusedForStaleAuth(m, sessionOf(m, via.key), answer, racing)) return;
-      u.attempts += 1;
-      if (u.password !== password) return expectStatus(answer, 401, 'MFA off with an old password is refused');
-      expectStatus(answer, 200, 'MFA off from a live session succeeds');
+      const u = passwordAccepted(m, user.key, via.key, password, answer, racing, 'MFA off');
+      if (!u) return;
       u.mfa = undefined;
       changeCredentials(m, u, { revokeAll: false, keep: via.key });
       addEvent(u, 'mfa.disable');

@@ -1,12 +1,13 @@
 import type fc from 'fast-check';
 import type { ApiResponse } from '../api';
 import { deleteUser, resetMfa, setRoles, signUp } from './admin-ops';
+import { getUser } from '../../../lib/store/users';
 import { checkEvents, probeDead } from './checks';
 import { changePassword, forgot, mfaOff, mfaOn, reset } from './credential-ops';
 import { call } from './http';
 import type { Context, OpSpec, Plan, Planner } from './plan';
 import { applyRefresh, refresh, refreshRace, revokeSession, signIn, signOut, verifyMfa } from './session-ops';
-import { isAlive, type Model, Mismatch, signature, userOf } from './state';
+import { isAlive, type Model, type ModelUser, Mismatch, signature, userOf } from './state';
 
 export const PLANNERS: Record<string, Planner> = {
   signUp,
@@ -26,7 +27,7 @@ export const PLANNERS: Record<string, Planner> = {
   deleteUser,
 };
 
-function plansFor(model: Model, specs: OpSpec[]): Plan[] | undefined {
+export function plansFor(model: Model, specs: OpSpec[]): Plan[] | undefined {
   const plans = specs.map((spec) => PLANNERS[spec.kind]!(model, spec));
   if (plans.some((plan) => plan === undefined)) return undefined;
   // A race is of operations that each take one request and no state between requests.
@@ -58,7 +59,7 @@ export class Step implements fc.AsyncCommand<Model, Context> {
     executed[label] = (executed[label] ?? 0) + 1;
     const answers = await Promise.all(plans.map((plan) => plan.send(context)));
     if (plans.length === 1) plans[0]!.apply(model, answers[0]!, false);
-    else await settleRace(model, plans, answers);
+    else await settleRace(model, plans, answers, context);
     const now = Date.now();
     for (const session of model.sessions) {
       if (isAlive(model, session) || session.diedAt !== undefined) continue;
@@ -76,9 +77,10 @@ export class Step implements fc.AsyncCommand<Model, Context> {
 
 /**
  * Replays the answers of a race on a copy of the model for every order, keeps the orders that explain
- * them, and (when those disagree on whether a session lives) asks the service with a refresh of it.
+ * them, and, when those disagree, asks the service: a refresh of a session they disagree on the life
+ * of, and the stored profile for a user they disagree on the roles or MFA of.
  */
-async function settleRace(model: Model, plans: Plan[], answers: ApiResponse[][]): Promise<void> {
+export async function settleRace(model: Model, plans: Plan[], answers: ApiResponse[][], context: Context): Promise<void> {
   const failures: string[] = [];
   let candidates: Model[] = [];
   for (const order of permutations(plans.map((_, i) => i))) {
@@ -95,23 +97,45 @@ async function settleRace(model: Model, plans: Plan[], answers: ApiResponse[][])
     const seen = plans.map((plan, i) => `${plan.label} -> ${answers[i]!.map((a) => a.status).join(',')}`).join('; ');
     throw new Mismatch(`no order of the race explains its answers (${seen}):\n  ${failures.join('\n  ')}`);
   }
-  for (const session of candidates[0]!.sessions) {
+  // Sessions by their real id, not the model's key: two racing sign-ins hold each other's key in two orders.
+  for (const sid of new Set(candidates[0]!.sessions.map((s) => s.sid))) {
     if (new Set(candidates.map(signature)).size <= 1) break;
-    const alive = new Set(candidates.map((c) => isAlive(c, c.sessions.find((s) => s.key === session.key)!)));
-    const tokens = new Set(candidates.map((c) => c.sessions.find((s) => s.key === session.key)!.refreshToken));
+    const found = candidates.map((c) => c.sessions.find((s) => s.sid === sid)!);
+    const alive = new Set(candidates.map((c, i) => isAlive(c, found[i]!)));
+    const tokens = new Set(found.map((s) => s.refreshToken));
     if (alive.size <= 1 || tokens.size > 1) continue;
-    const user = userOf(candidates[0]!, session.userKey);
-    const answer = await call(user.ip, 'POST', '/api/auth/refreshtoken', { refreshToken: session.refreshToken });
-    candidates = candidates.filter((c) => {
-      try {
-        applyRefresh(c, session.key, session.refreshToken, answer, false);
-        return true;
-      } catch (error) {
-        if (error instanceof Mismatch) return false;
-        throw error;
-      }
-    });
-    if (candidates.length === 0) throw new Mismatch(`no order of the race explains a refresh of ${session.key} after it (${answer.status})`);
+    const token = found[0]!.refreshToken;
+    const answer = await call(userOf(candidates[0]!, found[0]!.userKey).ip, 'POST', '/api/auth/refreshtoken', { refreshToken: token });
+    candidates = explaining(candidates, (c, i) => applyRefresh(c, found[i]!.key, token, answer, false));
+    if (candidates.length === 0) throw new Mismatch(`no order of the race explains a refresh of ${found[0]!.key} after it (${answer.status})`);
+  }
+  for (const { key, id } of candidates[0]!.users) {
+    if (new Set(candidates.map((c) => listedAs(userOf(c, key)))).size <= 1) continue;
+    const stored = await storedAs(id, context);
+    candidates = candidates.filter((c) => listedAs(userOf(c, key)) === stored);
+    if (candidates.length === 0) throw new Mismatch(`no order of the race explains ${key}'s roles and MFA after it (${stored})`);
   }
   Object.assign(model, candidates[0]!);
+}
+
+/** The candidates a check (applied to each, with its index) does not refute. */
+function explaining(candidates: Model[], check: (candidate: Model, index: number) => void): Model[] {
+  return candidates.filter((candidate, index) => {
+    try {
+      check(candidate, index);
+      return true;
+    } catch (error) {
+      if (error instanceof Mismatch) return false;
+      throw error;
+    }
+  });
+}
+
+/** What the model says is stored of a user: roles and MFA, or nothing once deleted. */
+const listedAs = (user: ModelUser) => (user.deleted ? 'absent' : `${[...user.roles].sort()}:${user.mfa !== undefined}`);
+
+/** The user as stored now, read from the table (an observation to settle a race, not a check of the list). */
+async function storedAs(userId: string, context: Context): Promise<string> {
+  const user = await getUser(context.table, userId);
+  return user ? `${[...user.roles].sort()}:${user.mfaEnabled}` : 'absent';
 }

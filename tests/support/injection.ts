@@ -1,0 +1,38 @@
+import { TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { keys } from '../../lib/store/keys';
+import type { Table } from '../../lib/store/table';
+
+// Fault injection for the integration tier: the table's own client, with a change committed just before
+// one chosen command, to hit the window between a read (or check) and its write deterministically.
+
+/** The table, whose first command that `matches` is preceded by `change` (committed before it is sent). */
+export function changingBefore(table: Table, matches: (command: unknown) => boolean, change: () => Promise<unknown>): Table & { injected: number } {
+  const wrapped = {
+    ...table,
+    injected: 0,
+    client: new Proxy(table.client, {
+      get(target, property, receiver) {
+        if (property !== 'send') return Reflect.get(target, property, receiver);
+        return async (command: unknown, options?: unknown) => {
+          if (wrapped.injected === 0 && matches(command)) {
+            wrapped.injected++;
+            await change();
+          }
+          return (target.send as (c: unknown, o?: unknown) => Promise<unknown>)(command, options);
+        };
+      },
+    }),
+  };
+  return wrapped;
+}
+
+/** A session transaction (a sign-in's, or its second step's). */
+export const writesSession = (command: unknown) =>
+  command instanceof TransactWriteCommand && (command.input.TransactItems ?? []).some((item) => item.Put?.Item?.type === 'session');
+
+/** Any write of the user's profile item, alone or in a transaction. */
+export const writesProfile = (userId: string) => (command: unknown) => {
+  const profile = (key: Record<string, unknown> | undefined) => key?.pk === keys.user(userId).pk && key?.sk === keys.user(userId).sk;
+  if (command instanceof UpdateCommand) return profile(command.input.Key);
+  return command instanceof TransactWriteCommand && (command.input.TransactItems ?? []).some((item) => profile(item.Update?.Key));
+};
