@@ -95,8 +95,10 @@ export async function switchMfa(
               TableName: table.name,
               Key: keys.session(userId, keepSession),
               UpdateExpression: 'SET credVersion = :next',
-              ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(revokedAt)',
-              ExpressionAttributeValues: { ':next': credVersion + 1 },
+              // Kept only while it is live under the version the change was checked against: a session
+              // that a password or role change ended (before its own revocation step ran) stays ended.
+              ConditionExpression: `attribute_exists(pk) AND attribute_not_exists(revokedAt) AND ${versionCondition}`,
+              ExpressionAttributeValues: { ':next': credVersion + 1, ':version': credVersion },
             },
           },
         ]),

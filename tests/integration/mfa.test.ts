@@ -230,6 +230,28 @@ describe('MFA enrolment, sign-in and turning it off, on a clock of the test', ()
     expect('mfaRequired' in (await signIn(clocked(), input))).toBe(false);
   });
 
+  // Found by the model run (issue 28, seed -902423685): race[mfaOff(u0,s0) || mfaOff(u0,s0)] answered one
+  // of the two 401 from a session that lived on. The other request's write is injected just before this one's.
+  it('two "MFA off" from one session at once both succeed, as if one came second; the session lives on', async () => {
+    const { input, caller, userId } = await enrolledAt();
+    const table = changingBefore(deps.table, writesProfile(userId), () => disableTotp(clocked(), caller, input.password, client.ip));
+    await disableTotp({ ...clocked(), table }, caller, input.password, client.ip);
+    expect(table.injected).toBe(1);
+    expect(await getMfaState(deps.table, userId)).toMatchObject({ enabled: false });
+    const mine = await getSessionWithUser(deps.table, userId, caller.sessionId);
+    expect(mine && isSessionLive(mine.session, mine.user, epochSeconds(clock))).toBe(true);
+  });
+
+  it('"MFA off" that loses to a role change is 401, and the session the role change ended is not kept alive', async () => {
+    const { input, caller, userId } = await enrolledAt();
+    const table = changingBefore(deps.table, writesProfile(userId), async () => expect(await changeRoles(deps.table, userId, ['moderator'])).toBe('done'));
+    expect(await refusal(disableTotp({ ...clocked(), table }, caller, input.password, client.ip))).toBe('401 Unauthorized!');
+    expect(table.injected).toBe(1);
+    expect(await getMfaState(deps.table, userId)).toMatchObject({ enabled: true });
+    const mine = await getSessionWithUser(deps.table, userId, caller.sessionId);
+    expect(mine && isSessionLive(mine.session, mine.user, epochSeconds(clock))).toBe(false);
+  });
+
   it("an admin's reset turns MFA off and ends every session; an unknown user is 404", async () => {
     const { input, caller, userId } = await enrolledAt();
     await resetUserMfa(clocked(), userId, randomUUID());
