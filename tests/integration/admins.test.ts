@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { DeleteCommand, type DynamoDBDocumentClient, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { deleteUser, setUserRoles } from '../../lib/account/admin-users';
 import { ensureAdmin } from '../../lib/account/bootstrap';
 import { registerUser } from '../../lib/account/sign-up';
@@ -14,6 +14,7 @@ import { keys } from '../../lib/store/keys';
 import { createTables } from '../../scripts/dynamodb-local';
 import { testAccountConfig } from '../support/account-config';
 import { newUser } from '../support/data';
+import { interceptedTable } from '../support/injection';
 import { recordingMailQueue } from '../support/mail';
 
 // The last admin (issue 21, point 10b) against the real DynamoDB Local. Each case gets a table of its
@@ -126,18 +127,6 @@ function npmRunMigrate(tableName: string) {
       (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, output: `${stdout}${stderr}` }),
     );
   });
-}
-
-/**
- * Fault injection (the one stand-in here): the table's own client, with `before` run ahead of every
- * command the migration sends, so a test can act at an exact point between its read and its write.
- */
-function interceptedTable(table: Table, before: (command: unknown) => Promise<void>): Table {
-  const send = async (command: never, options: never) => {
-    await before(command);
-    return table.client.send(command, options);
-  };
-  return { name: table.name, client: { send } as unknown as DynamoDBDocumentClient };
 }
 
 describe('the migration puts admins from before the roster on it', () => {

@@ -5,23 +5,35 @@ import type { Table } from '../../lib/store/table';
 // Fault injection for the integration tier: the table's own client, with a change committed just before
 // one chosen command, to hit the window between a read (or check) and its write deterministically.
 
-/** The table, whose first command that `matches` is preceded by `change` (committed before it is sent). */
-export function changingBefore(table: Table, matches: (command: unknown) => boolean, change: () => Promise<unknown>): Table & { injected: number } {
-  const wrapped = {
+/**
+ * The table, with `before` run (and awaited) ahead of every command its client sends, so a test can act
+ * at an exact point between a read and its write, or count what is sent.
+ */
+export function interceptedTable(table: Table, before: (command: unknown) => Promise<void>): Table {
+  return {
     ...table,
-    injected: 0,
     client: new Proxy(table.client, {
       get(target, property, receiver) {
         if (property !== 'send') return Reflect.get(target, property, receiver);
         return async (command: unknown, options?: unknown) => {
-          if (wrapped.injected === 0 && matches(command)) {
-            wrapped.injected++;
-            await change();
-          }
+          await before(command);
           return (target.send as (c: unknown, o?: unknown) => Promise<unknown>)(command, options);
         };
       },
     }),
+  };
+}
+
+/** The table, whose first command that `matches` is preceded by `change` (committed before it is sent). */
+export function changingBefore(table: Table, matches: (command: unknown) => boolean, change: () => Promise<unknown>): Table & { injected: number } {
+  const wrapped = {
+    ...interceptedTable(table, async (command) => {
+      if (wrapped.injected === 0 && matches(command)) {
+        wrapped.injected++;
+        await change();
+      }
+    }),
+    injected: 0,
   };
   return wrapped;
 }
