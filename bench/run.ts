@@ -386,7 +386,7 @@ let operationCosts: OperationCost[] = [];
 let loadModel: OperationLoad = {};
 
 /**
- * The load model's two scenarios (README "Admin list and search at scale"): the cost model's usage at
+ * The load model's two scenarios (docs/design.md "Admin list and search at scale"): the cost model's usage at
  * 1M MAU with a peak of 10× the month's average rate, and a burst of 10,000 sign-ups a second. One
  * client (one user, one IP, one username) is taken to send at most 50 requests a second to one route:
  * the stage's throttling of the public routes.
@@ -404,7 +404,7 @@ function loadScenarios() {
 
 /**
  * SES's answer time is not measured here (the emulator is local): an assumed 60 ms per SendEmail call
- * from Lambda, billed as mailer time. A guess, stated in the README; it moves the total by cents.
+ * from Lambda, billed as mailer time. A guess, stated in docs/performance.md; it moves the total by cents.
  */
 const MAILER_SES_MS = 60;
 

@@ -47,7 +47,7 @@ export function withTarget(value: Figure, text: string, met: boolean): Figure {
 
 const fmt = (n: number | null) => (n === null || Number.isNaN(n) ? '—' : n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(3));
 
-/** The table printed at the end (also pasted into the README's Performance section). */
+/** The table printed at the end (also pasted into docs/performance.md). */
 export function table(figures: Figure[]): string {
   const rows = figures.map((f) => [
     f.name,

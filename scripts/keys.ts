@@ -1,6 +1,6 @@
 /**
  * The keys of a deployed stage, in four SSM parameters, each read only by the functions that use it
- * (README, "Keys"; the functions get only the names):
+ * (docs/deploy.md, "Keys"; the functions get only the names):
  *
  *   /lambda-jwt-auth/<stage>/signing-keys  SecureString  private signing JWKs: sign-in, refresh, MFA verify
  *   /lambda-jwt-auth/<stage>/public-keys   String        public JWKs: the authorizer, the JWKS, every verifier
@@ -111,7 +111,8 @@ async function main(): Promise<void> {
     if (!aws) throw new Error(`keys:${command} needs the current keys: --apply (reads them from SSM) or --from-dir <dir> (a previous run's folder)`);
     const [signing, published] = [await aws.read(name('signing')), await aws.read(name('public'))];
     if (!signing) throw new Error(`${name('signing')} does not exist: run keys:create first`);
-    if (!published) throw new Error(`${name('public')} does not exist: this stage keeps its keys in one parameter; run keys:split first (README, "Keys")`);
+    if (!published)
+      throw new Error(`${name('public')} does not exist: this stage keeps its keys in one parameter; run keys:split first (docs/deploy.md, "Keys")`);
     return { signing, public: published };
   };
   const overwriting = (writes: KeyWrite[]): Step[] => writes.map((write) => ({ ...write, overwrite: true }));
@@ -131,7 +132,7 @@ async function main(): Promise<void> {
     case 'retire': {
       const current = await stored();
       if (parseKeySet(current.signing).dataKey !== undefined) {
-        throw new Error(`${name('signing')} still holds the data key: finish keys:split first (README, "Keys")`);
+        throw new Error(`${name('signing')} still holds the data key: finish keys:split first (docs/deploy.md, "Keys")`);
       }
       let writes: KeyWrite[];
       if (command === 'rotate') writes = await rotateKeys(current, clock);

@@ -12,7 +12,7 @@
  *   cookie all reach it), or with AUTHORIZER_CACHE=gateway the HTTP API's cache keyed by Authorization.
  * - CORS: the same origins, headers, credentials and max age, as the HTTP API's CORS configuration.
  * - Gateway responses do not exist on an HTTP API: they are left out, and a refusal by the authorizer is the
- *   HTTP API's own 401/403 body (README, "Choosing the API flavour"). Never fail open: a route that had the
+ *   HTTP API's own 401/403 body (docs/design.md, "Choosing the API flavour"). Never fail open: a route that had the
  *   authorizer has it, and every handler of such a route also refuses a request without its context.
  * - No WAF (it cannot be attached to an HTTP API): WAF_RATE_LIMIT > 0 is refused.
  *

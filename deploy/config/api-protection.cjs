@@ -16,7 +16,7 @@
  * StageDescription is applied only when the stage is first created. So, as AWS SAM does, the stage
  * becomes a resource of its own (AWS::ApiGateway::Stage) pointing at each new deployment: its settings
  * are applied on every deploy. (A stack deployed before this change owns its stage through the
- * Deployment: see README "Throttling" for the one-time step.)
+ * Deployment: see docs/deploy.md "Throttling" for the one-time step.)
  */
 const STAGE_LOGICAL_ID = 'ApiStage';
 

@@ -17,7 +17,7 @@ async function sender({ resolveVariable }) {
   if (stage !== 'local' && !configured) {
     throw new Error(
       `SES_FROM must be set to deploy stage "${stage}": the sender address of the service's emails, an identity ` +
-        'verified in Amazon SES (e.g. SES_FROM=no-reply@example.com). See README, "Email".',
+        'verified in Amazon SES (e.g. SES_FROM=no-reply@example.com). See docs/email.md, "Email".',
     );
   }
   if (configured && !/^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/.test(configured)) {
@@ -37,7 +37,7 @@ async function appUrl({ resolveVariable }) {
   if (stage !== 'local' && !configured) {
     throw new Error(
       `APP_URL must be set to deploy stage "${stage}": the front-end the emailed reset and verification links open ` +
-        `(e.g. APP_URL=https://app.example.com). The ${LOCAL_APP_URL} default is for the local stage only. See README, "Email".`,
+        `(e.g. APP_URL=https://app.example.com). The ${LOCAL_APP_URL} default is for the local stage only. See docs/email.md, "Email".`,
     );
   }
   if (configured) {

@@ -4,7 +4,7 @@ import { config, type KeyPart, keySource } from '../shared/config';
 let ssmClient: import('@aws-sdk/client-ssm').SSMClient | undefined;
 
 /**
- * The stored text of one key part of this function (README, "Keys"): inline, a file, or an SSM
+ * The stored text of one key part of this function (docs/deploy.md, "Keys"): inline, a file, or an SSM
  * parameter. A part the function was given no name for is a ConfigError, never a fallback to another.
  */
 export async function readKeyPart(part: KeyPart): Promise<string> {

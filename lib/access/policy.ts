@@ -36,7 +36,7 @@ export function authorizerResult(outcome: AuthorizeOutcome, methodArn: string | 
 
 /**
  * An HTTP API's simple response (payload 2.0). A refusal is the HTTP API's own 403 `{"message":"Forbidden"}`:
- * it has no gateway responses to carry the contract's message (the README's flavour table).
+ * it has no gateway responses to carry the contract's message (the flavour table in docs/design.md, "Choosing the API flavour").
  */
 export function simpleAuthorizerResult(outcome: AuthorizeOutcome): APIGatewaySimpleAuthorizerWithContextResult<Record<string, string>> {
   return outcome.allow ? { isAuthorized: true, context: callerContext(outcome) } : { isAuthorized: false, context: { message: outcome.message } };

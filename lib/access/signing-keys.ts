@@ -27,7 +27,7 @@ export interface SigningKeys extends IssuingKeys, PublicKeys {}
  * published, in the public set.
  *
  * The same shape with `dataKey` (and `cursorKey`) is the single document deployments kept before the
- * split (README, "Keys"), and what newKeySet makes for tests and `keys:create`; splitKeySet turns it
+ * split (docs/deploy.md, "Keys"), and what newKeySet makes for tests and `keys:create`; splitKeySet turns it
  * into the stored parts.
  */
 export interface KeySetDocument {

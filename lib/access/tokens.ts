@@ -7,7 +7,7 @@ import type { PublicKeys } from './keys';
 import type { IssuingKeys } from './signing-keys';
 import { isRole, type Role } from '../shared/roles';
 
-/** RS256: the fastest jose verify on Node (see README "Why RS256") and the one every JWT library reads. */
+/** RS256: the fastest jose verify on Node (see docs/design.md "Why RS256") and the one every JWT library reads. */
 export const SIGNING_ALGORITHM = 'RS256';
 
 /** What verifying needs: the public keys by `kid`. */

@@ -34,7 +34,7 @@ export interface AccountDeps {
 
 /**
  * What issuing tokens needs on top: the signing key (sign-in, refresh, MFA verify). Each function gets
- * only the key parts it may read (lib/account/deps.ts; README, "Keys"), so `keys` is typed per use.
+ * only the key parts it may read (lib/account/deps.ts; docs/deploy.md, "Keys"), so `keys` is typed per use.
  */
 export interface SessionDeps extends AccountDeps {
   keys: IssuingKeys;

@@ -80,7 +80,7 @@ export const SESSION_COOKIE_NAMES = ['__Host-jwt_session', 'jwt_session'] as con
 export type SessionCookieName = (typeof SESSION_COOKIE_NAMES)[number];
 
 /**
- * The four key parts, kept apart so that each function holds only what it uses (README, "Keys"): the
+ * The four key parts, kept apart so that each function holds only what it uses (docs/deploy.md, "Keys"): the
  * private signing keys (functions that issue tokens), the public key set (everything that verifies),
  * the data key that seals TOTP secrets (MFA functions), and the page cursors' HMAC key (paged lists).
  */

@@ -29,7 +29,7 @@ export const keys = {
  * The sparse index (see deploy/resources/dynamodb.yml): user profiles for the admin list, and each user's
  * refresh tokens, so deleting a user can find and delete them (they are keyed by hash, not by user).
  * Profiles are spread over USER_SHARDS partitions by the first byte of their random (v4) id, so no
- * burst of sign-ups or role changes meets one partition's 1,000 writes a second (issue 17; README
+ * burst of sign-ups or role changes meets one partition's 1,000 writes a second (issue 17; docs/design.md,
  * "Admin list and search at scale"). Profiles written before that sit in LEGACY_USERS_PARTITION until
  * `npm run migrate` moves them; the list reads both.
  */

@@ -145,7 +145,7 @@ describe("the tutorial's front-ends in Chromium", () => {
 
       // LogOut: the click sends sign-out {} and the empty href reloads the page at once. The request
       // reaches the service, so the session ends; whether its answer (clearing the cookie) arrives before
-      // the reload cancels it is a race a local page reload usually wins (see README "Front-ends"). Either
+      // the reload cancels it is a race a local page reload usually wins (see docs/cookies-and-front-ends.md "Front-ends"). Either
       // way the client is signed out within the revocation bound: a stale cookie is refused, and the
       // client's 401 handling signs out again, which clears it.
       const sessionCookie = (await context.cookies(API)).find((c) => c.name === 'jwt_session')!.value;

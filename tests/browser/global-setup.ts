@@ -70,7 +70,7 @@ export default async function globalSetup(): Promise<void> {
       ACCESS_TOKEN_TTL: '10',
       // The cookie (and the session) lives this long: cookie clients never refresh.
       REFRESH_TOKEN_TTL: '40',
-      // The tutorial's refresh-token client keeps sending its first refresh token (README, "Front-ends").
+      // The tutorial's refresh-token client keeps sending its first refresh token (docs/cookies-and-front-ends.md, "Front-ends").
       REFRESH_ROTATION: 'off',
       AUTHORIZER_CACHE_TTL: '2',
     },

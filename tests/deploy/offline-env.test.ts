@@ -5,7 +5,7 @@ import { join } from 'node:path';
 
 // In `npm start` and the test stacks the functions run in serverless-offline's process (--useInProcess) and
 // share one process.env; deploy/offline/plugin.cjs blanks the key-part variables a function is not named
-// (README, "Keys"). Checked on the service's real local configuration, through the plugin and
+// (docs/deploy.md, "Keys"). Checked on the service's real local configuration, through the plugin and
 // serverless-offline's own in-process runner (tests/support/offline-env.ts), each function run after
 // every other one.
 const ROOT = join(__dirname, '../..');

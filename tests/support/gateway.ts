@@ -1,5 +1,5 @@
 /**
- * What the API Gateway in front of the functions answers by itself, per flavour (README, "Choosing the API
+ * What the API Gateway in front of the functions answers by itself, per flavour (docs/design.md, "Choosing the API
  * flavour"): the one table the contract tests take those answers from. The e2e stack runs the flavour of
  * API_GATEWAY (deploy/config/api-flavour.cjs): `rest` for `npm run test:e2e`, `http` for `npm run test:e2e:http`.
  * Everything a function answers (roles, input, handler messages) is the same in both and is not here.

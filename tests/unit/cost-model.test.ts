@@ -1,7 +1,7 @@
 import { banded, cognito, costRow, HEAVY_USER, type OperationCost } from '../../bench/cost';
 import prices from '../../bench/prices.json';
 
-// The bench's bill (bench/cost.ts) on made-up operations: the arithmetic the README's cost section rests on.
+// The bench's bill (bench/cost.ts) on made-up operations: the arithmetic docs/performance.md's cost section rests on.
 const op = (name: OperationCost['name'], cost: Partial<OperationCost>): OperationCost => ({
   name,
   readUnits: 0,

@@ -112,7 +112,7 @@ export const verifyMfa: Planner = (model, spec) => {
 
 /**
  * A refresh with the session's current token, or (`flag`) with one of the last REMEMBERED_TOKENS it
- * exchanged: reuse. (An older one is refused as unknown without ending the session: README, "Refresh in
+ * exchanged: reuse. (An older one is refused as unknown without ending the session: docs/design.md, "Refresh in
  * one write"; tests/integration/auth.test.ts covers that edge.)
  */
 export const refresh: Planner = (model, spec) => {
