@@ -241,6 +241,16 @@ describe('admin API', () => {
       status: 400,
       json: { message: 'Failed! Role does not exist = wizard' },
     });
+    // Roles as sign-in answers show them are taken too (case as written); the answer keeps plain names.
+    expect(
+      await api('PUT', `/api/admin/users/${login.json.id as string}/roles`, { body: { roles: ['ROLE_USER', 'ROLE_MODERATOR'] }, token: adminToken }),
+    ).toMatchObject({ status: 200, json: { id: login.json.id, roles: ['user', 'moderator'] } });
+    expect((await signIn(mod.username, mod.password)).json.roles).toEqual(['ROLE_USER', 'ROLE_MODERATOR']);
+    for (const wrongCase of ['ROLE_user', 'Moderator'])
+      expect(await api('PUT', `/api/admin/users/${login.json.id as string}/roles`, { body: { roles: [wrongCase] }, token: adminToken })).toMatchObject({
+        status: 400,
+        json: { message: `Failed! Role does not exist = ${wrongCase}` },
+      });
     expect(await api('PUT', '/api/admin/users/no-such-user/roles', { body: { roles: ['user'] }, token: adminToken })).toMatchObject({ status: 404 });
   });
 
