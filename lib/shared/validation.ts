@@ -68,9 +68,22 @@ export const signInSchema = z.object({
 });
 export type SignInInput = z.infer<typeof signInSchema>;
 
-export const refreshSchema = z.object({
-  refreshToken: z.optional(text('refreshToken').check(z.maxLength(512, 'refreshToken is too long'))),
-});
+/**
+ * A compact JWT: three base64url parts, the header's JSON starting `{"` (so `eyJ`). Refresh tokens are
+ * never that (four dot-separated parts, or one from before), so this is an access token (or another of
+ * our JWTs) sent in the wrong field: said plainly rather than as "too long" or "not in database".
+ */
+const JWT_SHAPE = /^eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/;
+
+// The JWT check first: the first problem is the one answered, and an access token is also too long.
+const refreshTokenField = z.optional(
+  text('refreshToken').check(
+    z.refine((value) => !JWT_SHAPE.test(value), 'refreshToken is an access token (a JWT): send the refreshToken from the sign-in or refresh answer'),
+    z.maxLength(512, 'refreshToken is too long'),
+  ),
+);
+
+export const refreshSchema = z.object({ refreshToken: refreshTokenField });
 
 /** Validates a parsed JSON body; the first problem becomes a 400 with its field-specific message. */
 export function validate<T>(schema: z.ZodMiniType<T>, body: unknown): T {
@@ -80,7 +93,7 @@ export function validate<T>(schema: z.ZodMiniType<T>, body: unknown): T {
 }
 
 export const signOutSchema = z.object({
-  refreshToken: z.optional(text('refreshToken').check(z.maxLength(512, 'refreshToken is too long'))),
+  refreshToken: refreshTokenField,
   all: z.optional(z.boolean({ error: 'all must be true or false' })),
 });
 

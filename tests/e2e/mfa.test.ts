@@ -295,7 +295,10 @@ describe('turning MFA off', () => {
     );
     expect(await api('DELETE', `/api/admin/users/${id}/mfa`, { token: adminToken })).toMatchObject({ status: 200 });
     expect(await api('DELETE', '/api/admin/users/00000000-0000-4000-8000-000000000000/mfa', { token: adminToken })).toMatchObject({ status: 404 });
-    expect((await api('POST', '/api/auth/refreshtoken', { body: { refreshToken } })).status).toBe(403);
+    expect(await api('POST', '/api/auth/refreshtoken', { body: { refreshToken } })).toMatchObject({
+      status: 403,
+      json: { message: 'Session ended. Please sign in again.' },
+    });
     expect((await signIn(user.username, user.password)).json.accessToken).toEqual(expect.any(String));
     const listed = await api('GET', '/api/admin/users?limit=100', { token: adminToken });
     expect(listed.status).toBe(200);
