@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { isMfaTokenShaped } from '../access/tokens';
 import { BadRequestError } from './errors';
 import { exceedsBcryptLimit, MAX_PASSWORD_BYTES } from './passwords';
 import { normalizeIdentifier } from '../store/users';
@@ -145,15 +146,49 @@ export const userListQuerySchema = z.extend(pageQuerySchema, {
   ),
 });
 
-const codeField = (field: string) => z.optional(text(field).check(z.maxLength(64, `${field} is too long`)));
+/**
+ * An authenticator code, as people and clients send it: a string, spaces ignored ("123 456", as apps
+ * show it), or a JSON number. A number cannot carry leading zeros (JSON forbids writing them), so one
+ * from 0 to 999999 is read as its six digits zero-padded: 123 can only mean 000123 (a client that ran
+ * `Number()` on the code), each number names exactly one code and the guesses stay one in a million;
+ * refusing it would fail such a client on one code in ten. Any other number is a 400. A string that is
+ * not six digits then is simply a wrong code (the domain's "Invalid code!").
+ */
+function totpCode(field: string) {
+  const sixDigits = `${field} must be 6 digits`;
+  return z.pipe(
+    z.union([z.string(), z.number()], {
+      error: (issue) => (issue.input === undefined ? `${field} is required` : `${field} must be a string or a number of 6 digits`),
+    }),
+    z.transform((value, context) => {
+      if (typeof value === 'string') {
+        if (value.length <= 64) return value.replace(/\s/g, '');
+        context.issues.push({ code: 'custom', message: `${field} is too long`, input: value });
+      } else if (Number.isInteger(value) && value >= 0 && value <= 999_999) {
+        return String(value).padStart(6, '0');
+      } else {
+        context.issues.push({ code: 'custom', message: sixDigits, input: value });
+      }
+      return z.NEVER;
+    }),
+  );
+}
+
+/** A recovery code: a string; case, spaces and dashes are ignored where it is checked (hashRecoveryCode). */
+const recoveryCode = z.optional(text('recoveryCode').check(z.maxLength(64, 'recoveryCode is too long')));
 
 export const mfaVerifySchema = z.object({
-  mfaToken: text('mfaToken').check(z.minLength(1, 'mfaToken is required'), z.maxLength(4096, 'mfaToken is too long')),
-  code: codeField('code'),
-  recoveryCode: codeField('recoveryCode'),
+  // Shape only (an expired, spent or forged one is the domain's 401 "MFA session expired").
+  mfaToken: text('mfaToken').check(
+    z.minLength(1, 'mfaToken is required'),
+    z.maxLength(4096, 'mfaToken is too long'),
+    z.refine(isMfaTokenShaped, 'mfaToken is not valid: send the mfaToken from the sign-in answer'),
+  ),
+  code: z.optional(totpCode('code')),
+  recoveryCode,
 });
 
-export const mfaConfirmSchema = z.object({ code: text('code').check(z.maxLength(64, 'code is too long')) });
+export const mfaConfirmSchema = z.object({ code: totpCode('code') });
 
 /** The password that confirms a sensitive change by a signed-in caller (MFA setup, MFA off). */
 export const passwordConfirmSchema = z.object({
