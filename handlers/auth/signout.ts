@@ -13,8 +13,8 @@ config();
 
 /**
  * POST /api/auth/signout: `{refreshToken}` ends that session; `{all:true}` with an access token (or the
- * cookie) ends every session of its user; `{}` with the session cookie ends the cookie's session.
- * Every sign-out clears the cookie. Public route: credentials, when needed, are checked here.
+ * cookie) ends every session of its user; `{}` with the session cookie ends the cookie's session; `{}` without
+ * one ends nothing and says so (200). Every sign-out clears the cookie. Public route: credentials, when needed, are checked here.
  */
 export const handler = httpHandler(async (request) => {
   const body = validate(signOutSchema, jsonBody(request));
@@ -24,6 +24,10 @@ export const handler = httpHandler(async (request) => {
   } else if (body.refreshToken === undefined && hasSessionCookie(request)) {
     const caller = await cookieCaller(request);
     if (caller) await signOutSession(deps, caller);
+  } else if (body.refreshToken === undefined) {
+    // Nothing names a session: the caller is signed out already as far as this request shows (the
+    // tutorial's sign-out always answered 200), but it is told that nothing was ended.
+    return { json: { message: MESSAGES.nothingToSignOut }, headers: clearedCookieHeaders(request) };
   } else {
     await signOut(deps, body.refreshToken);
   }

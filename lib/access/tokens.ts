@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { parse as parseCookie } from 'cookie';
-import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
+import { decodeProtectedHeader, errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import { epochSeconds } from '../shared/clock';
 import { AccessTokenError } from '../shared/errors';
 import type { PublicKeys } from './keys';
@@ -201,6 +201,20 @@ export async function issueMfaToken(
   settings: TokenSettings & { now: Date; ttlSeconds: number },
 ): Promise<string> {
   return signToken(keys, MFA_TOKEN_TYPE, {}, { subject: claims.userId, jti: claims.challengeId }, settings);
+}
+
+/**
+ * Whether a string is shaped as an mfaToken: a compact JWS whose (unverified) header says `mfa+jwt`. Not
+ * a check of the token: anyone can read a JWT's header. It tells a malformed token or one of another kind
+ * (an access token sent in its place) from an mfaToken that is expired, spent or not ours.
+ */
+export function isMfaTokenShaped(token: string): boolean {
+  if (token.length > MAX_ACCESS_TOKEN_LENGTH || !/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(token)) return false;
+  try {
+    return decodeProtectedHeader(token).typ === MFA_TOKEN_TYPE;
+  } catch {
+    return false;
+  }
 }
 
 /** The user and challenge of a valid mfaToken; undefined for anything else (expired, forged, another kind). */

@@ -63,9 +63,11 @@ export async function refreshSession(deps: SessionDeps, refreshToken: string | u
 const claimsOf = (user: User, session: Session) => ({ userId: user.id, roles: user.roles, sessionId: session.sessionId, amr: session.amr ?? PASSWORD_ONLY });
 
 /**
- * Why a session refused a token's exchange, read after the fact: expired; exchanged already (reuse,
- * whether a replay or a lost race: the session ends); or unknown (no such session or token, revoked,
- * or opened before the user's credentials changed).
+ * Why a session refused a token's exchange, read after the fact: unknown (no such session, or not a token
+ * it issued); expired; exchanged already (reuse, whether a replay or a lost race: the session ends); or
+ * still its current token, so the session itself ended (signed out, revoked, or opened before the user's
+ * password, roles or MFA changed, including a change racing this refresh): `ended`, told only to the
+ * holder of that token.
  */
 async function refused(deps: SessionDeps, presented: PresentedRefreshToken): Promise<never> {
   const session = await getSession(deps.table, presented.userId, presented.sessionId);
@@ -73,7 +75,7 @@ async function refused(deps: SessionDeps, presented: PresentedRefreshToken): Pro
   if (!session || !known) throw new RefreshTokenError('unknown');
   if (session.expiresAt <= epochSeconds(deps.now())) throw new RefreshTokenError('expired');
   if (known === 'previous') return reused(deps, session.userId, session.sessionId);
-  throw new RefreshTokenError('unknown');
+  throw new RefreshTokenError('ended');
 }
 
 /**
@@ -88,18 +90,21 @@ async function refreshStoredToken(deps: SessionDeps, refreshToken: string): Prom
   if (stored.expiresAt <= epochSeconds(now)) throw new RefreshTokenError('expired');
   if (stored.rotatedAt) return reused(deps, stored.userId, stored.sessionId);
   const { session, user } = await getSessionWithUser(deps.table, stored.userId, stored.sessionId);
-  // Revoked, or opened before the user's password or roles last changed: the session is over.
-  if (!isSessionLive(session, user, epochSeconds(now)) || !user) throw new RefreshTokenError('unknown');
+  // Gone with its account: nothing of it is in the database any more.
+  if (!session || !user) throw new RefreshTokenError('unknown');
+  // Revoked, or opened before the user's password or roles last changed: the session is over (the caller
+  // holds the token itself: its hash found the item).
+  if (!isSessionLive(session, user, epochSeconds(now))) throw new RefreshTokenError('ended');
   const claims = claimsOf(user, session);
 
   if (!deps.config.refreshRotation) {
-    if (!(await touchSession(deps.table, user.id, session.sessionId, now.toISOString()))) throw new RefreshTokenError('unknown');
+    if (!(await touchSession(deps.table, user.id, session.sessionId, now.toISOString()))) throw new RefreshTokenError('ended');
     return { accessToken: await sessionTokenFor(deps, claims, 'header'), refreshToken };
   }
 
   const next = newRefreshRecord(deps, user.id, session.sessionId);
   const outcome = await moveTokenToSession(deps.table, stored, next.record, user.credVersion, now.toISOString());
   if (outcome === 'token-already-used') return reused(deps, stored.userId, stored.sessionId);
-  if (outcome === 'session-revoked') throw new RefreshTokenError('unknown');
+  if (outcome === 'session-revoked') throw new RefreshTokenError('ended');
   return { accessToken: await sessionTokenFor(deps, claims, 'header'), refreshToken: next.token };
 }

@@ -6,6 +6,7 @@
 export const MESSAGES = {
   registered: 'User was registered successfully!',
   signedOut: "You've been signed out!",
+  nothingToSignOut: 'No session to sign out: send refreshToken, or all:true with an access token.',
   passwordChanged: 'Password was changed successfully! Please sign in again.',
   sessionRevoked: 'Session was revoked!',
   userDeleted: 'User was deleted successfully!',
@@ -48,6 +49,9 @@ export const MESSAGES = {
     unknown: 'Refresh token is not in database!',
     expired: 'Refresh token was expired. Please make a new signin request',
     reused: 'Refresh token was already used. The session has been revoked. Please make a new signin request',
+    // Only to a caller holding the token itself (its whole hash matched): a forged token naming a real
+    // session is `unknown`, so this says nothing to anyone who did not already hold the session.
+    ended: 'Session ended. Please sign in again.',
   },
   accessToken: {
     missing: 'No token provided!',

@@ -8,13 +8,24 @@ export function isRole(value: string): value is Role {
   return (ROLES as readonly string[]).includes(value);
 }
 
-/** Validates requested role names against the allowed set; an empty or absent list means `user`. */
+/**
+ * A requested role by either of its names: `user`, or `ROLE_USER` as answers show it (toAuthorities), so
+ * a client can send back what it was given. Case as written here: `User` or `role_user` is no role.
+ */
+export function roleNamed(name: string): Role | undefined {
+  if (isRole(name)) return name;
+  const plain = /^ROLE_([A-Z]+)$/.exec(name)?.[1]?.toLowerCase();
+  return plain !== undefined && isRole(plain) ? plain : undefined;
+}
+
+/** Validates requested role names (either form, roleNamed) against the allowed set; an empty or absent list means `user`. */
 export function parseRoles(requested: readonly string[] | undefined): Role[] {
   if (!requested || requested.length === 0) return ['user'];
   const roles = new Set<Role>();
   for (const name of requested) {
-    if (!isRole(name)) throw new UnknownRoleError(name);
-    roles.add(name);
+    const role = roleNamed(name);
+    if (role === undefined) throw new UnknownRoleError(name);
+    roles.add(role);
   }
   return ROLES.filter((role) => roles.has(role));
 }

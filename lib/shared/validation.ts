@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { isMfaTokenShaped } from '../access/tokens';
 import { BadRequestError } from './errors';
 import { exceedsBcryptLimit, MAX_PASSWORD_BYTES } from './passwords';
 import { normalizeIdentifier } from '../store/users';
@@ -68,9 +69,22 @@ export const signInSchema = z.object({
 });
 export type SignInInput = z.infer<typeof signInSchema>;
 
-export const refreshSchema = z.object({
-  refreshToken: z.optional(text('refreshToken').check(z.maxLength(512, 'refreshToken is too long'))),
-});
+/**
+ * A compact JWT: three base64url parts, the header's JSON starting `{"` (so `eyJ`). Refresh tokens are
+ * never that (four dot-separated parts, or one from before), so this is an access token (or another of
+ * our JWTs) sent in the wrong field: said plainly rather than as "too long" or "not in database".
+ */
+const JWT_SHAPE = /^eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/;
+
+// The JWT check first: the first problem is the one answered, and an access token is also too long.
+const refreshTokenField = z.optional(
+  text('refreshToken').check(
+    z.refine((value) => !JWT_SHAPE.test(value), 'refreshToken is an access token (a JWT): send the refreshToken from the sign-in or refresh answer'),
+    z.maxLength(512, 'refreshToken is too long'),
+  ),
+);
+
+export const refreshSchema = z.object({ refreshToken: refreshTokenField });
 
 /** Validates a parsed JSON body; the first problem becomes a 400 with its field-specific message. */
 export function validate<T>(schema: z.ZodMiniType<T>, body: unknown): T {
@@ -80,7 +94,7 @@ export function validate<T>(schema: z.ZodMiniType<T>, body: unknown): T {
 }
 
 export const signOutSchema = z.object({
-  refreshToken: z.optional(text('refreshToken').check(z.maxLength(512, 'refreshToken is too long'))),
+  refreshToken: refreshTokenField,
   all: z.optional(z.boolean({ error: 'all must be true or false' })),
 });
 
@@ -132,15 +146,49 @@ export const userListQuerySchema = z.extend(pageQuerySchema, {
   ),
 });
 
-const codeField = (field: string) => z.optional(text(field).check(z.maxLength(64, `${field} is too long`)));
+/**
+ * An authenticator code, as people and clients send it: a string, spaces ignored ("123 456", as apps
+ * show it), or a JSON number. A number cannot carry leading zeros (JSON forbids writing them), so one
+ * from 0 to 999999 is read as its six digits zero-padded: 123 can only mean 000123 (a client that ran
+ * `Number()` on the code), each number names exactly one code and the guesses stay one in a million;
+ * refusing it would fail such a client on one code in ten. Any other number is a 400. A string that is
+ * not six digits then is simply a wrong code (the domain's "Invalid code!").
+ */
+function totpCode(field: string) {
+  const sixDigits = `${field} must be 6 digits`;
+  return z.pipe(
+    z.union([z.string(), z.number()], {
+      error: (issue) => (issue.input === undefined ? `${field} is required` : `${field} must be a string or a number of 6 digits`),
+    }),
+    z.transform((value, context) => {
+      if (typeof value === 'string') {
+        if (value.length <= 64) return value.replace(/\s/g, '');
+        context.issues.push({ code: 'custom', message: `${field} is too long`, input: value });
+      } else if (Number.isInteger(value) && value >= 0 && value <= 999_999) {
+        return String(value).padStart(6, '0');
+      } else {
+        context.issues.push({ code: 'custom', message: sixDigits, input: value });
+      }
+      return z.NEVER;
+    }),
+  );
+}
+
+/** A recovery code: a string; case, spaces and dashes are ignored where it is checked (hashRecoveryCode). */
+const recoveryCode = z.optional(text('recoveryCode').check(z.maxLength(64, 'recoveryCode is too long')));
 
 export const mfaVerifySchema = z.object({
-  mfaToken: text('mfaToken').check(z.minLength(1, 'mfaToken is required'), z.maxLength(4096, 'mfaToken is too long')),
-  code: codeField('code'),
-  recoveryCode: codeField('recoveryCode'),
+  // Shape only (an expired, spent or forged one is the domain's 401 "MFA session expired").
+  mfaToken: text('mfaToken').check(
+    z.minLength(1, 'mfaToken is required'),
+    z.maxLength(4096, 'mfaToken is too long'),
+    z.refine(isMfaTokenShaped, 'mfaToken is not valid: send the mfaToken from the sign-in answer'),
+  ),
+  code: z.optional(totpCode('code')),
+  recoveryCode,
 });
 
-export const mfaConfirmSchema = z.object({ code: text('code').check(z.maxLength(64, 'code is too long')) });
+export const mfaConfirmSchema = z.object({ code: totpCode('code') });
 
 /** The password that confirms a sensitive change by a signed-in caller (MFA setup, MFA off). */
 export const passwordConfirmSchema = z.object({

@@ -206,7 +206,10 @@ describe('password reset', () => {
     const fresh = await signIn(user.username, 'a brand new password');
     expect(fresh.status).toBe(200);
     // The old session: its refresh token at once, its access token within the revocation bound.
-    expect((await api('POST', '/api/auth/refreshtoken', { body: { refreshToken: session.refreshToken } })).status).toBe(403);
+    expect(await api('POST', '/api/auth/refreshtoken', { body: { refreshToken: session.refreshToken } })).toMatchObject({
+      status: 403,
+      json: { message: 'Session ended. Please sign in again.' },
+    });
     await refusedWithinRevocationBound(() => api('GET', '/api/test/user', { token: session.accessToken }));
     await awaitMails(user.email, CHANGED_SUBJECT);
     // Single use, and the reset proved the address.

@@ -7,6 +7,9 @@ import { createTable } from '../../lib/store/table';
 // Account lifecycle over HTTP. "Within the bound" = the authorizer cache lifetime configured for the
 // run (AUTHORIZER_CACHE_TTL=2 s), plus one request's time (support/api.ts).
 const refresh = (refreshToken: string) => api('POST', '/api/auth/refreshtoken', { body: { refreshToken } });
+// A refresh token of a session that ended: its holder is told so; a token never issued is not in database.
+const ended = { status: 403, json: { message: 'Session ended. Please sign in again.' } };
+const unknown = { status: 403, json: { message: 'Refresh token is not in database!' } };
 const userContent = (token: string) => api('GET', '/api/test/user', { token });
 
 async function registeredAndSignedIn() {
@@ -33,7 +36,9 @@ describe('sign-out', () => {
       status: 200,
       json: { message: "You've been signed out!" },
     });
-    expect(await refresh(session.refreshToken)).toMatchObject({ status: 403, json: { message: 'Refresh token is not in database!' } });
+    expect(await refresh(session.refreshToken)).toMatchObject(ended);
+    // Signing out again is still a sign-out (idempotent).
+    expect(await api('POST', '/api/auth/signout', { body: { refreshToken: session.refreshToken } })).toMatchObject({ status: 200 });
     await refusedWithinBound(() => userContent(session.accessToken));
   });
 
@@ -43,18 +48,44 @@ describe('sign-out', () => {
     // Used (and its decision cached) just before the sign-out, so the bound is what gets tested.
     expect(await userContent(second.accessToken as string)).toMatchObject({ status: 200 });
     expect(await api('POST', '/api/auth/signout', { body: { all: true }, token: first.accessToken })).toMatchObject({ status: 200 });
-    expect((await refresh(first.refreshToken)).status).toBe(403);
-    expect((await refresh(second.refreshToken as string)).status).toBe(403);
+    expect(await refresh(first.refreshToken)).toMatchObject(ended);
+    expect(await refresh(second.refreshToken as string)).toMatchObject(ended);
     await refusedWithinBound(() => userContent(second.accessToken as string));
   });
 
-  it('answers like refresh for a missing or unknown token, and needs a token for all', async () => {
-    expect(await api('POST', '/api/auth/signout', { body: {} })).toMatchObject({ status: 403, json: { message: 'Refresh Token is required!' } });
+  it('says so when nothing names a session, answers like refresh for an unknown token, and needs a token for all', async () => {
+    // `{}` without a cookie (a non-browser caller): nothing to end, said plainly, 200 as the tutorial's sign-out.
+    const nothing = await api('POST', '/api/auth/signout', { body: {} });
+    expect(nothing).toMatchObject({ status: 200, json: { message: 'No session to sign out: send refreshToken, or all:true with an access token.' } });
+    expect(nothing.headers.get('set-cookie')).toContain('Max-Age=0');
     expect(await api('POST', '/api/auth/signout', { body: { refreshToken: 'nope' } })).toMatchObject({
       status: 403,
       json: { message: 'Refresh token is not in database!' },
     });
     expect(await api('POST', '/api/auth/signout', { body: { all: true } })).toMatchObject({ status: 401, json: { message: 'No token provided!' } });
+  });
+});
+
+describe('refresh answers', () => {
+  it("tell the holder of an ended session's token that it ended, and anyone else only that the token is not in database", async () => {
+    const session = await registeredAndSignedIn();
+    const [userId, sessionId] = session.refreshToken.split('.') as [string, string];
+    // A made-up token naming the live session, and one of the right shape naming nothing.
+    expect(await refresh(`${userId}.${sessionId}.0.made-up`)).toMatchObject(unknown);
+    expect(await refresh(`${crypto.randomUUID()}.${crypto.randomUUID()}.0.made-up`)).toMatchObject(unknown);
+    expect(await api('POST', '/api/auth/signout', { body: { refreshToken: session.refreshToken } })).toMatchObject({ status: 200 });
+    expect(await refresh(session.refreshToken)).toMatchObject(ended);
+    // No oracle: without the token's secret, the ended session looks like any unknown token.
+    expect(await refresh(`${userId}.${sessionId}.0.made-up`)).toMatchObject(unknown);
+  });
+
+  it('name an access token sent as the refresh token, on refresh and sign-out alike', async () => {
+    const session = await registeredAndSignedIn();
+    const wrongToken = { status: 400, json: { message: 'refreshToken is an access token (a JWT): send the refreshToken from the sign-in or refresh answer' } };
+    expect(await refresh(session.accessToken)).toMatchObject(wrongToken);
+    expect(await api('POST', '/api/auth/signout', { body: { refreshToken: session.accessToken } })).toMatchObject(wrongToken);
+    // Refused before anything changed: the session lives on.
+    expect(await refresh(session.refreshToken)).toMatchObject({ status: 200 });
   });
 });
 
@@ -79,7 +110,7 @@ describe('sessions', () => {
     const sessions = (await api('GET', '/api/auth/sessions', { token: first.accessToken })).json.sessions as { id: string; current: boolean }[];
     const other = sessions.find((s) => !s.current)!;
     expect(await api('DELETE', `/api/auth/sessions/${other.id}`, { token: first.accessToken })).toMatchObject({ status: 200 });
-    expect((await refresh(second.refreshToken as string)).status).toBe(403);
+    expect(await refresh(second.refreshToken as string)).toMatchObject(ended);
     expect((await refresh(first.refreshToken)).status).toBe(200);
 
     const stranger = await registeredAndSignedIn();
@@ -159,7 +190,7 @@ describe('password change', () => {
       json: { message: 'newPassword must be at least 8 characters' },
     });
     expect(await change({ currentPassword: session.user.password, newPassword: 'a new long password' })).toMatchObject({ status: 200 });
-    expect((await refresh(session.refreshToken)).status).toBe(403);
+    expect(await refresh(session.refreshToken)).toMatchObject(ended);
     expect((await signIn(session.user.username, session.user.password)).status).toBe(401);
     expect((await signIn(session.user.username, 'a new long password')).status).toBe(200);
     await refusedWithinBound(() => userContent(session.accessToken));
@@ -229,7 +260,7 @@ describe('admin API', () => {
       json: { id: login.json.id, roles: ['user'] },
     });
     await refusedWithinBound(() => api('GET', '/api/test/mod', { token: modToken }));
-    expect((await refresh(login.json.refreshToken as string)).status).toBe(403);
+    expect(await refresh(login.json.refreshToken as string)).toMatchObject(ended);
     const again = await signIn(mod.username, mod.password);
     expect(again.json.roles).toEqual(['ROLE_USER']);
     expect(await api('GET', '/api/test/mod', { token: again.json.accessToken as string })).toMatchObject({
@@ -241,6 +272,16 @@ describe('admin API', () => {
       status: 400,
       json: { message: 'Failed! Role does not exist = wizard' },
     });
+    // Roles as sign-in answers show them are taken too (case as written); the answer keeps plain names.
+    expect(
+      await api('PUT', `/api/admin/users/${login.json.id as string}/roles`, { body: { roles: ['ROLE_USER', 'ROLE_MODERATOR'] }, token: adminToken }),
+    ).toMatchObject({ status: 200, json: { id: login.json.id, roles: ['user', 'moderator'] } });
+    expect((await signIn(mod.username, mod.password)).json.roles).toEqual(['ROLE_USER', 'ROLE_MODERATOR']);
+    for (const wrongCase of ['ROLE_user', 'Moderator'])
+      expect(await api('PUT', `/api/admin/users/${login.json.id as string}/roles`, { body: { roles: [wrongCase] }, token: adminToken })).toMatchObject({
+        status: 400,
+        json: { message: `Failed! Role does not exist = ${wrongCase}` },
+      });
     expect(await api('PUT', '/api/admin/users/no-such-user/roles', { body: { roles: ['user'] }, token: adminToken })).toMatchObject({ status: 404 });
   });
 

@@ -185,10 +185,47 @@ describe('sign-in with MFA on', () => {
   it('accepts each recovery code once, with amr without otp', async () => {
     const { user, recoveryCodes } = await enrolled('recovery');
     const [code] = recoveryCodes as [string];
-    const answer = await verify({ mfaToken: await challenge(user), recoveryCode: code.toLowerCase() });
+    // As a person may type it: lower case, spaces for the dashes.
+    const answer = await verify({ mfaToken: await challenge(user), recoveryCode: code.toLowerCase().replace(/-/g, ' ') });
     expect(answer.status).toBe(200);
     expect(claims(answer.json.accessToken as string).amr).toEqual(['pwd', 'mfa']);
     expect(await verify({ mfaToken: await challenge(user), recoveryCode: code })).toMatchObject({ status: 401, json: { message: 'Invalid code!' } });
+  });
+
+  it('takes a code as people and clients send it: spaces inside, or the digits as a JSON number', async () => {
+    const user = newUser('codeforms');
+    expect((await signUp(user)).status).toBe(200);
+    const token = (await signIn(user.username, user.password)).json.accessToken as string;
+    const secret = (await api('POST', '/api/auth/mfa/totp/setup', { token, body: { password: user.password } })).json.secret as string;
+    const confirm = (code: unknown) => api('POST', '/api/auth/mfa/totp/confirm', { token, body: { code } });
+    for (const [code, message] of [
+      [1234567, 'code must be 6 digits'],
+      [12.5, 'code must be 6 digits'],
+      [-1, 'code must be 6 digits'],
+      [true, 'code must be a string or a number of 6 digits'],
+    ] as const)
+      expect(await confirm(code)).toMatchObject({ status: 400, json: { message } });
+    const spaced = codeAt(secret, 0).replace(/^(\d{3})/, '$1 ');
+    expect(await confirm(spaced)).toMatchObject({ status: 200, json: { recoveryCodes: expect.any(Array) } });
+    // A number has no leading zeros: it is read zero-padded, so a code such as 012345 sent as 12345 works.
+    const code = codeAt(secret, 1);
+    const answer = await verify({ mfaToken: await challenge(user), code: Number(code) });
+    expect(answer).toMatchObject({ status: 200, json: { accessToken: expect.any(String) } });
+    expect(await verify({ mfaToken: await challenge(user), code: 1234567 })).toMatchObject({ status: 400, json: { message: 'code must be 6 digits' } });
+  });
+
+  it('tells a malformed mfaToken (400) from an expired, spent or forged one (401)', async () => {
+    const { user, secret, token: accessToken } = await enrolled('malformed');
+    const notValid = { status: 400, json: { message: 'mfaToken is not valid: send the mfaToken from the sign-in answer' } };
+    for (const mfaToken of ['not-a-token', 'a.b.c', accessToken]) expect(await verify({ mfaToken, code: codeAt(secret, 1) })).toMatchObject(notValid);
+    const [header, payload] = (await challenge(user)).split('.') as [string, string];
+    const forged = `${header}.${payload}.${Buffer.from('not the signature').toString('base64url')}`;
+    expect(await verify({ mfaToken: forged, code: codeAt(secret, 1) })).toMatchObject({
+      status: 401,
+      json: { message: 'MFA session expired. Please sign in again.' },
+    });
+    // None of these was a guess at the code: the real challenge still takes the right one.
+    expect((await verify({ mfaToken: await challenge(user), code: codeAt(secret, 1) })).status).toBe(200);
   });
 
   it('is never taken for an access token', async () => {
@@ -295,7 +332,10 @@ describe('turning MFA off', () => {
     );
     expect(await api('DELETE', `/api/admin/users/${id}/mfa`, { token: adminToken })).toMatchObject({ status: 200 });
     expect(await api('DELETE', '/api/admin/users/00000000-0000-4000-8000-000000000000/mfa', { token: adminToken })).toMatchObject({ status: 404 });
-    expect((await api('POST', '/api/auth/refreshtoken', { body: { refreshToken } })).status).toBe(403);
+    expect(await api('POST', '/api/auth/refreshtoken', { body: { refreshToken } })).toMatchObject({
+      status: 403,
+      json: { message: 'Session ended. Please sign in again.' },
+    });
     expect((await signIn(user.username, user.password)).json.accessToken).toEqual(expect.any(String));
     const listed = await api('GET', '/api/admin/users?limit=100', { token: adminToken });
     expect(listed.status).toBe(200);

@@ -91,9 +91,10 @@ describe('tutorial flow', () => {
     expect(await api('GET', '/api/test/user', { token: third.json.accessToken as string })).toMatchObject({ status: 200 });
 
     expect(await api('POST', '/api/auth/refreshtoken', { body: { refreshToken: first } })).toMatchObject({ status: 403 });
+    // Reuse ended the session: the newest token's holder is told so (the tutorial's 403).
     expect(await api('POST', '/api/auth/refreshtoken', { body: { refreshToken: third.json.refreshToken } })).toMatchObject({
       status: 403,
-      json: { message: 'Refresh token is not in database!' },
+      json: { message: 'Session ended. Please sign in again.' },
     });
     expect(await api('POST', '/api/auth/refreshtoken', { body: {} })).toMatchObject({ status: 403, json: { message: 'Refresh Token is required!' } });
     expect(await api('POST', '/api/auth/refreshtoken', { body: { refreshToken: 'made-up' } })).toMatchObject({

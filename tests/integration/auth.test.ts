@@ -318,7 +318,7 @@ describe('refresh', () => {
 
     await expect(refreshSession(deps, refreshToken)).rejects.toThrow(new RefreshTokenError('reused'));
     // The whole family is dead now, including the newest token.
-    await expect(refreshSession(deps, third.refreshToken)).rejects.toThrow(new RefreshTokenError('unknown'));
+    await expect(refreshSession(deps, third.refreshToken)).rejects.toThrow(new RefreshTokenError('ended'));
   });
 
   it('lets exactly one of many concurrent refreshes of one token win, and leaves no live chain when they race', async () => {
@@ -335,7 +335,7 @@ describe('refresh', () => {
     expect(losers).toContain('reused');
     const [winner] = results.filter((r): r is PromiseFulfilledResult<Awaited<ReturnType<typeof refreshSession>>> => r.status === 'fulfilled');
     // The losers' reuse ended the session: the winner's new token is dead too.
-    await expect(refreshSession(deps, winner!.value.refreshToken)).rejects.toThrow(new RefreshTokenError('unknown'));
+    await expect(refreshSession(deps, winner!.value.refreshToken)).rejects.toThrow(new RefreshTokenError('ended'));
   });
 
   // Fault injection (a lost answer cannot be had from DynamoDB Local on demand): the request handler
@@ -412,7 +412,7 @@ describe('refresh', () => {
       for (let i = 0; i < back; i++) chain.push((await refreshSession(deps, chain.at(-1))).refreshToken);
       await expect(refreshSession(deps, chain[chain.length - 1 - back])).rejects.toThrow(new RefreshTokenError('reused'));
       expect({ back, events: await reuseEvents(user.id) }).toEqual({ back, events: 1 });
-      await expect(refreshSession(deps, chain.at(-1))).rejects.toThrow(new RefreshTokenError('unknown'));
+      await expect(refreshSession(deps, chain.at(-1))).rejects.toThrow(new RefreshTokenError('ended'));
     }
   });
 
@@ -435,7 +435,7 @@ describe('refresh', () => {
     expect(await getSession(deps.table, user.id, legacy.sessionId)).toMatchObject({ tokenHash: hashOpaqueToken(moved.refreshToken), generation: 0 });
     const next = await refreshSession(deps, moved.refreshToken);
     await expect(refreshSession(deps, legacy.refreshToken)).rejects.toThrow(new RefreshTokenError('reused'));
-    await expect(refreshSession(deps, next.refreshToken)).rejects.toThrow(new RefreshTokenError('unknown'));
+    await expect(refreshSession(deps, next.refreshToken)).rejects.toThrow(new RefreshTokenError('ended'));
 
     // With rotation off, an old token stays as it is; and of concurrent first refreshes exactly one wins.
     const tutorial = { ...deps, config: { ...deps.config, refreshRotation: false } };
@@ -454,10 +454,12 @@ describe('refresh', () => {
     expect((await getSession(deps.table, user.id, sessionId!))!.revokedAt).toBeUndefined();
     await signOut(deps, refreshToken);
     expect((await getSession(deps.table, user.id, sessionId!))!.revokedAt).toEqual(expect.any(String));
-    await expect(refreshSession(deps, second.refreshToken)).rejects.toThrow(new RefreshTokenError('unknown'));
+    await expect(refreshSession(deps, second.refreshToken)).rejects.toThrow(new RefreshTokenError('ended'));
+    // No oracle: a token naming the ended session without its secret learns nothing of it.
+    await expect(refreshSession(deps, `${userId}.${sessionId}.1.forged`)).rejects.toThrow(new RefreshTokenError('unknown'));
     const legacy = await legacySession(user.id, user.credVersion);
     await signOut(deps, legacy.refreshToken);
-    await expect(refreshSession(deps, legacy.refreshToken)).rejects.toThrow(new RefreshTokenError('unknown'));
+    await expect(refreshSession(deps, legacy.refreshToken)).rejects.toThrow(new RefreshTokenError('ended'));
   });
 });
 
@@ -495,8 +497,7 @@ describe('credentials version', () => {
     const legacy = await legacySession(user.id, user.credVersion);
     const rotated = await refreshSession(deps, refreshToken);
     expect(await changeCredentials(deps.table, user.id, { passwordHash: await hashPassword('another password', 4) })).toBe(true);
-    for (const token of [rotated.refreshToken, legacy.refreshToken])
-      await expect(refreshSession(deps, token)).rejects.toThrow(new RefreshTokenError('unknown'));
+    for (const token of [rotated.refreshToken, legacy.refreshToken]) await expect(refreshSession(deps, token)).rejects.toThrow(new RefreshTokenError('ended'));
     // Refused, not exchanged: the session still holds the token, so this was no reuse.
     expect((await getSession(deps.table, user.id, rotated.refreshToken.split('.')[1]!))!.tokenHash).toBe(hashOpaqueToken(rotated.refreshToken));
   });
@@ -524,7 +525,7 @@ describe('credentials version', () => {
   it('ends sessions opened before a role change: refresh refuses them', async () => {
     const { refreshToken, user } = await signedIn();
     expect(await changeRoles(deps.table, user.id, ['user', 'moderator'])).toBe('done');
-    await expect(refreshSession(deps, refreshToken)).rejects.toThrow(new RefreshTokenError('unknown'));
+    await expect(refreshSession(deps, refreshToken)).rejects.toThrow(new RefreshTokenError('ended'));
   });
 
   it('grants roles at sign-up only while the granting user is an admin as stored, whatever its token says', async () => {

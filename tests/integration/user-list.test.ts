@@ -4,7 +4,8 @@ import { listUsersPage } from '../../lib/account/admin-users';
 import { registerUser } from '../../lib/account/sign-up';
 import type { PagingDeps } from '../../lib/account/types';
 import { BadRequestError } from '../../lib/shared/errors';
-import { keys, LEGACY_USERS_PARTITION, userShard } from '../../lib/store/keys';
+import { keys, LEGACY_USERS_PARTITION, NAME_SHARDS, USER_SHARDS, userShard } from '../../lib/store/keys';
+import { createTables } from '../../scripts/dynamodb-local';
 import { migrateToShardedIndex } from '../../lib/store/migrations';
 import { createTable } from '../../lib/store/table';
 import type { PublicUser } from '../../lib/store/user-list';
@@ -91,6 +92,52 @@ describe('the admin list', () => {
     await expect(listUsersPage(deps, { limit: '1', cursor: search.nextCursor! })).rejects.toThrow(BadRequestError);
     // A search cursor is bound to its text.
     await expect(listUsersPage(deps, { limit: '1', search: 'cur_x', cursor: search.nextCursor! })).rejects.toThrow(BadRequestError);
+  });
+});
+
+describe('the last page', () => {
+  // A table of its own, so the users in it are exactly these (other files add users to the shared one).
+  it('has no nextCursor when it ends exactly at the last user, list and search alike, at one query per partition', async () => {
+    const name = `list-exact-${tag()}`;
+    await createTables(process.env.DYNAMODB_ENDPOINT!, name);
+    const own = createTable({ tableName: name, region: 'us-east-1', dynamodbEndpoint: process.env.DYNAMODB_ENDPOINT });
+    let queries = 0;
+    own.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'QueryCommand') queries++;
+        return next(args);
+      },
+      { step: 'initialize', name: 'countQueries' },
+    );
+    const ownDeps = { ...deps, table: own };
+    try {
+      const t = tag();
+      for (let i = 0; i < 5; i++) {
+        clock = new Date(clock.getTime() + 1000);
+        await registerUser(ownDeps, { username: `exact${t}_${i}`, email: `exact${t}_${i}@example.com`, password: 'a password' }, ['user'], undefined);
+      }
+      const page = async (query: { limit: string; search?: string; cursor?: string }) => {
+        queries = 0;
+        const answer = await listUsersPage(ownDeps, query);
+        return { count: answer.users.length, more: answer.nextCursor !== null, queries, nextCursor: answer.nextCursor };
+      };
+      const perList = USER_SHARDS + 1;
+      expect(await page({ limit: '5' })).toMatchObject({ count: 5, more: false, queries: perList });
+      expect(await page({ limit: '6' })).toMatchObject({ count: 5, more: false, queries: perList });
+      const first = await page({ limit: '4' });
+      expect(first).toMatchObject({ count: 4, more: true, queries: perList });
+      expect(await page({ limit: '4', cursor: first.nextCursor! })).toMatchObject({ count: 1, more: false, queries: perList });
+      const split = await page({ limit: '2' });
+      const second = await page({ limit: '2', cursor: split.nextCursor! });
+      expect(second).toMatchObject({ count: 2, more: true });
+      expect(await page({ limit: '1', cursor: second.nextCursor! })).toMatchObject({ count: 1, more: false });
+
+      // The search (its index holds a username and an email entry per user: ten entries match `exact…`).
+      expect(await page({ limit: '10', search: `exact${t}` })).toMatchObject({ count: 5, more: false, queries: NAME_SHARDS });
+      expect(await page({ limit: '1', search: `exact${t}_3@` })).toMatchObject({ count: 1, more: false, queries: NAME_SHARDS });
+    } finally {
+      own.client.destroy();
+    }
   });
 });
 

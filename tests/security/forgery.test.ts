@@ -166,10 +166,10 @@ describe('forged tokens are refused with 401 Unauthorized!', () => {
 
   it('a refresh token used as an access token, and the reverse', async () => {
     expect(await refused(real.refreshToken)).toEqual(unauthorized);
-    // An access token is longer than any refresh token: refused by validation before any lookup.
+    // An access token has a JWT's shape, which no refresh token has: refused by validation before any lookup.
     expect(await api('POST', '/api/auth/refreshtoken', { body: { refreshToken: real.accessToken } })).toMatchObject({
       status: 400,
-      json: { message: 'refreshToken is too long' },
+      json: { message: 'refreshToken is an access token (a JWT): send the refreshToken from the sign-in or refresh answer' },
     });
     const [, , signature] = real.accessToken.split('.');
     expect(await api('POST', '/api/auth/refreshtoken', { body: { refreshToken: signature } })).toMatchObject({

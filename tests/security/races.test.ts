@@ -41,7 +41,7 @@ describe('races', () => {
     // The race was reuse: the whole family is dead, the winner's new token included, so no chain lives on.
     expect(await api('POST', '/api/auth/refreshtoken', { body: { refreshToken: winner!.json.refreshToken } })).toMatchObject({
       status: 403,
-      json: { message: 'Refresh token is not in database!' },
+      json: { message: 'Session ended. Please sign in again.' },
     });
   });
 });
