@@ -14,7 +14,8 @@ import { warmUp } from '../support/model/warm-up';
 // role change, MFA reset and deletion, some of them raced, against the real service over HTTP; after
 // every step the model's invariants are checked (tests/support/model/). The short run is part of the
 // security tier; `npm run test:model` is the long one. A failure prints the shrunk sequence and its
-// seed and path: MODEL_SEED=<seed> MODEL_PATH=<path> replays exactly it (MODEL_SEED alone, the run).
+// seed, path and replayPath: MODEL_SEED=<seed> MODEL_PATH=<path> MODEL_REPLAY_PATH=<replayPath> replays
+// exactly it (MODEL_SEED alone, the run).
 const RUNS = Number(process.env.MODEL_RUNS ?? 30);
 const MAX_COMMANDS = Number(process.env.MODEL_MAX_COMMANDS ?? 12);
 // Each run draws a fresh seed (printed before it starts and in the test's name), so CI keeps exploring new
@@ -43,7 +44,10 @@ it(
     const context: Context = { adminToken: adminTokens(), table };
     await warmUp(await context.adminToken());
     console.log(`model run: MODEL_SEED=${SEED} (${RUNS} sequences of up to ${MAX_COMMANDS} steps)`);
-    const sequences = fc.commands(COMMANDS, { maxCommands: MAX_COMMANDS, size: '+1' });
+    // fast-check shrinks a command list by what ran of it; replaying a shrunk one needs that record too
+    // (the counterexample's replayPath).
+    const replayPath = process.env.MODEL_REPLAY_PATH;
+    const sequences = fc.commands(COMMANDS, { maxCommands: MAX_COMMANDS, size: '+1', ...(replayPath ? { replayPath } : {}) });
     const property = fc.asyncProperty(sequences, fc.boolean(), async (commands, mfaFromStart) => {
       let model: Model | undefined;
       // Every sequence starts with one signed-in user, in some with MFA on already (so the second step of

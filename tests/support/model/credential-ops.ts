@@ -2,11 +2,10 @@ import { awaitMails, forgetMailQuota, linkToken } from '../mail';
 import { call, currentStep, totpCode } from './http';
 import { expectStatus, latestAccess, liveSession, newPassword, pick, pickUser, type Planner, refusedForStaleAuth } from './plan';
 import type { ApiResponse } from '../api';
-import { addEvent, changeCredentials, expectThat, type Model, type ModelUser, sessionOf, userOf } from './state';
+import { addEvent, changeCredentials, expectThat, LOCKOUT_THRESHOLD, type Model, type ModelUser, sessionOf, userOf } from './state';
 
 // Operations on what a user signs in with. Those that check the password count against the username's
-// lockout (LOCKOUT_THRESHOLD 5 in the security stack): the model keeps count and never plans a sixth.
-const LOCKOUT_THRESHOLD = 5;
+// lockout (state.ts LOCKOUT_THRESHOLD): the model keeps an upper bound of the count and never plans a sixth.
 /** EMAIL_IP_THRESHOLD of the security stack: sign-up's link and each forgot count against the user's address. */
 const MAIL_IP_THRESHOLD = 5;
 
@@ -100,7 +99,7 @@ export const reset: Planner = (model, spec) => {
     users: [user.key],
     racy: true,
     send: async () => [await call(user.ip, 'POST', '/api/auth/password/reset', { token: link.token, newPassword: next })],
-    apply(m, [answer]) {
+    apply(m, [answer], racing) {
       const u = userOf(m, user.key);
       const l = u.resetLinks[index]!;
       if (u.deleted || !l.live) {
@@ -112,7 +111,8 @@ export const reset: Planner = (model, spec) => {
       }
       expectStatus(answer, 200, 'the live reset link resets the password');
       u.password = next;
-      u.attempts = 0;
+      // Cleared as a sign-in's success clears it (an upper bound when raced, see signIn).
+      if (!racing) u.attempts = 0;
       changeCredentials(m, u, { revokeAll: true });
       addEvent(u, 'password.reset');
     },

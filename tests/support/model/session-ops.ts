@@ -2,7 +2,7 @@ import { REMEMBERED_TOKENS } from '../../../lib/store/sessions';
 import type { ApiResponse } from '../api';
 import { call, claimsOf, sessionCookie, totpCode, usableStep } from './http';
 import { deadBecause, expectStatus, latestAccess, liveSession, pick, pickUser, type Plan, type Planner, refusedForStaleAuth } from './plan';
-import { addEvent, expectThat, isAlive, type Model, type ModelUser, sessionOf, sessionsOf, userOf } from './state';
+import { addEvent, expectThat, isAlive, LOCKOUT_THRESHOLD, type Model, type ModelUser, sessionOf, sessionsOf, userOf } from './state';
 
 const sorted = (list: readonly string[]) => [...list].sort();
 
@@ -34,7 +34,8 @@ export function openSession(model: Model, user: ModelUser, answer: ApiResponse, 
 /** Sign-in with the password (the first step when MFA is on); `flag` sends a wrong one. */
 export const signIn: Planner = (model, spec) => {
   const user = pickUser(model, spec);
-  if (!user || (!user.deleted && user.attempts + 1 > 5)) return undefined;
+  // A deleted user's name is locked out as any unknown name is: never a sixth attempt either.
+  if (!user || user.attempts + 1 > LOCKOUT_THRESHOLD) return undefined;
   const password = spec.flag ? 'not the password' : user.password;
   const key = user.key;
   return {
@@ -52,7 +53,9 @@ export const signIn: Planner = (model, spec) => {
         return;
       }
       expectStatus(answer, 200, 'a sign-in with the current password succeeds');
-      u.attempts = 0;
+      // The success clears the name's count, but a raced attempt may be counted after the clear: the
+      // model's count is then an upper bound (so it never plans an attempt the service would refuse).
+      u.attempts = racing ? u.attempts + 1 : 0;
       if (u.mfa) {
         expectThat(answer.json.mfaRequired === true && typeof answer.json.mfaToken === 'string', 'with MFA on, the password earns only a challenge');
         u.challenges.push({ mfaToken: answer.json.mfaToken as string, credVersion: u.credVersion, live: true });

@@ -3,6 +3,9 @@
  * be true of users, sessions and tokens, kept as plain data so a race can be replayed on copies of it,
  * once per order the service could have chosen.
  */
+
+/** LOCKOUT_THRESHOLD in the security stack: sign-in-like attempts per name per window. */
+export const LOCKOUT_THRESHOLD = 5;
 export type Role = 'user' | 'moderator';
 
 /** An event count the service may show: exact after a sequential step, a range after a race. */
