@@ -9,6 +9,7 @@ import { ensureAdmin } from '../lib/account/bootstrap';
 import { accountDeps } from '../lib/account/types';
 import { ConfigError, configProblems, loadConfig, localPorts } from '../lib/shared/config';
 import { createTable } from '../lib/store/table';
+import { limitsNotice } from './limits-notice';
 import { type ApiStack, LOCAL_TABLE_NAME, startApiStack } from './local-stack';
 
 const ROOT = join(__dirname, '..');
@@ -61,6 +62,7 @@ async function main(): Promise<void> {
   const stack = await starting;
   const built = watch ? 'rebuilt on change (--watch)' : 'built once; `npm start -- --watch` rebuilds on change';
   console.log(`\nAPI ready: ${stack.url} (try: curl ${stack.url}/api/test/all). Functions ${built}. Ctrl-C stops everything.`);
+  console.log(limitsNotice(loadConfig(functionEnv)));
   void stack.offlineExited.then((code) => stop(code));
 }
 
