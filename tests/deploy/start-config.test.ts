@@ -48,8 +48,8 @@ async function start(env: Record<string, string>) {
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  // Bounded: a start that went ahead would not end on its own.
-  const deadline = setTimeout(() => child.kill('SIGTERM'), 60_000);
+  // Bounded: a start that went ahead would not end on its own (nor on SIGTERM while it starts), so its whole group goes.
+  const deadline = setTimeout(() => process.kill(-(child.pid ?? 0), 'SIGKILL'), 30_000);
   const [code] = (await once(child, 'close')) as [number | null];
   clearTimeout(deadline);
   const run = { code, stdout, stderr };
