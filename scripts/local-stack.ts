@@ -65,7 +65,13 @@ export async function startOffline(options: OfflineOptions): Promise<Offline> {
     keep: 20_000,
   });
   const stop = () => stopChild(child);
-  await warmFunctions(options.lambdaPort);
+  try {
+    await warmFunctions(options.lambdaPort);
+  } catch (error) {
+    // The caller holds no Offline yet to stop: a function that failed to load would leave serverless-offline running.
+    await stop();
+    throw error;
+  }
   return { url, child, output, stop };
 }
 

@@ -7,9 +7,10 @@
 import { dirname, join, resolve } from 'node:path';
 import { ensureAdmin } from '../lib/account/bootstrap';
 import { accountDeps } from '../lib/account/types';
-import { loadConfig, localPorts } from '../lib/shared/config';
+import { ConfigError, configProblems, loadConfig, localPorts } from '../lib/shared/config';
 import { createTable } from '../lib/store/table';
-import { type ApiStack, startApiStack } from './local-stack';
+import { limitsNotice } from './limits-notice';
+import { type ApiStack, LOCAL_TABLE_NAME, startApiStack } from './local-stack';
 
 const ROOT = join(__dirname, '..');
 const USAGE = 'usage: npm start [-- --watch]';
@@ -19,6 +20,12 @@ async function main(): Promise<void> {
   const unknown = flags.filter((flag) => flag !== '--watch');
   if (unknown.length > 0) throw new Error(`unknown option ${unknown.join(' ')}\n${USAGE}`);
   const watch = flags.includes('--watch');
+  // The whole configuration, before anything starts: the functions read the same variables at cold start
+  // (serverless.yml passes them on), and a bad one would fail each of them there, once per function and
+  // request, behind an "API ready". The table and the cookie name come from serverless.yml, not the shell.
+  const functionEnv = { ...process.env, TABLE_NAME: LOCAL_TABLE_NAME, AUTH_COOKIE_NAME: 'jwt_session' };
+  const problems = [...configProblems(() => localPorts()), ...configProblems(() => loadConfig(functionEnv))];
+  if (problems.length > 0) throw new ConfigError(problems);
   const { api, dynamodb, lambda, ses } = localPorts();
   // The four key parts sit beside the signing key file (scripts/local-keys.ts).
   const keyDir = dirname(resolve(ROOT, process.env.SIGNING_KEY_FILE ?? '.keys/local-signing-keys.json'));
@@ -55,11 +62,12 @@ async function main(): Promise<void> {
   const stack = await starting;
   const built = watch ? 'rebuilt on change (--watch)' : 'built once; `npm start -- --watch` rebuilds on change';
   console.log(`\nAPI ready: ${stack.url} (try: curl ${stack.url}/api/test/all). Functions ${built}. Ctrl-C stops everything.`);
+  console.log(limitsNotice(loadConfig(functionEnv)));
   void stack.offlineExited.then((code) => stop(code));
 }
 
 main().catch((error: unknown) => {
-  // A missing Java or a busy port: say so plainly, without a stack trace.
+  // A bad variable (one line each), a missing Java or a busy port: say so plainly, without a stack trace.
   console.error(error instanceof Error ? error.message : error);
   process.exit(1);
 });

@@ -97,55 +97,129 @@ export const KEY_PART_VARIABLES: Record<KeyPart, { param: string; inline: string
   cursorKey: { param: 'CURSOR_KEY_PARAM', inline: 'CURSOR_KEY', file: 'CURSOR_KEY_FILE' },
 };
 
+/**
+ * A configuration that cannot be used. `problems` holds one line per bad variable (`NAME=value is out of
+ * range: 10..86400 (seconds)`), all of them, so a start can name every one at once; the message joins them.
+ */
 export class ConfigError extends Error {
   override name = 'ConfigError';
+  readonly problems: string[];
+  constructor(problems: string | string[]) {
+    const lines = typeof problems === 'string' ? [problems] : problems;
+    super(lines.join('\n'));
+    this.problems = lines;
+  }
 }
 
 type Env = Record<string, string | undefined>;
 
-function read(env: Env, name: string): string | undefined {
-  const value = env[name];
-  return value === undefined || value.trim() === '' ? undefined : value.trim();
+/** A whole-number setting: its default and the range loadConfig accepts (docs/configuration.md lists them). */
+export interface IntegerSetting {
+  fallback: number;
+  min: number;
+  max: number;
+  unit: string;
 }
 
-function required(env: Env, name: string): string {
-  const value = read(env, name);
-  if (value === undefined) throw new ConfigError(`${name} must be set`);
-  return value;
-}
+/** Every whole-number variable, with its default and bounds: the one source of both. */
+export const INTEGER_SETTINGS = {
+  ACCESS_TOKEN_TTL: { fallback: 900, min: 10, max: 86_400, unit: 'seconds' },
+  REFRESH_TOKEN_TTL: { fallback: 86_400, min: 10, max: 31_536_000, unit: 'seconds' },
+  // bcryptjs accepts 4..31; above 15 a sign-in takes seconds, which is a self-inflicted outage.
+  BCRYPT_COST: { fallback: 10, min: 4, max: 15, unit: 'log2 rounds' },
+  AUTHORIZER_CACHE_TTL: { fallback: 30, min: 0, max: 3600, unit: 'seconds' },
+  LOCKOUT_THRESHOLD: { fallback: 5, min: 1, max: 1000, unit: 'attempts' },
+  LOCKOUT_IP_THRESHOLD: { fallback: 100, min: 1, max: 1_000_000, unit: 'attempts' },
+  LOCKOUT_WINDOW: { fallback: 900, min: 1, max: 86_400, unit: 'seconds' },
+  KEY_SET_MAX_AGE: { fallback: 60, min: 1, max: 86_400, unit: 'seconds' },
+  EVENTS_TTL: { fallback: 90 * 86_400, min: 3600, max: 3 * 365 * 86_400, unit: 'seconds' },
+  RESET_TOKEN_TTL: { fallback: 900, min: 60, max: 86_400, unit: 'seconds' },
+  VERIFY_TOKEN_TTL: { fallback: 86_400, min: 60, max: 30 * 86_400, unit: 'seconds' },
+  EMAIL_IP_THRESHOLD: { fallback: 20, min: 1, max: 1_000_000, unit: 'requests' },
+  EMAIL_IP_WINDOW: { fallback: 3600, min: 1, max: 86_400, unit: 'seconds' },
+  SIGNUP_IP_THRESHOLD: { fallback: 100, min: 0, max: 1_000_000, unit: 'sign-ups, 0: no limit' },
+  SIGNUP_IP_WINDOW: { fallback: 3600, min: 1, max: 86_400, unit: 'seconds' },
+  PORT: { fallback: 8080, min: 1, max: 65_535, unit: 'port' },
+  DYNAMODB_PORT: { fallback: 8000, min: 1, max: 65_535, unit: 'port' },
+  LAMBDA_PORT: { fallback: 3002, min: 1, max: 65_535, unit: 'port' },
+  SES_PORT: { fallback: 8005, min: 1, max: 65_535, unit: 'port' },
+} as const satisfies Record<string, IntegerSetting>;
 
-function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = read(env, name);
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+/** Every variable that takes one of a few values (matched without regard to case), with its default. */
+export const CHOICE_SETTINGS = {
+  AUTHORIZER_CACHE: { fallback: 'function', values: ['function', 'gateway'] },
+  AUTH_COOKIE_SAMESITE: { fallback: 'Lax', values: ['Lax', 'Strict', 'None'] },
+  // The prefixed name unless a stage says otherwise: only the local stage does (serverless.yml params).
+  AUTH_COOKIE_NAME: { fallback: '__Host-jwt_session', values: SESSION_COOKIE_NAMES },
+} as const satisfies Record<string, { fallback: string; values: readonly string[] }>;
+
+/** The on/off switches and their defaults; `true`/`1` and `false`/`0` are accepted too. */
+export const SWITCH_SETTINGS = {
+  REFRESH_ROTATION: true,
+  REQUIRE_VERIFIED_EMAIL: false,
+  AUTH_COOKIE: true,
+} as const satisfies Record<string, boolean>;
+
+/**
+ * Reads variables from one environment, noting every bad one (and answering its default meanwhile) so
+ * that `done` can report them all at once.
+ */
+class Reader {
+  private readonly problems: string[] = [];
+  constructor(private readonly env: Env) {}
+
+  text(name: string): string | undefined {
+    const value = this.env[name];
+    return value === undefined || value.trim() === '' ? undefined : value.trim();
   }
-  return value;
+
+  required(name: string): string {
+    const value = this.text(name);
+    if (value === undefined) this.problems.push(`${name} must be set`);
+    return value ?? '';
+  }
+
+  integer(name: keyof typeof INTEGER_SETTINGS): number {
+    const { fallback, min, max, unit } = INTEGER_SETTINGS[name] as IntegerSetting;
+    const raw = this.text(name);
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (Number.isInteger(value) && value >= min && value <= max) return value;
+    this.problems.push(`${name}=${raw} is ${Number.isInteger(value) ? 'out of range' : 'not a whole number'}: ${min}..${max} (${unit})`);
+    return fallback;
+  }
+
+  onOff(name: keyof typeof SWITCH_SETTINGS): boolean {
+    const raw = this.text(name);
+    if (raw === undefined) return SWITCH_SETTINGS[name];
+    if (['on', 'true', '1'].includes(raw.toLowerCase())) return true;
+    if (['off', 'false', '0'].includes(raw.toLowerCase())) return false;
+    this.problems.push(`${name}=${raw} is not one of: on, off`);
+    return SWITCH_SETTINGS[name];
+  }
+
+  oneOf<N extends keyof typeof CHOICE_SETTINGS>(name: N): (typeof CHOICE_SETTINGS)[N]['values'][number] {
+    const { fallback, values } = CHOICE_SETTINGS[name];
+    const raw = this.text(name);
+    if (raw === undefined) return fallback;
+    const match = values.find((value) => value.toLowerCase() === raw.toLowerCase());
+    if (match === undefined) this.problems.push(`${name}=${raw} is not one of: ${values.join(', ')}`);
+    return match ?? fallback;
+  }
+
+  /** The value read, or a ConfigError naming every bad variable, one line each. */
+  done<T>(value: T): T {
+    if (this.problems.length > 0) throw new ConfigError(this.problems);
+    return value;
+  }
 }
 
-function onOff(env: Env, name: string, fallback: boolean): boolean {
-  const raw = read(env, name)?.toLowerCase();
-  if (raw === undefined) return fallback;
-  if (['on', 'true', '1'].includes(raw)) return true;
-  if (['off', 'false', '0'].includes(raw)) return false;
-  throw new ConfigError(`${name} must be "on" or "off", got "${raw}"`);
-}
-
-function oneOf<T extends string>(env: Env, name: string, values: readonly T[], fallback: T): T {
-  const raw = read(env, name);
-  if (raw === undefined) return fallback;
-  const match = values.find((value) => value.toLowerCase() === raw.toLowerCase());
-  if (!match) throw new ConfigError(`${name} must be one of ${values.join(', ')}, got "${raw}"`);
-  return match;
-}
-
-function keySources(env: Env): Partial<Record<KeyPart, KeySource>> {
+function keySources(reader: Reader): Partial<Record<KeyPart, KeySource>> {
   const sources: Partial<Record<KeyPart, KeySource>> = {};
   for (const [part, names] of Object.entries(KEY_PART_VARIABLES) as [KeyPart, (typeof KEY_PART_VARIABLES)[KeyPart]][]) {
-    const parameterName = read(env, names.param);
-    const value = read(env, names.inline);
-    const path = read(env, names.file);
+    const parameterName = reader.text(names.param);
+    const value = reader.text(names.inline);
+    const path = reader.text(names.file);
     if (parameterName) sources[part] = { kind: 'ssm', parameterName };
     else if (value) sources[part] = { kind: 'inline', value };
     else if (path) sources[part] = { kind: 'file', path };
@@ -161,50 +235,52 @@ export function keySource(config: Pick<Config, 'keySources'>, part: KeyPart): Ke
   throw new ConfigError(`this function may not read the ${part} key part: set ${names.param} (or ${names.inline}, or ${names.file}) for it`);
 }
 
-/** Parses the configuration from an environment (the process's by default). Throws ConfigError. */
+/**
+ * Parses the configuration from an environment (the process's by default). Throws a ConfigError that
+ * names every bad variable, not only the first.
+ */
 export function loadConfig(env: Env = process.env): Config {
-  return {
-    tableName: required(env, 'TABLE_NAME'),
-    region: read(env, 'AWS_REGION') ?? 'us-east-1',
-    dynamodbEndpoint: read(env, 'DYNAMODB_ENDPOINT'),
-    accessTokenTtlSeconds: integer(env, 'ACCESS_TOKEN_TTL', 900, 10, 86_400),
-    refreshTokenTtlSeconds: integer(env, 'REFRESH_TOKEN_TTL', 86_400, 10, 31_536_000),
-    refreshRotation: onOff(env, 'REFRESH_ROTATION', true),
-    // bcryptjs accepts 4..31; above 15 a sign-in takes seconds, which is a self-inflicted outage.
-    bcryptCost: integer(env, 'BCRYPT_COST', 10, 4, 15),
-    corsOrigins: (read(env, 'CORS_ORIGIN') ?? 'http://localhost:8081')
+  const r = new Reader(env);
+  return r.done({
+    tableName: r.required('TABLE_NAME'),
+    region: r.text('AWS_REGION') ?? 'us-east-1',
+    dynamodbEndpoint: r.text('DYNAMODB_ENDPOINT'),
+    accessTokenTtlSeconds: r.integer('ACCESS_TOKEN_TTL'),
+    refreshTokenTtlSeconds: r.integer('REFRESH_TOKEN_TTL'),
+    refreshRotation: r.onOff('REFRESH_ROTATION'),
+    bcryptCost: r.integer('BCRYPT_COST'),
+    corsOrigins: (r.text('CORS_ORIGIN') ?? 'http://localhost:8081')
       .split(',')
       .map((origin) => origin.trim())
       .filter((origin) => origin !== ''),
-    issuer: read(env, 'JWT_ISSUER') ?? 'lambda-jwt-auth',
-    audience: read(env, 'JWT_AUDIENCE') ?? 'lambda-jwt-auth-api',
-    keySources: keySources(env),
-    authorizerCacheTtlSeconds: integer(env, 'AUTHORIZER_CACHE_TTL', 30, 0, 3600),
-    authorizerCache: oneOf(env, 'AUTHORIZER_CACHE', ['function', 'gateway'] as const, 'function'),
-    lockoutThreshold: integer(env, 'LOCKOUT_THRESHOLD', 5, 1, 1000),
-    lockoutIpThreshold: integer(env, 'LOCKOUT_IP_THRESHOLD', 100, 1, 1_000_000),
-    lockoutWindowSeconds: integer(env, 'LOCKOUT_WINDOW', 900, 1, 86_400),
-    keySetMaxAgeSeconds: integer(env, 'KEY_SET_MAX_AGE', 60, 1, 86_400),
-    mfaIssuer: read(env, 'MFA_ISSUER') ?? 'lambda-jwt-auth',
-    eventsTtlSeconds: integer(env, 'EVENTS_TTL', 90 * 86_400, 3600, 3 * 365 * 86_400),
-    productName: read(env, 'PRODUCT_NAME') ?? 'lambda-jwt-auth',
-    appUrl: (read(env, 'APP_URL') ?? 'http://localhost:8081').replace(/\/+$/, ''),
-    sesFrom: read(env, 'SES_FROM') ?? 'no-reply@localhost',
-    sesEndpoint: read(env, 'SES_ENDPOINT'),
-    mailerFunction: read(env, 'MAILER_FUNCTION') ?? 'lambda-jwt-auth-local-mailer',
-    lambdaEndpoint: read(env, 'LAMBDA_ENDPOINT'),
-    resetTokenTtlSeconds: integer(env, 'RESET_TOKEN_TTL', 900, 60, 86_400),
-    verifyTokenTtlSeconds: integer(env, 'VERIFY_TOKEN_TTL', 86_400, 60, 30 * 86_400),
-    requireVerifiedEmail: onOff(env, 'REQUIRE_VERIFIED_EMAIL', false),
-    emailIpThreshold: integer(env, 'EMAIL_IP_THRESHOLD', 20, 1, 1_000_000),
-    emailIpWindowSeconds: integer(env, 'EMAIL_IP_WINDOW', 3600, 1, 86_400),
-    signupIpThreshold: integer(env, 'SIGNUP_IP_THRESHOLD', 100, 0, 1_000_000),
-    signupIpWindowSeconds: integer(env, 'SIGNUP_IP_WINDOW', 3600, 1, 86_400),
-    authCookie: onOff(env, 'AUTH_COOKIE', true),
-    authCookieSameSite: oneOf(env, 'AUTH_COOKIE_SAMESITE', ['Lax', 'Strict', 'None'] as const, 'Lax'),
-    // The prefixed name unless a stage says otherwise: only the local stage does (serverless.yml params).
-    authCookieName: oneOf(env, 'AUTH_COOKIE_NAME', SESSION_COOKIE_NAMES, '__Host-jwt_session'),
-  };
+    issuer: r.text('JWT_ISSUER') ?? 'lambda-jwt-auth',
+    audience: r.text('JWT_AUDIENCE') ?? 'lambda-jwt-auth-api',
+    keySources: keySources(r),
+    authorizerCacheTtlSeconds: r.integer('AUTHORIZER_CACHE_TTL'),
+    authorizerCache: r.oneOf('AUTHORIZER_CACHE'),
+    lockoutThreshold: r.integer('LOCKOUT_THRESHOLD'),
+    lockoutIpThreshold: r.integer('LOCKOUT_IP_THRESHOLD'),
+    lockoutWindowSeconds: r.integer('LOCKOUT_WINDOW'),
+    keySetMaxAgeSeconds: r.integer('KEY_SET_MAX_AGE'),
+    mfaIssuer: r.text('MFA_ISSUER') ?? 'lambda-jwt-auth',
+    eventsTtlSeconds: r.integer('EVENTS_TTL'),
+    productName: r.text('PRODUCT_NAME') ?? 'lambda-jwt-auth',
+    appUrl: (r.text('APP_URL') ?? 'http://localhost:8081').replace(/\/+$/, ''),
+    sesFrom: r.text('SES_FROM') ?? 'no-reply@localhost',
+    sesEndpoint: r.text('SES_ENDPOINT'),
+    mailerFunction: r.text('MAILER_FUNCTION') ?? 'lambda-jwt-auth-local-mailer',
+    lambdaEndpoint: r.text('LAMBDA_ENDPOINT'),
+    resetTokenTtlSeconds: r.integer('RESET_TOKEN_TTL'),
+    verifyTokenTtlSeconds: r.integer('VERIFY_TOKEN_TTL'),
+    requireVerifiedEmail: r.onOff('REQUIRE_VERIFIED_EMAIL'),
+    emailIpThreshold: r.integer('EMAIL_IP_THRESHOLD'),
+    emailIpWindowSeconds: r.integer('EMAIL_IP_WINDOW'),
+    signupIpThreshold: r.integer('SIGNUP_IP_THRESHOLD'),
+    signupIpWindowSeconds: r.integer('SIGNUP_IP_WINDOW'),
+    authCookie: r.onOff('AUTH_COOKIE'),
+    authCookieSameSite: r.oneOf('AUTH_COOKIE_SAMESITE'),
+    authCookieName: r.oneOf('AUTH_COOKIE_NAME'),
+  });
 }
 
 /** Where the local stack (`npm start`) listens, all on 127.0.0.1. */
@@ -225,12 +301,19 @@ export interface LocalPorts {
  * developer started and never another one on a default port. Throws ConfigError.
  */
 export function localPorts(env: Env = process.env): LocalPorts {
-  return {
-    api: integer(env, 'PORT', 8080, 1, 65_535),
-    dynamodb: integer(env, 'DYNAMODB_PORT', 8000, 1, 65_535),
-    lambda: integer(env, 'LAMBDA_PORT', 3002, 1, 65_535),
-    ses: integer(env, 'SES_PORT', 8005, 1, 65_535),
-  };
+  const r = new Reader(env);
+  return r.done({ api: r.integer('PORT'), dynamodb: r.integer('DYNAMODB_PORT'), lambda: r.integer('LAMBDA_PORT'), ses: r.integer('SES_PORT') });
+}
+
+/** The lines of a ConfigError that `read` throws (every bad variable), or none when it reads cleanly. */
+export function configProblems(read: () => unknown): string[] {
+  try {
+    read();
+    return [];
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
 }
 
 let cached: Config | undefined;

@@ -4,6 +4,15 @@
  */
 export type AttemptScope = 'username' | 'ip' | 'mfa' | 'mail-ip' | 'signup-ip';
 
+/**
+ * The request counters' keys (sign-in and mail attempts, per-address mail quotas): the builders below
+ * use them, and `npm run limits:clear` (lib/store/counters.ts) finds every counter by them.
+ */
+export const COUNTER_KEYS = {
+  attempts: { pkPrefix: 'ATTEMPTS#', sk: 'COUNTER' },
+  mailQuota: { pkPrefix: 'MAILQUOTA#', sk: 'QUOTA' },
+} as const;
+
 export const keys = {
   user: (userId: string) => ({ pk: `USER#${userId}`, sk: 'PROFILE' }),
   usernameClaim: (normalized: string) => ({ pk: `USERNAME#${normalized}`, sk: 'CLAIM' }),
@@ -12,13 +21,13 @@ export const keys = {
   refreshToken: (tokenHash: string) => ({ pk: `REFRESH#${tokenHash}`, sk: 'TOKEN' }),
   /** Attempt counters: sign-ins per submitted username and per source IP, second-factor codes per user,
    * mails asked for per source IP (forgot, resend, sign-up's link), sign-ups per source IP. */
-  attempts: (scope: AttemptScope, value: string) => ({ pk: `ATTEMPTS#${scope}#${value}`, sk: 'COUNTER' }),
+  attempts: (scope: AttemptScope, value: string) => ({ pk: `${COUNTER_KEYS.attempts.pkPrefix}${scope}#${value}`, sk: COUNTER_KEYS.attempts.sk }),
   /** A security event of a user, newest last in sort order (the list reads backwards). */
   event: (userId: string, at: string, id: string) => ({ pk: `USER#${userId}`, sk: `EVENT#${at}#${id}` }),
   /** An emailed one-time token (password reset, email verification), keyed by its SHA-256. */
   emailToken: (tokenHash: string) => ({ pk: `EMAILTOKEN#${tokenHash}`, sk: 'TOKEN' }),
   /** How many mails anonymous requests have caused to one address lately (lib/store/mail-quota.ts). */
-  mailQuota: (normalizedEmail: string) => ({ pk: `MAILQUOTA#${normalizedEmail}`, sk: 'QUOTA' }),
+  mailQuota: (normalizedEmail: string) => ({ pk: `${COUNTER_KEYS.mailQuota.pkPrefix}${normalizedEmail}`, sk: COUNTER_KEYS.mailQuota.sk }),
   /** The ids of every admin, in one string set: removing the last one is refused (lib/store/users.ts). */
   adminRoster: () => ({ pk: 'ADMINS', sk: 'ROSTER' }),
   /** A sign-in waiting for its second factor (the mfaToken's jti). */

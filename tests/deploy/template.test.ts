@@ -429,6 +429,11 @@ describe('AUTHORIZER_CACHE=gateway', () => {
     [{ APP_URL: 'app.example.com' }, 'APP_URL must be an absolute http(s) URL'],
     [{ THROTTLE_RATE: 'fast' }, 'THROTTLE_RATE must be a number from 1 to 10000'],
     [{ WAF_RATE_LIMIT: '-1' }, 'WAF_RATE_LIMIT must be a number from 0 to 2000000000'],
+    // Nor with a value every cold start would refuse (deploy/config/validate-config.cjs): each bad one named, one line each.
+    [
+      { ACCESS_TOKEN_TTL: '5', EMAIL_IP_THRESHOLD: 'many' },
+      'ACCESS_TOKEN_TTL=5 is out of range: 10..86400 (seconds)\nEMAIL_IP_THRESHOLD=many is not a whole number: 1..1000000 (requests)',
+    ],
   ])('refuses to package with %j', (env, message) => {
     const result = packageProd(gatewayDir, env);
     expect(result.status).not.toBe(0);

@@ -1,4 +1,4 @@
-import { ConfigError, keySource, loadConfig } from '../../lib/shared/config';
+import { ConfigError, configProblems, keySource, loadConfig, localPorts } from '../../lib/shared/config';
 
 const minimal = { TABLE_NAME: 't', SIGNING_KEY_FILE: '/k.json' };
 
@@ -63,16 +63,29 @@ describe('config', () => {
 
   it.each([
     [{ SIGNING_KEY_FILE: '/k' }, 'TABLE_NAME must be set'],
-    [{ ...minimal, BCRYPT_COST: '3' }, 'BCRYPT_COST must be an integer from 4 to 15, got "3"'],
-    [{ ...minimal, ACCESS_TOKEN_TTL: 'soon' }, 'ACCESS_TOKEN_TTL must be an integer from 10 to 86400, got "soon"'],
-    [{ ...minimal, REFRESH_ROTATION: 'maybe' }, 'REFRESH_ROTATION must be "on" or "off", got "maybe"'],
-    [{ ...minimal, RESET_TOKEN_TTL: '30' }, 'RESET_TOKEN_TTL must be an integer from 60 to 86400, got "30"'],
-    [{ ...minimal, SIGNUP_IP_THRESHOLD: '-1' }, 'SIGNUP_IP_THRESHOLD must be an integer from 0 to 1000000, got "-1"'],
-    [{ ...minimal, SIGNUP_IP_WINDOW: '0' }, 'SIGNUP_IP_WINDOW must be an integer from 1 to 86400, got "0"'],
-    [{ ...minimal, AUTH_COOKIE_SAMESITE: 'loose' }, 'AUTH_COOKIE_SAMESITE must be one of Lax, Strict, None, got "loose"'],
-    [{ ...minimal, AUTHORIZER_CACHE: 'edge' }, 'AUTHORIZER_CACHE must be one of function, gateway, got "edge"'],
-    [{ ...minimal, AUTH_COOKIE_NAME: 'session' }, 'AUTH_COOKIE_NAME must be one of __Host-jwt_session, jwt_session, got "session"'],
+    [{ ...minimal, BCRYPT_COST: '3' }, 'BCRYPT_COST=3 is out of range: 4..15 (log2 rounds)'],
+    [{ ...minimal, ACCESS_TOKEN_TTL: 'soon' }, 'ACCESS_TOKEN_TTL=soon is not a whole number: 10..86400 (seconds)'],
+    [{ ...minimal, REFRESH_ROTATION: 'maybe' }, 'REFRESH_ROTATION=maybe is not one of: on, off'],
+    [{ ...minimal, RESET_TOKEN_TTL: '30' }, 'RESET_TOKEN_TTL=30 is out of range: 60..86400 (seconds)'],
+    [{ ...minimal, SIGNUP_IP_THRESHOLD: '-1' }, 'SIGNUP_IP_THRESHOLD=-1 is out of range: 0..1000000 (sign-ups, 0: no limit)'],
+    [{ ...minimal, SIGNUP_IP_WINDOW: '0' }, 'SIGNUP_IP_WINDOW=0 is out of range: 1..86400 (seconds)'],
+    [{ ...minimal, AUTH_COOKIE_SAMESITE: 'loose' }, 'AUTH_COOKIE_SAMESITE=loose is not one of: Lax, Strict, None'],
+    [{ ...minimal, AUTHORIZER_CACHE: 'edge' }, 'AUTHORIZER_CACHE=edge is not one of: function, gateway'],
+    [{ ...minimal, AUTH_COOKIE_NAME: 'session' }, 'AUTH_COOKIE_NAME=session is not one of: __Host-jwt_session, jwt_session'],
   ])('fails at load for %j', (env, expected) => {
     expect(() => loadConfig(env)).toThrow(new ConfigError(expected));
+  });
+
+  it('names every bad variable at once, one line each, in the order they are read', () => {
+    const env = { SIGNING_KEY_FILE: '/k', ACCESS_TOKEN_TTL: '5', AUTH_COOKIE: 'sometimes', EMAIL_IP_THRESHOLD: '1e9' };
+    expect(configProblems(() => loadConfig(env))).toEqual([
+      'TABLE_NAME must be set',
+      'ACCESS_TOKEN_TTL=5 is out of range: 10..86400 (seconds)',
+      'EMAIL_IP_THRESHOLD=1e9 is out of range: 1..1000000 (requests)',
+      'AUTH_COOKIE=sometimes is not one of: on, off',
+    ]);
+    expect(() => loadConfig(env)).toThrow(/^TABLE_NAME must be set\nACCESS_TOKEN_TTL=5 /);
+    expect(configProblems(() => loadConfig(minimal))).toEqual([]);
+    expect(configProblems(() => localPorts({ PORT: '80', SES_PORT: 'http' }))).toEqual(['SES_PORT=http is not a whole number: 1..65535 (port)']);
   });
 });
