@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { splitKeySet } from '../lib/access/signing-keys';
+import { WARM_UP_EVENT } from '../lib/shared/warm-up';
 import { createTables, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local';
 import { ensureLocalKeys, writeKeyParts } from './local-keys';
 import { freePort } from './local-proxy';
@@ -79,7 +80,8 @@ export async function startOffline(options: OfflineOptions): Promise<Offline> {
  * Loads every function (in process; with `watch`, starts a worker for each), so the first request after
  * "ready" does not pay the module load (up to ~400 ms a function in a fresh worker): a browser client that
  * navigates right after a call (the Angular tutorial's sign-out link) still gets its answer. Each function
- * is invoked once with an empty event, which every handler refuses without touching anything;
+ * is invoked once with the warm-up event (lib/shared/warm-up.ts), which every handler recognises: it answers
+ * at once, touches nothing, and logs no request or refusal;
  * serverless.yml keeps idle workers for a day. One at a time: a load is CPU-bound, and on two cores loads
  * run side by side only slowed each other (four at once took the authorizer's past 2 s).
  */
@@ -89,7 +91,10 @@ async function warmFunctions(lambdaPort: number): Promise<void> {
     functions: Record<string, unknown>;
   };
   for (const name of Object.keys(service.functions).map((key) => `${service.service}-local-${key}`)) {
-    const response = await fetch(`http://127.0.0.1:${lambdaPort}/2015-03-31/functions/${name}/invocations`, { method: 'POST', body: '{}' });
+    const response = await fetch(`http://127.0.0.1:${lambdaPort}/2015-03-31/functions/${name}/invocations`, {
+      method: 'POST',
+      body: JSON.stringify(WARM_UP_EVENT),
+    });
     await response.arrayBuffer();
     if (response.status !== 200) throw new Error(`warming ${name}: HTTP ${response.status}`);
   }

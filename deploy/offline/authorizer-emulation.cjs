@@ -10,7 +10,9 @@
  *   AUTHORIZER_FAILURE response defined in serverless.yml resources (status, headers, body with
  *   `$context.authorizer.*` filled in), instead of serverless-offline's own Boom bodies.
  * - CORS: only configured origins get Access-Control-Allow-Origin (serverless-offline echoes any).
- * - Unknown paths get API Gateway's 403 "Missing Authentication Token", not a list of every route.
+ * - A path or method no route has gets the MISSING_AUTHENTICATION_TOKEN response (404 "Not found."), and a body
+ *   over the 10 MB limit the REQUEST_TOO_LARGE one, not serverless-offline's route list or hapi's 413 body.
+ *   A response type serverless.yml does not define falls back to DEFAULT_4XX / DEFAULT_5XX, as on AWS.
  * - Result caching (`resultTtlInSeconds` > 0, AUTHORIZER_CACHE=gateway): decisions cached by identity
  *   source, and a request without one refused with UNAUTHORIZED before the authorizer runs.
  *
@@ -18,22 +20,32 @@
  * - The authorizer gets a 2.0 REQUEST event (cookies as an array, routeKey, routeArn); only
  *   `isAuthorized: true` lets a request through. The refusals are the HTTP API's own fixed answers, which
  *   no configuration changes: 403 Forbidden, 401 Unauthorized (identity source missing), 500 Internal
- *   Server Error (authorizer failed or answered something else), 404 Not Found (no route).
+ *   Server Error (authorizer failed or answered something else), 404 Not Found (no route), 413 (body too large).
  * - CORS is the API's CORS configuration (`provider.httpApi.cors`), on every answer, refusals included;
  *   the functions' own CORS headers are dropped, as the HTTP API ignores an integration's.
  * - Result caching as for REST, keyed by `$request.header.*` identity sources.
  *
  * Both: the `sls-offline-authorizer-override` header, which serverless-offline otherwise lets any client
  * use to forge the authorizer context (e.g. admin roles), is stripped from every request.
+ * A request without a Content-Type reaches the functions without one, as on AWS (deploy/offline/event-fidelity.cjs).
  *
  * The authorizer itself runs inside serverless-offline, through its Lambda invoke endpoint, with the
  * same bundle and environment as every other function.
  */
 const state = require('./state.cjs');
 const { origins } = require('../config/cors.cjs');
+const { isMarker, markMissingContentType } = require('./event-fidelity.cjs');
 
 const OVERRIDE_HEADER = 'sls-offline-authorizer-override';
-const DEFAULT_STATUS = { ACCESS_DENIED: '403', UNAUTHORIZED: '401', AUTHORIZER_FAILURE: '500', DEFAULT_4XX: '403' };
+// Each type's default status (supported-gateway-response-types.html), for a definition that sets none.
+const DEFAULT_STATUS = {
+  ACCESS_DENIED: '403',
+  UNAUTHORIZED: '401',
+  AUTHORIZER_FAILURE: '500',
+  MISSING_AUTHENTICATION_TOKEN: '403',
+  REQUEST_TOO_LARGE: '413',
+  DEFAULT_4XX: '403',
+};
 
 /**
  * What an HTTP API answers by itself. Fixed: an HTTP API has no gateway responses to change them.
@@ -44,13 +56,23 @@ const DEFAULT_STATUS = { ACCESS_DENIED: '403', UNAUTHORIZED: '401', AUTHORIZER_F
  *   "Troubleshooting Lambda authorizers"); a thrown error included: our authorizer throws only when it cannot decide.
  * - notFound: no route matches (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-routes.html;
  *   the body as https://dev.to/aws-builders/better-error-messages-for-non-existing-api-resources-with-amazon-api-gateway-50pb shows it).
+ *   A wrong method on a known path is no route either (route keys are method and path).
+ * - tooLarge: a body over the 10 MB payload limit. AWS documents the limit, not the body: this one is not
+ *   verified against a deployment (README, "Choosing the API flavour").
  */
 const HTTP_API = {
   forbidden: { status: 403, message: 'Forbidden' },
   unauthorized: { status: 401, message: 'Unauthorized' },
   failure: { status: 500, message: 'Internal Server Error' },
   notFound: { status: 404, message: 'Not Found' },
+  tooLarge: { status: 413, message: 'Request Entity Too Large' },
 };
+
+/** serverless-offline's catch-all route: no route has this path and method. */
+const isRouteNotFound = (request) => request.response?.source?.error === 'Serverless-offline: route not found.';
+
+/** hapi's refusal of a body over the route's `payload.maxBytes` (serverless-offline: 10 MB, API Gateway's limit). */
+const isBodyTooLarge = (request) => request.response?.isBoom === true && request.response.output.statusCode === 413;
 
 function httpApiAnswer(h, { status, message }) {
   return h.response(JSON.stringify({ message })).code(status).type('application/json');
@@ -84,7 +106,8 @@ function gatewayResponses() {
 }
 
 function renderGatewayResponse(h, type, context, errorMessage = type === 'ACCESS_DENIED' ? 'Forbidden' : 'Unauthorized') {
-  const definition = gatewayResponses()[type] ?? {};
+  // An undefined type is answered as DEFAULT_4XX / DEFAULT_5XX would, with the type's own status.
+  const definition = gatewayResponses()[type] ?? gatewayResponses()[Number(DEFAULT_STATUS[type]) >= 500 ? 'DEFAULT_5XX' : 'DEFAULT_4XX'] ?? {};
   const escapeJson = (value) => JSON.stringify(String(value ?? '')).slice(1, -1);
   const template = definition.ResponseTemplates?.['application/json'] ?? '{"message":"$context.error.messageString"}';
   const body = template
@@ -116,6 +139,7 @@ function requestEvent(request, methodArn, path) {
   const multiValueHeaders = {};
   const raw = request.raw.req.rawHeaders;
   for (let i = 0; i < raw.length; i += 2) {
+    if (isMarker(raw[i])) continue;
     headers[raw[i]] = raw[i + 1];
     multiValueHeaders[raw[i]] = [...(multiValueHeaders[raw[i]] ?? []), raw[i + 1]];
   }
@@ -259,6 +283,7 @@ function requestEventV2(request, routeKey, routeArn, identity) {
   const cookies = [];
   const raw = request.raw.req.rawHeaders;
   for (let i = 0; i < raw.length; i += 2) {
+    if (isMarker(raw[i])) continue;
     const name = String(raw[i]).toLowerCase();
     const value = String(raw[i + 1]);
     if (name === 'cookie') cookies.push(...value.split(/;\s*/).filter((cookie) => cookie !== ''));
@@ -333,6 +358,8 @@ module.exports = function emulatedAuthorizer(endpoint, functionKey, method, path
     scheme: name,
     // hapi calls this with its server: the one place we can reach serverless-offline's HTTP server.
     getAuthenticateFunction: (server) => {
+      // The functions' events as API Gateway builds them: no Content-Type where the request had none.
+      markMissingContentType(server);
       if (httpApi) answerAsHttpApi(server);
       else limitCorsToConfiguredOrigins(server);
       return { authenticate };
@@ -357,9 +384,9 @@ function answerAsHttpApi(server) {
   const allowed = new Set(cors?.allowedOrigins ?? []);
   const methods = httpApiMethods();
   server.ext('onPreResponse', (request, h) => {
-    // No route: the HTTP API's 404, where serverless-offline would list every route it has.
-    const notFound = request.response?.source?.error === 'Serverless-offline: route not found.';
-    const response = notFound ? httpApiAnswer(h, HTTP_API.notFound) : request.response;
+    // No route: the HTTP API's 404, where serverless-offline would list every route it has; its 413 for hapi's.
+    const own = isRouteNotFound(request) ? HTTP_API.notFound : isBodyTooLarge(request) ? HTTP_API.tooLarge : undefined;
+    const response = own ? httpApiAnswer(h, own) : request.response;
     const headers = (response.isBoom ? response.output.headers : response.headers) ?? {};
     for (const header of Object.keys(headers)) if (/^access-control-/i.test(header)) delete headers[header];
     // hapi adds a route's CORS headers after this step, for any origin its route settings match (the 404 route's
@@ -375,7 +402,7 @@ function answerAsHttpApi(server) {
         if (cors.maxAge !== undefined) headers['access-control-max-age'] = String(cors.maxAge);
       }
     }
-    return notFound ? response.takeover() : h.continue;
+    return own ? response.takeover() : h.continue;
   });
 }
 
@@ -402,11 +429,10 @@ function limitCorsToConfiguredOrigins(server) {
   patchedServers.add(server);
   const allowed = new Set(origins());
   server.ext('onPreResponse', (request, h) => {
-    // An unknown path: API Gateway answers 403 "Missing Authentication Token" through DEFAULT_4XX,
-    // where serverless-offline would list every route it has.
-    if (request.response?.source?.error === 'Serverless-offline: route not found.') {
-      return renderGatewayResponse(h, 'DEFAULT_4XX', {}, 'Missing Authentication Token');
-    }
+    // No route for this path and method: API Gateway's MISSING_AUTHENTICATION_TOKEN, where serverless-offline
+    // would list every route it has. A body over 10 MB: REQUEST_TOO_LARGE, where hapi would answer in its own shape.
+    if (isRouteNotFound(request)) return renderGatewayResponse(h, 'MISSING_AUTHENTICATION_TOKEN', {}, 'Missing Authentication Token');
+    if (isBodyTooLarge(request)) return renderGatewayResponse(h, 'REQUEST_TOO_LARGE', {}, 'Request Too Long');
     const origin = request.headers.origin;
     if (origin && !allowed.has(origin)) {
       const response = request.response.isBoom ? request.response.output : request.response;

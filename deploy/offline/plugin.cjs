@@ -1,8 +1,9 @@
 'use strict';
 /**
  * Local-only serverless plugin: hands the resolved service (gateway responses, authorizer names,
- * ports) to deploy/offline/authorizer-emulation.cjs, which serverless-offline loads by path without it, and
- * guards serverless-offline's servers against web pages (deploy/offline/local-guard.cjs) before they start.
+ * ports) to deploy/offline/authorizer-emulation.cjs, which serverless-offline loads by path without it,
+ * guards serverless-offline's servers against web pages (deploy/offline/local-guard.cjs) before they start, and
+ * builds the functions' events without the Content-Type serverless-offline adds (deploy/offline/event-fidelity.cjs).
  * It changes nothing in what `serverless package` or `deploy` produce.
  *
  * With `--useInProcess` (what `npm start` and the test stacks run: scripts/local-stack.ts) the functions
@@ -15,6 +16,7 @@
 const path = require('node:path');
 const state = require('./state.cjs');
 const { installLocalGuards } = require('./local-guard.cjs');
+const { installEventFidelity } = require('./event-fidelity.cjs');
 
 class OfflineGatewayState {
   constructor(serverless, options) {
@@ -23,8 +25,14 @@ class OfflineGatewayState {
     const builtOnce = options.useInProcess === true;
     if (builtOnce) buildOnce(serverless);
     this.hooks = {
-      'before:offline:start:init': () => installLocalGuards(),
-      'before:offline:start': () => installLocalGuards(),
+      'before:offline:start:init': () => {
+        installLocalGuards();
+        return installEventFidelity();
+      },
+      'before:offline:start': () => {
+        installLocalGuards();
+        return installEventFidelity();
+      },
       // After serverless-esbuild's `before:` hooks (the build), before serverless-offline starts its servers.
       'offline:start:init': async () => {
         if (!builtOnce) return;

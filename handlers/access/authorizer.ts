@@ -13,6 +13,7 @@ import { config } from '../../lib/shared/config';
 import { Deadline } from '../../lib/shared/deadline';
 import { publicKeys } from '../../lib/access/keys';
 import { describeError, logger, logOutcome, startInvocation } from '../../lib/shared/log';
+import { isWarmUp, logWarmUp } from '../../lib/shared/warm-up';
 
 config();
 // Import the keys during cold start, not in the first request.
@@ -34,6 +35,11 @@ export async function handler(
   context?: Context,
 ): Promise<APIGatewayAuthorizerResult | APIGatewaySimpleAuthorizerWithContextResult<Record<string, string>>> {
   startInvocation(context);
+  // Loaded only (scripts/local-stack.ts): denied, as anything that is not a request with a valid token, but no refusal.
+  if (isWarmUp(event)) {
+    logWarmUp();
+    return authorizerResult({ allow: false, message: 'warm-up' }, undefined);
+  }
   const v2 = isPayloadV2(event);
   const headers = v2 ? gatewayHeaders(event.headers, event.cookies) : gatewayHeaders(event.headers);
   const route = v2 ? event.routeKey : `${event.httpMethod} ${event.resource}`;

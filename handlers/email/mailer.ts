@@ -5,6 +5,7 @@ import type { MailJob } from '../../lib/email/queue';
 import { config } from '../../lib/shared/config';
 import { Deadline } from '../../lib/shared/deadline';
 import { describeError, logger, rootCause, startInvocation } from '../../lib/shared/log';
+import { isWarmUp, logWarmUp } from '../../lib/shared/warm-up';
 import { createTable, withDeadline } from '../../lib/store/table';
 
 const table = createTable(config());
@@ -20,8 +21,13 @@ const MAILER_BUDGET_MS = 20_000;
  * invocation (an operator's, or the e2e tier's through the local Lambda endpoint); Lambda drops it for
  * the asynchronous ones requests make.
  */
-export async function handler(job: MailJob, context?: Context): Promise<Delivery | 'failed'> {
+export async function handler(job: MailJob, context?: Context): Promise<Delivery | 'failed' | 'warm-up'> {
   startInvocation(context);
+  // Loaded only (scripts/local-stack.ts): no job, no mail, no "mail job" line.
+  if (isWarmUp(job)) {
+    logWarmUp();
+    return 'warm-up';
+  }
   const deadline = Deadline.forRequest(context?.getRemainingTimeInMillis(), MAILER_BUDGET_MS);
   try {
     const outcome = await deliverMail({ table: withDeadline(table, deadline), now: () => new Date(), send, deadline, config: config() }, job);

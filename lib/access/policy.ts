@@ -7,7 +7,7 @@ import type { AuthorizeOutcome } from './authenticate';
  */
 function wholeApi(methodArn: string | undefined): string {
   // methodArn: arn:aws:execute-api:{region}:{account}:{apiId}/{stage}/{method}/{path} (absent only in
-  // the local warm-up's empty event, which is denied anyway).
+  // the local warm-up event, lib/shared/warm-up.ts, which is denied anyway).
   const [apiArn, stage] = (methodArn ?? '').split('/') as [string, string?];
   return `${apiArn}/${stage ?? '*'}/*`;
 }

@@ -3,6 +3,7 @@ import type { AccessClaims } from '../access/tokens';
 import { Deadline } from '../shared/deadline';
 import { ForbiddenError, UnauthorizedError } from '../shared/errors';
 import { logOutcome, startInvocation } from '../shared/log';
+import { isWarmUp, logWarmUp } from '../shared/warm-up';
 import { MESSAGES } from '../shared/messages';
 import type { Role } from '../shared/roles';
 import { assertCookieOrigin } from './cookies';
@@ -36,6 +37,11 @@ export function httpHandler(
   const handle = typeof first === 'function' ? first : guardedBy(first.requires, guarded);
   return (async (event: GatewayEvent, context?: Context) => {
     startInvocation(context);
+    // Loaded, and nothing else: a warm-up is no request, so it is neither answered as one nor logged as a refusal.
+    if (isWarmUp(event)) {
+      logWarmUp();
+      return { statusCode: 204, headers: {}, body: '' };
+    }
     let request: HttpRequest | undefined;
     let response: APIGatewayProxyResult;
     const deadline = Deadline.forRequest(context?.getRemainingTimeInMillis());

@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { AccessClaims } from '../access/tokens';
 import type { Deadline } from '../shared/deadline';
-import { BadRequestError, UnsupportedMediaTypeError } from '../shared/errors';
+import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../shared/errors';
 import { isRole, type Role } from '../shared/roles';
 
 /** What a handler sees of a request: no AWS event types past this file. */
@@ -20,7 +20,10 @@ export interface HttpRequest {
   deadline: Deadline;
 }
 
-/** Bodies above this are refused before parsing: no request of this API comes near it. */
+/**
+ * Bodies above this are refused (413) before parsing: no request of this API comes near it. API Gateway's own
+ * limit, 10 MB, is answered with the same message (REQUEST_TOO_LARGE, deploy/resources/gateway-responses.yml).
+ */
 export const MAX_BODY_BYTES = 16 * 1024;
 
 /**
@@ -98,7 +101,7 @@ export function jsonBody(request: HttpRequest): unknown {
   }
   if (!contentType || !/^application\/json\s*(;|$)/i.test(contentType.trim())) throw new UnsupportedMediaTypeError();
   if (Buffer.byteLength(request.body, 'utf8') > MAX_BODY_BYTES) {
-    throw new BadRequestError(`Request body is too large (at most ${MAX_BODY_BYTES} bytes).`);
+    throw new PayloadTooLargeError(MAX_BODY_BYTES);
   }
   let parsed: unknown;
   try {

@@ -52,6 +52,12 @@ export class ConflictError extends HttpError {
   }
 }
 
+export class PayloadTooLargeError extends HttpError {
+  constructor(maxBytes: number) {
+    super(413, MESSAGES.bodyTooLarge(maxBytes));
+  }
+}
+
 export class UnsupportedMediaTypeError extends HttpError {
   constructor() {
     super(415, MESSAGES.unsupportedMediaType);

@@ -22,6 +22,9 @@ export const MESSAGES = {
   userNotFound: 'User not found.',
   cursorInvalid: 'cursor is invalid',
   unsupportedMediaType: 'Content-Type must be application/json.',
+  bodyTooLarge: (maxBytes: number) => `Request body is too large (at most ${maxBytes} bytes).`,
+  /** A path or method no route has: API Gateway's answer (deploy/resources/gateway-responses.yml), not a function's. */
+  notFound: 'Not found.',
   unavailable: 'Service temporarily unavailable. Please try again.',
   internal: 'Internal server error.',
 

@@ -4,6 +4,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateSigningKey } from '../../lib/access/signing-keys';
+import { MAX_BODY_BYTES } from '../../lib/http/request';
+import { MESSAGES } from '../../lib/shared/messages';
 import { resourceSchema, schemaErrors } from '../support/cloudformation-schema';
 
 // `osls package --stage prod` without AWS credentials, then the CloudFormation template and every bundle
@@ -286,6 +288,20 @@ describe('the prod template', () => {
     expect(responses.UNAUTHORIZED.ResponseTemplates['application/json']).toBe('{"message":"No token provided!"}');
   });
 
+  it("answers a path or method no route has with 404, and a body over API Gateway's limit with 413, in the functions' words", () => {
+    const responses = Object.fromEntries(ofType('AWS::ApiGateway::GatewayResponse').map(([, r]) => [r.Properties.ResponseType, r.Properties]));
+    expect(responses.MISSING_AUTHENTICATION_TOKEN).toMatchObject({
+      StatusCode: '404',
+      ResponseTemplates: { 'application/json': JSON.stringify({ message: MESSAGES.notFound }) },
+    });
+    expect(responses.REQUEST_TOO_LARGE).toMatchObject({
+      StatusCode: '413',
+      ResponseTemplates: { 'application/json': JSON.stringify({ message: MESSAGES.bodyTooLarge(MAX_BODY_BYTES) }) },
+    });
+    // The same type answers an unsigned request to an AWS_IAM method: with none, its 404 only ever means "no such route".
+    expect(ofType('AWS::ApiGateway::Method').filter(([, method]) => method.Properties.AuthorizationType === 'AWS_IAM')).toEqual([]);
+  });
+
   it('lets the token-checking functions read only the liveness attributes, never a password hash', () => {
     const statements = (role: string) =>
       (resources[role]!.Properties.Policies as { PolicyDocument: { Statement: { Action: string[]; Condition?: Record<string, Record<string, unknown>> }[] } }[])
@@ -496,6 +512,11 @@ describe('API_GATEWAY=http', () => {
         authorizer: { Ref: 'HttpApiAuthorizerAuthorizer' },
       });
     }
+  });
+
+  it("has no $default route: a path no route has gets the HTTP API's own 404, and no function runs for it", () => {
+    const routeKeys = ofHttpType('AWS::ApiGatewayV2::Route').map((route) => route.Properties.RouteKey as string);
+    expect(routeKeys.filter((key) => key === '$default' || key.startsWith('ANY '))).toEqual([]);
   });
 
   it('uses the same authorizer function with payload 2.0 and simple responses, cached in the function (no identity source)', () => {

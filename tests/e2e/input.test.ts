@@ -1,4 +1,4 @@
-import { api, signUp } from '../support/api';
+import { api, rawApi, signIn, signUp } from '../support/api';
 import { newUser } from '../support/data';
 
 // Every bad input: a clear 4xx JSON answer, and nothing stored (the name can still be registered after).
@@ -21,7 +21,7 @@ describe('bad input', () => {
     [
       'an oversized body',
       { body: { username: 'NAME', email: 'e@example.com', password: 'long enough', junk: 'x'.repeat(20_000) } },
-      400,
+      413,
       'Request body is too large (at most 16384 bytes).',
     ],
   ])('sign-up with %s gets %i', async (_, request, status, message) => {
@@ -36,6 +36,24 @@ describe('bad input', () => {
     expect({ status: response.status, body: response.json }).toEqual({ status, body: { message } });
     expect(response.headers.get('content-type')).toContain('application/json');
     expect(await signUp(fresh)).toMatchObject({ status: 200 });
+  });
+
+  // API Gateway passes a request's headers as they came; serverless-offline used to add `application/json`
+  // (deploy/offline/event-fidelity.cjs). Every client the contract serves (the tutorial's axios clients, the
+  // browser pages, fetch with a JSON body) sends a Content-Type: a body without one is not JSON it asked for.
+  it('a JSON body sent with no Content-Type at all gets 415, as any other type, and signs nobody in or up', async () => {
+    const fresh = newUser();
+    const noType = (path: string, body: unknown) => rawApi('POST', path, { origin: 'http://localhost:8081' }, JSON.stringify(body));
+    for (const response of [
+      await noType('/api/auth/signup', fresh),
+      await noType('/api/auth/signin', { username: fresh.username, password: fresh.password }),
+    ]) {
+      expect({ status: response.status, body: response.json }).toEqual({ status: 415, body: { message: 'Content-Type must be application/json.' } });
+      expect(response.headers.get('content-type')).toContain('application/json');
+    }
+    // Nothing was stored: the name is still free, and with a Content-Type the same request works.
+    expect(await signUp(fresh)).toMatchObject({ status: 200 });
+    expect(await signIn(fresh.username, fresh.password)).toMatchObject({ status: 200 });
   });
 
   it('sign-in with wrong types gets a 400, never a 500', async () => {

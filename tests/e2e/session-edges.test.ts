@@ -1,7 +1,7 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../../lib/store/keys';
 import { createTable } from '../../lib/store/table';
-import { api, signIn, signUp } from '../support/api';
+import { api, rawApi, signIn, signUp } from '../support/api';
 import { newUser } from '../support/data';
 import { gateway, statusAndBody } from '../support/gateway';
 
@@ -36,13 +36,35 @@ describe('profile and CORS', () => {
     expect(await api('GET', '/api/auth/me')).toMatchObject(statusAndBody(gateway().noToken));
   });
 
-  it("answers a path no route has with the gateway's own answer, never serverless-offline's list of routes", async () => {
+  it("answers a path no route has, or a method its path lacks, with the gateway's 404, never serverless-offline's list of routes", async () => {
     const { unknownRoute } = gateway();
-    for (const path of ['/api/no/such/route', '/api/test/user/extra']) {
-      const response = await api('GET', path, { headers: { origin: 'http://localhost:8081' } });
-      expect({ path, status: response.status, json: response.json }).toEqual({ path, ...statusAndBody(unknownRoute) });
+    const origin = 'http://localhost:8081';
+    for (const [method, path] of [
+      ['GET', '/api/no/such/route'],
+      ['GET', '/api/test/user/extra'],
+      ['POST', '/'],
+      // Paths that exist, with a method they do not have: 404 as well (no 405 on either flavour: README).
+      ['GET', '/api/auth/signin'],
+      ['DELETE', '/api/test/all'],
+      ['PUT', '/api/auth/me'],
+    ] as const) {
+      const response = await api(method, path, { headers: { origin, ...(method === 'GET' ? {} : { 'content-type': 'application/json' }) } });
+      expect({ method, path, status: response.status, json: response.json }).toEqual({ method, path, ...statusAndBody(unknownRoute) });
       expect(response.headers.get('content-type')).toContain('application/json');
+      // CORS as on the flavour's other refusals: the configured origin may read it.
+      expect(response.headers.get('access-control-allow-origin')).toBe(origin);
+      expect(response.headers.get('access-control-allow-credentials')).toBe('true');
     }
+  });
+
+  it("answers a body over API Gateway's 10 MB with the gateway's 413, never hapi's own body", async () => {
+    const { tooLarge } = gateway();
+    const origin = 'http://localhost:8081';
+    // One byte over: hapi refuses it on its Content-Length (serverless-offline's limit, API Gateway's), reads the rest away, answers.
+    const response = await rawApi('POST', '/api/auth/signup', { origin, 'content-type': 'application/json' }, Buffer.alloc(10 * 1024 * 1024 + 1, 'x'));
+    expect({ status: response.status, json: response.json }).toEqual(statusAndBody(tooLarge));
+    expect(response.headers.get('content-type')).toContain('application/json');
+    expect(response.headers.get('access-control-allow-origin')).toBe(origin);
   });
 
   it('answers a browser preflight from the configured origin with the token headers allowed', async () => {

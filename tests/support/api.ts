@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { request as httpRequest } from 'node:http';
+import { type ClientRequest, request as httpRequest } from 'node:http';
 import { gateway } from './gateway';
 
 /** A small HTTP client for the service under test (serverless-offline started by global-setup). */
@@ -55,17 +55,30 @@ export function admin(): { username: string; email: string; password: string } {
  * can be tested without touching the address every other test uses.
  */
 export function apiFrom(localAddress: string, method: string, path: string, body?: unknown, extraHeaders: Record<string, string> = {}): Promise<ApiResponse> {
-  const url = new URL(`${process.env.E2E_URL}${path}`);
   const payload = body === undefined ? undefined : JSON.stringify(body);
+  const headers = { ...extraHeaders, ...(payload ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) } : {}) };
+  return send({ method, path, headers, localAddress }, (request) => request.end(payload));
+}
+
+/** A request exactly as given, with no header added (fetch gives a text body `Content-Type: text/plain`). */
+export function rawApi(method: string, path: string, headers: Record<string, string>, body?: string | Buffer): Promise<ApiResponse> {
+  return send({ method, path, headers }, (request) => request.end(body));
+}
+
+function send(
+  options: { method: string; path: string; headers: Record<string, string>; localAddress?: string },
+  write: (request: ClientRequest) => void,
+): Promise<ApiResponse> {
+  const url = new URL(`${process.env.E2E_URL}${options.path}`);
   return new Promise((resolve, reject) => {
     const request = httpRequest(
       {
         host: url.hostname,
         port: url.port,
         path: `${url.pathname}${url.search}`,
-        method,
-        localAddress,
-        headers: { ...extraHeaders, ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}) },
+        method: options.method,
+        headers: options.headers,
+        ...(options.localAddress ? { localAddress: options.localAddress } : {}),
       },
       (response) => {
         let text = '';
@@ -85,7 +98,7 @@ export function apiFrom(localAddress: string, method: string, path: string, body
       },
     );
     request.on('error', reject);
-    request.end(payload);
+    write(request);
   });
 }
 

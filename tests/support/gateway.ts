@@ -1,3 +1,6 @@
+import { MAX_BODY_BYTES } from '../../lib/http/request';
+import { MESSAGES } from '../../lib/shared/messages';
+
 /**
  * What the API Gateway in front of the functions answers by itself, per flavour (docs/design.md, "Choosing the API
  * flavour"): the one table the contract tests take those answers from. The e2e stack runs the flavour of
@@ -20,8 +23,10 @@ export interface GatewayAnswers {
   expired: GatewayAnswer;
   /** Any other refused credential: forged, of the wrong kind, or of an ended session. */
   refused: GatewayAnswer;
-  /** A path no route has. */
+  /** A path no route has, or a method its path does not have. */
   unknownRoute: GatewayAnswer;
+  /** A body over API Gateway's 10 MB payload limit (the functions refuse far smaller ones themselves). */
+  tooLarge: GatewayAnswer;
   /**
    * The CORS headers on an authorizer refusal for a request from `origin`, when the stage allows `allowed`
    * (the e2e stack: CORS_ORIGIN=http://localhost:8081).
@@ -32,7 +37,7 @@ export interface GatewayAnswers {
 const JSON_TYPE = { 'content-type': 'application/json' };
 
 // REST API: the gateway responses of deploy/resources/gateway-responses.yml, with the tutorial's bodies.
-const rest = (message: string): GatewayAnswer => ({ status: 401, json: { message }, headers: { ...JSON_TYPE, 'cache-control': 'no-store' } });
+const rest = (message: string, status = 401): GatewayAnswer => ({ status, json: { message }, headers: { ...JSON_TYPE, 'cache-control': 'no-store' } });
 
 // HTTP API: its own fixed answers (deploy/offline/authorizer-emulation.cjs, HTTP_API, with AWS's pages).
 const http = (status: number, message: string): GatewayAnswer => ({ status, json: { message }, headers: JSON_TYPE });
@@ -42,7 +47,9 @@ const ANSWERS: Record<Flavour, GatewayAnswers> = {
     noToken: rest('No token provided!'),
     expired: rest('Unauthorized! Access Token was expired!'),
     refused: rest('Unauthorized!'),
-    unknownRoute: { status: 403, json: { message: 'Missing Authentication Token' }, headers: JSON_TYPE },
+    // MISSING_AUTHENTICATION_TOKEN and REQUEST_TOO_LARGE: the functions' own messages.
+    unknownRoute: rest(MESSAGES.notFound, 404),
+    tooLarge: rest(MESSAGES.bodyTooLarge(MAX_BODY_BYTES), 413),
     // A gateway response's headers are static: the first configured origin, whoever asks.
     refusalCors: (_origin, allowed) => ({ origin: allowed, credentials: 'true' }),
   },
@@ -51,6 +58,7 @@ const ANSWERS: Record<Flavour, GatewayAnswers> = {
     expired: http(403, 'Forbidden'),
     refused: http(403, 'Forbidden'),
     unknownRoute: http(404, 'Not Found'),
+    tooLarge: http(413, 'Request Entity Too Large'),
     // The API's CORS configuration: the caller's origin when it is configured, nothing otherwise.
     refusalCors: (origin, allowed) => (origin === allowed ? { origin, credentials: 'true' } : { origin: null, credentials: null }),
   },

@@ -36,11 +36,12 @@ describe('httpHandler', () => {
   it.each<[string, Partial<Parameters<typeof apiEvent>[0]>, number, string]>([
     ['no body', { body: null }, 400, 'Request body is required.'],
     ['a form body', { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'a=1' }, 415, 'Content-Type must be application/json.'],
+    ['a JSON body with no Content-Type', { headers: {}, body: '{"a":1}' }, 415, 'Content-Type must be application/json.'],
     ['broken JSON', { body: '{"a":' }, 400, 'Request body must be valid JSON.'],
     ['an array', { body: '[1,2]' }, 400, 'Request body must be a JSON object.'],
     ['null', { body: 'null' }, 400, 'Request body must be a JSON object.'],
     ['false, passed as a boolean (serverless-offline does)', { body: false as unknown as string }, 400, 'Request body must be a JSON object.'],
-    ['a huge body', { body: JSON.stringify({ a: 'x'.repeat(17_000) }) }, 400, 'Request body is too large (at most 16384 bytes).'],
+    ['a huge body', { body: JSON.stringify({ a: 'x'.repeat(17_000) }) }, 413, 'Request body is too large (at most 16384 bytes).'],
   ])('answers %s with a JSON error', async (_, event, status, message) => {
     const result = await echo()(apiEvent({ method: 'POST', headers: { 'content-type': 'application/json' }, ...event }));
     expect(result.statusCode).toBe(status);
