@@ -30,9 +30,11 @@ function text(field: string) {
 const passwordTooLong = `password must be at most ${MAX_PASSWORD_BYTES} bytes`;
 
 // ASCII only: a Unicode username invites look-alikes ("аdmin" with a Cyrillic а) and invisible characters.
+// No '@': sign-in reads a name with an '@' as an email address (lib/store/users.ts isEmailSignInName).
 const username = text('username').check(
   z.minLength(3, 'username must be 3 to 32 characters'),
   z.maxLength(32, 'username must be 3 to 32 characters'),
+  z.refine((value) => !value.includes('@'), 'username must not contain "@" (sign-in takes a name with "@" for an email address)'),
   z.regex(/^[A-Za-z0-9._-]+$/, 'username may contain only letters, digits, ".", "_" and "-"'),
 );
 
@@ -56,6 +58,7 @@ export type SignUpInput = z.infer<typeof signUpSchema>;
 
 export const signInSchema = z.object({
   // Only shape and size here: a name that could never exist simply fails like a wrong password.
+  // The account's email is accepted here too (one field, the tutorial's shape).
   username: text('username').check(
     z.minLength(1, 'username is required'),
     z.maxLength(256, 'username is too long'),
