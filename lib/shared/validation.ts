@@ -38,7 +38,9 @@ const username = text('username').check(
   z.regex(/^[A-Za-z0-9._-]+$/, 'username may contain only letters, digits, ".", "_" and "-"'),
 );
 
-const email = z.pipe(text('email').check(z.maxLength(254, 'email must be at most 254 characters')), z.email({ error: 'email must be a valid email address' }));
+const emailField = (field: string) =>
+  z.pipe(text(field).check(z.maxLength(254, `${field} must be at most 254 characters`)), z.email({ error: `${field} must be a valid email address` }));
+const email = emailField('email');
 
 const password = text('password').check(
   z.minLength(8, 'password must be at least 8 characters'),
@@ -146,9 +148,11 @@ export const mfaVerifySchema = z.object({
 export const mfaConfirmSchema = z.object({ code: text('code').check(z.maxLength(64, 'code is too long')) });
 
 /** The password that confirms a sensitive change by a signed-in caller (MFA setup, MFA off). */
-export const passwordConfirmSchema = z.object({
-  password: text('password').check(
-    z.minLength(1, 'password is required'),
-    z.refine((value) => !exceedsBcryptLimit(value), passwordTooLong),
-  ),
-});
+const confirmingPassword = text('password').check(
+  z.minLength(1, 'password is required'),
+  z.refine((value) => !exceedsBcryptLimit(value), passwordTooLong),
+);
+export const passwordConfirmSchema = z.object({ password: confirmingPassword });
+
+/** POST /api/auth/email/change: the new address, confirmed with the current password. */
+export const emailChangeSchema = z.object({ newEmail: emailField('newEmail'), password: confirmingPassword });
