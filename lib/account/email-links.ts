@@ -1,11 +1,11 @@
 import { hashOpaqueToken } from '../access/tokens';
 import { enqueueAfterChange, type MailJob } from '../email/queue';
 import { epochSeconds } from '../shared/clock';
-import { BadRequestError } from '../shared/errors';
+import { BadRequestError, EmailTakenError } from '../shared/errors';
 import { MESSAGES } from '../shared/messages';
 import { hashPassword } from '../shared/passwords';
 import { clearAttempts } from '../store/attempts';
-import { spendResetToken, spendVerifyToken } from '../store/email-tokens';
+import { spendEmailLink, spendResetToken } from '../store/email-tokens';
 import { revokeAllSessions } from '../store/sessions';
 import { getUser, normalizeIdentifier } from '../store/users';
 import { recordEvent } from './events';
@@ -46,10 +46,17 @@ export async function resetPassword(deps: MailingDeps, input: { token: string; n
   ]);
 }
 
-/** Marks the email verified with a verification token. Throws BadRequestError (bad token). */
+/**
+ * Spends an emailed verification link: a sign-up's (the email is verified) or an email change's (the
+ * address moves to the new one, verified; lib/store/email-tokens.ts spendEmailLink). Sessions live on
+ * after a change: they were opened with the password, which did not change; the reset link and any
+ * verification link mailed to the old address die with it. Throws BadRequestError (bad token),
+ * EmailTakenError (the new address was taken since the change was asked for).
+ */
 export async function verifyEmail(deps: AccountDeps, input: { token: string }): Promise<void> {
   if (!TOKEN_FORMAT.test(input.token)) throw new BadRequestError(MESSAGES.verifyTokenInvalid);
-  const userId = await spendVerifyToken(deps.table, hashOpaqueToken(input.token), epochSeconds(deps.now()));
-  if (!userId) throw new BadRequestError(MESSAGES.verifyTokenInvalid);
-  await recordEvent(deps, userId, 'email.verify');
+  const outcome = await spendEmailLink(deps.table, hashOpaqueToken(input.token), epochSeconds(deps.now()));
+  if (outcome.kind === 'invalid') throw new BadRequestError(MESSAGES.verifyTokenInvalid);
+  if (outcome.kind === 'email-taken') throw new EmailTakenError();
+  await recordEvent(deps, outcome.userId, outcome.kind === 'changed' ? 'email.change' : 'email.verify');
 }

@@ -20,7 +20,7 @@ export interface MailerDeps {
 }
 
 /** What became of a job: sent, or why not (for the mailer's log line; never shown to a client). */
-export type Delivery = 'sent' | 'no-such-user' | 'already-verified' | 'quota';
+export type Delivery = 'sent' | 'no-such-user' | 'already-verified' | 'quota' | 'stale';
 
 /**
  * Carries out one mail job in the mailer function, after the request that caused it has answered.
@@ -58,7 +58,41 @@ export async function deliverMail(deps: MailerDeps, job: MailJob): Promise<Deliv
       await send(deps, user, { kind: 'password-changed', username: provenName(user) });
       return 'sent';
     }
+    case 'email-change':
+      return sendEmailChange(deps, job);
   }
+}
+
+/**
+ * An email change: a link to the new address (within that address's quota: a stranger's, perhaps) and a
+ * notice to the old one, unless the credentials changed since the request's password check (a password
+ * change or reset in between voids the request, 'stale'). The token records that version and the
+ * address it replaces; it is spent only while both still hold (lib/store/email-tokens.ts).
+ */
+async function sendEmailChange(deps: MailerDeps, job: Extract<MailJob, { kind: 'email-change' }>): Promise<Delivery> {
+  const user = await getUser(deps.table, job.userId);
+  if (!user) return 'no-such-user';
+  if (user.credVersion !== job.credVersion) return 'stale';
+  if (!(await takeMailQuota(deps.table, normalizeIdentifier(job.newEmail), epochSeconds(deps.now())))) return 'quota';
+  const token = generateOpaqueToken();
+  const ttl = deps.config.verifyTokenTtlSeconds;
+  await saveEmailToken(deps.table, {
+    hash: hashOpaqueToken(token),
+    purpose: 'email-change',
+    userId: user.id,
+    email: job.newEmail,
+    expiresAt: epochSeconds(deps.now()) + ttl,
+    change: { previousEmail: user.email, credVersion: job.credVersion },
+  });
+  // The notice first: a link must never go out while its owner's old address hears nothing.
+  await send(deps, user, { kind: 'email-change-notice', username: provenName(user), newEmail: job.newEmail });
+  // The same page and POST as a sign-up's link (/api/auth/email/verify tells them apart by the token).
+  const link = `${deps.config.appUrl}/verify-email#token=${token}`;
+  await deps.send(
+    renderEmail(job.newEmail, { kind: 'confirm-email-change', link, validForHours: Math.round(ttl / 3600) }, deps.config.productName),
+    deps.deadline?.signal,
+  );
+  return 'sent';
 }
 
 /** A new token of this purpose (replacing the user's previous one), mailed as a link. */

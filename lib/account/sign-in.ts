@@ -4,7 +4,7 @@ import { MESSAGES } from '../shared/messages';
 import { hashPassword, needsRehash, verifyAgainstDummy, verifyPassword } from '../shared/passwords';
 import type { SignInInput } from '../shared/validation';
 import { clearAttempts } from '../store/attempts';
-import { findUserByUsername, normalizeIdentifier, updateProfile, type User } from '../store/users';
+import { findUserBySignInName, isEmailSignInName, normalizeIdentifier, updateProfile, type User } from '../store/users';
 import { admitAttempt } from './lockout';
 import { startChallenge } from './mfa';
 import { openSession, type SignedIn } from './open-session';
@@ -12,7 +12,7 @@ import { recordEvent } from './events';
 import type { AccountDeps, SessionDeps } from './types';
 
 /**
- * Checks a username and password and opens a session. Unknown user and wrong password fail alike, in
+ * Checks a username (or the account's email) and password and opens a session. Unknown user and wrong password fail alike, in
  * body and in work done (a dummy bcrypt compare stands in for the missing hash). Repeated attempts on
  * one username, or from one IP, are refused with 429 until the window passes, even with the right
  * password; a successful sign-in clears the username's count (and upgrades a hash below BCRYPT_COST).
@@ -25,7 +25,7 @@ export async function signIn(deps: SessionDeps, input: SignInInput): Promise<Sig
   // that lost to a role change is retried only while the stored hash is the one this sign-in knows
   // (open-session.ts), so it must know the new one. With MFA on, the password only earns a challenge.
   const [, outcome] = await Promise.all([
-    clearAttempts(deps.table, 'username', normalizeIdentifier(input.username)),
+    clearAttempts(deps.table, 'username', normalizeIdentifier(user.username)),
     upgradeHash(deps, user, input.password).then(
       (current): Promise<SignInOutcome> => (current.mfaEnabled ? startChallenge(deps, current) : openSession(deps, current, PASSWORD_ONLY)),
     ),
@@ -52,15 +52,13 @@ export function signInAnswer(outcome: SignInOutcome, expiresIn: number): Record<
 }
 
 /**
- * The first half of a sign-in: the attempt is admitted (lockout), then the password checked. Returns
+ * The first half of a sign-in: the attempt is admitted (lockout), then the password checked. The name is
+ * a username, or, when it holds an '@', the account's email (lib/store/users.ts isEmailSignInName). Returns
  * the user, as read together with the hash that was checked. Throws InvalidCredentialsError or
  * TooManyRequestsError.
  */
 export async function checkCredentials(deps: AccountDeps, input: SignInInput): Promise<User> {
-  // Independent round trips run together; the password is still checked only after admission.
-  const [admission, lookup] = await Promise.allSettled([admitAttempt(deps, input.username, deps.client.ip), findUserByUsername(deps.table, input.username)]);
-  if (lookup.status === 'rejected') throw lookup.reason;
-  const found = lookup.value;
+  const { admission, found } = await admitAndFind(deps, input.username);
   if (admission.status === 'rejected') {
     // Recorded on the account when it exists; the same work (nothing stored) when it does not.
     if (admission.reason instanceof TooManyRequestsError) await recordEvent(deps, found?.id, 'signin.locked');
@@ -72,6 +70,28 @@ export async function checkCredentials(deps: AccountDeps, input: SignInInput): P
     throw new InvalidCredentialsError();
   }
   return found;
+}
+
+/**
+ * Counts the attempt (lockout) and finds the user a sign-in name names. The per-name counter is the
+ * account's username, however the account was named: an email that belongs to an account counts
+ * against that account's username, so signing in by username and by email in turn gets no more
+ * guesses than either alone. An email nobody uses counts against itself (the same work: one counter).
+ * A username is the counter's key as typed, so its count and look-up run together; an email's look-up
+ * comes first, as it decides the key. The password is checked only after admission either way.
+ */
+async function admitAndFind(deps: AccountDeps, identifier: string): Promise<{ admission: PromiseSettledResult<void>; found: User | undefined }> {
+  if (!isEmailSignInName(identifier)) {
+    const [admission, lookup] = await Promise.allSettled([admitAttempt(deps, identifier, deps.client.ip), findUserBySignInName(deps.table, identifier)]);
+    if (lookup.status === 'rejected') throw lookup.reason;
+    return { admission, found: lookup.value };
+  }
+  const found = await findUserBySignInName(deps.table, identifier);
+  const admission = await admitAttempt(deps, found ? found.username : identifier, deps.client.ip).then(
+    (value): PromiseSettledResult<void> => ({ status: 'fulfilled', value }),
+    (reason: unknown): PromiseSettledResult<void> => ({ status: 'rejected', reason }),
+  );
+  return { admission, found };
 }
 
 /**

@@ -12,7 +12,9 @@ export type MailJob =
   | { kind: 'verify-email'; userId: string }
   | { kind: 'resend-verification'; email: string }
   | { kind: 'reset-password'; email: string }
-  | { kind: 'password-changed'; userId: string };
+  | { kind: 'password-changed'; userId: string }
+  /** A requested email change (lib/account/email-change.ts), void once the credentials left `credVersion`. */
+  | { kind: 'email-change'; userId: string; newEmail: string; credVersion: number };
 
 /** Hands a mail job over, without waiting for the mail. Throws ServiceUnavailableError when it cannot. */
 export interface MailQueue {

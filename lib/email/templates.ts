@@ -19,7 +19,11 @@ export interface EmailMessage {
 export type EmailTemplate =
   | { kind: 'verify-email'; link: string; validForHours: number }
   | { kind: 'reset-password'; username: string | undefined; link: string; validForMinutes: number }
-  | { kind: 'password-changed'; username: string | undefined };
+  | { kind: 'password-changed'; username: string | undefined }
+  /** To the new address of an email change: nobody has proved it yet, so no username. */
+  | { kind: 'confirm-email-change'; link: string; validForHours: number }
+  /** To the old address: it shows the new one masked (maskEmail). */
+  | { kind: 'email-change-notice'; username: string | undefined; newEmail: string };
 
 const HTML_ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 const escapeHtml = (value: string) => value.replace(/[&<>"']/g, (char) => HTML_ENTITIES[char] ?? char);
@@ -33,6 +37,15 @@ function compose(to: string, subject: string, paragraphs: string[], product: str
     `<p>— ${escapeHtml(product)}</p>`,
   ].join('\n');
   return { to, subject, text, html: `<!doctype html>\n<html><body>\n${html}\n</body></html>` };
+}
+
+/**
+ * An address as a notice to another address shows it: its first character and its domain
+ * (`n***@example.com`), enough for the owner to recognise a change of their own, not to learn the address.
+ */
+export function maskEmail(email: string): string {
+  const at = email.lastIndexOf('@');
+  return `${email.slice(0, Math.min(1, Math.max(at, 0)))}***${email.slice(Math.max(at, 0))}`;
 }
 
 const hello = (username?: string) => (username === undefined ? 'Hello,' : `Hello ${username},`);
@@ -71,6 +84,29 @@ export function renderEmail(to: string, template: EmailTemplate, product: string
           hello(template.username),
           'the password of your account was just changed, and every session of your account was signed out.',
           'If this was not you, reset your password at once with "Forgot password", and tell your administrator.',
+        ],
+        product,
+      );
+    case 'confirm-email-change':
+      return compose(
+        to,
+        `Confirm your new email address for ${product}`,
+        [
+          hello(),
+          `someone asked to use this address for their ${product} account. To confirm, open the link below within ${template.validForHours} hours; until then nothing changes.`,
+          'If it was not you, ignore this email.',
+        ],
+        product,
+        template.link,
+      );
+    case 'email-change-notice':
+      return compose(
+        to,
+        `Your ${product} email address is being changed`,
+        [
+          hello(template.username),
+          `someone signed in to your account asked to change its email address to ${maskEmail(template.newEmail)}. It changes only when the link sent there is opened.`,
+          'If this was not you, change your password at once (the change then cannot complete), and tell your administrator.',
         ],
         product,
       );

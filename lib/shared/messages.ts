@@ -43,6 +43,8 @@ export const MESSAGES = {
   verifyTokenInvalid: 'Verification token is invalid or has expired.',
   verificationResent: 'If an account uses that email and it is not verified yet, a verification link has been sent.',
   emailNotVerified: 'Email is not verified!',
+  emailChangeRequested: 'A confirmation link has been sent to the new address. Your email changes when it is opened.',
+  emailUnchanged: 'newEmail is already your email address',
   tooManyMailRequests: 'Too many requests. Please try again later.',
   tooManySignUps: 'Too many sign-ups. Please try again later.',
   originNotAllowed: 'Origin not allowed.',

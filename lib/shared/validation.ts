@@ -31,13 +31,17 @@ function text(field: string) {
 const passwordTooLong = `password must be at most ${MAX_PASSWORD_BYTES} bytes`;
 
 // ASCII only: a Unicode username invites look-alikes ("аdmin" with a Cyrillic а) and invisible characters.
+// No '@': sign-in reads a name with an '@' as an email address (lib/store/users.ts isEmailSignInName).
 const username = text('username').check(
   z.minLength(3, 'username must be 3 to 32 characters'),
   z.maxLength(32, 'username must be 3 to 32 characters'),
+  z.refine((value) => !value.includes('@'), 'username must not contain "@" (sign-in takes a name with "@" for an email address)'),
   z.regex(/^[A-Za-z0-9._-]+$/, 'username may contain only letters, digits, ".", "_" and "-"'),
 );
 
-const email = z.pipe(text('email').check(z.maxLength(254, 'email must be at most 254 characters')), z.email({ error: 'email must be a valid email address' }));
+const emailField = (field: string) =>
+  z.pipe(text(field).check(z.maxLength(254, `${field} must be at most 254 characters`)), z.email({ error: `${field} must be a valid email address` }));
+const email = emailField('email');
 
 const password = text('password').check(
   z.minLength(8, 'password must be at least 8 characters'),
@@ -57,6 +61,7 @@ export type SignUpInput = z.infer<typeof signUpSchema>;
 
 export const signInSchema = z.object({
   // Only shape and size here: a name that could never exist simply fails like a wrong password.
+  // The account's email is accepted here too (one field, the tutorial's shape).
   username: text('username').check(
     z.minLength(1, 'username is required'),
     z.maxLength(256, 'username is too long'),
@@ -191,9 +196,11 @@ export const mfaVerifySchema = z.object({
 export const mfaConfirmSchema = z.object({ code: totpCode('code') });
 
 /** The password that confirms a sensitive change by a signed-in caller (MFA setup, MFA off). */
-export const passwordConfirmSchema = z.object({
-  password: text('password').check(
-    z.minLength(1, 'password is required'),
-    z.refine((value) => !exceedsBcryptLimit(value), passwordTooLong),
-  ),
-});
+const confirmingPassword = text('password').check(
+  z.minLength(1, 'password is required'),
+  z.refine((value) => !exceedsBcryptLimit(value), passwordTooLong),
+);
+export const passwordConfirmSchema = z.object({ password: confirmingPassword });
+
+/** POST /api/auth/email/change: the new address, confirmed with the current password. */
+export const emailChangeSchema = z.object({ newEmail: emailField('newEmail'), password: confirmingPassword });

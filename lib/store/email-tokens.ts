@@ -1,13 +1,16 @@
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from './keys';
-import { guarded, type Table, transact } from './table';
-import { RESET_POINTER } from './users';
+import { guarded, isTransactionConflict, type Table, transact } from './table';
+import { claimItem, normalizeIdentifier, RESET_POINTER } from './users';
 
-/** What an emailed token is for. Each purpose has one live token per user at most. */
-export type EmailTokenPurpose = 'reset' | 'verify';
+/**
+ * What an emailed token is for. Each purpose has one live token per user at most. `email-change`: the
+ * link mailed to the new address of a requested change (lib/account/email-change.ts).
+ */
+export type EmailTokenPurpose = 'reset' | 'verify' | 'email-change';
 
 /** The profile attribute naming the user's one live token of a purpose (by hash). */
-const POINTER: Record<EmailTokenPurpose, string> = { reset: RESET_POINTER, verify: 'verifyTokenHash' };
+const POINTER: Record<EmailTokenPurpose, string> = { reset: RESET_POINTER, verify: 'verifyTokenHash', 'email-change': 'emailChangeTokenHash' };
 
 /**
  * Stores a new emailed token (by its hash only) and makes it the user's one live token of its purpose:
@@ -16,7 +19,15 @@ const POINTER: Record<EmailTokenPurpose, string> = { reset: RESET_POINTER, verif
  */
 export async function saveEmailToken(
   table: Table,
-  token: { hash: string; purpose: EmailTokenPurpose; userId: string; email: string; expiresAt: number },
+  token: {
+    hash: string;
+    purpose: EmailTokenPurpose;
+    userId: string;
+    email: string;
+    expiresAt: number;
+    /** An email change: the address it replaces and the credentials version its password check saw. */
+    change?: { previousEmail: string; credVersion: number };
+  },
 ): Promise<void> {
   await guarded(table, (options) =>
     table.client.send(
@@ -29,6 +40,7 @@ export async function saveEmailToken(
           userId: token.userId,
           email: token.email,
           expiresAt: token.expiresAt,
+          ...(token.change ? { previousEmail: token.change.previousEmail, credVersion: token.change.credVersion } : {}),
         },
       }),
       options,
@@ -54,14 +66,43 @@ export async function saveEmailToken(
   }
 }
 
-/** A token as stored, if it exists, is of this purpose and has not expired. */
-async function liveToken(table: Table, hash: string, purpose: EmailTokenPurpose, nowSeconds: number) {
+/** A token as stored, if it exists and has not expired (of whatever purpose: the caller checks). */
+async function liveToken(table: Table, hash: string, nowSeconds: number): Promise<StoredToken | undefined> {
   const result = await guarded(table, (options) =>
     table.client.send(new GetCommand({ TableName: table.name, Key: keys.emailToken(hash), ConsistentRead: true }), options),
   );
   const item = result.Item;
-  if (!item || item.purpose !== purpose || !(Number(item.expiresAt) > nowSeconds)) return undefined;
-  return { userId: String(item.userId), email: String(item.email) };
+  if (!item || !(Number(item.expiresAt) > nowSeconds)) return undefined;
+  return {
+    hash,
+    purpose: item.purpose as EmailTokenPurpose,
+    userId: String(item.userId),
+    email: String(item.email),
+    previousEmail: String(item.previousEmail),
+    credVersion: Number(item.credVersion ?? 0),
+  };
+}
+
+interface StoredToken {
+  hash: string;
+  purpose: EmailTokenPurpose;
+  userId: string;
+  email: string;
+  /** Email changes only. */
+  previousEmail: string;
+  credVersion: number;
+}
+
+/** The token's item is deleted, while it is still there, of its purpose and unexpired. */
+function spendItem(table: Table, token: StoredToken, nowSeconds: number) {
+  return {
+    Delete: {
+      TableName: table.name,
+      Key: keys.emailToken(token.hash),
+      ConditionExpression: 'attribute_exists(pk) AND purpose = :purpose AND expiresAt > :now',
+      ExpressionAttributeValues: { ':purpose': token.purpose, ':now': nowSeconds },
+    },
+  };
 }
 
 /**
@@ -77,19 +118,13 @@ async function spendToken(
   purpose: EmailTokenPurpose,
   nowSeconds: number,
   profileUpdate: (email: string) => { set: string; values: Record<string, unknown>; condition?: string },
+  read?: StoredToken,
 ): Promise<string | undefined> {
-  const token = await liveToken(table, hash, purpose, nowSeconds);
-  if (!token) return undefined;
+  const token = read ?? (await liveToken(table, hash, nowSeconds));
+  if (!token || token.purpose !== purpose) return undefined;
   const update = profileUpdate(token.email);
   const failed = await transact(table, [
-    {
-      Delete: {
-        TableName: table.name,
-        Key: keys.emailToken(hash),
-        ConditionExpression: 'attribute_exists(pk) AND purpose = :purpose AND expiresAt > :now',
-        ExpressionAttributeValues: { ':purpose': purpose, ':now': nowSeconds },
-      },
-    },
+    spendItem(table, token, nowSeconds),
     {
       Update: {
         TableName: table.name,
@@ -122,9 +157,91 @@ export function spendResetToken(table: Table, hash: string, nowSeconds: number, 
  * sent to. Returns the user id, or undefined (nothing changed).
  */
 export function spendVerifyToken(table: Table, hash: string, nowSeconds: number): Promise<string | undefined> {
-  return spendToken(table, hash, 'verify', nowSeconds, (email) => ({
-    set: 'SET emailVerified = :true',
-    values: { ':true': true, ':email': email },
-    condition: 'email = :email',
-  }));
+  return spendToken(table, hash, 'verify', nowSeconds, verifyUpdate);
+}
+
+/** What spending a link of POST /api/auth/email/verify did. */
+export type EmailLinkOutcome =
+  | { kind: 'verified'; userId: string }
+  | { kind: 'changed'; userId: string; from: string; to: string }
+  /** An email change whose new address another account took since it was asked for: nothing changed. */
+  | { kind: 'email-taken' }
+  | { kind: 'invalid' };
+
+/**
+ * Spends a link mailed for POST /api/auth/email/verify: a sign-up's verification (spendVerifyToken) or
+ * an email change's confirmation (spendEmailChangeToken), told apart by the stored token's purpose. A
+ * reset token is refused here, as anything else unknown. Nothing changes unless the outcome says so.
+ */
+export async function spendEmailLink(table: Table, hash: string, nowSeconds: number): Promise<EmailLinkOutcome> {
+  const token = await liveToken(table, hash, nowSeconds);
+  if (token?.purpose === 'verify') {
+    const userId = await spendToken(table, hash, 'verify', nowSeconds, verifyUpdate, token);
+    return userId ? { kind: 'verified', userId } : { kind: 'invalid' };
+  }
+  if (token?.purpose === 'email-change') return spendEmailChangeToken(table, token, nowSeconds);
+  return { kind: 'invalid' };
+}
+
+const verifyUpdate = (email: string) => ({ set: 'SET emailVerified = :true', values: { ':true': true, ':email': email }, condition: 'email = :email' });
+
+/**
+ * Confirms an email change, in one transaction: the token is spent; the profile takes the new address,
+ * verified, only while this token is its live email-change link, its address is still the one the change
+ * replaces and its credentials version is the one the change's password check saw (a password change,
+ * reset, role or MFA change in between kills the link); the old address's claim is deleted (while it is
+ * this user's) and the new one put (only while nobody holds it: a sign-up or another change racing for
+ * the address, exactly one wins). The same write ends the reset link and any sign-up verification link,
+ * both mailed to the old address. A claim that differs only in case is not moved. Retried when another
+ * transaction touches the same items at once (then decided again by the conditions).
+ */
+async function spendEmailChangeToken(table: Table, token: StoredToken, nowSeconds: number): Promise<EmailLinkOutcome> {
+  const from = normalizeIdentifier(token.previousEmail);
+  const to = normalizeIdentifier(token.email);
+  const versionCondition = token.credVersion === 0 ? '(attribute_not_exists(credVersion) OR credVersion = :version)' : 'credVersion = :version';
+  const items: Record<string, unknown>[] = [
+    spendItem(table, token, nowSeconds),
+    {
+      Update: {
+        TableName: table.name,
+        Key: keys.user(token.userId),
+        UpdateExpression: 'SET email = :to, emailVerified = :true REMOVE #pointer, #reset, #verify',
+        ConditionExpression: `#pointer = :hash AND email = :from AND ${versionCondition}`,
+        ExpressionAttributeNames: { '#pointer': POINTER['email-change'], '#reset': POINTER.reset, '#verify': POINTER.verify },
+        ExpressionAttributeValues: { ':hash': token.hash, ':to': token.email, ':from': token.previousEmail, ':true': true, ':version': token.credVersion },
+      },
+    },
+    ...(from === to
+      ? []
+      : [
+          {
+            Delete: {
+              TableName: table.name,
+              Key: keys.emailClaim(from),
+              ConditionExpression: 'userId = :id',
+              ExpressionAttributeValues: { ':id': token.userId },
+            },
+          },
+          {
+            Put: {
+              TableName: table.name,
+              Item: claimItem(keys.emailClaim(to), to, token.userId),
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
+        ]),
+  ];
+  for (let attempt = 0; ; attempt++) {
+    let failed: number[];
+    try {
+      failed = await transact(table, items);
+    } catch (error) {
+      if (isTransactionConflict(error) && attempt < 4) continue;
+      throw error;
+    }
+    if (failed.length === 0) return { kind: 'changed', userId: token.userId, from: token.previousEmail, to: token.email };
+    // The link itself is dead (spent, expired, replaced, credentials changed): that is the answer.
+    if (failed.includes(0) || failed.includes(1) || failed.includes(2)) return { kind: 'invalid' };
+    return { kind: 'email-taken' };
+  }
 }

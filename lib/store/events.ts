@@ -15,6 +15,7 @@ export type SecurityEventType =
   | 'password.change'
   | 'password.reset'
   | 'email.verify'
+  | 'email.change'
   | 'mfa.enable'
   | 'mfa.disable'
   | 'mfa.reset'

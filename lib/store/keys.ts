@@ -24,7 +24,7 @@ export const keys = {
   attempts: (scope: AttemptScope, value: string) => ({ pk: `${COUNTER_KEYS.attempts.pkPrefix}${scope}#${value}`, sk: COUNTER_KEYS.attempts.sk }),
   /** A security event of a user, newest last in sort order (the list reads backwards). */
   event: (userId: string, at: string, id: string) => ({ pk: `USER#${userId}`, sk: `EVENT#${at}#${id}` }),
-  /** An emailed one-time token (password reset, email verification), keyed by its SHA-256. */
+  /** An emailed one-time token (password reset, email verification, email change), keyed by its SHA-256. */
   emailToken: (tokenHash: string) => ({ pk: `EMAILTOKEN#${tokenHash}`, sk: 'TOKEN' }),
   /** How many mails anonymous requests have caused to one address lately (lib/store/mail-quota.ts). */
   mailQuota: (normalizedEmail: string) => ({ pk: `${COUNTER_KEYS.mailQuota.pkPrefix}${normalizedEmail}`, sk: COUNTER_KEYS.mailQuota.sk }),

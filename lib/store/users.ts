@@ -103,6 +103,23 @@ export function findUserByUsername(table: Table, username: string): Promise<User
   return findUserByClaim(table, keys.usernameClaim(normalizeIdentifier(username)));
 }
 
+/**
+ * Whether a sign-in name is an email address: it holds an '@', which no username may (sign-up refuses
+ * it). The two kinds of name are told apart by this alone, never by trying one claim and then the other,
+ * so one account's username can never shadow another account's email (nor the reverse).
+ */
+export function isEmailSignInName(identifier: string): boolean {
+  return identifier.includes('@');
+}
+
+/**
+ * Finds the user a sign-in name names: by the email claim for a name with an '@', else by the username
+ * claim. The same two reads either way and whatever is found (findUserByClaim).
+ */
+export function findUserBySignInName(table: Table, identifier: string): Promise<User | undefined> {
+  return isEmailSignInName(identifier) ? findUserByEmail(table, identifier) : findUserByUsername(table, identifier);
+}
+
 /** Finds a user by email address, case-insensitively, the same way (two reads whatever is found). */
 export function findUserByEmail(table: Table, email: string): Promise<User | undefined> {
   return findUserByClaim(table, keys.emailClaim(normalizeIdentifier(email)));

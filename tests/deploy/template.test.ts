@@ -235,6 +235,7 @@ describe('the prod template', () => {
 
     expect(rolesWith('lambda:InvokeFunction')).toEqual(
       [
+        'EmailChangeIamRoleLambdaExecution',
         'EmailResendIamRoleLambdaExecution',
         'PasswordForgotIamRoleLambdaExecution',
         'PasswordIamRoleLambdaExecution',

@@ -98,6 +98,23 @@ describe('user enumeration, counted: a known and an unknown name cost the same w
     expect(unknownUser).toEqual(wrongPassword);
   });
 
+  it('sign-in by email: a known email, an unknown email and a known username do the same counted work', async () => {
+    const known = await knownUser();
+    const byEmail = await workOf((deps) => checkCredentials(deps, { username: known.email, password: 'not the password' }), freshIp());
+    const byUnknownEmail = await workOf(
+      (deps) => checkCredentials(deps, { username: `ghost_${randomBytes(6).toString('hex')}@example.com`, password: 'not the password' }),
+      freshIp(),
+    );
+    const byUsername = await workOf((deps) => checkCredentials(deps, { username: known.username, password: 'not the password' }), freshIp());
+
+    // The two lockout counters, the email's claim, the user, the failure event; one compare.
+    expect(byEmail.requests).toHaveLength(5);
+    expect(byEmail.bcrypt).toEqual([`compare cost ${testAccountConfig.bcryptCost}`]);
+    expect(byEmail.outcome).toBe('InvalidCredentialsError: Invalid username or password!');
+    expect(byUnknownEmail).toEqual(byEmail);
+    expect(byUsername).toEqual(byEmail);
+  });
+
   it('a locked name: the same work whether or not it exists', async () => {
     const known = await knownUser();
     const ghost = newUser('ghost').username;
@@ -112,6 +129,9 @@ describe('user enumeration, counted: a known and an unknown name cost the same w
     expect(knownLocked.bcrypt).toEqual([]);
     expect(knownLocked.requests.length).toBeGreaterThan(0);
     expect(await lockedWork(ghost)).toEqual(knownLocked);
+    // By email too: a known account's email (its username's counter) and an address nobody uses.
+    expect(await lockedWork((await knownUser()).email)).toEqual(knownLocked);
+    expect(await lockedWork(`ghost_${randomBytes(6).toString('hex')}@example.com`)).toEqual(knownLocked);
   });
 
   it.each([

@@ -1,4 +1,4 @@
-import { renderEmail } from '../../lib/email/templates';
+import { maskEmail, renderEmail } from '../../lib/email/templates';
 
 describe('email templates', () => {
   it('renders text and HTML with the same link, the product name, and nothing else to load', () => {
@@ -33,5 +33,24 @@ describe('email templates', () => {
     expect(renderEmail('x@example.com', { kind: 'reset-password', username: undefined, link, validForMinutes: 15 }, 'P').text).toMatch(/^Hello,\n/);
     expect(renderEmail('x@example.com', { kind: 'password-changed', username: undefined }, 'P').html).toContain('<p>Hello,</p>');
     expect(renderEmail('x@example.com', { kind: 'reset-password', username: 'ann', link, validForMinutes: 15 }, 'P').text).toMatch(/^Hello ann,\n/);
+  });
+
+  it('an email change: the link to the new address carries no requester text; the notice to the old one shows the new address masked', () => {
+    const link = 'https://a/verify-email#token=t';
+    const confirm = renderEmail('new@example.org', { kind: 'confirm-email-change', link, validForHours: 24 }, 'P');
+    expect(confirm.subject).toBe('Confirm your new email address for P');
+    expect(confirm.text).toMatch(/^Hello,\n/);
+    expect(confirm.text).toContain(link);
+    const notice = renderEmail('old@example.com', { kind: 'email-change-notice', username: 'ann', newEmail: 'nora.new@example.org' }, 'P');
+    expect(notice.subject).toBe('Your P email address is being changed');
+    expect(notice.text).toMatch(/^Hello ann,\n/);
+    expect(notice.text).toContain('n***@example.org');
+    expect(notice.text).not.toContain('nora.new');
+    expect(notice.text).not.toMatch(/#token=/);
+  });
+
+  it('masks an address to its first character and its domain', () => {
+    expect(maskEmail('nora@example.org')).toBe('n***@example.org');
+    expect(maskEmail('n@x.io')).toBe('n***@x.io');
   });
 });

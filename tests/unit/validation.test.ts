@@ -26,6 +26,8 @@ describe('sign-up validation', () => {
     [{ ...good, username: 'a'.repeat(33) }, 'username must be 3 to 32 characters'],
     [{ ...good, username: 'alice\u200b' }, 'username may contain only letters, digits, ".", "_" and "-"'],
     [{ ...good, username: 'аlice' }, 'username may contain only letters, digits, ".", "_" and "-"'],
+    // Sign-in takes a name with '@' for an email: no username may look like one.
+    [{ ...good, username: 'bob@example.com' }, 'username must not contain "@" (sign-in takes a name with "@" for an email address)'],
     [{ ...good, email: 'not-an-email' }, 'email must be a valid email address'],
     [{ ...good, email: { $gt: '' } }, 'email must be a string'],
     [{ ...good, password: 'short' }, 'password must be at least 8 characters'],

@@ -1,0 +1,199 @@
+import { randomBytes } from 'node:crypto';
+import { requestEmailChange } from '../../lib/account/email-change';
+import { resetPassword, verifyEmail } from '../../lib/account/email-links';
+import { deliverMail, type MailerDeps } from '../../lib/account/mail-delivery';
+import { changePassword } from '../../lib/account/password';
+import { checkCredentials } from '../../lib/account/sign-in';
+import { signUp } from '../../lib/account/sign-up';
+import type { MailingDeps } from '../../lib/account/types';
+import type { MailJob } from '../../lib/email/queue';
+import type { EmailMessage } from '../../lib/email/templates';
+import { BadRequestError, EmailTakenError, InvalidCredentialsError, UnauthorizedError } from '../../lib/shared/errors';
+import { listEvents } from '../../lib/store/events';
+import { createTable } from '../../lib/store/table';
+import { findUserByEmail, findUserByUsername, getUser, type User } from '../../lib/store/users';
+import { testAccountConfig } from '../support/account-config';
+import { newUser, uniqueName } from '../support/data';
+import { forgetMailQuota, recordingMailQueue } from '../support/mail';
+
+// Changing one's email against DynamoDB Local: the request (password, checks, the mail job), the
+// mailer's two mails (recorded at the SES boundary), and the spending of the link by the verify flow.
+const table = createTable({ tableName: process.env.TABLE_NAME!, region: 'us-east-1', dynamodbEndpoint: process.env.DYNAMODB_ENDPOINT });
+afterAll(() => table.client.destroy());
+
+const sent: EmailMessage[] = [];
+const mailer: MailerDeps = {
+  table,
+  now: () => new Date(),
+  send: async (message) => {
+    sent.push(message);
+  },
+  config: { productName: 'Test Product', appUrl: 'https://app.example.com', resetTokenTtlSeconds: 900, verifyTokenTtlSeconds: 86_400 },
+};
+
+/** Deps from an address of their own (the per-IP limits meet no other test), with a queue of their own. */
+function depsFromFreshIp(): MailingDeps & { mail: ReturnType<typeof recordingMailQueue> } {
+  return {
+    table,
+    now: () => new Date(),
+    client: { userAgent: 'jest', ip: `192.0.${randomBytes(2).join('.')}` },
+    config: testAccountConfig,
+    mail: recordingMailQueue(),
+  };
+}
+
+const newAddress = () => `${uniqueName('moved')}@example.org`;
+const claims = (user: User) => ({ userId: user.id, roles: user.roles, sessionId: 'not-a-session' });
+const tokenIn = (message: EmailMessage) => /#token=([A-Za-z0-9_-]{43})/.exec(message.text)![1]!;
+
+async function registered(prefix = 'chg') {
+  const input = newUser(prefix);
+  const deps = depsFromFreshIp();
+  await signUp(deps, input, undefined);
+  return { input, user: (await findUserByUsername(table, input.username))!, signUpJobs: deps.mail.jobs };
+}
+
+/** Asks for the change and runs the mailer on its job: the two mails it sent (notice, link) and the link's token. */
+async function requested(user: User, password: string, newEmail: string) {
+  const deps = depsFromFreshIp();
+  await requestEmailChange(deps, claims(user), { newEmail, password }, deps.client.ip);
+  expect(deps.mail.jobs).toEqual([{ kind: 'email-change', userId: user.id, newEmail, credVersion: user.credVersion }]);
+  const job = deps.mail.jobs[0]!;
+  const from = sent.length;
+  const delivery = await deliverMail(mailer, job);
+  const mails = sent.slice(from);
+  return { job, delivery, mails, token: delivery === 'sent' ? tokenIn(mails.find((mail) => mail.to === newEmail)!) : '' };
+}
+
+/** How spending a link ended. */
+async function verified(token: string): Promise<string> {
+  try {
+    await verifyEmail(depsFromFreshIp(), { token });
+    return 'changed';
+  } catch (error) {
+    if (error instanceof EmailTakenError) return 'taken';
+    if (error instanceof BadRequestError) return 'invalid';
+    throw error;
+  }
+}
+
+describe('changing the email address', () => {
+  it('mails a link to the new address and a notice to the old one; only the link changes the address, once', async () => {
+    const { input, user } = await registered();
+    const to = newAddress();
+    const { delivery, mails, token } = await requested(user, input.password, to);
+    expect(delivery).toBe('sent');
+    expect(mails.map((mail) => [mail.to, mail.subject])).toEqual([
+      [input.email, 'Your Test Product email address is being changed'],
+      [to, 'Confirm your new email address for Test Product'],
+    ]);
+    expect(mails[0]!.text).toContain(`m***@example.org`);
+    expect(mails[0]!.text).not.toContain(to);
+    expect(mails[0]!.text).not.toMatch(/#token=/);
+    expect(mails[1]!.text).toContain('https://app.example.com/verify-email#token=');
+    expect(mails[1]!.text).not.toContain(input.username);
+
+    // Nothing changed yet: the old address signs in, the new one names nobody.
+    expect((await getUser(table, user.id))!.email).toBe(input.email);
+    expect(await findUserByEmail(table, to)).toBeUndefined();
+
+    expect(await verified(token)).toBe('changed');
+    const after = (await getUser(table, user.id))!;
+    expect(after).toMatchObject({ email: to, emailVerified: true, credVersion: user.credVersion });
+    expect((await findUserByEmail(table, to.toUpperCase()))?.id).toBe(user.id);
+    expect(await findUserByEmail(table, input.email)).toBeUndefined();
+    expect((await checkCredentials(depsFromFreshIp(), { username: to, password: input.password })).id).toBe(user.id);
+    await expect(checkCredentials(depsFromFreshIp(), { username: input.email, password: input.password })).rejects.toThrow(InvalidCredentialsError);
+    const { events } = await listEvents(table, user.id, 5, undefined, new Uint8Array(32));
+    expect(events.map((event) => event.type)).toContain('email.change');
+    // Single use.
+    expect(await verified(token)).toBe('invalid');
+  });
+
+  it('kills the reset link and the verification link mailed to the old address', async () => {
+    const { input, user, signUpJobs } = await registered();
+    expect(await deliverMail(mailer, signUpJobs[0]!)).toBe('sent');
+    const verifyLink = tokenIn(sent.at(-1)!);
+    await forgetMailQuota(table, input.email);
+    expect(await deliverMail(mailer, { kind: 'reset-password', email: input.email })).toBe('sent');
+    const resetLink = tokenIn(sent.at(-1)!);
+    const { token } = await requested(user, input.password, newAddress());
+    expect(await verified(token)).toBe('changed');
+    await expect(resetPassword(depsFromFreshIp(), { token: resetLink, newPassword: 'taken over password' })).rejects.toThrow(BadRequestError);
+    expect(await verified(verifyLink)).toBe('invalid');
+    expect((await checkCredentials(depsFromFreshIp(), { username: input.username, password: input.password })).id).toBe(user.id);
+  });
+
+  it('the link dies when the password changes in between, and a job older than the change mails nothing', async () => {
+    const { input, user } = await registered();
+    const to = newAddress();
+    const { token, job } = await requested(user, input.password, to);
+    await changePassword(depsFromFreshIp(), claims(user), { currentPassword: input.password, newPassword: 'a new password here' }, undefined);
+    expect(await verified(token)).toBe('invalid');
+    expect((await getUser(table, user.id))!.email).toBe(input.email);
+    expect(await findUserByEmail(table, to)).toBeUndefined();
+    const before = sent.length;
+    expect(await deliverMail(mailer, job as MailJob)).toBe('stale');
+    expect(sent).toHaveLength(before);
+  });
+
+  it('a second request replaces the first link', async () => {
+    const { input, user } = await registered();
+    const first = await requested(user, input.password, newAddress());
+    const secondAddress = newAddress();
+    const second = await requested(user, input.password, secondAddress);
+    expect(await verified(first.token)).toBe('invalid');
+    expect(await verified(second.token)).toBe('changed');
+    expect((await getUser(table, user.id))!.email).toBe(secondAddress);
+  });
+
+  it('refuses a wrong password, the current address and a taken one, and asks for no mail then', async () => {
+    const { input, user } = await registered();
+    const other = await registered('other');
+    const deps = depsFromFreshIp();
+    const ask = (newEmail: string, password: string) => requestEmailChange(deps, claims(user), { newEmail, password }, deps.client.ip);
+    await expect(ask(newAddress(), 'not the password')).rejects.toThrow(UnauthorizedError);
+    await expect(ask(input.email.toUpperCase(), input.password)).rejects.toThrow(BadRequestError);
+    await expect(ask(other.input.email.toUpperCase(), input.password)).rejects.toThrow(EmailTakenError);
+    expect(deps.mail.jobs).toEqual([]);
+  });
+});
+
+describe('racing for one address: exactly one winner', () => {
+  it('two users verifying a change to the same address', async () => {
+    for (let round = 0; round < 4; round++) {
+      const [a, b] = await Promise.all([registered('racea'), registered('raceb')]);
+      const to = newAddress();
+      const forA = await requested(a.user, a.input.password, to);
+      // The address's quota allows one mail a minute: the second link is let through at once.
+      await forgetMailQuota(table, to);
+      const forB = await requested(b.user, b.input.password, to);
+      expect([forA.delivery, forB.delivery]).toEqual(['sent', 'sent']);
+      const outcomes = await Promise.all([verified(forA.token), verified(forB.token)]);
+      expect([...outcomes].sort()).toEqual(['changed', 'taken']);
+      const winner = outcomes[0] === 'changed' ? a : b;
+      const loser = winner === a ? b : a;
+      expect((await findUserByEmail(table, to))?.id).toBe(winner.user.id);
+      expect((await getUser(table, loser.user.id))!.email).toBe(loser.input.email);
+      expect((await findUserByEmail(table, loser.input.email))?.id).toBe(loser.user.id);
+    }
+  });
+
+  it('a sign-up with the address racing the verify', async () => {
+    for (let round = 0; round < 4; round++) {
+      const { input, user } = await registered('racesu');
+      const to = newAddress();
+      const { token } = await requested(user, input.password, to);
+      const stranger = { ...newUser('racer'), email: to };
+      const [change, signedUp] = await Promise.allSettled([verified(token), signUp(depsFromFreshIp(), stranger, undefined)]);
+      expect(change.status).toBe('fulfilled');
+      const changed = change.status === 'fulfilled' && change.value === 'changed';
+      const registeredStranger = await findUserByUsername(table, stranger.username);
+      // Exactly one holds the address; the other changed nothing.
+      expect([changed, signedUp.status === 'fulfilled']).toEqual(changed ? [true, false] : [false, true]);
+      expect((await findUserByEmail(table, to))?.id).toBe(changed ? user.id : registeredStranger?.id);
+      if (changed) expect(registeredStranger).toBeUndefined();
+      else expect((await getUser(table, user.id))!.email).toBe(input.email);
+    }
+  });
+});
