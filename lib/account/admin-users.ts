@@ -1,4 +1,4 @@
-import { ConflictError, NotFoundError } from '../shared/errors';
+import { ConflictError, NotFoundError, UnauthorizedError } from '../shared/errors';
 import { parseRoles, type Role } from '../shared/roles';
 import { isIssuedId } from '../shared/validation';
 import { deleteAllRefreshTokens } from '../store/refresh-tokens';
@@ -6,7 +6,7 @@ import { deleteAllSessions, revokeAllSessions } from '../store/sessions';
 import { listUsers, searchUsers, type PublicUser } from '../store/user-list';
 import { type AdminGuardedOutcome, changeRoles, deleteUserRecord, getUser, normalizeIdentifier } from '../store/users';
 import { deleteAllEvents } from '../store/events';
-import { eventsPage, recordEvent } from './events';
+import { eventsPage, logEventOnly, recordEvent } from './events';
 import type { AccountDeps, PagingDeps } from './types';
 import { MESSAGES } from '../shared/messages';
 
@@ -51,11 +51,16 @@ export async function setUserRoles(deps: AccountDeps, userId: string, requested:
  * again and never claimed without a user; the last admin is refused with 409 and nothing changes), then
  * its sessions, refresh tokens and events. Once the profile is gone no session or refresh token of the
  * user is live (both are checked against it), so the clean-up only removes dead items (they expire by
- * TTL too).
+ * TTL too). The one deletion routine: an admin's (`actor`, the admin's id) and the user's own
+ * (`checkedVersion`, lib/account/delete-account.ts: 401 when the credentials changed since the password
+ * was checked). The event is only logged: the user's event list goes with the account.
  */
-export async function deleteUser(deps: AccountDeps, userId: string): Promise<void> {
+export async function deleteUser(deps: AccountDeps, userId: string, options: { actor?: string; checkedVersion?: number } = {}): Promise<void> {
   if (!isIssuedId(userId)) throw new NotFoundError(MESSAGES.userNotFound);
-  assertDone(await deleteUserRecord(deps.table, userId));
+  const outcome = await deleteUserRecord(deps.table, userId, options.checkedVersion);
+  if (outcome === 'changed') throw new UnauthorizedError();
+  assertDone(outcome);
+  logEventOnly(deps, userId, 'account.delete', options.actor === userId ? undefined : options.actor);
   await deleteAllSessions(deps.table, userId);
   await Promise.all([deleteAllRefreshTokens(deps.table, userId), deleteAllEvents(deps.table, userId)]);
 }

@@ -12,7 +12,9 @@ export type MailJob =
   | { kind: 'verify-email'; userId: string }
   | { kind: 'resend-verification'; email: string }
   | { kind: 'reset-password'; email: string }
-  | { kind: 'password-changed'; userId: string };
+  | { kind: 'password-changed'; userId: string }
+  /** The account is gone by the time the mailer runs, so the job carries the address (and a proven name). */
+  | { kind: 'account-deleted'; email: string; username: string | undefined };
 
 /** Hands a mail job over, without waiting for the mail. Throws ServiceUnavailableError when it cannot. */
 export interface MailQueue {

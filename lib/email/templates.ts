@@ -19,7 +19,11 @@ export interface EmailMessage {
 export type EmailTemplate =
   | { kind: 'verify-email'; link: string; validForHours: number }
   | { kind: 'reset-password'; username: string | undefined; link: string; validForMinutes: number }
-  | { kind: 'password-changed'; username: string | undefined };
+  | { kind: 'password-changed'; username: string | undefined }
+  | { kind: 'account-deleted'; username: string | undefined };
+
+/** The username, for a greeting, only once the address is verified: until then it is a stranger's text. */
+export const provenName = (user: { username: string; emailVerified: boolean }) => (user.emailVerified ? user.username : undefined);
 
 const HTML_ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 const escapeHtml = (value: string) => value.replace(/[&<>"']/g, (char) => HTML_ENTITIES[char] ?? char);
@@ -71,6 +75,17 @@ export function renderEmail(to: string, template: EmailTemplate, product: string
           hello(template.username),
           'the password of your account was just changed, and every session of your account was signed out.',
           'If this was not you, reset your password at once with "Forgot password", and tell your administrator.',
+        ],
+        product,
+      );
+    case 'account-deleted':
+      return compose(
+        to,
+        `Your ${product} account was deleted`,
+        [
+          hello(template.username),
+          'your account was just deleted at your request: your profile, sessions and security history are gone, and you were signed out everywhere.',
+          'If this was not you, someone knew your password: tell your administrator, and change that password wherever else you use it.',
         ],
         product,
       );

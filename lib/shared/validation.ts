@@ -142,7 +142,7 @@ export const mfaVerifySchema = z.object({
 
 export const mfaConfirmSchema = z.object({ code: text('code').check(z.maxLength(64, 'code is too long')) });
 
-/** The password that confirms a sensitive change by a signed-in caller (MFA setup, MFA off). */
+/** The password that confirms a sensitive change by a signed-in caller (MFA setup, MFA off, new recovery codes, deleting the account). */
 export const passwordConfirmSchema = z.object({
   password: text('password').check(
     z.minLength(1, 'password is required'),

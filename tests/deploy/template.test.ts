@@ -233,6 +233,7 @@ describe('the prod template', () => {
 
     expect(rolesWith('lambda:InvokeFunction')).toEqual(
       [
+        'AccountDeleteIamRoleLambdaExecution',
         'EmailResendIamRoleLambdaExecution',
         'PasswordForgotIamRoleLambdaExecution',
         'PasswordIamRoleLambdaExecution',
