@@ -1,4 +1,4 @@
-import { renderEmail } from '../../lib/email/templates';
+import { provenName, renderEmail } from '../../lib/email/templates';
 
 describe('email templates', () => {
   it('renders text and HTML with the same link, the product name, and nothing else to load', () => {
@@ -33,5 +33,16 @@ describe('email templates', () => {
     expect(renderEmail('x@example.com', { kind: 'reset-password', username: undefined, link, validForMinutes: 15 }, 'P').text).toMatch(/^Hello,\n/);
     expect(renderEmail('x@example.com', { kind: 'password-changed', username: undefined }, 'P').html).toContain('<p>Hello,</p>');
     expect(renderEmail('x@example.com', { kind: 'reset-password', username: 'ann', link, validForMinutes: 15 }, 'P').text).toMatch(/^Hello ann,\n/);
+  });
+
+  it('tells of a deleted account, with no link, greeting by the name of a verified address only', () => {
+    const mail = renderEmail('x@example.com', { kind: 'account-deleted', username: provenName({ username: 'ann', emailVerified: false }) }, 'P');
+    expect(mail.subject).toBe('Your P account was deleted');
+    expect(mail.text).toMatch(/^Hello,\n/);
+    expect(mail.text).toContain('your account was just deleted');
+    expect(mail.html).not.toMatch(/<a |#token=/);
+    expect(renderEmail('x@example.com', { kind: 'account-deleted', username: provenName({ username: 'ann', emailVerified: true }) }, 'P').text).toMatch(
+      /^Hello ann,\n/,
+    );
   });
 });
