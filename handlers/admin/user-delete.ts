@@ -8,6 +8,6 @@ config();
 
 /** DELETE /api/admin/users/{id} */
 export const handler = httpHandler({ requires: 'admin' }, async (request, caller) => {
-  await deleteUser(runtimeAccountDeps(request), request.pathParameters.id ?? '', { actor: caller.userId });
+  await deleteUser(runtimeAccountDeps(request), request.pathParameters.id ?? '', caller.userId);
   return { json: { message: MESSAGES.userDeleted } };
 });

@@ -110,8 +110,8 @@ export async function recoveryCodesLeft(deps: AccountDeps, caller: AccessClaims)
  * A new set of ten recovery codes, shown once, after the password is checked (counted like a sign-in
  * attempt). The old codes die in the same write that stores the new ones (lib/store/mfa.ts
  * replaceRecoveryCodes), so a code spent at the same moment is either spent before or refused after.
- * Sessions live on: the authenticator and the password are unchanged. 400 while MFA is off; 401 when
- * the credentials changed since the password was checked (MFA turned off, a password or role change).
+ * Sessions live on: the authenticator and the password are unchanged. 400 while MFA is off (also when
+ * it was turned off since the password was checked); 401 when the password or roles changed since.
  */
 export async function regenerateRecoveryCodes(
   deps: AccountDeps,
@@ -125,7 +125,12 @@ export async function regenerateRecoveryCodes(
   if (!(await verifyPassword(password, user.passwordHash))) throw new UnauthorizedError(MESSAGES.currentPasswordWrong);
   if (!user.mfaEnabled) throw new BadRequestError(MESSAGES.mfaNotOn);
   const recoveryCodes = newRecoveryCodes();
-  if (!(await replaceRecoveryCodes(deps.table, user.id, recoveryCodes.map(hashRecoveryCode), user.credVersion))) throw new UnauthorizedError();
+  if (!(await replaceRecoveryCodes(deps.table, user.id, recoveryCodes.map(hashRecoveryCode), user.credVersion))) {
+    // Lost to a change committed since the password check: answered as if it had come second. MFA off
+    // (from this very session, which it keeps) leaves no codes to renew; anything else ended the session.
+    if ((await getMfaState(deps.table, user.id))?.enabled === false) throw new BadRequestError(MESSAGES.mfaNotOn);
+    throw new UnauthorizedError();
+  }
   await recordEvent(deps, user.id, 'recovery.regenerate');
   return { recoveryCodes };
 }

@@ -16,7 +16,7 @@ import { createSessionChecker } from '../../lib/store/live-session';
 import { getMfaState } from '../../lib/store/mfa';
 import { listSessionItems } from '../../lib/store/sessions';
 import { createTable } from '../../lib/store/table';
-import { changeCredentials, findUserByEmail, findUserByUsername, getUser, normalizeIdentifier } from '../../lib/store/users';
+import { changeCredentials, changeRoles, findUserByEmail, findUserByUsername, getUser, normalizeIdentifier } from '../../lib/store/users';
 import { testAccountConfig } from '../support/account-config';
 import { newUser } from '../support/data';
 import { changingBefore, writesSession } from '../support/injection';
@@ -103,6 +103,26 @@ describe('deleting one’s own account', () => {
     // Both claims are free: a new sign-up takes them, as another user.
     await signUp(deps, { ...input, username: input.username.toUpperCase() }, undefined);
     expect((await findUserByEmail(deps.table, input.email))!.id).not.toBe(userId);
+  });
+
+  it('MFA turned off from the same session between the password check and the deletion: deleted as if it came second', async () => {
+    const { input, userId, caller } = await signedIn();
+    const { secret } = await setupTotp(deps, caller, input.password, client.ip);
+    await confirmTotp(deps, caller, new TOTP({ secret: Secret.fromBase32(secret) }).generate());
+    const table = changingBefore(deps.table, deletesProfile(userId), () => disableTotp(deps, caller, input.password, client.ip));
+    await deleteOwnAccount({ ...deps, table }, caller, input.password, client.ip);
+    expect(table.injected).toBe(1);
+    expect(await getUser(deps.table, userId)).toBeUndefined();
+  });
+
+  it('a role change (which ends the session) between the password check and the deletion: 401, nothing deleted', async () => {
+    const { input, userId, caller } = await signedIn();
+    const table = changingBefore(deps.table, deletesProfile(userId), async () =>
+      expect(await changeRoles(deps.table, userId, ['user', 'moderator'])).toBe('done'),
+    );
+    expect(await refusal(deleteOwnAccount({ ...deps, table }, caller, input.password, client.ip))).toBe('401 Unauthorized!');
+    expect(table.injected).toBe(1);
+    expect(await getUser(deps.table, userId)).toBeDefined();
   });
 
   it('a password change committed between the password check and the deletion: 401, nothing deleted', async () => {
@@ -225,11 +245,11 @@ describe('recovery codes', () => {
     for (const code of recoveryCodes.slice(0, 3)) expect(await refusal(signInWithCode(input, code))).toBe('401 Invalid code!');
   });
 
-  it('MFA turned off between the password check and the write: 401, and MFA stays off with no codes', async () => {
+  it('MFA turned off (from the same session) between the password check and the write: 400 as if it came second, MFA stays off', async () => {
     const { input, userId, caller } = await enrolled();
     const replacesCodes = (command: unknown) => command instanceof UpdateCommand && String(command.input.UpdateExpression).startsWith('SET recoveryCodes');
     const table = changingBefore(deps.table, replacesCodes, () => disableTotp(deps, caller, input.password, client.ip));
-    expect(await refusal(regenerateRecoveryCodes({ ...deps, table }, caller, input.password, client.ip))).toBe('401 Unauthorized!');
+    expect(await refusal(regenerateRecoveryCodes({ ...deps, table }, caller, input.password, client.ip))).toBe('400 MFA is not enabled. Turn it on first.');
     expect(table.injected).toBe(1);
     expect(await getMfaState(deps.table, userId)).toMatchObject({ enabled: false, recoveryCodesLeft: 0 });
   });
