@@ -1,9 +1,12 @@
 import type fc from 'fast-check';
 import type { ApiResponse } from '../api';
 import { deleteUser, resetMfa, setRoles, signUp } from './admin-ops';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { hashRecoveryCode } from '../../../lib/account/totp';
+import { keys } from '../../../lib/store/keys';
 import { getUser } from '../../../lib/store/users';
 import { checkEvents, probeDead } from './checks';
-import { changePassword, forgot, mfaOff, mfaOn, reset } from './credential-ops';
+import { changePassword, deleteSelf, forgot, mfaOff, mfaOn, renewCodes, reset } from './credential-ops';
 import { call } from './http';
 import type { Context, OpSpec, Plan, Planner } from './plan';
 import { applyRefresh, refresh, refreshRace, revokeSession, signIn, signOut, verifyMfa } from './session-ops';
@@ -25,6 +28,8 @@ export const PLANNERS: Record<string, Planner> = {
   setRoles,
   resetMfa,
   deleteUser,
+  deleteSelf,
+  renewCodes,
 };
 
 export function plansFor(model: Model, specs: OpSpec[]): Plan[] | undefined {
@@ -115,7 +120,23 @@ export async function settleRace(model: Model, plans: Plan[], answers: ApiRespon
     candidates = candidates.filter((c) => listedAs(userOf(c, key)) === stored);
     if (candidates.length === 0) throw new Mismatch(`no order of the race explains ${key}'s roles and MFA after it (${stored})`);
   }
+  // Two renewals of one user's recovery codes at once: the orders disagree on which set was written last.
+  for (const { key, id } of candidates[0]!.users) {
+    if (new Set(candidates.map((c) => codesOf(userOf(c, key)))).size <= 1) continue;
+    const stored = await storedCodes(id, context);
+    candidates = candidates.filter((c) => codesOf(userOf(c, key)) === stored);
+    if (candidates.length === 0) throw new Mismatch(`no order of the race explains ${key}'s recovery codes after it`);
+  }
   Object.assign(model, candidates[0]!);
+}
+
+/** A user's recovery codes as the model has them, in the stored form (hashes, sorted). */
+const codesOf = (user: ModelUser) => JSON.stringify((user.mfa?.recoveryCodes ?? []).map(hashRecoveryCode).sort());
+
+/** The hashes of the recovery codes stored now (an observation to settle a race). */
+async function storedCodes(userId: string, context: Context): Promise<string> {
+  const { Item } = await context.table.client.send(new GetCommand({ TableName: context.table.name, Key: keys.user(userId), ConsistentRead: true }));
+  return JSON.stringify(Item?.recoveryCodes instanceof Set ? [...Item.recoveryCodes].map(String).sort() : []);
 }
 
 /** The candidates a check (applied to each, with its index) does not refute. */
