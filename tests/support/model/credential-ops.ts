@@ -6,7 +6,7 @@ import { addEvent, changeCredentials, expectThat, type Model, type ModelUser, se
 
 // Operations on what a user signs in with. Those that check the password count against the username's
 // lockout (LOCKOUT_THRESHOLD 5 in the security stack): the model keeps count and never plans a sixth.
-const LOCKOUT_THRESHOLD = 5;
+export const LOCKOUT_THRESHOLD = 5;
 /** EMAIL_IP_THRESHOLD of the security stack: sign-up's link and each forgot count against the user's address. */
 const MAIL_IP_THRESHOLD = 5;
 
@@ -45,6 +45,7 @@ export const changePassword: Planner = (model, spec) => {
     label: `changePassword(u${spec.u}.s${spec.s})`,
     users: [user.key],
     racy: true,
+    attempts: 1,
     send: async () => [await call(user.ip, 'POST', '/api/auth/password', { currentPassword: current, newPassword: next }, { token: latestAccess(via) })],
     apply(m, [answer], racing) {
       const u = passwordAccepted(m, user.key, via.key, current, answer, racing, 'a password change');
@@ -161,6 +162,7 @@ export const mfaOff: Planner = (model, spec) => {
     label: `mfaOff(u${spec.u}.s${spec.s})`,
     users: [user.key],
     racy: true,
+    attempts: 1,
     send: async () => [await call(user.ip, 'DELETE', '/api/auth/mfa/totp', { password }, { token: latestAccess(via) })],
     apply(m, [answer], racing) {
       const u = passwordAccepted(m, user.key, via.key, password, answer, racing, 'MFA off');
@@ -182,6 +184,7 @@ export const deleteSelf: Planner = (model, spec) => {
     label: `deleteSelf(u${spec.u}.s${spec.s})`,
     users: [user.key],
     racy: true,
+    attempts: 1,
     send: async () => [await call(user.ip, 'DELETE', '/api/auth/me', { password }, { token: latestAccess(via) })],
     apply(m, [answer], racing) {
       const u = passwordAccepted(m, user.key, via.key, password, answer, racing, 'deleting one’s own account');
@@ -206,6 +209,7 @@ export const renewCodes: Planner = (model, spec) => {
     label: `renewCodes(u${spec.u}.s${spec.s})`,
     users: [user.key],
     racy: true,
+    attempts: 1,
     send: async () => [await call(user.ip, 'POST', '/api/auth/mfa/recovery-codes', { password }, { token: latestAccess(via) })],
     apply(m, [answer], racing) {
       const u = userOf(m, user.key);

@@ -41,6 +41,7 @@ export const signIn: Planner = (model, spec) => {
     label: `signIn(u${spec.u}${spec.flag ? ', wrong' : ''})`,
     users: [key],
     racy: true,
+    attempts: 1,
     send: async () => [await call(user.ip, 'POST', '/api/auth/signin', { username: user.username, password })],
     apply(m, [answer], racing) {
       const u = userOf(m, key);
