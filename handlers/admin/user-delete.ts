@@ -7,7 +7,7 @@ import { MESSAGES } from '../../lib/shared/messages';
 config();
 
 /** DELETE /api/admin/users/{id} */
-export const handler = httpHandler({ requires: 'admin' }, async (request) => {
-  await deleteUser(runtimeAccountDeps(request), request.pathParameters.id ?? '');
+export const handler = httpHandler({ requires: 'admin' }, async (request, caller) => {
+  await deleteUser(runtimeAccountDeps(request), request.pathParameters.id ?? '', caller.userId);
   return { json: { message: MESSAGES.userDeleted } };
 });

@@ -6,7 +6,7 @@ import { deleteAllSessions, revokeAllSessions } from '../store/sessions';
 import { listUsers, searchUsers, type PublicUser } from '../store/user-list';
 import { type AdminGuardedOutcome, changeRoles, deleteUserRecord, getUser, normalizeIdentifier } from '../store/users';
 import { deleteAllEvents } from '../store/events';
-import { eventsPage, recordEvent } from './events';
+import { eventsPage, logEventOnly, recordEvent } from './events';
 import type { AccountDeps, PagingDeps } from './types';
 import { MESSAGES } from '../shared/messages';
 
@@ -25,7 +25,7 @@ export async function listUsersPage(
 }
 
 /** The outcome of a write that may take an admin away, as the contract answers it. */
-function assertDone(outcome: AdminGuardedOutcome): void {
+export function assertDone(outcome: AdminGuardedOutcome): void {
   if (outcome === 'not-found') throw new NotFoundError(MESSAGES.userNotFound);
   if (outcome === 'last-admin') throw new ConflictError(MESSAGES.lastAdmin);
 }
@@ -48,16 +48,32 @@ export async function setUserRoles(deps: AccountDeps, userId: string, requested:
 
 /**
  * Deletes a user: profile and both claims first, in one transaction (so the name and email are free
- * again and never claimed without a user; the last admin is refused with 409 and nothing changes), then
- * its sessions, refresh tokens and events. Once the profile is gone no session or refresh token of the
- * user is live (both are checked against it), so the clean-up only removes dead items (they expire by
- * TTL too).
+ * again and never claimed without a user; the last admin is refused and nothing changes), then its
+ * sessions, refresh tokens and events. Once the profile is gone no session or refresh token of the user
+ * is live (both are checked against it), so the clean-up only removes dead items (they expire by TTL
+ * too). The one deletion routine, for an admin's (deleteUser: `actor`, the admin's id) and the user's
+ * own (lib/account/delete-account.ts: `checkedVersion`, the credentials its password was checked
+ * against; 'changed' when they changed since). The event is only logged: the user's list goes with it.
  */
-export async function deleteUser(deps: AccountDeps, userId: string): Promise<void> {
-  if (!isIssuedId(userId)) throw new NotFoundError(MESSAGES.userNotFound);
-  assertDone(await deleteUserRecord(deps.table, userId));
+export async function removeUser(
+  deps: AccountDeps,
+  userId: string,
+  options: { actor?: string; checkedVersion?: number } = {},
+): Promise<AdminGuardedOutcome | 'changed'> {
+  const outcome = await deleteUserRecord(deps.table, userId, options.checkedVersion);
+  if (outcome !== 'done') return outcome;
+  logEventOnly(deps, userId, 'account.delete', options.actor === userId ? undefined : options.actor);
   await deleteAllSessions(deps.table, userId);
   await Promise.all([deleteAllRefreshTokens(deps.table, userId), deleteAllEvents(deps.table, userId)]);
+  return 'done';
+}
+
+/** An admin deletes a user (removeUser): 404 for no such user, 409 for the last admin. */
+export async function deleteUser(deps: AccountDeps, userId: string, adminId?: string): Promise<void> {
+  if (!isIssuedId(userId)) throw new NotFoundError(MESSAGES.userNotFound);
+  const outcome = await removeUser(deps, userId, adminId === undefined ? {} : { actor: adminId });
+  // Not conditioned on a version: never 'changed'.
+  if (outcome !== 'changed') assertDone(outcome);
 }
 
 /** One page of a user's security events (admin); 404 for a user that does not exist. */

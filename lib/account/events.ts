@@ -32,6 +32,14 @@ export async function recordEvent(deps: AccountDeps, userId: string | undefined,
   logEvent(userId, event);
 }
 
+/**
+ * An event whose user's list is gone with it (the account's deletion): its log line only, there being
+ * no list left to store it in, and no owner left to read one.
+ */
+export function logEventOnly(deps: AccountDeps, userId: string, type: SecurityEventType, actor?: string): void {
+  logEvent(userId, eventOf(deps, type, actor));
+}
+
 /** The item of an event, for a write that goes into another transaction (the session a sign-in opens). */
 export function eventToWrite(deps: AccountDeps, userId: string, type: SecurityEventType): Record<string, unknown> {
   const event = eventOf(deps, type);

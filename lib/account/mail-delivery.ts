@@ -1,7 +1,7 @@
 import { generateOpaqueToken, hashOpaqueToken } from '../access/tokens';
 import type { MailJob } from '../email/queue';
 import type { SendEmail } from '../email/ses';
-import { renderEmail, type EmailTemplate } from '../email/templates';
+import { provenName, renderEmail, type EmailTemplate } from '../email/templates';
 import { epochSeconds } from '../shared/clock';
 import type { Config } from '../shared/config';
 import type { Deadline } from '../shared/deadline';
@@ -60,6 +60,11 @@ export async function deliverMail(deps: MailerDeps, job: MailJob): Promise<Deliv
     }
     case 'email-change':
       return sendEmailChange(deps, job);
+    case 'account-deleted': {
+      // Asked for by the signed-in owner (password checked), once per account: no per-address quota.
+      await deps.send(renderEmail(job.email, { kind: 'account-deleted', username: job.username }, deps.config.productName), deps.deadline?.signal);
+      return 'sent';
+    }
   }
 }
 
@@ -117,9 +122,6 @@ async function sendWithToken(deps: MailerDeps, user: User, purpose: EmailTokenPu
   );
   return 'sent';
 }
-
-/** The username, for a greeting, only once the address is verified: until then it is a stranger's text. */
-const provenName = (user: User) => (user.emailVerified ? user.username : undefined);
 
 function send(deps: MailerDeps, user: User, template: EmailTemplate): Promise<void> {
   return deps.send(renderEmail(user.email, template, deps.config.productName), deps.deadline?.signal);

@@ -13,6 +13,7 @@ import {
   forceMfaOff,
   getChallenge,
   getMfaState,
+  replaceRecoveryCodes,
   savePendingSecret,
   spendChallenge,
   spendRecoveryCode,
@@ -95,6 +96,43 @@ export async function disableTotp(deps: AccountDeps, caller: AccessClaims, passw
     if (attempt > 0 || !user || user.passwordHash !== checkedHash) throw new UnauthorizedError();
   }
   await recordEvent(deps, user.id, 'mfa.disable');
+}
+
+/** How many of the caller's recovery codes are left unused. 400 while MFA is off (there are none to count). */
+export async function recoveryCodesLeft(deps: AccountDeps, caller: AccessClaims): Promise<{ remaining: number }> {
+  const state = await getMfaState(deps.table, caller.userId);
+  if (!state) throw new UnauthorizedError();
+  if (!state.enabled) throw new BadRequestError(MESSAGES.mfaNotOn);
+  return { remaining: state.recoveryCodesLeft };
+}
+
+/**
+ * A new set of ten recovery codes, shown once, after the password is checked (counted like a sign-in
+ * attempt). The old codes die in the same write that stores the new ones (lib/store/mfa.ts
+ * replaceRecoveryCodes), so a code spent at the same moment is either spent before or refused after.
+ * Sessions live on: the authenticator and the password are unchanged. 400 while MFA is off (also when
+ * it was turned off since the password was checked); 401 when the password or roles changed since.
+ */
+export async function regenerateRecoveryCodes(
+  deps: AccountDeps,
+  caller: AccessClaims,
+  password: string,
+  ip: string | undefined,
+): Promise<{ recoveryCodes: string[] }> {
+  const user = await getUser(deps.table, caller.userId);
+  if (!user) throw new UnauthorizedError();
+  await admitAttempt(deps, user.username, ip);
+  if (!(await verifyPassword(password, user.passwordHash))) throw new UnauthorizedError(MESSAGES.currentPasswordWrong);
+  if (!user.mfaEnabled) throw new BadRequestError(MESSAGES.mfaNotOn);
+  const recoveryCodes = newRecoveryCodes();
+  if (!(await replaceRecoveryCodes(deps.table, user.id, recoveryCodes.map(hashRecoveryCode), user.credVersion))) {
+    // Lost to a change committed since the password check: answered as if it had come second. MFA off
+    // (from this very session, which it keeps) leaves no codes to renew; anything else ended the session.
+    if ((await getMfaState(deps.table, user.id))?.enabled === false) throw new BadRequestError(MESSAGES.mfaNotOn);
+    throw new UnauthorizedError();
+  }
+  await recordEvent(deps, user.id, 'recovery.regenerate');
+  return { recoveryCodes };
 }
 
 /**

@@ -14,7 +14,9 @@ export type MailJob =
   | { kind: 'reset-password'; email: string }
   | { kind: 'password-changed'; userId: string }
   /** A requested email change (lib/account/email-change.ts), void once the credentials left `credVersion`. */
-  | { kind: 'email-change'; userId: string; newEmail: string; credVersion: number };
+  | { kind: 'email-change'; userId: string; newEmail: string; credVersion: number }
+  /** The account is gone by the time the mailer runs, so the job carries the address (and a proven name). */
+  | { kind: 'account-deleted'; email: string; username: string | undefined };
 
 /** Hands a mail job over, without waiting for the mail. Throws ServiceUnavailableError when it cannot. */
 export interface MailQueue {

@@ -23,7 +23,11 @@ export type EmailTemplate =
   /** To the new address of an email change: nobody has proved it yet, so no username. */
   | { kind: 'confirm-email-change'; link: string; validForHours: number }
   /** To the old address: it shows the new one masked (maskEmail). */
-  | { kind: 'email-change-notice'; username: string | undefined; newEmail: string };
+  | { kind: 'email-change-notice'; username: string | undefined; newEmail: string }
+  | { kind: 'account-deleted'; username: string | undefined };
+
+/** The username, for a greeting, only once the address is verified: until then it is a stranger's text. */
+export const provenName = (user: { username: string; emailVerified: boolean }) => (user.emailVerified ? user.username : undefined);
 
 const HTML_ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 const escapeHtml = (value: string) => value.replace(/[&<>"']/g, (char) => HTML_ENTITIES[char] ?? char);
@@ -107,6 +111,17 @@ export function renderEmail(to: string, template: EmailTemplate, product: string
           hello(template.username),
           `someone signed in to your account asked to change its email address to ${maskEmail(template.newEmail)}. It changes only when the link sent there is opened.`,
           'If this was not you, change your password at once (the change then cannot complete), and tell your administrator.',
+        ],
+        product,
+      );
+    case 'account-deleted':
+      return compose(
+        to,
+        `Your ${product} account was deleted`,
+        [
+          hello(template.username),
+          'your account was just deleted at your request: your profile, sessions and security history are gone, and you were signed out everywhere.',
+          'If this was not you, someone knew your password: tell your administrator, and change that password wherever else you use it.',
         ],
         product,
       );

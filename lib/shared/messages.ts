@@ -10,6 +10,7 @@ export const MESSAGES = {
   passwordChanged: 'Password was changed successfully! Please sign in again.',
   sessionRevoked: 'Session was revoked!',
   userDeleted: 'User was deleted successfully!',
+  accountDeleted: 'Your account was deleted.',
   lastAdmin: 'Refused: this would leave no admin. Make another user an admin first.',
 
   usernameTaken: 'Failed! Username is already in use!',
@@ -35,6 +36,7 @@ export const MESSAGES = {
   mfaDisabled: 'MFA was turned off.',
   mfaReset: "The user's MFA was reset.",
   tooManyCodes: 'Too many wrong codes. Please try again later.',
+  mfaNotOn: 'MFA is not enabled. Turn it on first.',
 
   resetRequested: 'If an account uses that email, a reset link has been sent.',
   passwordReset: 'Password was reset successfully!',

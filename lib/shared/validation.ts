@@ -195,7 +195,7 @@ export const mfaVerifySchema = z.object({
 
 export const mfaConfirmSchema = z.object({ code: totpCode('code') });
 
-/** The password that confirms a sensitive change by a signed-in caller (MFA setup, MFA off). */
+/** The password that confirms a sensitive change by a signed-in caller (MFA setup, MFA off, new recovery codes, deleting the account). */
 const confirmingPassword = text('password').check(
   z.minLength(1, 'password is required'),
   z.refine((value) => !exceedsBcryptLimit(value), passwordTooLong),

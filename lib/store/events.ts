@@ -20,8 +20,11 @@ export type SecurityEventType =
   | 'mfa.disable'
   | 'mfa.reset'
   | 'mfa.failure'
+  | 'recovery.regenerate'
   | 'session.revoke'
-  | 'roles.change';
+  | 'roles.change'
+  /** Logged only, never stored: the account's events go with it (lib/account/admin-users.ts deleteUser). */
+  | 'account.delete';
 
 export interface SecurityEvent {
   type: SecurityEventType;

@@ -14,6 +14,8 @@ export interface MfaState {
   secret: string | undefined;
   /** Sealed secret waiting for its first code (setup, not yet confirmed). */
   pending: string | undefined;
+  /** How many recovery codes are left unused. */
+  recoveryCodesLeft: number;
   credVersion: number;
 }
 
@@ -24,7 +26,7 @@ export async function getMfaState(table: Table, userId: string): Promise<MfaStat
         TableName: table.name,
         Key: keys.user(userId),
         ConsistentRead: true,
-        ProjectionExpression: 'mfaEnabled, totpSecret, totpPending, credVersion',
+        ProjectionExpression: 'mfaEnabled, totpSecret, totpPending, recoveryCodes, credVersion',
       }),
       options,
     ),
@@ -35,6 +37,8 @@ export async function getMfaState(table: Table, userId: string): Promise<MfaStat
     enabled: item.mfaEnabled === true,
     secret: typeof item.totpSecret === 'string' ? item.totpSecret : undefined,
     pending: typeof item.totpPending === 'string' ? item.totpPending : undefined,
+    // The last code spent removes the set itself (DynamoDB stores no empty set).
+    recoveryCodesLeft: item.recoveryCodes instanceof Set ? item.recoveryCodes.size : 0,
     credVersion: Number(item.credVersion ?? 0),
   };
 }
@@ -129,6 +133,20 @@ export async function spendTotpStep(table: Table, userId: string, step: number):
     UpdateExpression: 'SET totpLastStep = :step',
     ConditionExpression: 'mfaEnabled = :on AND (attribute_not_exists(totpLastStep) OR totpLastStep < :step)',
     ExpressionAttributeValues: { ':step': step, ':on': true },
+  });
+}
+
+/**
+ * Replaces the whole set of recovery codes with new hashes, in one write on the profile item: a code
+ * spent at the same moment (spendRecoveryCode, a DELETE from the set on the same item) is applied either
+ * before, and is spent, or after, and finds its hash gone. No old code survives. Only while MFA is on and
+ * the credentials are still `credVersion` (the version whose password the caller checked); false otherwise.
+ */
+export function replaceRecoveryCodes(table: Table, userId: string, hashes: string[], credVersion: number): Promise<boolean> {
+  return conditionalUpdate(table, userId, {
+    UpdateExpression: 'SET recoveryCodes = :codes',
+    ConditionExpression: `mfaEnabled = :on AND ${credVersion === 0 ? '(attribute_not_exists(credVersion) OR credVersion = :version)' : 'credVersion = :version'}`,
+    ExpressionAttributeValues: { ':codes': new Set(hashes), ':on': true, ':version': credVersion },
   });
 }
 

@@ -171,15 +171,18 @@ function unchangedSince(user: Pick<User, 'credVersion'>) {
  * between or another transaction touched the same items at once. `roster` is the index of the roster's
  * item in it, when there is one: its condition failing means the last admin.
  */
-async function guardedAdminWrite(
+async function guardedAdminWrite<Outcome extends string = never>(
   table: Table,
   userId: string,
-  build: (user: User) => { items: Record<string, unknown>[]; roster: number | undefined },
-): Promise<AdminGuardedOutcome> {
+  build: (user: User) => { items: Record<string, unknown>[]; roster: number | undefined } | NoInfer<Outcome>,
+): Promise<AdminGuardedOutcome | Outcome> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const user = await getUser(table, userId);
     if (!user) return 'not-found';
-    const { items, roster } = build(user);
+    const built = build(user);
+    // The builder's own answer for the profile as read (a self-deletion's credentials changed since).
+    if (typeof built === 'string') return built;
+    const { items, roster } = built;
     let failed: number[];
     try {
       failed = await transact(table, items);
@@ -274,9 +277,13 @@ export async function adminRosterIds(table: Table): Promise<Set<string>> {
  * Deletes a user's profile and both claims in one transaction, so a name is never claimed without its
  * user nor a user left without its claims; the claims are deleted only if they still point at this user.
  * An admin leaves the roster in the same transaction, which is refused for the last one ('last-admin').
+ * With `checkedVersion` (the version of the profile whose password the user checked: deleting their own
+ * account), only while the credentials are still that version: a password, reset, role or MFA change
+ * committed since answers 'changed' and nothing is deleted.
  */
-export function deleteUserRecord(table: Table, userId: string): Promise<AdminGuardedOutcome> {
-  return guardedAdminWrite(table, userId, (user) => {
+export function deleteUserRecord(table: Table, userId: string, checkedVersion?: number): Promise<AdminGuardedOutcome | 'changed'> {
+  return guardedAdminWrite<'changed'>(table, userId, (user) => {
+    if (checkedVersion !== undefined && user.credVersion !== checkedVersion) return 'changed';
     const { ConditionExpression, values } = unchangedSince(user);
     const items = [
       { Delete: { TableName: table.name, Key: keys.user(user.id), ConditionExpression, ExpressionAttributeValues: values } },

@@ -236,6 +236,7 @@ describe('the prod template', () => {
     expect(rolesWith('lambda:InvokeFunction')).toEqual(
       [
         'EmailChangeIamRoleLambdaExecution',
+        'AccountDeleteIamRoleLambdaExecution',
         'EmailResendIamRoleLambdaExecution',
         'PasswordForgotIamRoleLambdaExecution',
         'PasswordIamRoleLambdaExecution',

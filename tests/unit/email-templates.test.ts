@@ -1,4 +1,4 @@
-import { maskEmail, renderEmail } from '../../lib/email/templates';
+import { maskEmail, provenName, renderEmail } from '../../lib/email/templates';
 
 describe('email templates', () => {
   it('renders text and HTML with the same link, the product name, and nothing else to load', () => {
@@ -52,5 +52,16 @@ describe('email templates', () => {
   it('masks an address to its first character and its domain', () => {
     expect(maskEmail('nora@example.org')).toBe('n***@example.org');
     expect(maskEmail('n@x.io')).toBe('n***@x.io');
+  });
+
+  it('tells of a deleted account, with no link, greeting by the name of a verified address only', () => {
+    const mail = renderEmail('x@example.com', { kind: 'account-deleted', username: provenName({ username: 'ann', emailVerified: false }) }, 'P');
+    expect(mail.subject).toBe('Your P account was deleted');
+    expect(mail.text).toMatch(/^Hello,\n/);
+    expect(mail.text).toContain('your account was just deleted');
+    expect(mail.html).not.toMatch(/<a |#token=/);
+    expect(renderEmail('x@example.com', { kind: 'account-deleted', username: provenName({ username: 'ann', emailVerified: true }) }, 'P').text).toMatch(
+      /^Hello ann,\n/,
+    );
   });
 });

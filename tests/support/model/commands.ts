@@ -11,8 +11,9 @@ const spec = (kinds: readonly string[], u: fc.Arbitrary<number> = fc.nat(2)): fc
  */
 const RACY = [
   ...['signIn', 'refresh', 'verifyMfa', 'changePassword', 'setRoles'].flatMap((kind) => [kind, kind, kind]),
-  ...['signOut', 'revokeSession', 'reset', 'mfaOff', 'resetMfa'].flatMap((kind) => [kind, kind]),
+  ...['signOut', 'revokeSession', 'reset', 'mfaOff', 'resetMfa', 'renewCodes'].flatMap((kind) => [kind, kind]),
   'deleteUser',
+  'deleteSelf',
 ];
 
 /** Two or three operations on one user at once: where the revocation bugs were. */
@@ -38,6 +39,8 @@ const WEIGHTS: Record<string, number> = {
   signUp: 1,
   refreshRace: 2,
   deleteUser: 1,
+  deleteSelf: 1,
+  renewCodes: 1,
 };
 
 const single = fc.oneof(...Object.entries(WEIGHTS).map(([kind, weight]) => ({ weight, arbitrary: spec([kind]).map((s) => new Step([s])) })));

@@ -2,7 +2,7 @@ import { awaitMails, forgetMailQuota, linkToken } from '../mail';
 import { call, currentStep, totpCode } from './http';
 import { expectStatus, latestAccess, liveSession, newPassword, pick, pickUser, type Planner, refusedForStaleAuth } from './plan';
 import type { ApiResponse } from '../api';
-import { addEvent, changeCredentials, expectThat, LOCKOUT_THRESHOLD, type Model, type ModelUser, sessionOf, userOf } from './state';
+import { addEvent, changeCredentials, expectThat, LOCKOUT_THRESHOLD, type Model, type ModelUser, sessionOf, sessionsOf, userOf } from './state';
 
 // Operations on what a user signs in with. Those that check the password count against the username's
 // lockout (state.ts LOCKOUT_THRESHOLD): the model keeps an upper bound of the count and never plans a sixth.
@@ -44,6 +44,7 @@ export const changePassword: Planner = (model, spec) => {
     label: `changePassword(u${spec.u}.s${spec.s})`,
     users: [user.key],
     racy: true,
+    attempts: 1,
     send: async () => [await call(user.ip, 'POST', '/api/auth/password', { currentPassword: current, newPassword: next }, { token: latestAccess(via) })],
     apply(m, [answer], racing) {
       const u = passwordAccepted(m, user.key, via.key, current, answer, racing, 'a password change');
@@ -161,6 +162,7 @@ export const mfaOff: Planner = (model, spec) => {
     label: `mfaOff(u${spec.u}.s${spec.s})`,
     users: [user.key],
     racy: true,
+    attempts: 1,
     send: async () => [await call(user.ip, 'DELETE', '/api/auth/mfa/totp', { password }, { token: latestAccess(via) })],
     apply(m, [answer], racing) {
       const u = passwordAccepted(m, user.key, via.key, password, answer, racing, 'MFA off');
@@ -168,6 +170,58 @@ export const mfaOff: Planner = (model, spec) => {
       u.mfa = undefined;
       changeCredentials(m, u, { revokeAll: false, keep: via.key });
       addEvent(u, 'mfa.disable');
+    },
+  };
+};
+
+/** The user deletes their own account with the password: every session ends, the name and email are free again. */
+export const deleteSelf: Planner = (model, spec) => {
+  const user = pickUser(model, spec);
+  const via = user && liveSession(model, user, spec.s);
+  if (!user || !via || user.attempts + 1 > LOCKOUT_THRESHOLD) return undefined;
+  const password = user.password;
+  return {
+    label: `deleteSelf(u${spec.u}.s${spec.s})`,
+    users: [user.key],
+    racy: true,
+    attempts: 1,
+    send: async () => [await call(user.ip, 'DELETE', '/api/auth/me', { password }, { token: latestAccess(via) })],
+    apply(m, [answer], racing) {
+      const u = passwordAccepted(m, user.key, via.key, password, answer, racing, 'deleting one’s own account');
+      if (!u) return;
+      u.deleted = true;
+      u.events = {};
+      for (const session of sessionsOf(m, u.key)) session.revoked = true;
+    },
+  };
+};
+
+/**
+ * Ten new recovery codes with the password; the old ones die. With MFA off by the time it runs (in a
+ * race: MFA off came first), 400.
+ */
+export const renewCodes: Planner = (model, spec) => {
+  const user = pickUser(model, spec);
+  const via = user && liveSession(model, user, spec.s);
+  if (!user || !via || !user.mfa || user.attempts + 1 > LOCKOUT_THRESHOLD) return undefined;
+  const password = user.password;
+  return {
+    label: `renewCodes(u${spec.u}.s${spec.s})`,
+    users: [user.key],
+    racy: true,
+    attempts: 1,
+    send: async () => [await call(user.ip, 'POST', '/api/auth/mfa/recovery-codes', { password }, { token: latestAccess(via) })],
+    apply(m, [answer], racing) {
+      const u = userOf(m, user.key);
+      if (refusedForStaleAuth(m, sessionOf(m, via.key), answer, racing)) return;
+      u.attempts += 1;
+      if (u.password !== password) return expectStatus(answer, 401, 'new recovery codes with an old password are refused');
+      if (!u.mfa) return expectStatus(answer, 400, 'new recovery codes with MFA off are refused');
+      expectStatus(answer, 200, 'new recovery codes from a live session succeed');
+      const recoveryCodes = answer.json.recoveryCodes as string[];
+      expectThat(Array.isArray(recoveryCodes) && recoveryCodes.length === 10, 'new recovery codes are 10');
+      u.mfa.recoveryCodes = recoveryCodes;
+      addEvent(u, 'recovery.regenerate');
     },
   };
 };

@@ -31,6 +31,8 @@ export interface Plan {
   users: string[];
   /** False for operations of several requests with state in between: they run only on their own. */
   racy: boolean;
+  /** Sign-in-like attempts it counts against its user's username (the lockout), when it checks a password. */
+  attempts?: number;
   send(context: Context): Promise<ApiResponse[]>;
   apply(model: Model, answers: ApiResponse[], racing: boolean): void;
 }

@@ -42,6 +42,7 @@ export const signIn: Planner = (model, spec) => {
     label: `signIn(u${spec.u}${spec.flag ? ', wrong' : ''})`,
     users: [key],
     racy: true,
+    attempts: 1,
     send: async () => [await call(user.ip, 'POST', '/api/auth/signin', { username: user.username, password })],
     apply(m, [answer], racing) {
       const u = userOf(m, key);
@@ -103,9 +104,18 @@ export const verifyMfa: Planner = (model, spec) => {
         expectThat(answer.json.message === 'MFA session expired. Please sign in again.', `a dead MFA challenge answers "expired", not ${answer.json.message}`);
         return;
       }
+      const spent = used!;
+      // A recovery code of a set renewed since the step was planned (in a race, the renewal came first).
+      if ('recoveryCode' in spent && !u.mfa!.recoveryCodes.includes(spent.recoveryCode)) {
+        expectStatus(answer, 401, 'a recovery code of a renewed set is refused');
+        expectThat(answer.json.message === 'Invalid code!', `an old recovery code answers "Invalid code!", not ${answer.json.message}`);
+        // Counted against the challenge (one of its five): no test sequence makes five on one.
+        c.live = true;
+        addEvent(u, 'mfa.failure');
+        return;
+      }
       expectStatus(answer, 200, 'the second step of a live MFA challenge succeeds');
       u.codeAttempts = 0;
-      const spent = used!;
       if ('step' in spent) u.mfa!.lastStep = spent.step;
       else u.mfa!.recoveryCodes = u.mfa!.recoveryCodes.filter((code) => code !== spent.recoveryCode);
       openSession(m, u, answer, 'step' in spent ? ['pwd', 'otp', 'mfa'] : ['pwd', 'mfa']);

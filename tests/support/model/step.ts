@@ -1,13 +1,16 @@
 import type fc from 'fast-check';
 import type { ApiResponse } from '../api';
 import { deleteUser, resetMfa, setRoles, signUp } from './admin-ops';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { hashRecoveryCode } from '../../../lib/account/totp';
+import { keys } from '../../../lib/store/keys';
 import { getUser } from '../../../lib/store/users';
 import { checkEvents, probeDead } from './checks';
-import { changePassword, forgot, mfaOff, mfaOn, reset } from './credential-ops';
+import { changePassword, deleteSelf, forgot, mfaOff, mfaOn, renewCodes, reset } from './credential-ops';
 import { call } from './http';
 import type { Context, OpSpec, Plan, Planner } from './plan';
 import { applyRefresh, refresh, refreshRace, revokeSession, signIn, signOut, verifyMfa } from './session-ops';
-import { isAlive, type Model, type ModelUser, Mismatch, signature, userOf } from './state';
+import { isAlive, LOCKOUT_THRESHOLD, type Model, type ModelUser, Mismatch, signature, userOf } from './state';
 
 export const PLANNERS: Record<string, Planner> = {
   signUp,
@@ -25,6 +28,8 @@ export const PLANNERS: Record<string, Planner> = {
   setRoles,
   resetMfa,
   deleteUser,
+  deleteSelf,
+  renewCodes,
 };
 
 export function plansFor(model: Model, specs: OpSpec[]): Plan[] | undefined {
@@ -32,6 +37,10 @@ export function plansFor(model: Model, specs: OpSpec[]): Plan[] | undefined {
   if (plans.some((plan) => plan === undefined)) return undefined;
   // A race is of operations that each take one request and no state between requests.
   if (plans.length > 1 && plans.some((plan) => !plan!.racy)) return undefined;
+  // Each plan checks the lockout on its own; together the racing ones must stay within it too (a
+  // wrong sign-in and new recovery codes, then three sign-ins at once, made a sixth attempt: seed -329953412).
+  const user = plans.length > 1 ? model.users.find((u) => plans[0]!.users.includes(u.key)) : undefined;
+  if (user && user.attempts + plans.reduce((sum, plan) => sum + (plan!.attempts ?? 0), 0) > LOCKOUT_THRESHOLD) return undefined;
   return plans as Plan[];
 }
 
@@ -115,7 +124,23 @@ export async function settleRace(model: Model, plans: Plan[], answers: ApiRespon
     candidates = candidates.filter((c) => listedAs(userOf(c, key)) === stored);
     if (candidates.length === 0) throw new Mismatch(`no order of the race explains ${key}'s roles and MFA after it (${stored})`);
   }
+  // Two renewals of one user's recovery codes at once: the orders disagree on which set was written last.
+  for (const { key, id } of candidates[0]!.users) {
+    if (new Set(candidates.map((c) => codesOf(userOf(c, key)))).size <= 1) continue;
+    const stored = await storedCodes(id, context);
+    candidates = candidates.filter((c) => codesOf(userOf(c, key)) === stored);
+    if (candidates.length === 0) throw new Mismatch(`no order of the race explains ${key}'s recovery codes after it`);
+  }
   Object.assign(model, candidates[0]!);
+}
+
+/** A user's recovery codes as the model has them, in the stored form (hashes, sorted). */
+const codesOf = (user: ModelUser) => JSON.stringify((user.mfa?.recoveryCodes ?? []).map(hashRecoveryCode).sort());
+
+/** The hashes of the recovery codes stored now (an observation to settle a race). */
+async function storedCodes(userId: string, context: Context): Promise<string> {
+  const { Item } = await context.table.client.send(new GetCommand({ TableName: context.table.name, Key: keys.user(userId), ConsistentRead: true }));
+  return JSON.stringify(Item?.recoveryCodes instanceof Set ? [...Item.recoveryCodes].map(String).sort() : []);
 }
 
 /** The candidates a check (applied to each, with its index) does not refute. */
