@@ -6,7 +6,7 @@
  */
 import type { Table } from '../lib/store/table';
 import type { Units } from './cost';
-import { NAME_SHARDS, USER_SHARDS, userShard } from '../lib/store/keys';
+import { NAME_SHARDS, USER_SHARDS, userShard } from '../lib/store/item-keys';
 
 /** A write of up to 1 KB inside a transaction, in the table and in each index it reaches (AWS's pricing rule). */
 export const TRANSACTION_UNITS_PER_ITEM = 2;

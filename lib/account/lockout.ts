@@ -1,7 +1,7 @@
 import { epochSeconds } from '../shared/clock';
 import { TooManyRequestsError } from '../shared/errors';
 import { countAttempt } from '../store/attempts';
-import type { AttemptScope } from '../store/keys';
+import type { AttemptScope } from '../store/item-keys';
 import { normalizeIdentifier } from '../store/users';
 import { MESSAGES } from '../shared/messages';
 import type { AccountDeps } from './types';

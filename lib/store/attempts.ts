@@ -1,5 +1,5 @@
 import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { type AttemptScope, keys } from './keys';
+import { type AttemptScope, keys } from './item-keys';
 import { guarded, isConditionFailure, type Table } from './table';
 
 export interface AttemptCount {

@@ -1,5 +1,5 @@
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { COUNTER_KEYS } from './keys';
+import { COUNTER_KEYS } from './item-keys';
 import { deleteItems, guarded, type Table } from './table';
 
 export interface ClearedCounters {

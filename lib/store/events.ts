@@ -2,7 +2,7 @@ import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { BadRequestError } from '../shared/errors';
 import { MESSAGES } from '../shared/messages';
 import { readCursor, signCursor } from './cursor';
-import { keys } from './keys';
+import { keys } from './item-keys';
 import { deleteItems, guarded, isConditionFailure, queryAll, type Table } from './table';
 
 /** What happened to an account, as the contract lists it. Never a password, token or hash. */

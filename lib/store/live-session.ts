@@ -1,6 +1,6 @@
 import { AwsV4Signer } from 'aws4fetch';
 import { Deadline } from '../shared/deadline';
-import { keys } from './keys';
+import { keys } from './item-keys';
 import type { TableSettings } from './table';
 
 /**

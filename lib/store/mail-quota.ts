@@ -1,5 +1,5 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { keys } from './keys';
+import { keys } from './item-keys';
 import { conditionally, type Table } from './table';
 
 /** The contract's per-address limit on mails that anyone's request causes (sign-up's link, forgot, resend). */

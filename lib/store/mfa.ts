@@ -1,5 +1,5 @@
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { keys } from './keys';
+import { keys } from './item-keys';
 import { RESET_POINTER } from './users';
 import { conditionally, guarded, type Table, transact } from './table';
 

@@ -1,5 +1,5 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { claimIndexKeys, keys, LEGACY_USERS_PARTITION, USER_SHARDS, USERS_INDEX, userIndexKeys, usersPartition } from './keys';
+import { claimIndexKeys, keys, LEGACY_USERS_PARTITION, USER_SHARDS, USERS_INDEX, userIndexKeys, usersPartition } from './item-keys';
 import { conditionally, queryEach, type Table } from './table';
 import { adminRosterIds, enrolAdmin, normalizeIdentifier } from './users';
 

@@ -1,5 +1,5 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { keys, refreshTokenIndexKeys, USERS_INDEX } from './keys';
+import { keys, refreshTokenIndexKeys, USERS_INDEX } from './item-keys';
 import { deleteItems, guarded, queryAll, type Table, transact, unexpectedRefusal } from './table';
 
 /**

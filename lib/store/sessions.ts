@@ -1,6 +1,6 @@
 import type { AuthMethods } from '../access/tokens';
 import { BatchGetCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { keys } from './keys';
+import { keys } from './item-keys';
 import { LIVE_SESSION_CONDITION } from './live-session';
 import { conditionally, deleteItems, guarded, isConditionFailure, putNew, queryAll, type Table, transact, unexpectedRefusal } from './table';
 import { credentialsUnchanged, getUser, toUser, type User } from './users';

@@ -2,7 +2,7 @@ import { BatchGetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { BadRequestError } from '../shared/errors';
 import { MESSAGES } from '../shared/messages';
 import { readCursor, signCursor } from './cursor';
-import { keys, LEGACY_USERS_PARTITION, NAME_SHARDS, NAMES_INDEX, namesPartition, USER_SHARDS, USERS_INDEX, usersPartition } from './keys';
+import { keys, LEGACY_USERS_PARTITION, NAME_SHARDS, NAMES_INDEX, namesPartition, USER_SHARDS, USERS_INDEX, usersPartition } from './item-keys';
 import { guarded, type Table } from './table';
 import type { User } from './users';
 

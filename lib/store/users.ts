@@ -1,7 +1,7 @@
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { EmailTakenError, ForbiddenError, ServiceUnavailableError, UsernameTakenError } from '../shared/errors';
 import type { Role } from '../shared/roles';
-import { claimIndexKeys, keys, userIndexKeys } from './keys';
+import { claimIndexKeys, keys, userIndexKeys } from './item-keys';
 import { conditionally, guarded, isTransactionConflict, putNew, type Table, transact, unexpectedRefusal } from './table';
 import { MESSAGES } from '../shared/messages';
 

@@ -3,7 +3,7 @@ import { PutCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { Secret, TOTP } from 'otpauth';
 import { hashOpaqueToken } from '../../lib/access/tokens';
 import { saveEmailToken } from '../../lib/store/email-tokens';
-import { keys } from '../../lib/store/keys';
+import { keys } from '../../lib/store/item-keys';
 import { createTable } from '../../lib/store/table';
 import { admin, api, apiFrom, refusedWithinRevocationBound, signIn, signUp } from '../support/api';
 import { newUser } from '../support/data';

@@ -1,6 +1,6 @@
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { normalizeIdentifier } from '../../lib/store/users';
-import { keys } from '../../lib/store/keys';
+import { keys } from '../../lib/store/item-keys';
 import { createTable } from '../../lib/store/table';
 import { apiFrom, signUp } from '../support/api';
 import { newUser } from '../support/data';

@@ -1,6 +1,6 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { Secret, TOTP } from 'otpauth';
-import { keys } from '../../lib/store/keys';
+import { keys } from '../../lib/store/item-keys';
 import { createTable } from '../../lib/store/table';
 import { admin, api, apiFrom, cookieAttributes, refusedWithinRevocationBound, signIn, signUp, type ApiResponse } from '../support/api';
 import { newUser } from '../support/data';

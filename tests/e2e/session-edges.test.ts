@@ -1,5 +1,5 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { keys } from '../../lib/store/keys';
+import { keys } from '../../lib/store/item-keys';
 import { createTable } from '../../lib/store/table';
 import { api, rawApi, signIn, signUp } from '../support/api';
 import { newUser } from '../support/data';

@@ -10,7 +10,7 @@ import { ConflictError } from '../../lib/shared/errors';
 import { createTable, type Table } from '../../lib/store/table';
 import { migrate } from '../../lib/store/migrations';
 import { adminRosterIds, enrolAdmin, findUserByUsername, getUser } from '../../lib/store/users';
-import { keys } from '../../lib/store/keys';
+import { keys } from '../../lib/store/item-keys';
 import { createTables } from '../../scripts/dynamodb-local';
 import { testAccountConfig } from '../support/account-config';
 import { newUser } from '../support/data';

@@ -20,7 +20,7 @@ import {
   UnauthorizedError,
   UsernameTakenError,
 } from '../../lib/shared/errors';
-import { keys } from '../../lib/store/keys';
+import { keys } from '../../lib/store/item-keys';
 import { clearAttempts, countAttempt } from '../../lib/store/attempts';
 import { getRefreshToken, tokenItem } from '../../lib/store/refresh-tokens';
 import { createSession, getSession, getSessionWithUser, listSessionItems, REMEMBERED_TOKENS } from '../../lib/store/sessions';

@@ -11,7 +11,7 @@ import { verifyAccessToken } from '../../lib/access/tokens';
 import { epochSeconds } from '../../lib/shared/clock';
 import { type HttpError, RefreshTokenError } from '../../lib/shared/errors';
 import { hashPassword } from '../../lib/shared/passwords';
-import { keys } from '../../lib/store/keys';
+import { keys } from '../../lib/store/item-keys';
 import { createSessionChecker } from '../../lib/store/live-session';
 import { getMfaState } from '../../lib/store/mfa';
 import { listSessionItems } from '../../lib/store/sessions';

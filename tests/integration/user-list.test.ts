@@ -4,7 +4,7 @@ import { listUsersPage } from '../../lib/account/admin-users';
 import { registerUser } from '../../lib/account/sign-up';
 import type { PagingDeps } from '../../lib/account/types';
 import { BadRequestError } from '../../lib/shared/errors';
-import { keys, LEGACY_USERS_PARTITION, NAME_SHARDS, USER_SHARDS, userShard } from '../../lib/store/keys';
+import { keys, LEGACY_USERS_PARTITION, NAME_SHARDS, USER_SHARDS, userShard } from '../../lib/store/item-keys';
 import { createTables } from '../../scripts/dynamodb-local';
 import { migrateToShardedIndex } from '../../lib/store/migrations';
 import { createTable } from '../../lib/store/table';

@@ -1,5 +1,5 @@
 import { TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { keys } from '../../lib/store/keys';
+import { keys } from '../../lib/store/item-keys';
 import type { Table } from '../../lib/store/table';
 
 // Fault injection for the integration tier: the table's own client, with a change committed just before

@@ -1,6 +1,6 @@
 import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import type { MailJob, MailQueue } from '../../lib/email/queue';
-import { keys } from '../../lib/store/keys';
+import { keys } from '../../lib/store/item-keys';
 import type { Table } from '../../lib/store/table';
 import { normalizeIdentifier } from '../../lib/store/users';
 

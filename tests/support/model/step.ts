@@ -3,7 +3,7 @@ import type { ApiResponse } from '../api';
 import { deleteUser, resetMfa, setRoles, signUp } from './admin-ops';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { hashRecoveryCode } from '../../../lib/account/totp';
-import { keys } from '../../../lib/store/keys';
+import { keys } from '../../../lib/store/item-keys';
 import { getUser } from '../../../lib/store/users';
 import { checkEvents, probeDead } from './checks';
 import { changePassword, deleteSelf, forgot, mfaOff, mfaOn, renewCodes, reset } from './credential-ops';
