@@ -10,6 +10,7 @@ export function apiEvent(options: {
   headers?: Record<string, string>;
   body?: string | null;
   authorizer?: Record<string, string> | null;
+  sourceIp?: string;
 }): APIGatewayProxyEvent {
   return {
     httpMethod: options.method ?? 'GET',
@@ -25,7 +26,7 @@ export function apiEvent(options: {
     stageVariables: null,
     requestContext: {
       authorizer: options.authorizer ?? null,
-      identity: { sourceIp: '127.0.0.1' },
+      identity: { sourceIp: options.sourceIp ?? '127.0.0.1' },
     } as APIGatewayProxyEvent['requestContext'],
   };
 }
