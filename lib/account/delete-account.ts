@@ -4,12 +4,10 @@ import { provenName } from '../email/templates';
 import { UnauthorizedError } from '../shared/errors';
 import { MESSAGES } from '../shared/messages';
 import { verifyPassword } from '../shared/passwords';
-import { epochSeconds } from '../shared/clock';
-import { isSessionLive } from '../store/live-session';
-import { getSessionWithUser } from '../store/sessions';
 import { getUser } from '../store/users';
 import { assertDone, removeUser } from './admin-users';
 import { admitAttempt } from './lockout';
+import { stillTheCallers } from './sessions';
 import type { MailingDeps } from './types';
 
 /**
@@ -40,11 +38,9 @@ export async function deleteOwnAccount(deps: MailingDeps, caller: AccessClaims, 
       break;
     }
     if (attempt > 0) throw new UnauthorizedError();
-    const now = await getSessionWithUser(deps.table, checked.id, caller.sessionId);
-    if (!now.user || now.user.passwordHash !== checked.passwordHash || !isSessionLive(now.session, now.user, epochSeconds(deps.now()))) {
-      throw new UnauthorizedError();
-    }
-    user = now.user;
+    const now = await stillTheCallers(deps, checked, caller.sessionId);
+    if (!now) throw new UnauthorizedError();
+    user = now;
   }
   await enqueueAfterChange(deps.mail, { kind: 'account-deleted', email: checked.email, username: provenName(checked) }, deps.table.deadline);
 }

@@ -4,6 +4,7 @@ import { hashPassword, verifyPassword } from '../shared/passwords';
 import { revokeAllSessions } from '../store/sessions';
 import { changeCredentials, getUser } from '../store/users';
 import { admitAttempt } from './lockout';
+import { stillTheCallers } from './sessions';
 import { recordEvent } from './events';
 import { enqueueAfterChange } from '../email/queue';
 import type { MailingDeps } from './types';
@@ -29,9 +30,16 @@ export async function changePassword(
   // The version bump in this write is what ends every session, including any sign-in racing it; the
   // revocations after it only keep the session list honest. Only while the credentials are those the
   // current password was checked against: a change committed since (another change checked against the
-  // same password at once, a reset, a role or MFA change) ended the caller's session, so this one is 401.
+  // same password at once, a reset, a role change) ended the caller's session, so this one is 401. An MFA
+  // switch from this very session keeps it: then tried once more as if it had come second (the model
+  // run, seed 1086857622: MFA off and a password change from one session at once answered 401).
   const passwordHash = await hashPassword(input.newPassword, deps.config.bcryptCost);
-  if (!(await changeCredentials(deps.table, user.id, { passwordHash }, user.credVersion))) throw new UnauthorizedError();
+  let version = user.credVersion;
+  for (let attempt = 0; !(await changeCredentials(deps.table, user.id, { passwordHash }, version)); attempt++) {
+    const now = attempt === 0 ? await stillTheCallers(deps, user, actor.sessionId) : undefined;
+    if (!now) throw new UnauthorizedError();
+    version = now.credVersion;
+  }
   await Promise.all([
     revokeAllSessions(deps.table, user.id, deps.now().toISOString()),
     recordEvent(deps, user.id, 'password.change'),

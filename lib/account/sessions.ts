@@ -3,8 +3,8 @@ import { epochSeconds } from '../shared/clock';
 import { NotFoundError } from '../shared/errors';
 import { isIssuedId } from '../shared/validation';
 import { isSessionLive } from '../store/live-session';
-import { listSessionItems, revokeAllSessions, revokeSession } from '../store/sessions';
-import { getUser } from '../store/users';
+import { getSessionWithUser, listSessionItems, revokeAllSessions, revokeSession } from '../store/sessions';
+import { getUser, type User } from '../store/users';
 import { findRefreshToken } from './refresh';
 import { recordEvent } from './events';
 import type { AccountDeps } from './types';
@@ -62,4 +62,16 @@ export async function listOwnSessions(deps: AccountDeps, actor: AccessClaims): P
 export async function revokeOwnSession(deps: AccountDeps, actor: AccessClaims, sessionId: string): Promise<void> {
   if (!isIssuedId(sessionId) || !(await revokeSession(deps.table, actor.userId, sessionId, nowIso(deps)))) throw new NotFoundError(MESSAGES.sessionNotFound);
   await recordEvent(deps, actor.userId, 'session.revoke');
+}
+
+/**
+ * After a caller's conditioned write lost to a change committed since its password check: the profile
+ * as it now is, if the request may be tried once more as if it had come second, i.e. the password checked
+ * is still the user's and the caller's session lives under the new credentials (an MFA switch from this
+ * very session keeps it); undefined when the change ended the caller's session (answer 401).
+ */
+export async function stillTheCallers(deps: AccountDeps, checked: User, sessionId: string): Promise<User | undefined> {
+  const now = await getSessionWithUser(deps.table, checked.id, sessionId);
+  if (!now.user || now.user.passwordHash !== checked.passwordHash || !isSessionLive(now.session, now.user, epochSeconds(deps.now()))) return undefined;
+  return now.user;
 }

@@ -146,9 +146,12 @@ async function spendToken(
  * counts as verified (the token was read from it). Returns the user id, or undefined (nothing changed).
  */
 export function spendResetToken(table: Table, hash: string, nowSeconds: number, passwordHash: string): Promise<string | undefined> {
-  return spendToken(table, hash, 'reset', nowSeconds, () => ({
+  // Only while the profile still has the address the link was mailed to: a mailer that read the profile
+  // before an email change and saved its token after it must not hand the old address a working link.
+  return spendToken(table, hash, 'reset', nowSeconds, (email) => ({
     set: 'SET passwordHash = :password, emailVerified = :true ADD credVersion :one',
-    values: { ':password': passwordHash, ':true': true, ':one': 1 },
+    values: { ':password': passwordHash, ':true': true, ':one': 1, ':email': email },
+    condition: 'email = :email',
   }));
 }
 

@@ -285,8 +285,18 @@ export function deleteUserRecord(table: Table, userId: string, checkedVersion?: 
   return guardedAdminWrite<'changed'>(table, userId, (user) => {
     if (checkedVersion !== undefined && user.credVersion !== checkedVersion) return 'changed';
     const { ConditionExpression, values } = unchangedSince(user);
+    // The address too: an email change spent in between moves the claim without a version bump, and the
+    // claim's delete would fail on it (answered as if the user were gone); this way the profile's
+    // condition fails first, and the deletion is read again and retried.
     const items = [
-      { Delete: { TableName: table.name, Key: keys.user(user.id), ConditionExpression, ExpressionAttributeValues: values } },
+      {
+        Delete: {
+          TableName: table.name,
+          Key: keys.user(user.id),
+          ConditionExpression: `${ConditionExpression} AND email = :email`,
+          ExpressionAttributeValues: { ...values, ':email': user.email },
+        },
+      },
       ...[keys.usernameClaim(normalizeIdentifier(user.username)), keys.emailClaim(normalizeIdentifier(user.email))].map((Key) => ({
         Delete: { TableName: table.name, Key, ConditionExpression: 'userId = :id', ExpressionAttributeValues: { ':id': user.id } },
       })),

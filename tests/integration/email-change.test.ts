@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { hashOpaqueToken } from '../../lib/access/tokens';
 import { requestEmailChange } from '../../lib/account/email-change';
 import { resetPassword, verifyEmail } from '../../lib/account/email-links';
 import { deliverMail, type MailerDeps } from '../../lib/account/mail-delivery';
@@ -8,8 +9,10 @@ import { signUp } from '../../lib/account/sign-up';
 import type { MailingDeps } from '../../lib/account/types';
 import type { MailJob } from '../../lib/email/queue';
 import type { EmailMessage } from '../../lib/email/templates';
+import { epochSeconds } from '../../lib/shared/clock';
 import { BadRequestError, EmailTakenError, InvalidCredentialsError, UnauthorizedError } from '../../lib/shared/errors';
 import { listEvents } from '../../lib/store/events';
+import { saveEmailToken } from '../../lib/store/email-tokens';
 import { createTable } from '../../lib/store/table';
 import { findUserByEmail, findUserByUsername, getUser, type User } from '../../lib/store/users';
 import { testAccountConfig } from '../support/account-config';
@@ -121,6 +124,24 @@ describe('changing the email address', () => {
     expect(await verified(token)).toBe('changed');
     await expect(resetPassword(depsFromFreshIp(), { token: resetLink, newPassword: 'taken over password' })).rejects.toThrow(BadRequestError);
     expect(await verified(verifyLink)).toBe('invalid');
+    expect((await checkCredentials(depsFromFreshIp(), { username: input.username, password: input.password })).id).toBe(user.id);
+  });
+
+  it('a reset link a mailer saved for the old address after the change completed does not work (review B1)', async () => {
+    const { input, user } = await registered();
+    const { token } = await requested(user, input.password, newAddress());
+    expect(await verified(token)).toBe('changed');
+    // The window: a forgot job's mailer read the profile (old address) before the change, and saves its
+    // token after it. The link it mails goes to the old address, which no longer proves anything.
+    const resetLink = randomBytes(32).toString('base64url');
+    await saveEmailToken(table, {
+      hash: hashOpaqueToken(resetLink),
+      purpose: 'reset',
+      userId: user.id,
+      email: input.email,
+      expiresAt: epochSeconds(new Date()) + 900,
+    });
+    await expect(resetPassword(depsFromFreshIp(), { token: resetLink, newPassword: 'taken over password' })).rejects.toThrow(BadRequestError);
     expect((await checkCredentials(depsFromFreshIp(), { username: input.username, password: input.password })).id).toBe(user.id);
   });
 

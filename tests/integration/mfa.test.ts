@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { decodeJwt } from 'jose';
 import { Secret, TOTP } from 'otpauth';
 import { confirmTotp, disableTotp, MFA_TOKEN_MAX_FAILURES, resetUserMfa, setupTotp, verifySecondFactor } from '../../lib/account/mfa';
+import { changePassword } from '../../lib/account/password';
 import { signIn } from '../../lib/account/sign-in';
 import { signUp } from '../../lib/account/sign-up';
 import type { MailingDeps, SecondFactorDeps } from '../../lib/account/types';
@@ -13,7 +14,7 @@ import { getMfaState } from '../../lib/store/mfa';
 import { getSessionWithUser, listSessionItems } from '../../lib/store/sessions';
 import { createTable } from '../../lib/store/table';
 import { changeCredentials, changeRoles, findUserByUsername } from '../../lib/store/users';
-import { hashPassword } from '../../lib/shared/passwords';
+import { hashPassword, verifyPassword } from '../../lib/shared/passwords';
 import { testAccountConfig } from '../support/account-config';
 import { newUser } from '../support/data';
 import { changingBefore, writesProfile, writesSession } from '../support/injection';
@@ -240,6 +241,27 @@ describe('MFA enrolment, sign-in and turning it off, on a clock of the test', ()
     expect(await getMfaState(deps.table, userId)).toMatchObject({ enabled: false });
     const mine = await getSessionWithUser(deps.table, userId, caller.sessionId);
     expect(mine && isSessionLive(mine.session, mine.user, epochSeconds(clock))).toBe(true);
+  });
+
+  // Found by the model run (issue 28, seed 1086857622): race[mfaOff(u0,s0) || changePassword(u0,s0)]
+  // answered the password change 401 though MFA off keeps the caller's session. MFA off is injected first.
+  it('a password change that loses to "MFA off" from its own session is tried again as if it came second', async () => {
+    const { input, caller, userId } = await enrolledAt();
+    const table = changingBefore(deps.table, writesProfile(userId), () => disableTotp(clocked(), caller, input.password, client.ip));
+    await changePassword({ ...clocked(), table }, caller, { currentPassword: input.password, newPassword: 'changed after mfa off' }, client.ip);
+    expect(table.injected).toBe(1);
+    const stored = (await findUserByUsername(deps.table, input.username))!;
+    expect(await verifyPassword('changed after mfa off', stored.passwordHash)).toBe(true);
+    expect(await getMfaState(deps.table, userId)).toMatchObject({ enabled: false });
+  });
+
+  it('a password change that loses to a role change is still 401, and changes nothing', async () => {
+    const { input, caller, userId } = await enrolledAt();
+    const table = changingBefore(deps.table, writesProfile(userId), async () => expect(await changeRoles(deps.table, userId, ['moderator'])).toBe('done'));
+    expect(await refusal(changePassword({ ...clocked(), table }, caller, { currentPassword: input.password, newPassword: 'never stored' }, client.ip))).toBe(
+      '401 Unauthorized!',
+    );
+    expect(await verifyPassword(input.password, (await findUserByUsername(deps.table, input.username))!.passwordHash)).toBe(true);
   });
 
   it('"MFA off" that loses to a role change is 401, and the session the role change ended is not kept alive', async () => {
