@@ -76,6 +76,7 @@ export const verifyMfa: Planner = (model, spec) => {
   const key = user.key;
   const index = user.challenges.indexOf(challenge);
   const mfa = user.mfa;
+  const liveWhenPlanned = challenge.live && challenge.credVersion === user.credVersion;
   let used: { step: number } | { recoveryCode: string } | undefined;
   return {
     label: `verifyMfa(u${spec.u}, challenge ${spec.t})`,
@@ -87,12 +88,23 @@ export const verifyMfa: Planner = (model, spec) => {
       const code = 'step' in used ? { code: mfa ? totpCode(mfa.secret, used.step) : '000000' } : { recoveryCode: used.recoveryCode };
       return [await call(user.ip, 'POST', '/api/auth/mfa/verify', { mfaToken: challenge.mfaToken, ...code })];
     },
-    apply(m, [answer]) {
+    apply(m, [answer], racing) {
       const u = userOf(m, key);
       const c = u.challenges[index]!;
       u.codeAttempts += 1;
       const live = !u.deleted && c.live && c.credVersion === u.credVersion && u.mfa !== undefined && u.mfa.secret === mfa?.secret;
+      const spentByRacingTwin = racing && liveWhenPlanned && !live && !u.deleted && c.credVersion === u.credVersion && u.mfa?.secret === mfa?.secret;
       c.live = false;
+      if (spentByRacingTwin) {
+        // Two second steps of one challenge with one code at once (seed -1060298840, and counterexample (a)
+        // of docs/model-checking.md): the loser may find the challenge spent ("expired") or, checked at the
+        // same moment, the code just used ("Invalid code!", which may count as a failure). 401 either way.
+        expectStatus(answer, 401, 'of two second steps of one challenge at once, one wins');
+        const message = answer.json.message;
+        expectThat(message === 'MFA session expired. Please sign in again.' || message === 'Invalid code!', `the race's loser answers ${message}`);
+        if (message === 'Invalid code!') addEvent(u, 'mfa.failure', [0, 1]);
+        return;
+      }
       if (!live) {
         expectStatus(
           answer,
