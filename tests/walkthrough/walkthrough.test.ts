@@ -130,7 +130,7 @@ describe('the README walkthrough', () => {
     const [list, roles, refused, modContent] = of('admin/users');
     expect((JSON.parse(list!) as { users: { username: string }[] }).users.map((listed) => listed.username)).toEqual(['alice', 'admin']);
     expect(JSON.parse(roles!)).toEqual({ id: userId, roles: ['user', 'moderator'] });
-    expect(refused).toBe('{"message":"Refresh token is not in database!"}');
+    expect(refused).toBe('{"message":"Session ended. Please sign in again."}');
     expect(modContent).toBe('Moderator Content.');
 
     const [recovery, mfaEnabled] = of('mfa/totp/setup');
