@@ -2,11 +2,8 @@ import type { AccessClaims } from '../access/tokens';
 import { enqueueAfterChange } from '../email/queue';
 import { provenName } from '../email/templates';
 import { UnauthorizedError } from '../shared/errors';
-import { MESSAGES } from '../shared/messages';
-import { verifyPassword } from '../shared/passwords';
-import { getUser } from '../store/users';
 import { assertDone, removeUser } from './admin-users';
-import { admitAttempt } from './lockout';
+import { callerWithPassword } from './lockout';
 import { stillTheCallers } from './sessions';
 import type { MailingDeps } from './types';
 
@@ -24,10 +21,7 @@ import type { MailingDeps } from './types';
  * disableTotp), so a code here would stop no one who has the password and a session.
  */
 export async function deleteOwnAccount(deps: MailingDeps, caller: AccessClaims, password: string, ip: string | undefined): Promise<void> {
-  let user = await getUser(deps.table, caller.userId);
-  if (!user) throw new UnauthorizedError();
-  await admitAttempt(deps, user.username, ip);
-  if (!(await verifyPassword(password, user.passwordHash))) throw new UnauthorizedError(MESSAGES.currentPasswordWrong);
+  let user = await callerWithPassword(deps, caller.userId, password, ip);
   const checked = user;
   for (let attempt = 0; ; attempt++) {
     const outcome = await removeUser(deps, checked.id, { checkedVersion: user.credVersion });

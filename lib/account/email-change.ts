@@ -1,9 +1,8 @@
 import type { AccessClaims } from '../access/tokens';
-import { BadRequestError, EmailTakenError, UnauthorizedError } from '../shared/errors';
+import { BadRequestError, EmailTakenError } from '../shared/errors';
 import { MESSAGES } from '../shared/messages';
-import { verifyPassword } from '../shared/passwords';
-import { findUserByEmail, getUser, normalizeIdentifier } from '../store/users';
-import { admitAttempt, admitMailRequest } from './lockout';
+import { findUserByEmail, normalizeIdentifier } from '../store/users';
+import { admitMailRequest, callerWithPassword } from './lockout';
 import type { MailingDeps } from './types';
 
 /**
@@ -24,10 +23,7 @@ export async function requestEmailChange(
   input: { newEmail: string; password: string },
   ip: string | undefined,
 ): Promise<void> {
-  const user = await getUser(deps.table, actor.userId);
-  if (!user) throw new UnauthorizedError();
-  await admitAttempt(deps, user.username, ip);
-  if (!(await verifyPassword(input.password, user.passwordHash))) throw new UnauthorizedError(MESSAGES.currentPasswordWrong);
+  const user = await callerWithPassword(deps, actor.userId, input.password, ip);
   if (normalizeIdentifier(input.newEmail) === normalizeIdentifier(user.email)) throw new BadRequestError(MESSAGES.emailUnchanged);
   if (await findUserByEmail(deps.table, input.newEmail)) throw new EmailTakenError();
   await admitMailRequest(deps, ip);

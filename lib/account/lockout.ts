@@ -1,8 +1,9 @@
 import { epochSeconds } from '../shared/clock';
-import { TooManyRequestsError } from '../shared/errors';
+import { TooManyRequestsError, UnauthorizedError } from '../shared/errors';
+import { verifyPassword } from '../shared/passwords';
 import { countAttempt } from '../store/attempts';
 import type { AttemptScope } from '../store/item-keys';
-import { normalizeIdentifier } from '../store/users';
+import { getUser, normalizeIdentifier, type User } from '../store/users';
 import { MESSAGES } from '../shared/messages';
 import type { AccountDeps } from './types';
 
@@ -112,4 +113,17 @@ export function admitResetAttempt(deps: AccountDeps, ip: string | undefined): Pr
     windowSeconds: deps.config.lockoutWindowSeconds,
     threshold: deps.config.lockoutIpThreshold,
   });
+}
+
+/**
+ * The signed-in caller's profile, once the password they sent is checked: the attempt is counted like a
+ * sign-in's first (so a stolen access token cannot be used to guess the password), and a wrong one is
+ * 401 `Current password is incorrect!`. The confirmation of every sensitive change by the caller.
+ */
+export async function callerWithPassword(deps: AccountDeps, userId: string, password: string, ip: string | undefined): Promise<User> {
+  const user = await getUser(deps.table, userId);
+  if (!user) throw new UnauthorizedError();
+  await admitAttempt(deps, user.username, ip);
+  if (!(await verifyPassword(password, user.passwordHash))) throw new UnauthorizedError(MESSAGES.currentPasswordWrong);
+  return user;
 }

@@ -1,14 +1,13 @@
 import type { AccessClaims } from '../access/tokens';
 import { UnauthorizedError } from '../shared/errors';
-import { hashPassword, verifyPassword } from '../shared/passwords';
+import { hashPassword } from '../shared/passwords';
 import { revokeAllSessions } from '../store/sessions';
-import { changeCredentials, getUser } from '../store/users';
-import { admitAttempt } from './lockout';
+import { changeCredentials } from '../store/users';
+import { callerWithPassword } from './lockout';
 import { stillTheCallers } from './sessions';
 import { recordEvent } from './events';
 import { enqueueAfterChange } from '../email/queue';
 import type { MailingDeps } from './types';
-import { MESSAGES } from '../shared/messages';
 
 /**
  * Changes the caller's password after checking the current one (counted like a sign-in attempt, so a
@@ -21,12 +20,7 @@ export async function changePassword(
   input: { currentPassword: string; newPassword: string },
   ip: string | undefined,
 ): Promise<void> {
-  const user = await getUser(deps.table, actor.userId);
-  if (!user) throw new UnauthorizedError();
-  await admitAttempt(deps, user.username, ip);
-  if (!(await verifyPassword(input.currentPassword, user.passwordHash))) {
-    throw new UnauthorizedError(MESSAGES.currentPasswordWrong);
-  }
+  const user = await callerWithPassword(deps, actor.userId, input.currentPassword, ip);
   // The version bump in this write is what ends every session, including any sign-in racing it; the
   // revocations after it only keep the session list honest. Only while the credentials are those the
   // current password was checked against: a change committed since (another change checked against the
