@@ -52,7 +52,16 @@ export interface VerifiedAccess extends AccessClaims {
  * How the session was authenticated (RFC 8176 `amr`): a password alone, or a password and a second
  * factor (`otp` for an authenticator code; a recovery code is `mfa` without `otp`).
  */
-export type AuthMethods = ['pwd'] | ['pwd', 'otp', 'mfa'] | ['pwd', 'mfa'];
+export type AuthMethods =
+  | ['pwd']
+  | ['pwd', 'otp', 'mfa']
+  | ['pwd', 'mfa']
+  // A passkey (`hwk`, proof of a key): with user verification (`user`: PIN or biometrics) it is two
+  // factors in one; without, a user with MFA on takes the second step after it.
+  | ['hwk', 'user', 'mfa']
+  | ['hwk']
+  | ['hwk', 'otp', 'mfa']
+  | ['hwk', 'mfa'];
 export const PASSWORD_ONLY: AuthMethods = ['pwd'];
 
 /** Signs an access token (or, `via: 'cookie'`, the session cookie's token); `id` repeats `sub` for tutorial clients. */

@@ -6,6 +6,7 @@ import { deleteAllSessions, revokeAllSessions } from '../store/sessions';
 import { listUsers, searchUsers, type PublicUser } from '../store/user-list';
 import { type AdminGuardedOutcome, changeRoles, deleteUserRecord, getUser, normalizeIdentifier } from '../store/users';
 import { deleteAllEvents } from '../store/events';
+import { deleteAllPasskeys } from '../store/passkeys';
 import { eventsPage, logEventOnly, recordEvent } from './events';
 import type { AccountDeps, PagingDeps } from './types';
 import { MESSAGES } from '../shared/messages';
@@ -49,7 +50,7 @@ export async function setUserRoles(deps: AccountDeps, userId: string, requested:
 /**
  * Deletes a user: profile and both claims first, in one transaction (so the name and email are free
  * again and never claimed without a user; the last admin is refused and nothing changes), then its
- * sessions, refresh tokens and events. Once the profile is gone no session or refresh token of the user
+ * sessions, refresh tokens, events and passkeys (with their claims: the credential ids are free again). Once the profile is gone no session or refresh token of the user
  * is live (both are checked against it), so the clean-up only removes dead items (they expire by TTL
  * too). The one deletion routine, for an admin's (deleteUser: `actor`, the admin's id) and the user's
  * own (lib/account/delete-account.ts: `checkedVersion`, the credentials its password was checked
@@ -64,7 +65,7 @@ export async function removeUser(
   if (outcome !== 'done') return outcome;
   logEventOnly(deps, userId, 'account.delete', options.actor === userId ? undefined : options.actor);
   await deleteAllSessions(deps.table, userId);
-  await Promise.all([deleteAllRefreshTokens(deps.table, userId), deleteAllEvents(deps.table, userId)]);
+  await Promise.all([deleteAllRefreshTokens(deps.table, userId), deleteAllEvents(deps.table, userId), deleteAllPasskeys(deps.table, userId)]);
   return 'done';
 }
 

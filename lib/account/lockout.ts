@@ -60,6 +60,22 @@ export function admitCodeAttempt(deps: AccountDeps, userId: string): Promise<voi
   });
 }
 
+/**
+ * Counts a passkey sign-in step (options or verify) against its source IP, like the sign-in's own per-IP
+ * count but apart from it: past LOCKOUT_IP_THRESHOLD in LOCKOUT_WINDOW, 429. A passkey has no secret to
+ * guess, so no per-account count: this bounds the challenges an address can make us store and the
+ * signatures it can make us check.
+ */
+export function admitPasskeyStep(deps: AccountDeps, ip: string | undefined): Promise<void> {
+  return admitCounted(deps, {
+    scope: 'passkey-ip',
+    value: ip ?? 'unknown',
+    windowSeconds: deps.config.lockoutWindowSeconds,
+    threshold: deps.config.lockoutIpThreshold,
+    message: MESSAGES.tooManyAttempts,
+  });
+}
+
 const mailCounter = (deps: AccountDeps, ip: string | undefined): Counter => ({
   scope: 'mail-ip',
   value: ip ?? 'unknown',

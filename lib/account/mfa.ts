@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { decryptSecret, encryptSecret } from '../access/secrets';
-import { type AccessClaims, issueMfaToken, MFA_TOKEN_TTL_SECONDS, verifyMfaToken } from '../access/tokens';
+import { type AccessClaims, type AuthMethods, issueMfaToken, MFA_TOKEN_TTL_SECONDS, verifyMfaToken } from '../access/tokens';
 import { epochSeconds } from '../shared/clock';
 import { BadRequestError, NotFoundError, UnauthorizedError } from '../shared/errors';
 import { MESSAGES } from '../shared/messages';
@@ -141,10 +141,15 @@ export async function resetUserMfa(deps: AccountDeps, userId: string, adminId: s
 }
 
 /**
- * The sign-in of a user with MFA on, once the password is right: a challenge (single use, dies after
- * MFA_TOKEN_MAX_FAILURES wrong codes) and its signed mfaToken, no session yet.
+ * The sign-in of a user with MFA on, once the password (or a passkey without user verification,
+ * `firstFactor: 'hwk'`) is right: a challenge (single use, dies after MFA_TOKEN_MAX_FAILURES wrong codes)
+ * and its signed mfaToken, no session yet.
  */
-export async function startChallenge(deps: SessionDeps, user: User): Promise<{ mfaRequired: true; mfaToken: string; methods: ['totp', 'recovery'] }> {
+export async function startChallenge(
+  deps: SessionDeps,
+  user: User,
+  firstFactor: 'pwd' | 'hwk' = 'pwd',
+): Promise<{ mfaRequired: true; mfaToken: string; methods: ['totp', 'recovery'] }> {
   const now = deps.now();
   const challengeId = randomUUID();
   await createChallenge(deps.table, {
@@ -153,6 +158,7 @@ export async function startChallenge(deps: SessionDeps, user: User): Promise<{ m
     credVersion: user.credVersion,
     failures: 0,
     expiresAt: epochSeconds(now) + MFA_TOKEN_TTL_SECONDS,
+    firstFactor,
   });
   const mfaToken = await issueMfaToken(
     deps.keys,
@@ -193,10 +199,11 @@ export async function verifySecondFactor(
   // code is spent: whoever held the old password must not sign in under the new credentials.
   if (user.credVersion !== challenge.credVersion || state.credVersion !== challenge.credVersion) throw expired;
 
+  const first = challenge.firstFactor ?? 'pwd';
   const accepted =
     input.recoveryCode !== undefined
-      ? (await spendRecoveryCode(deps.table, user.id, hashRecoveryCode(input.recoveryCode))) && (['pwd', 'mfa'] as const)
-      : await acceptTotp(deps, user.id, state.secret, input.code ?? '', now);
+      ? (await spendRecoveryCode(deps.table, user.id, hashRecoveryCode(input.recoveryCode))) && ([first, 'mfa'] as const)
+      : (await acceptTotp(deps, user.id, state.secret, input.code ?? '', now)) && ([first, 'otp', 'mfa'] as const);
   if (!accepted) {
     await Promise.all([failChallenge(deps.table, challenge.challengeId, MFA_TOKEN_MAX_FAILURES), recordEvent(deps, user.id, 'mfa.failure')]);
     throw new UnauthorizedError(MESSAGES.invalidCode);
@@ -205,11 +212,10 @@ export async function verifySecondFactor(
   await clearAttempts(deps.table, 'mfa', user.id);
   // Under the credentials the password was checked against, or not at all: a change committed since the
   // check above fails the session's write (its credVersion condition), and verify answers expired.
-  return openSession(deps, user, [...accepted], expired);
+  return openSession(deps, user, [...accepted] as AuthMethods, expired);
 }
 
-async function acceptTotp(deps: MfaDeps, userId: string, sealed: string, code: string, now: Date): Promise<readonly ['pwd', 'otp', 'mfa'] | false> {
+async function acceptTotp(deps: MfaDeps, userId: string, sealed: string, code: string, now: Date): Promise<boolean> {
   const step = totpStep(decryptSecret(sealed, deps.keys.dataKey, userId), code, now.getTime());
-  if (step === undefined || !(await spendTotpStep(deps.table, userId, step))) return false;
-  return ['pwd', 'otp', 'mfa'];
+  return step !== undefined && (await spendTotpStep(deps.table, userId, step));
 }

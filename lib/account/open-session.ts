@@ -35,8 +35,9 @@ export async function openSession(deps: SessionDeps, checked: User, amr: AuthMet
       credVersion: user.credVersion,
       amr,
     };
-    // The sign-in's event is written in the session's own transaction: no extra round trip, never wrong.
-    if (await createSession(deps.table, session, record, eventToWrite(deps, user.id, 'signin.success'))) {
+    // The sign-in's event (`passkey.signin` for a passkey's) is written in the session's own transaction:
+    // no extra round trip, never wrong.
+    if (await createSession(deps.table, session, record, eventToWrite(deps, user.id, amr[0] === 'hwk' ? 'passkey.signin' : 'signin.success'))) {
       const claims = { userId: user.id, roles: user.roles, sessionId, amr };
       const [accessToken, cookieToken] = await Promise.all([
         sessionTokenFor(deps, claims, 'header'),

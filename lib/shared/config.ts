@@ -68,6 +68,12 @@ export interface Config {
   authCookieSameSite: 'Lax' | 'Strict' | 'None';
   /** The session cookie's name, set per stage by serverless.yml (see SESSION_COOKIE_NAMES). */
   authCookieName: SessionCookieName;
+  /** The WebAuthn relying party id passkeys are bound to: the site's domain (an origin's host or a parent of it). */
+  webauthnRpId: string;
+  /** The name authenticators show beside a passkey. */
+  webauthnRpName: string;
+  /** The page origins a passkey ceremony may come from (the browser reports it; anything else is refused). */
+  webauthnOrigins: string[];
 }
 
 /**
@@ -207,6 +213,11 @@ class Reader {
     return match ?? fallback;
   }
 
+  /** A problem found by a check of several variables together. */
+  problem(line: string): void {
+    this.problems.push(line);
+  }
+
   /** The value read, or a ConfigError naming every bad variable, one line each. */
   done<T>(value: T): T {
     if (this.problems.length > 0) throw new ConfigError(this.problems);
@@ -280,7 +291,41 @@ export function loadConfig(env: Env = process.env): Config {
     authCookie: r.onOff('AUTH_COOKIE'),
     authCookieSameSite: r.oneOf('AUTH_COOKIE_SAMESITE'),
     authCookieName: r.oneOf('AUTH_COOKIE_NAME'),
+    ...webauthnSettings(r),
   });
+}
+
+/**
+ * WEBAUTHN_RP_ID, WEBAUTHN_RP_NAME and WEBAUTHN_ORIGINS. Locally `localhost` and the CORS origins (the
+ * front-ends a developer runs); deployed stages must set the id and origins (deploy/config/webauthn.cjs).
+ * Every origin must be an http(s) origin whose host is the id or under it: a browser refuses a ceremony
+ * for any other id, so a mismatch is a configuration error, found at cold start, not at a user's sign-in.
+ */
+function webauthnSettings(r: Reader): Pick<Config, 'webauthnRpId' | 'webauthnRpName' | 'webauthnOrigins'> {
+  const rpId = (r.text('WEBAUTHN_RP_ID') ?? 'localhost').toLowerCase();
+  const listed = r.text('WEBAUTHN_ORIGINS') ?? r.text('CORS_ORIGIN') ?? 'http://localhost:8081';
+  const origins = listed
+    .split(',')
+    .map((origin) => origin.trim().replace(/\/+$/, ''))
+    .filter((origin) => origin !== '');
+  for (const origin of origins) {
+    const host = originHost(origin);
+    if (host === undefined) r.problem(`WEBAUTHN_ORIGINS=${listed} holds ${origin}, which is not an http(s) origin (e.g. https://app.example.com)`);
+    else if (host !== rpId && !host.endsWith(`.${rpId}`))
+      r.problem(`WEBAUTHN_ORIGINS=${listed} holds ${origin}, whose host is not WEBAUTHN_RP_ID=${rpId} nor under it`);
+  }
+  return { webauthnRpId: rpId, webauthnRpName: r.text('WEBAUTHN_RP_NAME') ?? r.text('PRODUCT_NAME') ?? 'lambda-jwt-auth', webauthnOrigins: origins };
+}
+
+/** The host of an http(s) origin (scheme, host, optional port, nothing else), or undefined. */
+function originHost(origin: string): string | undefined {
+  try {
+    const url = new URL(origin);
+    if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.origin !== origin) return undefined;
+    return url.hostname.toLowerCase();
+  } catch {
+    return undefined;
+  }
 }
 
 /** Where the local stack (`npm start`) listens, all on 127.0.0.1. */

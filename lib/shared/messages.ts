@@ -38,6 +38,13 @@ export const MESSAGES = {
   tooManyCodes: 'Too many wrong codes. Please try again later.',
   mfaNotOn: 'MFA is not enabled. Turn it on first.',
 
+  passkeyRegistrationFailed: 'Passkey registration failed.',
+  passkeySignInFailed: 'Passkey sign-in failed.',
+  passkeyNotFound: 'Passkey not found.',
+  passkeyRemoved: 'Passkey was removed.',
+  passkeyTaken: 'This passkey is already registered.',
+  tooManyPasskeys: (max: number) => `At most ${max} passkeys per account: remove one first.`,
+
   resetRequested: 'If an account uses that email, a reset link has been sent.',
   passwordReset: 'Password was reset successfully!',
   resetTokenInvalid: 'Reset token is invalid or has expired.',

@@ -204,3 +204,74 @@ export const passwordConfirmSchema = z.object({ password: confirmingPassword });
 
 /** POST /api/auth/email/change: the new address, confirmed with the current password. */
 export const emailChangeSchema = z.object({ newEmail: emailField('newEmail'), password: confirmingPassword });
+
+/**
+ * Passkeys (WebAuthn). The browser's answers arrive as JSON with base64url fields (what
+ * `@simplewebauthn/browser` and `PublicKeyCredential.toJSON()` send); only their shape and size are checked
+ * here, their meaning by `@simplewebauthn/server`. A credential id is at most 1,023 bytes (1,364 base64url
+ * characters); a client data or authenticator blob of 16 KB is far past anything an authenticator sends.
+ */
+const MAX_CREDENTIAL_ID_CHARS = 1364;
+const base64url = (field: string, maxChars: number) =>
+  text(field).check(z.maxLength(maxChars, `${field} is too long`), z.regex(/^[A-Za-z0-9_-]*$/, `${field} must be base64url`));
+const credentialId = (field: string) => base64url(field, MAX_CREDENTIAL_ID_CHARS).check(z.minLength(1, `${field} is required`));
+const BLOB_CHARS = 16_384;
+const transports = z.optional(z.array(z.string().check(z.maxLength(32)), { error: 'transports must be a list' }).check(z.maxLength(10)));
+const clientExtensions = z.optional(z.record(z.string(), z.unknown()));
+const credentialType = z.literal('public-key', { error: 'type must be "public-key"' });
+const attachment = z.optional(z.enum(['platform', 'cross-platform'], { error: 'authenticatorAttachment is not one of platform, cross-platform' }));
+
+export function isCredentialId(value: string): boolean {
+  return value.length > 0 && value.length <= MAX_CREDENTIAL_ID_CHARS && /^[A-Za-z0-9_-]+$/.test(value);
+}
+
+const passkeyName = text('name').check(z.trim(), z.minLength(1, 'name must be 1 to 64 characters'), z.maxLength(64, 'name must be 1 to 64 characters'));
+
+export const passkeyRegistrationSchema = z.object({
+  response: z.object(
+    {
+      id: credentialId('response.id'),
+      rawId: credentialId('response.rawId'),
+      type: credentialType,
+      response: z.object(
+        {
+          clientDataJSON: base64url('response.response.clientDataJSON', BLOB_CHARS),
+          attestationObject: base64url('response.response.attestationObject', BLOB_CHARS),
+          transports,
+        },
+        { error: 'response.response must be an object' },
+      ),
+      clientExtensionResults: z._default(clientExtensions, {}),
+      authenticatorAttachment: attachment,
+    },
+    { error: 'response must be the credential the browser created' },
+  ),
+  name: z.optional(passkeyName),
+});
+export type PasskeyRegistrationInput = z.infer<typeof passkeyRegistrationSchema>;
+
+export const passkeySignInSchema = z.object({
+  challengeId: base64url('challengeId', 128).check(z.minLength(1, 'challengeId is required')),
+  response: z.object(
+    {
+      id: credentialId('response.id'),
+      rawId: credentialId('response.rawId'),
+      type: credentialType,
+      response: z.object(
+        {
+          clientDataJSON: base64url('response.response.clientDataJSON', BLOB_CHARS),
+          authenticatorData: base64url('response.response.authenticatorData', BLOB_CHARS),
+          signature: base64url('response.response.signature', BLOB_CHARS),
+          userHandle: z.optional(z.nullable(base64url('response.response.userHandle', 128))),
+        },
+        { error: 'response.response must be an object' },
+      ),
+      clientExtensionResults: z._default(clientExtensions, {}),
+      authenticatorAttachment: attachment,
+    },
+    { error: 'response must be the credential the browser returned' },
+  ),
+});
+export type PasskeySignInInput = z.infer<typeof passkeySignInSchema>;
+
+export const passkeyRenameSchema = z.object({ name: passkeyName });

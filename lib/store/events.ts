@@ -23,6 +23,11 @@ export type SecurityEventType =
   | 'recovery.regenerate'
   | 'session.revoke'
   | 'roles.change'
+  | 'passkey.add'
+  | 'passkey.remove'
+  | 'passkey.signin'
+  /** A passkey's signature counter went backwards (a cloned authenticator?): its sign-in was refused. */
+  | 'passkey.counter'
   /** Logged only, never stored: the account's events go with it (lib/account/admin-users.ts deleteUser). */
   | 'account.delete';
 

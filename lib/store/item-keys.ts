@@ -2,7 +2,7 @@
  * The item key layout of the single table (see deploy/resources/dynamodb.yml), in one place. No SDK
  * import: the authorizer's signed fetch (live-session.ts) uses it too, without the DynamoDB client.
  */
-export type AttemptScope = 'username' | 'ip' | 'mfa' | 'mail-ip' | 'signup-ip';
+export type AttemptScope = 'username' | 'ip' | 'mfa' | 'mail-ip' | 'signup-ip' | 'passkey-ip';
 
 /**
  * The request counters' keys (sign-in and mail attempts, per-address mail quotas): the builders below
@@ -20,7 +20,8 @@ export const keys = {
   session: (userId: string, sessionId: string) => ({ pk: `USER#${userId}`, sk: `SESSION#${sessionId}` }),
   refreshToken: (tokenHash: string) => ({ pk: `REFRESH#${tokenHash}`, sk: 'TOKEN' }),
   /** Attempt counters: sign-ins per submitted username and per source IP, second-factor codes per user,
-   * mails asked for per source IP (forgot, resend, sign-up's link), sign-ups per source IP. */
+   * mails asked for per source IP (forgot, resend, sign-up's link), sign-ups per source IP, passkey sign-in
+   * steps per source IP. */
   attempts: (scope: AttemptScope, value: string) => ({ pk: `${COUNTER_KEYS.attempts.pkPrefix}${scope}#${value}`, sk: COUNTER_KEYS.attempts.sk }),
   /** A security event of a user, newest last in sort order (the list reads backwards). */
   event: (userId: string, at: string, id: string) => ({ pk: `USER#${userId}`, sk: `EVENT#${at}#${id}` }),
@@ -32,6 +33,12 @@ export const keys = {
   adminRoster: () => ({ pk: 'ADMINS', sk: 'ROSTER' }),
   /** A sign-in waiting for its second factor (the mfaToken's jti). */
   mfaChallenge: (challengeId: string) => ({ pk: `MFA#${challengeId}`, sk: 'CHALLENGE' }),
+  /** A user's passkey (lib/store/passkeys.ts), by the SHA-256 of its credential id (ids run to 1,023 bytes; a sort key to 1,024). */
+  passkey: (userId: string, credentialHash: string) => ({ pk: `USER#${userId}`, sk: `PASSKEY#${credentialHash}` }),
+  /** Which user a credential id belongs to: one only, as for usernames. */
+  passkeyClaim: (credentialHash: string) => ({ pk: `PASSKEY#${credentialHash}`, sk: 'CLAIM' }),
+  /** A WebAuthn challenge handed out and not yet used, by its own value. */
+  webauthnChallenge: (challenge: string) => ({ pk: `WEBAUTHN#${challenge}`, sk: 'CHALLENGE' }),
 };
 
 /**

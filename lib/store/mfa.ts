@@ -175,6 +175,8 @@ export interface MfaChallenge {
   failures: number;
   /** Epoch seconds; also the table's TTL attribute. */
   expiresAt: number;
+  /** What the first step proved: the password, or a passkey without user verification (absent: the password). */
+  firstFactor?: 'pwd' | 'hwk';
 }
 
 export async function createChallenge(table: Table, challenge: MfaChallenge): Promise<void> {
@@ -195,8 +197,15 @@ export async function getChallenge(table: Table, challengeId: string): Promise<M
     table.client.send(new GetCommand({ TableName: table.name, Key: keys.mfaChallenge(challengeId), ConsistentRead: true }), options),
   );
   if (!result.Item) return undefined;
-  const { userId, credVersion, failures, expiresAt } = result.Item as MfaChallenge;
-  return { challengeId, userId, credVersion: Number(credVersion), failures: Number(failures), expiresAt: Number(expiresAt) };
+  const { userId, credVersion, failures, expiresAt, firstFactor } = result.Item as MfaChallenge;
+  return {
+    challengeId,
+    userId,
+    credVersion: Number(credVersion),
+    failures: Number(failures),
+    expiresAt: Number(expiresAt),
+    firstFactor: firstFactor === 'hwk' ? 'hwk' : 'pwd',
+  };
 }
 
 /** Counts a wrong code; the challenge is dead once `maxFailures` are counted. */

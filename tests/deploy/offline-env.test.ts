@@ -49,6 +49,6 @@ describe('serverless-offline in process (npm start, the test stacks)', () => {
 
   it('shows the private signing keys only to the functions that sign tokens', () => {
     const signers = new Set(runs.filter((run) => run.saw.SIGNING_KEY_FILE).map((run) => run.function));
-    expect([...signers].sort()).toEqual(['mfaVerify', 'refresh', 'signin']);
+    expect([...signers].sort()).toEqual(['mfaVerify', 'passkeySignInVerify', 'refresh', 'signin']);
   });
 });

@@ -23,10 +23,12 @@ const OSLS = join(ROOT, 'node_modules/serverless/bin/serverless.js');
 const PROD_ORIGIN = 'https://app.example.com';
 const PROD_SENDER = 'no-reply@mail.example.com';
 const PROD_APP_URL = 'https://app.example.com/account';
+const PROD_RP_ID = 'example.com';
 
 /**
  * `osls package --stage prod` into `outDir` with only the given environment (no AWS credentials);
- * CORS_ORIGIN, SES_FROM and APP_URL set as a deployed stage requires, unless the test overrides them.
+ * CORS_ORIGIN, SES_FROM, APP_URL, WEBAUTHN_RP_ID and WEBAUTHN_ORIGINS set as a deployed stage requires,
+ * unless the test overrides them.
  */
 function packageProd(outDir: string, env: Record<string, string>) {
   return spawnSync(process.execPath, [OSLS, 'package', '--stage', 'prod', '--package', outDir], {
@@ -39,6 +41,8 @@ function packageProd(outDir: string, env: Record<string, string>) {
       CORS_ORIGIN: PROD_ORIGIN,
       SES_FROM: PROD_SENDER,
       APP_URL: PROD_APP_URL,
+      WEBAUTHN_RP_ID: PROD_RP_ID,
+      WEBAUTHN_ORIGINS: PROD_ORIGIN,
       ...env,
     },
   });
@@ -148,7 +152,7 @@ describe('the prod template', () => {
     for (const list of Object.values(readers)) list.sort();
     expect(readers).toEqual({
       // Only the functions that issue tokens hold a private key.
-      'signing-keys': ['MfaVerify', 'Refresh', 'Signin'],
+      'signing-keys': ['MfaVerify', 'PasskeySignInVerify', 'Refresh', 'Signin'],
       // Only the MFA functions can open a TOTP secret.
       'data-key': ['MfaConfirm', 'MfaSetup', 'MfaVerify'],
       // Whatever verifies a token: the authorizer, the JWKS, the routes that read a token themselves.
@@ -211,6 +215,11 @@ describe('the prod template', () => {
   it('names the session cookie `__Host-jwt_session` for every function (HTTPS: Secure, Path=/, no Domain)', () => {
     const names = ofType('AWS::Lambda::Function').map(([name, fn]) => [name, fn.Properties.Environment.Variables.AUTH_COOKIE_NAME]);
     expect(names).toEqual(names.map(([name]) => [name, '__Host-jwt_session']));
+  });
+
+  it('binds passkeys to the configured relying party id and origins', () => {
+    const passkeySignIn = resources.PasskeySignInVerifyLambdaFunction!.Properties.Environment.Variables;
+    expect([passkeySignIn.WEBAUTHN_RP_ID, passkeySignIn.WEBAUTHN_ORIGINS]).toEqual([PROD_RP_ID, PROD_ORIGIN]);
   });
 
   it('lets only the mailer send mail, as the configured sender only; only mail-causing functions invoke it', () => {
@@ -340,6 +349,8 @@ describe('the prod template', () => {
         '/~1api~1auth~1email~1resend',
         '/~1api~1auth~1email~1verify',
         '/~1api~1auth~1mfa~1verify',
+        '/~1api~1auth~1passkeys~1signin~1options',
+        '/~1api~1auth~1passkeys~1signin~1verify',
         '/~1api~1auth~1password~1forgot',
         '/~1api~1auth~1password~1reset',
         '/~1api~1auth~1refreshToken',
@@ -418,8 +429,8 @@ describe('AUTHORIZER_CACHE=gateway', () => {
 
     // This package also asked for WAF and a lower public-route rate.
     const stage = Object.values(gateway).find((resource) => resource.Type === 'AWS::ApiGateway::Stage')!;
-    // The ten public POST routes of the default package (above), each at the lower rate.
-    expect((stage.Properties.MethodSettings as { ThrottlingRateLimit: number }[]).slice(1).map((s) => s.ThrottlingRateLimit)).toEqual(Array(10).fill(5));
+    // The twelve public POST routes of the default package (above), each at the lower rate.
+    expect((stage.Properties.MethodSettings as { ThrottlingRateLimit: number }[]).slice(1).map((s) => s.ThrottlingRateLimit)).toEqual(Array(12).fill(5));
     const acl = Object.values(gateway).find((resource) => resource.Type === 'AWS::WAFv2::WebACL')!;
     expect(acl.Properties.Rules[0]).toMatchObject({
       Statement: { RateBasedStatement: { Limit: 2000, AggregateKeyType: 'IP' } },
@@ -445,6 +456,13 @@ describe('AUTHORIZER_CACHE=gateway', () => {
     [{ APP_URL: '' }, 'APP_URL must be set to deploy stage "prod"'],
     [{ APP_URL: ' ' }, 'APP_URL must be set to deploy stage "prod"'],
     [{ APP_URL: 'app.example.com' }, 'APP_URL must be an absolute http(s) URL'],
+    // Nor binds passkeys to localhost, or to an id its pages cannot use.
+    [{ WEBAUTHN_RP_ID: '' }, 'WEBAUTHN_RP_ID must be set to deploy stage "prod"'],
+    [{ WEBAUTHN_ORIGINS: ' ' }, 'WEBAUTHN_ORIGINS must be set to deploy stage "prod"'],
+    [
+      { WEBAUTHN_ORIGINS: 'https://app.example.org' },
+      'WEBAUTHN_ORIGINS=https://app.example.org holds https://app.example.org, whose host is not WEBAUTHN_RP_ID=example.com nor under it',
+    ],
     [{ THROTTLE_RATE: 'fast' }, 'THROTTLE_RATE must be a number from 1 to 10000'],
     [{ WAF_RATE_LIMIT: '-1' }, 'WAF_RATE_LIMIT must be a number from 0 to 2000000000'],
     // Nor with a value every cold start would refuse (deploy/config/validate-config.cjs): each bad one named, one line each.
@@ -554,7 +572,7 @@ describe('API_GATEWAY=http', () => {
     const publicPosts = Object.entries(restRoutes(resources))
       .filter(([route, guarded]) => route.startsWith('POST ') && !guarded)
       .map(([route]) => route);
-    expect(publicPosts).toHaveLength(10);
+    expect(publicPosts).toHaveLength(12);
     expect(Object.keys(stage!.Properties.RouteSettings).sort()).toEqual(publicPosts.sort());
     for (const settings of Object.values(stage!.Properties.RouteSettings)) expect(settings).toEqual({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 });
   });

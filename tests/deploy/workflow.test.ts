@@ -37,6 +37,8 @@ describe('.github/workflows/ci.yml', () => {
     ['CORS_ORIGIN', 'https://app.example.com'],
     ['SES_FROM', 'no-reply@example.com'],
     ['APP_URL', 'https://app.example.com'],
+    ['WEBAUTHN_RP_ID', 'example.com'],
+    ['WEBAUTHN_ORIGINS', 'https://app.example.com'],
   ])('refuses to deploy without %s before it touches AWS', (variable, realValue) => {
     const steps = workflow.jobs.deploy!.steps as (Step & { env?: Record<string, string> })[];
     const check = steps.findIndex((step) => step.env?.[variable] === `\${{ vars.${variable} }}` && /test -n/.test(step.run ?? ''));
