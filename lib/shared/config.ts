@@ -296,25 +296,29 @@ export function loadConfig(env: Env = process.env): Config {
 }
 
 /**
- * WEBAUTHN_RP_ID, WEBAUTHN_RP_NAME and WEBAUTHN_ORIGINS. Locally `localhost` and the CORS origins (the
- * front-ends a developer runs); deployed stages must set the id and origins (deploy/config/webauthn.cjs).
- * Every origin must be an http(s) origin whose host is the id or under it: a browser refuses a ceremony
- * for any other id, so a mismatch is a configuration error, found at cold start, not at a user's sign-in.
+ * WEBAUTHN_RP_ID, WEBAUTHN_RP_NAME and WEBAUTHN_ORIGINS. Locally `localhost` and the CORS origins under
+ * it (the front-ends a developer runs); deployed stages must set the id and origins
+ * (deploy/config/webauthn.cjs). Every origin listed must be an http(s) origin whose host is the id or
+ * under it: a browser refuses a ceremony for any other id, so a mismatch is a configuration error, found
+ * at cold start, not at a user's sign-in.
  */
 function webauthnSettings(r: Reader): Pick<Config, 'webauthnRpId' | 'webauthnRpName' | 'webauthnOrigins'> {
   const rpId = (r.text('WEBAUTHN_RP_ID') ?? 'localhost').toLowerCase();
-  const listed = r.text('WEBAUTHN_ORIGINS') ?? r.text('CORS_ORIGIN') ?? 'http://localhost:8081';
-  const origins = listed
+  const fits = (host: string | undefined) => host !== undefined && (host === rpId || host.endsWith(`.${rpId}`));
+  const listed = r.text('WEBAUTHN_ORIGINS');
+  const origins = (listed ?? r.text('CORS_ORIGIN') ?? 'http://localhost:8081')
     .split(',')
     .map((origin) => origin.trim().replace(/\/+$/, ''))
     .filter((origin) => origin !== '');
+  const name = r.text('WEBAUTHN_RP_NAME') ?? r.text('PRODUCT_NAME') ?? 'lambda-jwt-auth';
+  // Unset: the CORS origins a ceremony can come from (a browser refuses one for a foreign id), without a word.
+  if (listed === undefined) return { webauthnRpId: rpId, webauthnRpName: name, webauthnOrigins: origins.filter((origin) => fits(originHost(origin))) };
   for (const origin of origins) {
     const host = originHost(origin);
     if (host === undefined) r.problem(`WEBAUTHN_ORIGINS=${listed} holds ${origin}, which is not an http(s) origin (e.g. https://app.example.com)`);
-    else if (host !== rpId && !host.endsWith(`.${rpId}`))
-      r.problem(`WEBAUTHN_ORIGINS=${listed} holds ${origin}, whose host is not WEBAUTHN_RP_ID=${rpId} nor under it`);
+    else if (!fits(host)) r.problem(`WEBAUTHN_ORIGINS=${listed} holds ${origin}, whose host is not WEBAUTHN_RP_ID=${rpId} nor under it`);
   }
-  return { webauthnRpId: rpId, webauthnRpName: r.text('WEBAUTHN_RP_NAME') ?? r.text('PRODUCT_NAME') ?? 'lambda-jwt-auth', webauthnOrigins: origins };
+  return { webauthnRpId: rpId, webauthnRpName: name, webauthnOrigins: origins };
 }
 
 /** The host of an http(s) origin (scheme, host, optional port, nothing else), or undefined. */

@@ -42,7 +42,6 @@ export const MESSAGES = {
   passkeySignInFailed: 'Passkey sign-in failed.',
   passkeyNotFound: 'Passkey not found.',
   passkeyRemoved: 'Passkey was removed.',
-  passkeyTaken: 'This passkey is already registered.',
   tooManyPasskeys: (max: number) => `At most ${max} passkeys per account: remove one first.`,
 
   resetRequested: 'If an account uses that email, a reset link has been sent.',

@@ -86,8 +86,8 @@ describe('challengeOf', () => {
 
 describe('WebAuthn configuration', () => {
   const minimal = { TABLE_NAME: 't' };
-  it('defaults to localhost and the CORS origins', () => {
-    expect(loadConfig({ ...minimal, CORS_ORIGIN: 'http://localhost:3000,http://localhost:8081' })).toMatchObject({
+  it('defaults to localhost and the CORS origins on it', () => {
+    expect(loadConfig({ ...minimal, CORS_ORIGIN: 'http://localhost:3000,https://app.example.com,http://localhost:8081' })).toMatchObject({
       webauthnRpId: 'localhost',
       webauthnOrigins: ['http://localhost:3000', 'http://localhost:8081'],
       webauthnRpName: 'lambda-jwt-auth',
