@@ -2,6 +2,7 @@ import { decodeJwt } from 'jose';
 import { Secret, TOTP } from 'otpauth';
 import { confirmTotp, setupTotp, verifySecondFactor } from '../../lib/account/mfa';
 import { changePassword } from '../../lib/account/password';
+import { refreshSession } from '../../lib/account/refresh';
 import { signIn } from '../../lib/account/sign-in';
 import { signUp } from '../../lib/account/sign-up';
 import { deleteUser } from '../../lib/account/admin-users';
@@ -11,7 +12,7 @@ import { removeUserPasskey } from '../../lib/passkeys/manage';
 import { registerPasskey, registrationOptions } from '../../lib/passkeys/registration';
 import { signInOptions, signInWithPasskey } from '../../lib/passkeys/sign-in';
 import type { PasskeySignInDeps } from '../../lib/passkeys/types';
-import { BadRequestError, UnauthorizedError } from '../../lib/shared/errors';
+import { BadRequestError, TooManyRequestsError, UnauthorizedError } from '../../lib/shared/errors';
 import type { PasskeyRegistrationInput, PasskeySignInInput } from '../../lib/shared/validation';
 import { listEvents } from '../../lib/store/events';
 import { listPasskeys, passkeyOwner } from '../../lib/store/passkeys';
@@ -214,6 +215,33 @@ describe('usernameless sign-in', () => {
     const { credential } = await withPasskey();
     credential.userHandle = Buffer.from('someone-else').toString('base64url');
     await expect(passkeySignIn(credential)).rejects.toMatchObject(failedSignIn);
+  });
+});
+
+describe('credentials changes and limits', () => {
+  it('a password change ends the sessions a passkey opened and leaves the passkey in place', async () => {
+    const { caller, input, credential } = await withPasskey();
+    const opened = await passkeySignIn(credential);
+    if ('mfaRequired' in opened) throw new Error('unexpected MFA step');
+    await changePassword(deps, caller, { currentPassword: input.password, newPassword: 'a brand new password' }, client.ip);
+    await expect(refreshSession(deps, opened.refreshToken)).rejects.toThrow('Session ended. Please sign in again.');
+    await expect(passkeySignIn(credential)).resolves.toHaveProperty('accessToken');
+  });
+
+  it('counts sign-in steps per source IP: past the threshold, 429 before any challenge or check', async () => {
+    const { credential } = await withPasskey();
+    const limited = {
+      ...deps,
+      client: { userAgent: 'jest', ip: `10.23.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}` },
+      config: { ...deps.config, lockoutIpThreshold: 3 },
+    };
+    const { challengeId } = await signInOptions(limited);
+    await signInWithPasskey(limited, answerFor(credential, challengeId));
+    const third = await signInOptions(limited);
+    await expect(signInOptions(limited)).rejects.toThrow(TooManyRequestsError);
+    await expect(signInWithPasskey(limited, answerFor(credential, third.challengeId))).rejects.toThrow(TooManyRequestsError);
+    // The refused answer did not spend its challenge: the same answer from another address signs in.
+    await expect(signInWithPasskey(deps, answerFor(credential, third.challengeId))).resolves.toHaveProperty('accessToken');
   });
 });
 
