@@ -227,24 +227,29 @@ export function isCredentialId(value: string): boolean {
 
 const passkeyName = text('name').check(z.trim(), z.minLength(1, 'name must be 1 to 64 characters'), z.maxLength(64, 'name must be 1 to 64 characters'));
 
-export const passkeyRegistrationSchema = z.object({
-  response: z.object(
+/** A credential as the browser sends it (`PublicKeyCredential.toJSON()`), with its ceremony's own `response` fields. */
+function browserCredential<Fields extends Record<string, z.ZodMiniType>>(fields: Fields, error: string) {
+  return z.object(
     {
       id: credentialId('response.id'),
       rawId: credentialId('response.rawId'),
       type: credentialType,
-      response: z.object(
-        {
-          clientDataJSON: base64url('response.response.clientDataJSON', BLOB_CHARS),
-          attestationObject: base64url('response.response.attestationObject', BLOB_CHARS),
-          transports,
-        },
-        { error: 'response.response must be an object' },
-      ),
+      response: z.object(fields, { error: 'response.response must be an object' }),
       clientExtensionResults: z._default(clientExtensions, {}),
       authenticatorAttachment: attachment,
     },
-    { error: 'response must be the credential the browser created' },
+    { error },
+  );
+}
+
+export const passkeyRegistrationSchema = z.object({
+  response: browserCredential(
+    {
+      clientDataJSON: base64url('response.response.clientDataJSON', BLOB_CHARS),
+      attestationObject: base64url('response.response.attestationObject', BLOB_CHARS),
+      transports,
+    },
+    'response must be the credential the browser created',
   ),
   name: z.optional(passkeyName),
 });
@@ -252,24 +257,14 @@ export type PasskeyRegistrationInput = z.infer<typeof passkeyRegistrationSchema>
 
 export const passkeySignInSchema = z.object({
   challengeId: base64url('challengeId', 128).check(z.minLength(1, 'challengeId is required')),
-  response: z.object(
+  response: browserCredential(
     {
-      id: credentialId('response.id'),
-      rawId: credentialId('response.rawId'),
-      type: credentialType,
-      response: z.object(
-        {
-          clientDataJSON: base64url('response.response.clientDataJSON', BLOB_CHARS),
-          authenticatorData: base64url('response.response.authenticatorData', BLOB_CHARS),
-          signature: base64url('response.response.signature', BLOB_CHARS),
-          userHandle: z.optional(z.nullable(base64url('response.response.userHandle', 128))),
-        },
-        { error: 'response.response must be an object' },
-      ),
-      clientExtensionResults: z._default(clientExtensions, {}),
-      authenticatorAttachment: attachment,
+      clientDataJSON: base64url('response.response.clientDataJSON', BLOB_CHARS),
+      authenticatorData: base64url('response.response.authenticatorData', BLOB_CHARS),
+      signature: base64url('response.response.signature', BLOB_CHARS),
+      userHandle: z.optional(z.nullable(base64url('response.response.userHandle', 128))),
     },
-    { error: 'response must be the credential the browser returned' },
+    'response must be the credential the browser returned',
   ),
 });
 export type PasskeySignInInput = z.infer<typeof passkeySignInSchema>;

@@ -1,7 +1,7 @@
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from './item-keys';
 import { RESET_POINTER } from './users';
-import { conditionally, guarded, type Table, transact } from './table';
+import { conditionally, guarded, putNewItem, type Table, transact } from './table';
 
 /**
  * The second factor as the profile item holds it. The TOTP secret is stored sealed (lib/access/secrets.ts)
@@ -179,17 +179,8 @@ export interface MfaChallenge {
   firstFactor?: 'pwd' | 'hwk';
 }
 
-export async function createChallenge(table: Table, challenge: MfaChallenge): Promise<void> {
-  await guarded(table, (options) =>
-    table.client.send(
-      new PutCommand({
-        TableName: table.name,
-        Item: { ...keys.mfaChallenge(challenge.challengeId), type: 'mfaChallenge', ...challenge },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }),
-      options,
-    ),
-  );
+export function createChallenge(table: Table, challenge: MfaChallenge): Promise<void> {
+  return putNewItem(table, { ...keys.mfaChallenge(challenge.challengeId), type: 'mfaChallenge', ...challenge });
 }
 
 export async function getChallenge(table: Table, challengeId: string): Promise<MfaChallenge | undefined> {

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from './item-keys';
-import { conditionally, deleteItems, guarded, isConditionFailure, putNew, queryAll, type Table, transact, unexpectedRefusal } from './table';
+import { credentialsUnchanged } from './users';
+import { conditionally, deleteItems, guarded, isConditionFailure, putNew, putNewItem, queryAll, type Table, transact, unexpectedRefusal } from './table';
 
 /**
  * A user's passkey as stored: the public key and what the authenticator reported at registration, never
@@ -52,18 +53,10 @@ function passkeyOf(item: Record<string, unknown>): Passkey {
  */
 export async function addPasskey(table: Table, passkey: Passkey, credVersion: number): Promise<'done' | 'taken' | 'changed'> {
   const hash = credentialHash(passkey.id);
-  const versionCondition = credVersion === 0 ? '(attribute_not_exists(credVersion) OR credVersion = :version)' : 'credVersion = :version';
   const failed = await transact(table, [
     putNew(table, { ...keys.passkey(passkey.userId, hash), type: 'passkey', ...passkey }),
     putNew(table, { ...keys.passkeyClaim(hash), type: 'passkeyClaim', userId: passkey.userId }),
-    {
-      ConditionCheck: {
-        TableName: table.name,
-        Key: keys.user(passkey.userId),
-        ConditionExpression: `attribute_exists(pk) AND ${versionCondition}`,
-        ExpressionAttributeValues: { ':version': credVersion },
-      },
-    },
+    credentialsUnchanged(table, passkey.userId, credVersion),
   ]);
   if (failed.length === 0) return 'done';
   if (failed.includes(2)) return 'changed';
@@ -178,17 +171,8 @@ export interface WebauthnChallenge {
   expiresAt: number;
 }
 
-export async function saveChallenge(table: Table, challenge: WebauthnChallenge): Promise<void> {
-  await guarded(table, (options) =>
-    table.client.send(
-      new PutCommand({
-        TableName: table.name,
-        Item: { ...keys.webauthnChallenge(challenge.challenge), type: 'webauthnChallenge', ...challenge },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }),
-      options,
-    ),
-  );
+export function saveChallenge(table: Table, challenge: WebauthnChallenge): Promise<void> {
+  return putNewItem(table, { ...keys.webauthnChallenge(challenge.challenge), type: 'webauthnChallenge', ...challenge });
 }
 
 /**

@@ -1,5 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DynamoDBDocumentClient, QueryCommand, type QueryCommandInput, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient, PutCommand, QueryCommand, type QueryCommandInput, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { Deadline } from '../shared/deadline';
 import { HttpError, ServiceUnavailableError } from '../shared/errors';
 
@@ -49,6 +49,11 @@ export function createTable(settings: TableSettings): Table {
 /** A transaction item that puts a new item, failing if one with its key exists already. */
 export function putNew(table: Table, item: Record<string, unknown>) {
   return { Put: { TableName: table.name, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } };
+}
+
+/** Puts one new item on its own (not in a transaction); fails (ConditionalCheckFailed, thrown) if its key exists already. */
+export async function putNewItem(table: Table, item: Record<string, unknown>): Promise<void> {
+  await guarded(table, (options) => table.client.send(new PutCommand(putNew(table, item).Put), options));
 }
 
 /** Condition failures DynamoDB reports, by operation: single writes and transactions. */
