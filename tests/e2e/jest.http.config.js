@@ -3,10 +3,11 @@
 // gateway-cache.test.ts starts a REST stack of its own (API Gateway's result cache and its 401, REST's gateway
 // responses), and local-guard.test.ts checks the local servers' guard, which no flavour changes; both would
 // only add a stack start. The email, events, lockout and MFA files test the functions, which answer alike
-// behind either gateway (the handlers' payload 2.0 path is unit-tested).
+// behind either gateway (the handlers' payload 2.0 path is unit-tested). passkeys.test.ts is here: its routes
+// are new to both flavours (path parameters, the authorizer on each, the cookie, CSRF and CORS answers).
 process.env.API_GATEWAY = 'http';
 
-const contract = ['tutorial', 'tokens', 'cookies', 'input', 'lifecycle', 'session-edges'];
+const contract = ['tutorial', 'tokens', 'cookies', 'input', 'lifecycle', 'session-edges', 'passkeys'];
 
 module.exports = {
   ...require('./jest.config.js'),
