@@ -11,7 +11,7 @@ import { createServer } from 'node:http';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { randomUUID } from 'node:crypto';
+import { randomUUID, verify as cryptoVerify } from 'node:crypto';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import autocannon from 'autocannon';
@@ -31,6 +31,7 @@ import { costTable, costTargets, HEAVY_USER, occurrences, type OperationCost, pr
 import { busiestKeys, type OperationLoad, printLoadTable, recordPartitions, usageRate } from './load-model';
 import { figure, sample, table, withLimit, withTarget, type Figure } from './stats';
 import { startLatencyProxy } from './latency-proxy';
+import { assert, createCredential, type SoftCredential, signedData } from '../scripts/soft-authenticator';
 
 const ROOT = join(__dirname, '..');
 const figures: Figure[] = [];
@@ -143,6 +144,7 @@ function benchEnv(keySet: string, database: { tableName: string }, dynamodbEndpo
     // One client signing in hundreds of times must not meet the lockout.
     LOCKOUT_THRESHOLD: '1000',
     LOCKOUT_IP_THRESHOLD: '1000000',
+    WEBAUTHN_ORIGINS: PASSKEY_ORIGIN,
   };
 }
 
@@ -576,6 +578,33 @@ const INJECTED_MS = 10;
  * GetItem through the proxy; a handler's round trips are its time less its CPU-bound part (bcrypt,
  * verify), over that.
  */
+/** The page origin of the bench's passkey ceremonies (WEBAUTHN_ORIGINS in benchEnv). */
+const PASSKEY_ORIGIN = 'http://localhost:8081';
+
+/** Registers a passkey through the two registration handlers, as the signed-in user of `accessToken`. */
+async function registeredPasskey(
+  accessToken: string,
+  handlers: {
+    options: (event: ReturnType<typeof proxyEvent>) => Promise<{ statusCode: number; body: string }>;
+    verify: (event: ReturnType<typeof proxyEvent>) => Promise<{ statusCode: number; body: string }>;
+  },
+): Promise<SoftCredential> {
+  const claims = decodeJwt(accessToken);
+  const signedIn = (body: unknown) => {
+    const event = proxyEvent(body);
+    return {
+      ...event,
+      requestContext: { ...event.requestContext, authorizer: { userId: claims.sub, sessionId: claims.sid, roles: JSON.stringify(claims.roles) } },
+    };
+  };
+  const options = await handlers.options(signedIn({ password: 'bench password' }));
+  if (options.statusCode !== 200) throw new Error(`passkey options: ${options.body}`);
+  const { credential, response } = createCredential(JSON.parse(options.body), { origin: PASSKEY_ORIGIN, counts: true });
+  const verified = await handlers.verify(signedIn({ response }));
+  if (verified.statusCode !== 200) throw new Error(`passkey registration: ${verified.body}`);
+  return credential;
+}
+
 async function roundTrips(keySet: string): Promise<void> {
   const database = await startDatabase({ port: await freePort() });
   const proxy = await startLatencyProxy({ target: Number(new URL(database.dynamo.endpoint).port), delayMs: INJECTED_MS });
@@ -589,6 +618,10 @@ async function roundTrips(keySet: string): Promise<void> {
     const signin = (await import('../handlers/auth/signin')).handler;
     const refresh = (await import('../handlers/auth/refresh')).handler;
     const signout = (await import('../handlers/auth/signout')).handler;
+    const passkeyRegisterOptions = (await import('../handlers/passkeys/register-options')).handler;
+    const passkeyRegisterVerify = (await import('../handlers/passkeys/register-verify')).handler;
+    const passkeySignInOptions = (await import('../handlers/passkeys/signin-options')).handler;
+    const passkeySignInVerify = (await import('../handlers/passkeys/signin-verify')).handler;
     const { authorize } = await import('../lib/access/authenticate');
     const { authenticateDeps } = await import('../lib/access/deps');
     const { createTable } = await import('../lib/store/table');
@@ -631,6 +664,33 @@ async function roundTrips(keySet: string): Promise<void> {
       },
       { warmup: 2, iterations: 15 },
     );
+    // A passkey for the user (scripts/soft-authenticator.ts answers as a browser would), then its sign-ins.
+    const passkey = await registeredPasskey(tokens.pop()!.accessToken, { options: passkeyRegisterOptions, verify: passkeyRegisterVerify });
+    const passkeyOptionsSamples = await sample(
+      async () => {
+        const result = await passkeySignInOptions(proxyEvent({}));
+        if (result.statusCode !== 200) throw new Error(`passkey options: ${result.body}`);
+      },
+      { warmup: 2, iterations: 20 },
+    );
+    let answer: { challengeId: string; response: Record<string, unknown> } | undefined;
+    const passkeyVerifySamples = await sample(
+      async () => {
+        const result = await passkeySignInVerify(proxyEvent(answer));
+        if (result.statusCode !== 200) throw new Error(`passkey sign-in: ${result.body}`);
+      },
+      {
+        warmup: 2,
+        iterations: 20,
+        // A fresh challenge before each call, outside the measurement.
+        before: async () => {
+          const { challengeId } = JSON.parse((await passkeySignInOptions(proxyEvent({}))).body) as { challengeId: string };
+          answer = { challengeId, response: assert(passkey, challengeId, { origin: PASSKEY_ORIGIN }) };
+        },
+      },
+    );
+    const signed = signedData(passkey);
+    const es256Samples = await sample(async () => cryptoVerify('sha256', signed.data, signed.publicKey, signed.signature), { warmup: 100, iterations: 1000 });
     const hash = await bcrypt.hash('bench password', config().bcryptCost);
     const bcryptSamples = await sample(() => bcrypt.compare('bench password', hash), { warmup: 2, iterations: 20 });
     const table = createTable(config());
@@ -682,6 +742,13 @@ async function roundTrips(keySet: string): Promise<void> {
       await signup(proxyEvent({ username: name, email: `${name}@example.com`, password: 'bench password' }));
     });
     await count('sign-out handler', 3, () => signout(proxyEvent({ refreshToken: tokens.pop()!.refreshToken })));
+    await count('passkey sign-in options handler', 3, () => passkeySignInOptions(proxyEvent({})));
+    const counted: { challengeId: string; response: Record<string, unknown> }[] = [];
+    for (let i = 0; i < 3; i++) {
+      const { challengeId } = JSON.parse((await passkeySignInOptions(proxyEvent({}))).body) as { challengeId: string };
+      counted.push({ challengeId, response: assert(passkey, challengeId, { origin: PASSKEY_ORIGIN }) });
+    }
+    await count('passkey sign-in verify handler', 3, () => passkeySignInVerify(proxyEvent(counted.shift())));
     const rt = figure(`round trip through the proxy (GetItem, ${INJECTED_MS} ms injected)`, roundTrip);
     const bcryptFig = figure('bcrypt compare, beside it', bcryptSamples);
     const verify = figure('jose verify, beside it', bareVerify);
@@ -708,6 +775,13 @@ async function roundTrips(keySet: string): Promise<void> {
     inRoundTrips('authorizer, cache miss', authorizerMiss, verify.median, { rt: 1, cpu: 'verify' });
     inRoundTrips('sign-up handler (bcrypt hash ≈ compare)', signUpSamples, bcryptFig.median);
     inRoundTrips('sign-out handler', signOutSamples, 0);
+    // The limits: storing a challenge beside its count; and one ES256 verify plus the four reads and writes a
+    // passkey sign-in cannot do without (spend the challenge, find the credential, read the profile with the
+    // key, open the session), the per-IP count beside the first and the counter in the session's write.
+    const es256 = figure('ES256 verify (node:crypto), beside it', es256Samples);
+    figures.push(es256);
+    inRoundTrips('passkey sign-in options handler', passkeyOptionsSamples, 0, { rt: 1, cpu: '' });
+    inRoundTrips('passkey sign-in verify handler', passkeyVerifySamples, es256.median, { rt: 4, cpu: 'ES256 verify' });
   } finally {
     restoreStdout();
     lambda.close();

@@ -17,10 +17,15 @@ export function percentile(sorted: number[], p: number): number {
 }
 
 /** Runs `fn` `warmup` times unmeasured, then `iterations` times, one at a time. */
-export async function sample(fn: () => Promise<unknown>, options: { warmup: number; iterations: number }): Promise<number[]> {
-  for (let i = 0; i < options.warmup; i++) await fn();
+/** Times `fn` after a warm-up; `before` (not timed) prepares each call, e.g. a fresh single-use challenge. */
+export async function sample(fn: () => Promise<unknown>, options: { warmup: number; iterations: number; before?: () => Promise<void> }): Promise<number[]> {
+  for (let i = 0; i < options.warmup; i++) {
+    await options.before?.();
+    await fn();
+  }
   const samples: number[] = [];
   for (let i = 0; i < options.iterations; i++) {
+    await options.before?.();
     const start = process.hrtime.bigint();
     await fn();
     samples.push(Number(process.hrtime.bigint() - start) / 1e6);

@@ -5,12 +5,12 @@ import { credentialHash } from '../../lib/store/passkeys';
 import { keys } from '../../lib/store/item-keys';
 import { createTable } from '../../lib/store/table';
 import { admin, api, apiFrom, cookieAttributes, signIn, signUp, type ApiResponse } from '../support/api';
-import { assert, createCredential, type SoftCredential } from '../support/authenticator';
+import { assert, createCredential, type SoftCredential } from '../../scripts/soft-authenticator';
 import { newUser } from '../support/data';
 import { gateway, statusAndBody } from '../support/gateway';
 
 // Passkeys (WebAuthn) over HTTP (contract, "Passkeys (WebAuthn)"): the software authenticator of
-// tests/support/authenticator.ts answers the service's options as a browser would. The stack's relying
+// scripts/soft-authenticator.ts answers the service's options as a browser would. The stack's relying
 // party is the local default: WEBAUTHN_RP_ID=localhost, WEBAUTHN_ORIGINS = CORS_ORIGIN (global-setup.ts).
 const ORIGIN = 'http://localhost:8081';
 const FOREIGN = 'http://evil.example';

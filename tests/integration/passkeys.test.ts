@@ -18,13 +18,13 @@ import { listEvents } from '../../lib/store/events';
 import { listPasskeys, passkeyOwner } from '../../lib/store/passkeys';
 import { createTable } from '../../lib/store/table';
 import { testAccountConfig } from '../support/account-config';
-import { assert, createCredential, type SoftCredential } from '../support/authenticator';
+import { assert, createCredential, type SoftCredential } from '../../scripts/soft-authenticator';
 import { newUser } from '../support/data';
 import { testKeySet } from '../support/keys';
 import { recordingMailQueue } from '../support/mail';
 
 // Passkey ceremonies against the real DynamoDB Local and the real @simplewebauthn/server checks, with a
-// software authenticator (tests/support/authenticator.ts) answering as a browser's would, on a clock of
+// software authenticator (scripts/soft-authenticator.ts) answering as a browser's would, on a clock of
 // the test (challenges live 5 minutes).
 const ORIGIN = 'http://localhost:8081';
 let clock = new Date('2026-06-01T12:00:00Z');

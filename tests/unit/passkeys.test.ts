@@ -2,7 +2,7 @@ import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simp
 import { challengeOf, verifiedAssertion, verifiedRegistration } from '../../lib/passkeys/ceremony';
 import type { RelyingPartyConfig } from '../../lib/passkeys/types';
 import { configProblems, loadConfig } from '../../lib/shared/config';
-import { createCredential } from '../support/authenticator';
+import { createCredential } from '../../scripts/soft-authenticator';
 import vectors from './fixtures/passkey-vectors.json';
 
 // The service's two WebAuthn checks (lib/passkeys/ceremony.ts, over @simplewebauthn/server) against fixed

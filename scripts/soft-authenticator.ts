@@ -1,4 +1,4 @@
-import { createHash, generateKeyPairSync, type KeyObject, randomBytes, sign } from 'node:crypto';
+import { createHash, createPublicKey, generateKeyPairSync, type KeyObject, randomBytes, sign } from 'node:crypto';
 import { isoCBOR } from '@simplewebauthn/server/helpers';
 
 /**
@@ -7,7 +7,7 @@ import { isoCBOR } from '@simplewebauthn/server/helpers';
  * (`none` attestation, authenticator data, client data, a DER signature over both), in the JSON a browser
  * sends (`PublicKeyCredential.toJSON()`). Only the encoding helpers of @simplewebauthn/server are used;
  * the service's verification is what these answers test. The browser tier uses Chromium's own virtual
- * authenticator instead (tests/browser/passkeys.test.ts).
+ * authenticator instead (tests/browser/passkeys.test.ts). In scripts/, not tests/, so the bench may use it.
  */
 
 const b64url = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64url');
@@ -124,4 +124,10 @@ export function assert(credential: SoftCredential, challenge: string, ceremony: 
     clientExtensionResults: {},
     authenticatorAttachment: 'platform',
   };
+}
+
+/** One signature as a sign-in makes it, with its public key: what a bare ES256 verify takes (the bench's limit). */
+export function signedData(credential: SoftCredential): { data: Buffer; signature: Buffer; publicKey: KeyObject } {
+  const data = Buffer.concat([authenticatorData(credential.rpId, FLAG.userPresent | FLAG.userVerified, credential.counter), sha256('client data')]);
+  return { data, signature: sign('sha256', data, credential.privateKey), publicKey: createPublicKey(credential.privateKey) };
 }
