@@ -46,14 +46,15 @@ function clientData(type: 'webauthn.create' | 'webauthn.get', challenge: string,
 
 /** The COSE_Key (RFC 9053) of a P-256 public key: kty EC2, alg ES256, crv P-256, x, y. */
 function coseKey(publicKey: KeyObject): Uint8Array {
-  const jwk = publicKey.export({ format: 'jwk' });
+  const { x, y } = publicKey.export({ format: 'jwk' });
+  if (!x || !y) throw new Error('not a P-256 public key');
   return isoCBOR.encode(
     new Map<number, number | Uint8Array>([
       [1, 2],
       [3, -7],
       [-1, 1],
-      [-2, Buffer.from(jwk.x!, 'base64url')],
-      [-3, Buffer.from(jwk.y!, 'base64url')],
+      [-2, Buffer.from(x, 'base64url')],
+      [-3, Buffer.from(y, 'base64url')],
     ]),
   );
 }
