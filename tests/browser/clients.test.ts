@@ -1,6 +1,5 @@
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { inFreshProfile, launchChromium, noToken, type PageApp, pageApp, type Result } from './page-driver';
 import { ONE_REQUEST_MS, revocationDeadlineMs } from '../support/api';
 import { newUser } from '../support/data';
 
@@ -14,53 +13,25 @@ const ORIGIN = process.env.BROWSER_APP_ORIGIN!;
 const API = process.env.BROWSER_API_URL!;
 const ADMIN = JSON.parse(process.env.BROWSER_ADMIN!) as { username: string; password: string };
 const REVOCATION_BOUND_MS = Number(process.env.BROWSER_REVOCATION_BOUND_MS);
-type Result = { status: number; text: string };
 
 let browser: Browser;
 beforeAll(async () => {
-  browser = await chromium.launch({
-    executablePath: process.env.BROWSER_CHROMIUM,
-    // As root in a container: no sandbox; and none of Chromium's own calls home (this network is closed).
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();
 });
 
 /** Runs a flow in a fresh browser profile on one client page; a screenshot if it fails. */
-async function flow(client: string, run: (page: Page, context: BrowserContext) => Promise<void>): Promise<void> {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  try {
+function flow(client: string, run: (page: Page, context: BrowserContext) => Promise<void>): Promise<void> {
+  return inFreshProfile(browser, client, async (page, context) => {
     await page.goto(`${ORIGIN}/${client}.html`);
     await run(page, context);
-  } catch (error) {
-    const dir = join(__dirname, 'screenshots');
-    await mkdir(dir, { recursive: true });
-    await page.screenshot({ path: join(dir, `${client}.png`), fullPage: true }).catch(() => undefined);
-    throw error;
-  } finally {
-    await context.close();
-  }
+  });
 }
 
 const app = {
-  signUp: (page: Page, user: { username: string; email: string; password: string }) =>
-    page.evaluate((u) => (globalThis as unknown as InPage).app.signUp(u.username, u.email, u.password), user),
-  signIn: (page: Page, user: { username: string; password: string }) =>
-    page.evaluate((u) => (globalThis as unknown as InPage).app.signIn(u.username, u.password), user),
-  profile: (page: Page) => page.evaluate(() => (globalThis as unknown as InPage).app.profile()),
-  content: (page: Page, which: string) => page.evaluate((w) => (globalThis as unknown as InPage).app.content(w), which),
-  signOut: (page: Page) => page.evaluate(() => (globalThis as unknown as InPage).app.signOut()),
+  ...pageApp,
   stored: (page: Page) =>
     page.evaluate(() => (globalThis as unknown as InPage).app.storedUser()) as Promise<{ accessToken: string; refreshToken: string; username: string } | null>,
 };
@@ -93,7 +64,6 @@ async function signUpAndIn(page: Page, prefix: string) {
 }
 
 const expired: Result = { status: 401, text: '{"message":"Unauthorized! Access Token was expired!"}' };
-const noToken: Result = { status: 401, text: '{"message":"No token provided!"}' };
 
 describe("the tutorial's front-ends in Chromium", () => {
   it.each([
@@ -183,12 +153,5 @@ describe("the tutorial's front-ends in Chromium", () => {
 /** What the client pages define (tests/browser/app/client.js), as seen from page.evaluate. */
 interface InPage {
   document: { cookie: string };
-  app: {
-    signUp(username: string, email: string, password: string): Promise<Result>;
-    signIn(username: string, password: string): Promise<Result>;
-    profile(): Promise<Result>;
-    content(page: string): Promise<Result>;
-    signOut(): Promise<Result>;
-    storedUser(): unknown;
-  };
+  app: PageApp & { storedUser(): unknown };
 }

@@ -1,6 +1,5 @@
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
-import { type Browser, type BrowserContext, type CDPSession, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
+import { inFreshProfile, launchChromium, noToken, type PageApp, pageApp, type Result } from './page-driver';
 import { newUser } from '../support/data';
 
 // Passkeys in a real browser: the cookie client's page plus app/passkeys.js (@simplewebauthn/browser,
@@ -11,23 +10,10 @@ import { newUser } from '../support/data';
 // tests/browser/screenshots/.
 const ORIGIN = process.env.BROWSER_APP_ORIGIN!;
 const API = process.env.BROWSER_API_URL!;
-type Result = { status: number; text: string };
 
 let browser: Browser;
 beforeAll(async () => {
-  browser = await chromium.launch({
-    executablePath: process.env.BROWSER_CHROMIUM,
-    // As root in a container: no sandbox; and none of Chromium's own calls home (this network is closed).
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();
@@ -44,31 +30,16 @@ async function virtualAuthenticator(context: BrowserContext, page: Page): Promis
 }
 
 /** Runs a flow in a fresh browser profile on the passkeys page with its authenticator; a screenshot if it fails. */
-async function flow(run: (page: Page, context: BrowserContext, authenticator: { cdp: CDPSession; authenticatorId: string }) => Promise<void>): Promise<void> {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  try {
+function flow(run: (page: Page, context: BrowserContext, authenticator: { cdp: CDPSession; authenticatorId: string }) => Promise<void>): Promise<void> {
+  return inFreshProfile(browser, 'passkeys', async (page, context) => {
     const authenticator = await virtualAuthenticator(context, page);
     await page.goto(`${ORIGIN}/passkeys.html`);
     await run(page, context, authenticator);
-  } catch (error) {
-    const dir = join(__dirname, 'screenshots');
-    await mkdir(dir, { recursive: true });
-    await page.screenshot({ path: join(dir, 'passkeys.png'), fullPage: true }).catch(() => undefined);
-    throw error;
-  } finally {
-    await context.close();
-  }
+  });
 }
 
 const app = {
-  signUp: (page: Page, user: { username: string; email: string; password: string }) =>
-    page.evaluate((u) => (globalThis as unknown as InPage).app.signUp(u.username, u.email, u.password), user),
-  signIn: (page: Page, user: { username: string; password: string }) =>
-    page.evaluate((u) => (globalThis as unknown as InPage).app.signIn(u.username, u.password), user),
-  profile: (page: Page) => page.evaluate(() => (globalThis as unknown as InPage).app.profile()),
-  content: (page: Page, which: string) => page.evaluate((w) => (globalThis as unknown as InPage).app.content(w), which),
-  signOut: (page: Page) => page.evaluate(() => (globalThis as unknown as InPage).app.signOut()),
+  ...pageApp,
   registerPasskey: (page: Page, password: string, name: string) =>
     page.evaluate(([p, n]) => (globalThis as unknown as InPage).app.passkeys.register(p, n), [password, name] as const),
   signInWithPasskey: (page: Page) => page.evaluate(() => (globalThis as unknown as InPage).app.passkeys.signIn()),
@@ -77,7 +48,6 @@ const app = {
 
 const claims = (token: string) => JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { id: string; amr?: string[] };
 const sessionCookie = async (context: BrowserContext) => (await context.cookies(API)).find((c) => c.name === 'jwt_session');
-const noToken: Result = { status: 401, text: '{"message":"No token provided!"}' };
 
 describe('passkeys in Chromium (@simplewebauthn/browser, virtual authenticator, cookie client)', () => {
   it('registers a passkey with the password, then signs in with it usernameless: amr hwk+user+mfa, the cookie reaches a protected route', () =>
@@ -131,12 +101,7 @@ describe('passkeys in Chromium (@simplewebauthn/browser, virtual authenticator, 
 
 /** What the passkeys page defines (tests/browser/app/client.js and passkeys.js), as seen from page.evaluate. */
 interface InPage {
-  app: {
-    signUp(username: string, email: string, password: string): Promise<Result>;
-    signIn(username: string, password: string): Promise<Result>;
-    profile(): Promise<Result>;
-    content(page: string): Promise<Result>;
-    signOut(): Promise<Result>;
+  app: PageApp & {
     passkeys: {
       register(password: string, name: string): Promise<Result>;
       signIn(): Promise<Result>;
