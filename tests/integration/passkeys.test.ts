@@ -1,3 +1,4 @@
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { decodeJwt } from 'jose';
 import { Secret, TOTP } from 'otpauth';
 import { confirmTotp, setupTotp, verifySecondFactor } from '../../lib/account/mfa';
@@ -20,6 +21,7 @@ import { createTable } from '../../lib/store/table';
 import { testAccountConfig } from '../support/account-config';
 import { assert, createCredential, type SoftCredential } from '../../scripts/soft-authenticator';
 import { newUser } from '../support/data';
+import { changingBefore } from '../support/injection';
 import { testKeySet } from '../support/keys';
 import { recordingMailQueue } from '../support/mail';
 
@@ -186,6 +188,24 @@ describe('usernameless sign-in', () => {
     expect(events.filter((event) => event.type === 'passkey.counter')).toHaveLength(2);
     expect((await listPasskeys(deps.table, caller.userId))[0]!.counter).toBe(5);
     await expect(passkeySignIn(credential, { counter: 6 })).resolves.toHaveProperty('accessToken');
+  });
+
+  // The one mock: the table client runs the clone's whole sign-in just before the original's counter write
+  // (fault injection, tests/support/injection.ts), the window between reading the counter and writing it.
+  it('of two sign-ins with one counter value (a cloned credential), the one that writes second is refused', async () => {
+    const { credential } = await withPasskey({ counts: true });
+    const first = await signInOptions(deps);
+    const second = await signInOptions(deps);
+    const original = answerFor(credential, first.challengeId, { counter: 6 });
+    const clone = answerFor(credential, second.challengeId, { counter: 6 });
+    const writesCounter = (command: unknown) => command instanceof UpdateCommand && String(command.input.Key?.sk).startsWith('PASSKEY#');
+    let cloned: unknown;
+    const table = changingBefore(deps.table, writesCounter, async () => {
+      cloned = await signInWithPasskey(deps, clone);
+    });
+    await expect(signInWithPasskey({ ...deps, table }, original)).rejects.toMatchObject(failedSignIn);
+    expect(table.injected).toBe(1);
+    expect(cloned).toHaveProperty('accessToken');
   });
 
   it('answers one 401 for an unknown credential, a wrong origin, a bad signature and a removed passkey', async () => {
