@@ -50,13 +50,19 @@ it(
     const sequences = fc.commands(COMMANDS, { maxCommands: MAX_COMMANDS, size: '+1', ...(replayPath ? { replayPath } : {}) });
     const property = fc.asyncProperty(sequences, fc.boolean(), async (commands, mfaFromStart) => {
       let model: Model | undefined;
-      // Every sequence starts with one signed-in user, in some with MFA on already (so the second step of
-      // a sign-in, and a change between its two steps, come within a short sequence's reach); more users
-      // sign up as commands.
+      // Every sequence starts with one user signed in on two devices (two live sessions), in some with MFA
+      // on already (so the second step of a sign-in, and a change between its two steps, come within a
+      // short sequence's reach); more users sign up as commands. The second device makes MFA on or off
+      // from one session end the other within a short sequence too: the one change that ends a session by
+      // the credentials version alone, without revoking it (a reverted version check in the authorizer
+      // went unseen by runs without it: docs/model-checking.md, (a)).
       const setup = async () => {
         model = newModel(`mdl${randomBytes(4).toString('hex')}_`);
-        await new Step([{ kind: 'signUp', u: 0, s: 0, t: 0, flag: false }]).run(model, context);
-        if (mfaFromStart) await new Step([{ kind: 'mfaOn', u: 0, s: 0, t: 0, flag: false }]).run(model, context);
+        const first = { u: 0, s: 0, t: 0, flag: false };
+        await new Step([{ kind: 'signUp', ...first }]).run(model, context);
+        if (mfaFromStart) await new Step([{ kind: 'mfaOn', ...first }]).run(model, context);
+        await new Step([{ kind: 'signIn', ...first }]).run(model, context);
+        if (mfaFromStart) await new Step([{ kind: 'verifyMfa', ...first }]).run(model, context);
         return { model, real: context };
       };
       await fc.asyncModelRun(setup, commands);
@@ -113,4 +119,26 @@ it('a race of sign-ins and a reset settles on the sessions the service keeps ali
   const answers = [await first!.send(context), await second!.send(context), resetAnswer];
   await settleRace(model, [first!, second!, reset!], answers, context);
   expect(model.sessions.map((session) => isAlive(model, session))).toEqual([false, true, true]);
+});
+
+// The race of seed 680558156: with MFA on, a sign-in's first step and a role change at once both
+// succeed in either order, and its challenge lives only if the role change came first. Here the answers
+// come from a known order (the sign-in, then the role change), handed to the settling with the role
+// change first: it must take the challenge as dead (the stored one says so), not the first order tried.
+it('a race of a sign-in and a role change settles on the challenge the service keeps alive', async () => {
+  const context: Context = { adminToken: adminTokens(), table };
+  const model = newModel(`mdl${randomBytes(4).toString('hex')}_`);
+  const spec = { u: 0, s: 0, t: 0, flag: false };
+  await new Step([{ kind: 'signUp', ...spec }]).run(model, context);
+  await new Step([{ kind: 'mfaOn', ...spec }]).run(model, context);
+  const [roles, first] = plansFor(model, [
+    { kind: 'setRoles', ...spec },
+    { kind: 'signIn', ...spec },
+  ])!;
+  const signedIn = await first!.send(context);
+  const changed = await roles!.send(context);
+  await settleRace(model, [roles!, first!], [changed, signedIn], context);
+  const user = userOf(model, 'u0');
+  expect(user.challenges.map((c) => c.live && c.credVersion === user.credVersion)).toEqual([false]);
+  await new Step([{ kind: 'verifyMfa', ...spec }]).run(model, context);
 });

@@ -2,7 +2,7 @@ import { apiFrom, ONE_REQUEST_MS, revocationDeadlineMs } from '../api';
 import { call, totpCode, usableStep } from './http';
 import { type Context, latestAccess } from './plan';
 import { applyRefresh } from './session-ops';
-import { expectThat, isAlive, LOCKOUT_THRESHOLD, type Model, Mismatch, userOf } from './state';
+import { expectThat, isAlive, LOCKOUT_THRESHOLD, type Model, type ModelSession, Mismatch, userOf } from './state';
 
 const ADMIN_IP = '127.0.0.1';
 
@@ -75,6 +75,29 @@ export async function probeDead(model: Model, sessionKey: string): Promise<void>
 }
 
 /**
+ * A session that died in this step by the credentials version alone (MFA on or off from another
+ * session: nothing revoked it, its user is there) has its access tokens and cookie tried now, not only
+ * in the sweep; true when it was such a session. Only the authorizer's version check refuses them (the
+ * refresh probe is refused by the refresh write's own condition), and a later step that revokes every
+ * session (a password change revokes the dead ones too) would leave the sweep seeing the revocation
+ * instead. A revocation or a deletion never turns back: the sweep still sees those.
+ */
+export async function probeDeadAccess(model: Model, sessionKey: string): Promise<boolean> {
+  const session = model.sessions.find((s) => s.key === sessionKey)!;
+  if (session.revoked || userOf(model, session.userKey).deleted) return false;
+  await accessRefused(model, session);
+  return true;
+}
+
+/** Every access token and the cookie of a dead session are refused within the revocation bound, counted from the step that ended it. */
+async function accessRefused(model: Model, session: ModelSession): Promise<void> {
+  const user = userOf(model, session.userKey);
+  for (const credential of [...session.accessTokens.map((token) => ({ token })), { cookie: session.cookie }]) {
+    await refusedBy(() => call(user.ip, 'GET', '/api/auth/me', undefined, credential), (session.diedAt ?? Date.now()) + revocationDeadlineMs(), session.key);
+  }
+}
+
+/**
  * After the last step, everything the model knows is tried once more: every session's refresh token
  * works iff it is alive; the access tokens (and cookie) of a live session work, and those of a dead
  * one are refused within the revocation bound, counted from the step that ended it (the bound is not
@@ -96,13 +119,7 @@ export async function sweep(model: Model): Promise<void> {
       const me = await call(user.ip, 'GET', '/api/auth/me', undefined, { token: latestAccess(session) });
       expectThat(me.status === 200 && me.json.username === user.username, `an access token of a live session works: ${session.key} got ${me.status}`);
     } else {
-      for (const credential of [...session.accessTokens.map((token) => ({ token })), { cookie: session.cookie }]) {
-        await refusedBy(
-          () => call(user.ip, 'GET', '/api/auth/me', undefined, credential),
-          (session.diedAt ?? Date.now()) + revocationDeadlineMs(),
-          session.key,
-        );
-      }
+      await accessRefused(model, session);
     }
   }
   for (const session of model.sessions.filter((s) => s.rotated.length > 0)) {

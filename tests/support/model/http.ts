@@ -25,8 +25,14 @@ export async function call(ip: string, method: string, path: string, body?: unkn
 }
 
 /** The claims of a JWT, unverified: the test reads what the service put in it. */
-export function claimsOf(token: string): { sub: string; sid: string; roles: string[]; amr?: string[] } {
-  return JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as { sub: string; sid: string; roles: string[]; amr?: string[] };
+export function claimsOf(token: string): { sub: string; sid: string; roles: string[]; amr?: string[]; jti?: string } {
+  return JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as {
+    sub: string;
+    sid: string;
+    roles: string[];
+    amr?: string[];
+    jti?: string;
+  };
 }
 
 /** The session cookie (`jwt_session=…`) a sign-in set. */

@@ -5,9 +5,9 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { hashRecoveryCode } from '../../../lib/account/totp';
 import { keys } from '../../../lib/store/item-keys';
 import { getUser } from '../../../lib/store/users';
-import { checkEvents, probeDead } from './checks';
+import { checkEvents, probeDead, probeDeadAccess } from './checks';
 import { changePassword, deleteSelf, forgot, mfaOff, mfaOn, renewCodes, reset } from './credential-ops';
-import { call } from './http';
+import { call, claimsOf } from './http';
 import type { Context, OpSpec, Plan, Planner } from './plan';
 import { applyRefresh, refresh, refreshRace, revokeSession, signIn, signOut, verifyMfa } from './session-ops';
 import { isAlive, LOCKOUT_THRESHOLD, type Model, type ModelUser, Mismatch, signature, userOf } from './state';
@@ -47,6 +47,9 @@ export function plansFor(model: Model, specs: OpSpec[]): Plan[] | undefined {
 /** How many steps of each kind ran (printed after the run: a model run that never races proves little). */
 export const executed: Record<string, number> = {};
 
+/** The count, beside the steps', of sessions that died by the credentials version alone (checks.ts probeDeadAccess). */
+const VERSION_DEATHS = '(sessions dead by the credentials version alone)';
+
 const permutations = <T>(list: T[]): T[][] =>
   list.length <= 1 ? [list] : list.flatMap((item, i) => permutations([...list.slice(0, i), ...list.slice(i + 1)]).map((rest) => [item, ...rest]));
 
@@ -74,6 +77,8 @@ export class Step implements fc.AsyncCommand<Model, Context> {
       if (isAlive(model, session) || session.diedAt !== undefined) continue;
       session.diedAt = now;
       await probeDead(model, session.key);
+      // Counted beside the steps: a run in which no session dies so proves nothing of the authorizer's version check.
+      if (await probeDeadAccess(model, session.key)) executed[VERSION_DEATHS] = (executed[VERSION_DEATHS] ?? 0) + 1;
     }
     for (const key of new Set(plans.flatMap((plan) => plan.users))) await checkEvents(model, context, key);
   }
@@ -124,6 +129,15 @@ export async function settleRace(model: Model, plans: Plan[], answers: ApiRespon
     candidates = candidates.filter((c) => listedAs(userOf(c, key)) === stored);
     if (candidates.length === 0) throw new Mismatch(`no order of the race explains ${key}'s roles and MFA after it (${stored})`);
   }
+  // A sign-in's first step racing a credentials change (with MFA on): its challenge lives iff the change
+  // came first, and the answers (200 and a challenge either way) do not tell (seed 680558156). The stored
+  // challenge's credentials version does.
+  for (const { key, id } of candidates[0]!.users) {
+    if (new Set(candidates.map((c) => challengesOf(userOf(c, key)))).size <= 1) continue;
+    const stored = await storedChallenges(userOf(candidates[0]!, key), id, context);
+    candidates = candidates.filter((c) => challengesOf(userOf(c, key)) === stored);
+    if (candidates.length === 0) throw new Mismatch(`no order of the race explains ${key}'s MFA challenges after it (${stored})`);
+  }
   // Two renewals of one user's recovery codes at once: the orders disagree on which set was written last.
   for (const { key, id } of candidates[0]!.users) {
     if (new Set(candidates.map((c) => codesOf(userOf(c, key)))).size <= 1) continue;
@@ -141,6 +155,23 @@ const codesOf = (user: ModelUser) => JSON.stringify((user.mfa?.recoveryCodes ?? 
 async function storedCodes(userId: string, context: Context): Promise<string> {
   const { Item } = await context.table.client.send(new GetCommand({ TableName: context.table.name, Key: keys.user(userId), ConsistentRead: true }));
   return JSON.stringify(Item?.recoveryCodes instanceof Set ? [...Item.recoveryCodes].map(String).sort() : []);
+}
+
+/** Which of a user's MFA challenges the model holds live: handed out under the user's credentials as they are, not spent. */
+const challengesOf = (user: ModelUser) => JSON.stringify(user.challenges.map((c) => !user.deleted && c.live && c.credVersion === user.credVersion));
+
+/** The same as stored now: each challenge's item still there, under the profile's credentials version (an observation to settle a race). */
+async function storedChallenges(user: ModelUser, userId: string, context: Context): Promise<string> {
+  const read = (key: { pk: string; sk: string }) =>
+    context.table.client.send(new GetCommand({ TableName: context.table.name, Key: key, ConsistentRead: true })).then((r) => r.Item);
+  const profile = await read(keys.user(userId));
+  const live = await Promise.all(
+    user.challenges.map(async ({ mfaToken }) => {
+      const challenge = await read(keys.mfaChallenge(claimsOf(mfaToken).jti ?? ''));
+      return profile !== undefined && challenge !== undefined && Number(challenge.credVersion) === Number(profile.credVersion ?? 0);
+    }),
+  );
+  return JSON.stringify(live);
 }
 
 /** The candidates a check (applied to each, with its index) does not refute. */
