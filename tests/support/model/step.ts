@@ -3,7 +3,7 @@ import type { ApiResponse } from '../api';
 import { deleteUser, resetMfa, setRoles, signUp } from './admin-ops';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { hashRecoveryCode } from '../../../lib/account/totp';
-import { keys } from '../../../lib/store/item-keys';
+import { itemKeys } from '../../../lib/store/item-keys';
 import { getUser } from '../../../lib/store/users';
 import { checkEvents, probeDead } from './checks';
 import { changePassword, deleteSelf, forgot, mfaOff, mfaOn, renewCodes, reset } from './credential-ops';
@@ -139,7 +139,7 @@ const codesOf = (user: ModelUser) => JSON.stringify((user.mfa?.recoveryCodes ?? 
 
 /** The hashes of the recovery codes stored now (an observation to settle a race). */
 async function storedCodes(userId: string, context: Context): Promise<string> {
-  const { Item } = await context.table.client.send(new GetCommand({ TableName: context.table.name, Key: keys.user(userId), ConsistentRead: true }));
+  const { Item } = await context.table.client.send(new GetCommand({ TableName: context.table.name, Key: itemKeys.user(userId), ConsistentRead: true }));
   return JSON.stringify(Item?.recoveryCodes instanceof Set ? [...Item.recoveryCodes].map(String).sort() : []);
 }
 
