@@ -35,7 +35,7 @@ async function allPages(query: { limit: string; search?: string }): Promise<{ us
     cursor = page.nextCursor ?? undefined;
     if (cursor !== undefined) cursors.push(cursor);
   } while (cursor);
-  // One sort key, sealed: small whatever the number of shards (a query string has to carry it). Pages
+  // One sort key, signed: small whatever the number of shards (a query string has to carry it). Pages
   // are counted by their cursors, so a caller's "at least N pages" also says how many were checked.
   expect(cursors.filter((signed) => signed.length >= 300)).toEqual([]);
   return { users, pages: cursors.length + 1 };
