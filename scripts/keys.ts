@@ -5,7 +5,7 @@
  *   /lambda-jwt-auth/<stage>/signing-keys  SecureString  private signing JWKs: sign-in, refresh, MFA verify
  *   /lambda-jwt-auth/<stage>/public-keys   String        public JWKs: the authorizer, the JWKS, every verifier
  *   /lambda-jwt-auth/<stage>/data-key      SecureString  seals TOTP secrets: MFA setup, confirm, verify
- *   /lambda-jwt-auth/<stage>/cursor-key    SecureString  seals page cursors: the admin list, the event lists
+ *   /lambda-jwt-auth/<stage>/cursor-key    SecureString  signs page cursors (HMAC): the admin list, the event lists
  *
  *   npm run keys:create   -- --stage prod [--region eu-west-1] [--apply]
  *   npm run keys:rotate   -- --stage prod [--apply | --from-dir <dir>]   phase 1: publish a new key, verify-only

@@ -1,4 +1,4 @@
-// Shared jest settings for the six tiers (unit, deploy, integration, e2e, security, browser).
+// Shared jest settings for every tier's config (tests/*/jest.config.js).
 const path = require('node:path');
 
 module.exports = {

@@ -11,7 +11,7 @@ export type AuthorizeOutcome = { allow: true; claims: VerifiedAccess } | { allow
 /**
  * Verified tokens the authorizer trusts for a while without asking the table again. The entry lifetime
  * is the revocation bound: a revoked session's tokens are refused at most this long after revocation.
- * A decision is about a token as presented, so it is keyed by source and token: the cookie's day-long
+ * A decision is about a token as presented, so it is keyed by `via` and token: the cookie's day-long
  * token must not pass in a token header once it was seen as a cookie, nor an access token planted as the
  * cookie pass as header-borne (skipping the CSRF rule) once it was seen in a header.
  */
@@ -47,7 +47,7 @@ export class DecisionCache {
   }
 }
 
-/** The source is a fixed word before the first space, so no token of one source can spell another's key. */
+/** `via` is a fixed word before the first space, so no token arriving one way can spell another way's key. */
 const cacheKey = (via: CredentialSource, token: string) => `${via} ${token}`;
 
 /** API Gateway's cache key with AUTHORIZER_CACHE=gateway (`identitySource` in deploy/config/authorizer.cjs). */

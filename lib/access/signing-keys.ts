@@ -158,7 +158,11 @@ export function splitKeySet(combinedJson: string, now: Date): KeyParts {
   };
 }
 
-/** The HMAC key page cursors were signed with before the split: HKDF-SHA256 of the signing key. */
+/**
+ * The HMAC key page cursors were signed with before the split: HKDF-SHA256 of the signing key. Its info
+ * string says "admin-cursor" from when the admin list was the only paged list; the event lists' cursors
+ * use the same key. The string stays as it is: it is what derives the key of the cursors already issued.
+ */
 function legacyCursorKey(jwk: JWK): string {
   return Buffer.from(hkdfSync('sha256', Buffer.from(jwk.d as string, 'base64url'), 'lambda-jwt-auth', 'admin-cursor-v1', 32)).toString('base64url');
 }

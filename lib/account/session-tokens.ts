@@ -19,14 +19,14 @@ export interface TokenPair {
 export function sessionTokenFor(
   deps: SessionDeps,
   session: { userId: string; roles: Role[]; sessionId: string; amr: AuthMethods },
-  source: CredentialSource,
+  via: CredentialSource,
 ): Promise<string> {
   return issueAccessToken(deps.keys, session, {
     issuer: deps.config.issuer,
     audience: deps.config.audience,
     now: deps.now(),
-    ttlSeconds: source === 'cookie' ? deps.config.refreshTokenTtlSeconds : deps.config.accessTokenTtlSeconds,
-    via: source,
+    ttlSeconds: via === 'cookie' ? deps.config.refreshTokenTtlSeconds : deps.config.accessTokenTtlSeconds,
+    via,
   });
 }
 

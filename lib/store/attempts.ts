@@ -1,5 +1,5 @@
 import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { type AttemptScope, keys } from './item-keys';
+import { type AttemptScope, itemKeys } from './item-keys';
 import { guarded, isConditionFailure, type Table } from './table';
 
 export interface AttemptCount {
@@ -15,7 +15,7 @@ export interface AttemptCount {
  * has ended but not yet been deleted by TTL takes a second one, to start over at 1.
  */
 export async function countAttempt(table: Table, scope: AttemptScope, value: string, nowSeconds: number, windowSeconds: number): Promise<AttemptCount> {
-  const key = keys.attempts(scope, value);
+  const key = itemKeys.attempts(scope, value);
   for (let round = 0; round < 3; round++) {
     try {
       const result = await guarded(table, (options) =>
@@ -58,5 +58,5 @@ export async function countAttempt(table: Table, scope: AttemptScope, value: str
 }
 
 export async function clearAttempts(table: Table, scope: AttemptScope, value: string): Promise<void> {
-  await guarded(table, (options) => table.client.send(new DeleteCommand({ TableName: table.name, Key: keys.attempts(scope, value) }), options));
+  await guarded(table, (options) => table.client.send(new DeleteCommand({ TableName: table.name, Key: itemKeys.attempts(scope, value) }), options));
 }

@@ -1,5 +1,5 @@
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { keys } from './item-keys';
+import { itemKeys } from './item-keys';
 import { guarded, isTransactionConflict, type Table, transact } from './table';
 import { claimItem, normalizeIdentifier, RESET_POINTER } from './users';
 
@@ -34,7 +34,7 @@ export async function saveEmailToken(
       new PutCommand({
         TableName: table.name,
         Item: {
-          ...keys.emailToken(token.hash),
+          ...itemKeys.emailToken(token.hash),
           type: 'emailToken',
           purpose: token.purpose,
           userId: token.userId,
@@ -50,7 +50,7 @@ export async function saveEmailToken(
     table.client.send(
       new UpdateCommand({
         TableName: table.name,
-        Key: keys.user(token.userId),
+        Key: itemKeys.user(token.userId),
         UpdateExpression: 'SET #pointer = :hash',
         ConditionExpression: 'attribute_exists(pk)',
         ExpressionAttributeNames: { '#pointer': POINTER[token.purpose] },
@@ -62,14 +62,14 @@ export async function saveEmailToken(
   );
   const replaced = updated.Attributes?.[POINTER[token.purpose]];
   if (typeof replaced === 'string' && replaced !== token.hash) {
-    await guarded(table, (options) => table.client.send(new DeleteCommand({ TableName: table.name, Key: keys.emailToken(replaced) }), options));
+    await guarded(table, (options) => table.client.send(new DeleteCommand({ TableName: table.name, Key: itemKeys.emailToken(replaced) }), options));
   }
 }
 
 /** A token as stored, if it exists and has not expired (of whatever purpose: the caller checks). */
 async function liveToken(table: Table, hash: string, nowSeconds: number): Promise<StoredToken | undefined> {
   const result = await guarded(table, (options) =>
-    table.client.send(new GetCommand({ TableName: table.name, Key: keys.emailToken(hash), ConsistentRead: true }), options),
+    table.client.send(new GetCommand({ TableName: table.name, Key: itemKeys.emailToken(hash), ConsistentRead: true }), options),
   );
   const item = result.Item;
   if (!item || !(Number(item.expiresAt) > nowSeconds)) return undefined;
@@ -98,7 +98,7 @@ function spendItem(table: Table, token: StoredToken, nowSeconds: number) {
   return {
     Delete: {
       TableName: table.name,
-      Key: keys.emailToken(token.hash),
+      Key: itemKeys.emailToken(token.hash),
       ConditionExpression: 'attribute_exists(pk) AND purpose = :purpose AND expiresAt > :now',
       ExpressionAttributeValues: { ':purpose': token.purpose, ':now': nowSeconds },
     },
@@ -128,7 +128,7 @@ async function spendToken(
     {
       Update: {
         TableName: table.name,
-        Key: keys.user(token.userId),
+        Key: itemKeys.user(token.userId),
         UpdateExpression: `${update.set} REMOVE #pointer`,
         ConditionExpression: `#pointer = :hash${update.condition ? ` AND ${update.condition}` : ''}`,
         ExpressionAttributeNames: { '#pointer': POINTER[purpose] },
@@ -207,7 +207,7 @@ async function spendEmailChangeToken(table: Table, token: StoredToken, nowSecond
     {
       Update: {
         TableName: table.name,
-        Key: keys.user(token.userId),
+        Key: itemKeys.user(token.userId),
         UpdateExpression: 'SET email = :to, emailVerified = :true REMOVE #pointer, #reset, #verify',
         ConditionExpression: `#pointer = :hash AND email = :from AND ${versionCondition}`,
         ExpressionAttributeNames: { '#pointer': POINTER['email-change'], '#reset': POINTER.reset, '#verify': POINTER.verify },
@@ -220,7 +220,7 @@ async function spendEmailChangeToken(table: Table, token: StoredToken, nowSecond
           {
             Delete: {
               TableName: table.name,
-              Key: keys.emailClaim(from),
+              Key: itemKeys.emailClaim(from),
               ConditionExpression: 'userId = :id',
               ExpressionAttributeValues: { ':id': token.userId },
             },
@@ -228,7 +228,7 @@ async function spendEmailChangeToken(table: Table, token: StoredToken, nowSecond
           {
             Put: {
               TableName: table.name,
-              Item: claimItem(keys.emailClaim(to), to, token.userId),
+              Item: claimItem(itemKeys.emailClaim(to), to, token.userId),
               ConditionExpression: 'attribute_not_exists(pk)',
             },
           },

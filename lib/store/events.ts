@@ -2,7 +2,7 @@ import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { BadRequestError } from '../shared/errors';
 import { MESSAGES } from '../shared/messages';
 import { readCursor, signCursor } from './cursor';
-import { keys } from './item-keys';
+import { itemKeys } from './item-keys';
 import { deleteItems, guarded, isConditionFailure, queryAll, type Table } from './table';
 
 /** What happened to an account, as the contract lists it. Never a password, token or hash. */
@@ -44,7 +44,7 @@ export interface SecurityEvent {
 export function eventItem(userId: string, event: SecurityEvent, expiresAt: number) {
   const { type, at, ip, userAgent, actor } = event;
   return {
-    ...keys.event(userId, at, crypto.randomUUID()),
+    ...itemKeys.event(userId, at, crypto.randomUUID()),
     type: 'event',
     eventType: type,
     at,
@@ -85,7 +85,7 @@ export async function listEvents(
   cursor: string | undefined,
   secret: Uint8Array,
 ): Promise<{ events: SecurityEvent[]; nextCursor: string | null }> {
-  const pk = keys.user(userId).pk;
+  const pk = itemKeys.user(userId).pk;
   let startKey: Record<string, string> | undefined;
   if (cursor !== undefined) {
     const position = readCursor(cursor, secret) as Record<string, unknown> | undefined;
@@ -122,7 +122,7 @@ export async function listEvents(
 export async function deleteAllEvents(table: Table, userId: string): Promise<void> {
   const found = (await queryAll(table, {
     KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-    ExpressionAttributeValues: { ':pk': keys.user(userId).pk, ':prefix': 'EVENT#' },
+    ExpressionAttributeValues: { ':pk': itemKeys.user(userId).pk, ':prefix': 'EVENT#' },
     ProjectionExpression: 'pk, sk',
   })) as unknown as { pk: string; sk: string }[];
   await deleteItems(

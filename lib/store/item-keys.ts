@@ -13,7 +13,8 @@ export const COUNTER_KEYS = {
   mailQuota: { pkPrefix: 'MAILQUOTA#', sk: 'QUOTA' },
 } as const;
 
-export const keys = {
+/** Each item's primary key (`pk`, `sk`), by kind of item. */
+export const itemKeys = {
   user: (userId: string) => ({ pk: `USER#${userId}`, sk: 'PROFILE' }),
   usernameClaim: (normalized: string) => ({ pk: `USERNAME#${normalized}`, sk: 'CLAIM' }),
   emailClaim: (normalized: string) => ({ pk: `EMAIL#${normalized}`, sk: 'CLAIM' }),

@@ -1,6 +1,6 @@
 import { AwsV4Signer } from 'aws4fetch';
 import { Deadline } from '../shared/deadline';
-import { keys } from './item-keys';
+import { itemKeys } from './item-keys';
 import type { TableSettings } from './table';
 
 /**
@@ -65,8 +65,8 @@ export function createSessionChecker(settings: TableSettings, env: Record<string
         };
 
   return async (userId, sessionId, nowSeconds, deadline = Deadline.forRequest()) => {
-    const sessionKey = keys.session(userId, sessionId);
-    const profileKey = keys.user(userId);
+    const sessionKey = itemKeys.session(userId, sessionId);
+    const profileKey = itemKeys.user(userId);
     const wanted = [sessionKey, profileKey].map(({ pk, sk }) => ({ pk: { S: pk }, sk: { S: sk } }));
     // Signed here, sent with a plain fetch(url, { signal }): a Request object carrying the signal would
     // let undici lose it to garbage collection and hang past the deadline (nodejs/undici#4068).

@@ -1,5 +1,5 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { keys } from './item-keys';
+import { itemKeys } from './item-keys';
 import { conditionally, type Table } from './table';
 
 /** The contract's per-address limit on mails that anyone's request causes (sign-up's link, forgot, resend). */
@@ -12,7 +12,7 @@ export const MAIL_QUOTA = { minGapSeconds: 60, perHour: 5, hourSeconds: 3600 };
  * One conditional write in the usual cases: counting into a live hour, or starting a new one.
  */
 export async function takeMailQuota(table: Table, normalizedEmail: string, nowSeconds: number): Promise<boolean> {
-  const key = keys.mailQuota(normalizedEmail);
+  const key = itemKeys.mailQuota(normalizedEmail);
   const values = { ':now': nowSeconds, ':gapStart': nowSeconds - MAIL_QUOTA.minGapSeconds, ':hourStart': nowSeconds - MAIL_QUOTA.hourSeconds };
   const send = (update: string, condition: string, extra: Record<string, unknown>) =>
     conditionally(table, (options) =>

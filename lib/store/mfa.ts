@@ -1,5 +1,5 @@
 import { DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { keys } from './item-keys';
+import { itemKeys } from './item-keys';
 import { RESET_POINTER } from './users';
 import { conditionally, guarded, putNewItem, type Table, transact } from './table';
 
@@ -24,7 +24,7 @@ export async function getMfaState(table: Table, userId: string): Promise<MfaStat
     table.client.send(
       new GetCommand({
         TableName: table.name,
-        Key: keys.user(userId),
+        Key: itemKeys.user(userId),
         ConsistentRead: true,
         ProjectionExpression: 'mfaEnabled, totpSecret, totpPending, recoveryCodes, credVersion',
       }),
@@ -90,14 +90,14 @@ export async function switchMfa(
         ExpressionAttributeValues: { ':off': false, ':version': credVersion, ':one': 1 },
       };
   const failed = await transact(table, [
-    { Update: { TableName: table.name, Key: keys.user(userId), ...profile } },
+    { Update: { TableName: table.name, Key: itemKeys.user(userId), ...profile } },
     ...(keepSession === undefined
       ? []
       : [
           {
             Update: {
               TableName: table.name,
-              Key: keys.session(userId, keepSession),
+              Key: itemKeys.session(userId, keepSession),
               UpdateExpression: 'SET credVersion = :next',
               // Kept only while it is live under the version the change was checked against: a session
               // that a password or role change ended (before its own revocation step ran) stays ended.
@@ -164,7 +164,7 @@ function conditionalUpdate(
   userId: string,
   update: { UpdateExpression: string; ConditionExpression: string; ExpressionAttributeValues: Record<string, unknown> },
 ): Promise<boolean> {
-  return conditionally(table, (options) => table.client.send(new UpdateCommand({ TableName: table.name, Key: keys.user(userId), ...update }), options));
+  return conditionally(table, (options) => table.client.send(new UpdateCommand({ TableName: table.name, Key: itemKeys.user(userId), ...update }), options));
 }
 
 /** A sign-in waiting for its second factor: who, under which credentials, and how many wrong codes so far. */
@@ -180,12 +180,12 @@ export interface MfaChallenge {
 }
 
 export function createChallenge(table: Table, challenge: MfaChallenge): Promise<void> {
-  return putNewItem(table, { ...keys.mfaChallenge(challenge.challengeId), type: 'mfaChallenge', ...challenge });
+  return putNewItem(table, { ...itemKeys.mfaChallenge(challenge.challengeId), type: 'mfaChallenge', ...challenge });
 }
 
 export async function getChallenge(table: Table, challengeId: string): Promise<MfaChallenge | undefined> {
   const result = await guarded(table, (options) =>
-    table.client.send(new GetCommand({ TableName: table.name, Key: keys.mfaChallenge(challengeId), ConsistentRead: true }), options),
+    table.client.send(new GetCommand({ TableName: table.name, Key: itemKeys.mfaChallenge(challengeId), ConsistentRead: true }), options),
   );
   if (!result.Item) return undefined;
   const { userId, credVersion, failures, expiresAt, firstFactor } = result.Item as MfaChallenge;
@@ -205,7 +205,7 @@ export async function failChallenge(table: Table, challengeId: string, maxFailur
     table.client.send(
       new UpdateCommand({
         TableName: table.name,
-        Key: keys.mfaChallenge(challengeId),
+        Key: itemKeys.mfaChallenge(challengeId),
         UpdateExpression: 'ADD failures :one',
         ConditionExpression: 'attribute_exists(pk) AND failures < :max',
         ExpressionAttributeValues: { ':one': 1, ':max': maxFailures },
@@ -221,7 +221,7 @@ export function spendChallenge(table: Table, challengeId: string, maxFailures: n
     table.client.send(
       new DeleteCommand({
         TableName: table.name,
-        Key: keys.mfaChallenge(challengeId),
+        Key: itemKeys.mfaChallenge(challengeId),
         ConditionExpression: 'attribute_exists(pk) AND failures < :max',
         ExpressionAttributeValues: { ':max': maxFailures },
       }),

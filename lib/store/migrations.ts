@@ -1,5 +1,5 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { claimIndexKeys, keys, LEGACY_USERS_PARTITION, USER_SHARDS, USERS_INDEX, userIndexKeys, usersPartition } from './item-keys';
+import { claimIndexKeys, itemKeys, LEGACY_USERS_PARTITION, USER_SHARDS, USERS_INDEX, userIndexKeys, usersPartition } from './item-keys';
 import { conditionally, queryEach, type Table } from './table';
 import { adminRosterIds, enrolAdmin, normalizeIdentifier } from './users';
 
@@ -30,7 +30,7 @@ export async function migrateToShardedIndex(table: Table, progress: (line: strin
       table.client.send(
         new UpdateCommand({
           TableName: table.name,
-          Key: keys.user(id),
+          Key: itemKeys.user(id),
           UpdateExpression: 'SET gsi1pk = :shard',
           ConditionExpression: 'gsi1pk = :legacy',
           ExpressionAttributeValues: { ':shard': userIndexKeys(String(profile.createdAt), id).gsi1pk, ':legacy': LEGACY_USERS_PARTITION },
@@ -45,8 +45,8 @@ export async function migrateToShardedIndex(table: Table, progress: (line: strin
     for await (const profile of profilesIn(table, usersPartition(shard))) {
       const id = String(profile.id);
       for (const [key, value] of [
-        [keys.usernameClaim(normalizeIdentifier(String(profile.username))), normalizeIdentifier(String(profile.username))],
-        [keys.emailClaim(normalizeIdentifier(String(profile.email))), normalizeIdentifier(String(profile.email))],
+        [itemKeys.usernameClaim(normalizeIdentifier(String(profile.username))), normalizeIdentifier(String(profile.username))],
+        [itemKeys.emailClaim(normalizeIdentifier(String(profile.email))), normalizeIdentifier(String(profile.email))],
       ] as const) {
         const index = claimIndexKeys(value, id);
         const indexed = await conditionally(table, (options) =>

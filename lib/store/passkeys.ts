@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { keys } from './item-keys';
+import { itemKeys } from './item-keys';
 import { credentialsUnchanged } from './users';
 import { conditionally, deleteItems, guarded, isConditionFailure, putNew, putNewItem, queryAll, type Table, transact, unexpectedRefusal } from './table';
 
@@ -54,8 +54,8 @@ function passkeyOf(item: Record<string, unknown>): Passkey {
 export async function addPasskey(table: Table, passkey: Passkey, credVersion: number): Promise<'done' | 'taken' | 'changed'> {
   const hash = credentialHash(passkey.id);
   const failed = await transact(table, [
-    putNew(table, { ...keys.passkey(passkey.userId, hash), type: 'passkey', ...passkey }),
-    putNew(table, { ...keys.passkeyClaim(hash), type: 'passkeyClaim', userId: passkey.userId }),
+    putNew(table, { ...itemKeys.passkey(passkey.userId, hash), type: 'passkey', ...passkey }),
+    putNew(table, { ...itemKeys.passkeyClaim(hash), type: 'passkeyClaim', userId: passkey.userId }),
     credentialsUnchanged(table, passkey.userId, credVersion),
   ]);
   if (failed.length === 0) return 'done';
@@ -68,7 +68,7 @@ export async function addPasskey(table: Table, passkey: Passkey, credVersion: nu
 export async function listPasskeys(table: Table, userId: string): Promise<Passkey[]> {
   const items = await queryAll(table, {
     KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-    ExpressionAttributeValues: { ':pk': keys.user(userId).pk, ':prefix': 'PASSKEY#' },
+    ExpressionAttributeValues: { ':pk': itemKeys.user(userId).pk, ':prefix': 'PASSKEY#' },
     ConsistentRead: true,
   });
   return items.map(passkeyOf).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
@@ -77,7 +77,7 @@ export async function listPasskeys(table: Table, userId: string): Promise<Passke
 /** The owner of a credential id, from its claim; undefined for an id nobody registered. */
 export async function passkeyOwner(table: Table, credentialId: string): Promise<string | undefined> {
   const result = await guarded(table, (options) =>
-    table.client.send(new GetCommand({ TableName: table.name, Key: keys.passkeyClaim(credentialHash(credentialId)), ConsistentRead: true }), options),
+    table.client.send(new GetCommand({ TableName: table.name, Key: itemKeys.passkeyClaim(credentialHash(credentialId)), ConsistentRead: true }), options),
   );
   return typeof result.Item?.userId === 'string' ? result.Item.userId : undefined;
 }
@@ -87,7 +87,7 @@ export async function getPasskey(table: Table, userId: string, credentialId: str
     table.client.send(
       new GetCommand({
         TableName: table.name,
-        Key: keys.passkey(userId, credentialHash(credentialId)),
+        Key: itemKeys.passkey(userId, credentialHash(credentialId)),
         ConsistentRead: true,
         ProjectionExpression: PASSKEY_FIELDS.map((_, index) => `#f${index}`).join(', '),
         ExpressionAttributeNames: Object.fromEntries(PASSKEY_FIELDS.map((field, index) => [`#f${index}`, field])),
@@ -108,7 +108,7 @@ export function recordPasskeyUse(table: Table, passkey: Passkey, newCounter: num
     table.client.send(
       new UpdateCommand({
         TableName: table.name,
-        Key: keys.passkey(passkey.userId, credentialHash(passkey.id)),
+        Key: itemKeys.passkey(passkey.userId, credentialHash(passkey.id)),
         UpdateExpression: 'SET #counter = :next, lastUsedAt = :at',
         ConditionExpression: 'attribute_exists(pk) AND #counter = :seen',
         ExpressionAttributeNames: { '#counter': 'counter' },
@@ -125,7 +125,7 @@ export function renamePasskey(table: Table, userId: string, credentialId: string
     table.client.send(
       new UpdateCommand({
         TableName: table.name,
-        Key: keys.passkey(userId, credentialHash(credentialId)),
+        Key: itemKeys.passkey(userId, credentialHash(credentialId)),
         UpdateExpression: 'SET #name = :name',
         ConditionExpression: 'attribute_exists(pk)',
         ExpressionAttributeNames: { '#name': 'name' },
@@ -141,8 +141,8 @@ export async function removePasskey(table: Table, userId: string, credentialId: 
   const hash = credentialHash(credentialId);
   const owned = { ConditionExpression: 'userId = :id', ExpressionAttributeValues: { ':id': userId } };
   const failed = await transact(table, [
-    { Delete: { TableName: table.name, Key: keys.passkey(userId, hash), ...owned } },
-    { Delete: { TableName: table.name, Key: keys.passkeyClaim(hash), ...owned } },
+    { Delete: { TableName: table.name, Key: itemKeys.passkey(userId, hash), ...owned } },
+    { Delete: { TableName: table.name, Key: itemKeys.passkeyClaim(hash), ...owned } },
   ]);
   return failed.length === 0;
 }
@@ -153,7 +153,7 @@ export async function deleteAllPasskeys(table: Table, userId: string): Promise<v
   // Claims first: a claim left without its passkey would keep the credential id taken.
   await deleteItems(
     table,
-    passkeys.flatMap((passkey) => [keys.passkeyClaim(credentialHash(passkey.id)), keys.passkey(userId, credentialHash(passkey.id))]),
+    passkeys.flatMap((passkey) => [itemKeys.passkeyClaim(credentialHash(passkey.id)), itemKeys.passkey(userId, credentialHash(passkey.id))]),
   );
 }
 
@@ -172,7 +172,7 @@ export interface WebauthnChallenge {
 }
 
 export function saveChallenge(table: Table, challenge: WebauthnChallenge): Promise<void> {
-  return putNewItem(table, { ...keys.webauthnChallenge(challenge.challenge), type: 'webauthnChallenge', ...challenge });
+  return putNewItem(table, { ...itemKeys.webauthnChallenge(challenge.challenge), type: 'webauthnChallenge', ...challenge });
 }
 
 /**
@@ -190,7 +190,7 @@ export async function spendChallenge(
       table.client.send(
         new DeleteCommand({
           TableName: table.name,
-          Key: keys.webauthnChallenge(challenge),
+          Key: itemKeys.webauthnChallenge(challenge),
           ConditionExpression: `attribute_exists(pk) AND ceremony = :ceremony AND expiresAt > :now${expect.userId === undefined ? '' : ' AND userId = :user'}`,
           ExpressionAttributeValues: {
             ':ceremony': expect.ceremony,

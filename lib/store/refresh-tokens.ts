@@ -1,5 +1,5 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { keys, refreshTokenIndexKeys, USERS_INDEX } from './item-keys';
+import { itemKeys, refreshTokenIndexKeys, USERS_INDEX } from './item-keys';
 import { deleteItems, guarded, queryAll, type Table, transact, unexpectedRefusal } from './table';
 
 /**
@@ -22,7 +22,7 @@ export interface RefreshTokenRecord {
 /** The item of a refresh token: looked up by hash, and indexed by user so deletion can find it. */
 export function tokenItem(record: RefreshTokenRecord) {
   return {
-    ...keys.refreshToken(record.tokenHash),
+    ...itemKeys.refreshToken(record.tokenHash),
     ...refreshTokenIndexKeys(record.userId, record.createdAt, record.tokenHash),
     type: 'refreshToken',
     ...record,
@@ -31,7 +31,7 @@ export function tokenItem(record: RefreshTokenRecord) {
 
 export async function getRefreshToken(table: Table, tokenHash: string): Promise<RefreshTokenRecord | undefined> {
   const result = await guarded(table, (options) =>
-    table.client.send(new GetCommand({ TableName: table.name, Key: keys.refreshToken(tokenHash), ConsistentRead: true }), options),
+    table.client.send(new GetCommand({ TableName: table.name, Key: itemKeys.refreshToken(tokenHash), ConsistentRead: true }), options),
   );
   if (!result.Item) return undefined;
   const { userId, sessionId, createdAt, expiresAt, rotatedAt } = result.Item as RefreshTokenRecord;
@@ -58,7 +58,7 @@ export async function moveTokenToSession(
     {
       Update: {
         TableName: table.name,
-        Key: keys.refreshToken(old.tokenHash),
+        Key: itemKeys.refreshToken(old.tokenHash),
         UpdateExpression: 'SET rotatedAt = :now',
         ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(rotatedAt)',
         ExpressionAttributeValues: { ':now': now },
@@ -67,7 +67,7 @@ export async function moveTokenToSession(
     {
       Update: {
         TableName: table.name,
-        Key: keys.session(old.userId, old.sessionId),
+        Key: itemKeys.session(old.userId, old.sessionId),
         UpdateExpression:
           'SET tokenHash = :next, #generation = :zero, previousTokenHashes = :none, credVersion = :version, lastUsedAt = :now, expiresAt = :expiresAt',
         ConditionExpression:

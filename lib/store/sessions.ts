@@ -1,6 +1,6 @@
 import type { AuthMethods } from '../access/tokens';
 import { BatchGetCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { keys } from './item-keys';
+import { itemKeys } from './item-keys';
 import { LIVE_SESSION_CONDITION } from './live-session';
 import { conditionally, deleteItems, guarded, isConditionFailure, putNew, queryAll, type Table, transact, unexpectedRefusal } from './table';
 import { credentialsUnchanged, getUser, toUser, type User } from './users';
@@ -49,7 +49,7 @@ export async function createSession(
   token: { tokenHash: string; generation: number },
   event?: Record<string, unknown>,
 ): Promise<boolean> {
-  const item = { ...keys.session(session.userId, session.sessionId), type: 'session', ...session };
+  const item = { ...itemKeys.session(session.userId, session.sessionId), type: 'session', ...session };
   const failed = await transact(table, [
     putNew(table, { ...item, tokenHash: token.tokenHash, generation: token.generation, previousTokenHashes: {} }),
     credentialsUnchanged(table, session.userId, session.credVersion),
@@ -62,7 +62,7 @@ export async function createSession(
 
 export async function getSession(table: Table, userId: string, sessionId: string): Promise<Session | undefined> {
   const result = await guarded(table, (options) =>
-    table.client.send(new GetCommand({ TableName: table.name, Key: keys.session(userId, sessionId), ConsistentRead: true }), options),
+    table.client.send(new GetCommand({ TableName: table.name, Key: itemKeys.session(userId, sessionId), ConsistentRead: true }), options),
   );
   return result.Item as Session | undefined;
 }
@@ -98,7 +98,7 @@ export async function exchangeSessionToken(
       table.client.send(
         new UpdateCommand({
           TableName: table.name,
-          Key: keys.session(presented.userId, presented.sessionId),
+          Key: itemKeys.session(presented.userId, presented.sessionId),
           UpdateExpression: next
             ? 'SET tokenHash = :next, #generation = :nextGeneration, previousTokenHashes.#slot = :presented, lastUsedAt = :now, expiresAt = :expiresAt'
             : 'SET lastUsedAt = :now',
@@ -129,11 +129,11 @@ export async function exchangeSessionToken(
 
 /** The session and its user in one round trip. */
 export async function getSessionWithUser(table: Table, userId: string, sessionId: string): Promise<{ session: Session | undefined; user: User | undefined }> {
-  const sessionKey = keys.session(userId, sessionId);
+  const sessionKey = itemKeys.session(userId, sessionId);
   const result = await guarded(table, (options) =>
     table.client.send(
       new BatchGetCommand({
-        RequestItems: { [table.name]: { Keys: [sessionKey, keys.user(userId)], ConsistentRead: true } },
+        RequestItems: { [table.name]: { Keys: [sessionKey, itemKeys.user(userId)], ConsistentRead: true } },
       }),
       options,
     ),
@@ -158,7 +158,7 @@ function updateLiveSession(table: Table, userId: string, sessionId: string, upda
     table.client.send(
       new UpdateCommand({
         TableName: table.name,
-        Key: keys.session(userId, sessionId),
+        Key: itemKeys.session(userId, sessionId),
         UpdateExpression: updateExpression,
         ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(revokedAt)',
         ExpressionAttributeValues: { ':now': now },
@@ -185,7 +185,7 @@ export function revokeSession(table: Table, userId: string, sessionId: string, n
 export async function listSessionItems(table: Table, userId: string): Promise<Session[]> {
   return (await queryAll(table, {
     KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-    ExpressionAttributeValues: { ':pk': keys.user(userId).pk, ':prefix': 'SESSION#' },
+    ExpressionAttributeValues: { ':pk': itemKeys.user(userId).pk, ':prefix': 'SESSION#' },
     ConsistentRead: true,
   })) as unknown as Session[];
 }
@@ -202,6 +202,6 @@ export async function deleteAllSessions(table: Table, userId: string): Promise<v
   const sessions = await listSessionItems(table, userId);
   await deleteItems(
     table,
-    sessions.map((session) => keys.session(userId, session.sessionId)),
+    sessions.map((session) => itemKeys.session(userId, session.sessionId)),
   );
 }

@@ -2,7 +2,7 @@ import { BatchGetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { BadRequestError } from '../shared/errors';
 import { MESSAGES } from '../shared/messages';
 import { readCursor, signCursor } from './cursor';
-import { keys, LEGACY_USERS_PARTITION, NAME_SHARDS, NAMES_INDEX, namesPartition, USER_SHARDS, USERS_INDEX, usersPartition } from './item-keys';
+import { itemKeys, LEGACY_USERS_PARTITION, NAME_SHARDS, NAMES_INDEX, namesPartition, USER_SHARDS, USERS_INDEX, usersPartition } from './item-keys';
 import { guarded, type Table } from './table';
 import type { User } from './users';
 
@@ -157,7 +157,7 @@ export async function searchUsers(table: Table, prefix: string, limit: number, c
 async function profilesById(table: Table, ids: string[]): Promise<Map<string, Record<string, unknown>>> {
   const found = new Map<string, Record<string, unknown>>();
   for (let i = 0; i < ids.length; i += 100) {
-    let request: Record<string, unknown>[] | undefined = ids.slice(i, i + 100).map((id) => keys.user(id));
+    let request: Record<string, unknown>[] | undefined = ids.slice(i, i + 100).map((id) => itemKeys.user(id));
     for (let attempt = 0; request?.length && attempt < 5; attempt++) {
       const keysToRead = request;
       const result = await guarded(table, (options) =>

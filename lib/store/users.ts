@@ -1,7 +1,7 @@
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { EmailTakenError, ForbiddenError, ServiceUnavailableError, UsernameTakenError } from '../shared/errors';
 import type { Role } from '../shared/roles';
-import { claimIndexKeys, keys, userIndexKeys } from './item-keys';
+import { claimIndexKeys, itemKeys, userIndexKeys } from './item-keys';
 import { conditionally, guarded, isTransactionConflict, putNew, type Table, transact, unexpectedRefusal } from './table';
 import { MESSAGES } from '../shared/messages';
 
@@ -37,9 +37,9 @@ export function normalizeIdentifier(value: string): string {
  */
 export async function createUser(table: Table, user: User, grantedBy?: string): Promise<void> {
   const failed = await transact(table, [
-    putNew(table, { ...keys.user(user.id), ...userIndexKeys(user.createdAt, user.id), type: 'user', ...user }),
-    putNew(table, claimItem(keys.usernameClaim(normalizeIdentifier(user.username)), normalizeIdentifier(user.username), user.id)),
-    putNew(table, claimItem(keys.emailClaim(normalizeIdentifier(user.email)), normalizeIdentifier(user.email), user.id)),
+    putNew(table, { ...itemKeys.user(user.id), ...userIndexKeys(user.createdAt, user.id), type: 'user', ...user }),
+    putNew(table, claimItem(itemKeys.usernameClaim(normalizeIdentifier(user.username)), normalizeIdentifier(user.username), user.id)),
+    putNew(table, claimItem(itemKeys.emailClaim(normalizeIdentifier(user.email)), normalizeIdentifier(user.email), user.id)),
     ...(grantedBy === undefined ? [] : [holdsAdminRole(table, grantedBy)]),
     ...(user.roles.includes('admin') ? [rosterChange(table, user.id, true)] : []),
   ]);
@@ -55,7 +55,7 @@ function holdsAdminRole(table: Table, userId: string) {
   return {
     ConditionCheck: {
       TableName: table.name,
-      Key: keys.user(userId),
+      Key: itemKeys.user(userId),
       ConditionExpression: 'contains(#roles, :admin)',
       ExpressionAttributeNames: { '#roles': 'roles' },
       ExpressionAttributeValues: { ':admin': 'admin' },
@@ -90,7 +90,7 @@ export function toUser(item: Record<string, unknown> | undefined): User | undefi
 
 export async function getUser(table: Table, userId: string): Promise<User | undefined> {
   const result = await guarded(table, (options) =>
-    table.client.send(new GetCommand({ TableName: table.name, Key: keys.user(userId), ConsistentRead: true }), options),
+    table.client.send(new GetCommand({ TableName: table.name, Key: itemKeys.user(userId), ConsistentRead: true }), options),
   );
   return toUser(result.Item);
 }
@@ -100,7 +100,7 @@ export async function getUser(table: Table, userId: string): Promise<User | unde
  * the database round trips do not tell an unknown user from a known one.
  */
 export function findUserByUsername(table: Table, username: string): Promise<User | undefined> {
-  return findUserByClaim(table, keys.usernameClaim(normalizeIdentifier(username)));
+  return findUserByClaim(table, itemKeys.usernameClaim(normalizeIdentifier(username)));
 }
 
 /**
@@ -122,7 +122,7 @@ export function findUserBySignInName(table: Table, identifier: string): Promise<
 
 /** Finds a user by email address, case-insensitively, the same way (two reads whatever is found). */
 export function findUserByEmail(table: Table, email: string): Promise<User | undefined> {
-  return findUserByClaim(table, keys.emailClaim(normalizeIdentifier(email)));
+  return findUserByClaim(table, itemKeys.emailClaim(normalizeIdentifier(email)));
 }
 
 async function findUserByClaim(table: Table, claimKey: { pk: string; sk: string }): Promise<User | undefined> {
@@ -144,7 +144,7 @@ function rosterChange(table: Table, userId: string, admin: boolean) {
   return {
     Update: {
       TableName: table.name,
-      Key: keys.adminRoster(),
+      Key: itemKeys.adminRoster(),
       ...(admin
         ? { UpdateExpression: 'ADD ids :id', ExpressionAttributeValues: { ':id': new Set([userId]) } }
         : {
@@ -215,7 +215,7 @@ export function changeRoles(table: Table, userId: string, roles: Role[]): Promis
     const profile = {
       Update: {
         TableName: table.name,
-        Key: keys.user(userId),
+        Key: itemKeys.user(userId),
         UpdateExpression: `SET #roles = :roles ${CREDENTIALS_CHANGED}`,
         ConditionExpression,
         ExpressionAttributeNames: { '#roles': 'roles' },
@@ -245,7 +245,7 @@ export async function enrolAdmin(table: Table, userId: string): Promise<EnrolOut
         {
           Update: {
             TableName: table.name,
-            Key: keys.adminRoster(),
+            Key: itemKeys.adminRoster(),
             UpdateExpression: 'ADD ids :id',
             ConditionExpression: 'attribute_not_exists(ids) OR NOT contains(ids, :userId)',
             ExpressionAttributeValues: { ':id': new Set([userId]), ':userId': userId },
@@ -267,7 +267,7 @@ export async function enrolAdmin(table: Table, userId: string): Promise<EnrolOut
 /** The ids on the admin roster, read consistently (empty for a table from before it). */
 export async function adminRosterIds(table: Table): Promise<Set<string>> {
   const result = await guarded(table, (options) =>
-    table.client.send(new GetCommand({ TableName: table.name, Key: keys.adminRoster(), ConsistentRead: true }), options),
+    table.client.send(new GetCommand({ TableName: table.name, Key: itemKeys.adminRoster(), ConsistentRead: true }), options),
   );
   const ids = result.Item?.ids;
   return ids instanceof Set ? new Set([...ids].map(String)) : new Set();
@@ -292,12 +292,12 @@ export function deleteUserRecord(table: Table, userId: string, checkedVersion?: 
       {
         Delete: {
           TableName: table.name,
-          Key: keys.user(user.id),
+          Key: itemKeys.user(user.id),
           ConditionExpression: `${ConditionExpression} AND email = :email`,
           ExpressionAttributeValues: { ...values, ':email': user.email },
         },
       },
-      ...[keys.usernameClaim(normalizeIdentifier(user.username)), keys.emailClaim(normalizeIdentifier(user.email))].map((Key) => ({
+      ...[itemKeys.usernameClaim(normalizeIdentifier(user.username)), itemKeys.emailClaim(normalizeIdentifier(user.email))].map((Key) => ({
         Delete: { TableName: table.name, Key, ConditionExpression: 'userId = :id', ExpressionAttributeValues: { ':id': user.id } },
       })),
     ];
@@ -348,7 +348,7 @@ function writeProfile(
     table.client.send(
       new UpdateCommand({
         TableName: table.name,
-        Key: keys.user(userId),
+        Key: itemKeys.user(userId),
         UpdateExpression: options.newCredentials ? `${set} ${CREDENTIALS_CHANGED}` : set,
         ConditionExpression: conditions.join(' AND '),
         ExpressionAttributeNames: Object.fromEntries(entries.map(([name], i) => [`#f${i}`, name])),
@@ -385,7 +385,7 @@ export function credentialsUnchanged(table: Table, userId: string, credVersion: 
   return {
     ConditionCheck: {
       TableName: table.name,
-      Key: keys.user(userId),
+      Key: itemKeys.user(userId),
       ConditionExpression:
         credVersion === 0 ? 'attribute_exists(pk) AND (attribute_not_exists(credVersion) OR credVersion = :version)' : 'credVersion = :version',
       ExpressionAttributeValues: { ':version': credVersion },

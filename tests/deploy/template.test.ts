@@ -157,7 +157,7 @@ describe('the prod template', () => {
       'data-key': ['MfaConfirm', 'MfaSetup', 'MfaVerify'],
       // Whatever verifies a token: the authorizer, the JWKS, the routes that read a token themselves.
       'public-keys': ['Authorizer', 'Jwks', 'MfaVerify', 'Signout', 'Signup'],
-      // The paged lists seal their cursors.
+      // The paged lists sign their cursors (HMAC).
       'cursor-key': ['AdminUserEvents', 'AdminUsers', 'SecurityEvents'],
     });
 

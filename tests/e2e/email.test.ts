@@ -3,7 +3,7 @@ import { PutCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { Secret, TOTP } from 'otpauth';
 import { hashOpaqueToken } from '../../lib/access/tokens';
 import { saveEmailToken } from '../../lib/store/email-tokens';
-import { keys } from '../../lib/store/item-keys';
+import { itemKeys } from '../../lib/store/item-keys';
 import { createTable } from '../../lib/store/table';
 import { admin, api, apiFrom, refusedWithinRevocationBound, signIn, signUp } from '../support/api';
 import { newUser } from '../support/data';
@@ -295,7 +295,7 @@ describe('password reset', () => {
     // A lock that lasts an hour, as an attacker guessing the password would cause.
     const now = Math.floor(Date.now() / 1000);
     await table.client.send(
-      new PutCommand({ TableName: table.name, Item: { ...keys.attempts('username', user.username.toLowerCase()), attempts: 100, expiresAt: now + 3600 } }),
+      new PutCommand({ TableName: table.name, Item: { ...itemKeys.attempts('username', user.username.toLowerCase()), attempts: 100, expiresAt: now + 3600 } }),
     );
     expect((await signIn(user.username, user.password)).status).toBe(429);
     expect((await reset(token, 'a brand new password')).status).toBe(200);
@@ -304,7 +304,7 @@ describe('password reset', () => {
 
   it('counts reset attempts against the source IP sign-in limit', async () => {
     const from = freshAddress();
-    const key = keys.attempts('ip', from);
+    const key = itemKeys.attempts('ip', from);
     const now = Math.floor(Date.now() / 1000);
     await table.client.send(
       new PutCommand({ TableName: table.name, Item: { ...key, attempts: Number(process.env.E2E_LOCKOUT_IP_THRESHOLD) - 1, expiresAt: now + 3600 } }),

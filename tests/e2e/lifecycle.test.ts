@@ -1,7 +1,7 @@
 import { admin, api, signIn, signUp, refusedWithinRevocationBound as refusedWithinBound } from '../support/api';
 import { newUser } from '../support/data';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { keys } from '../../lib/store/item-keys';
+import { itemKeys } from '../../lib/store/item-keys';
 import { createTable } from '../../lib/store/table';
 
 // Account lifecycle over HTTP. "Within the bound" = the authorizer cache lifetime configured for the
@@ -166,7 +166,7 @@ describe('sessions a credentials change ended', () => {
     await table.client.send(
       new UpdateCommand({
         TableName: table.name,
-        Key: keys.user(session.id),
+        Key: itemKeys.user(session.id),
         UpdateExpression: 'ADD credVersion :one',
         ExpressionAttributeValues: { ':one': 1 },
       }),

@@ -1,6 +1,6 @@
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { normalizeIdentifier } from '../../lib/store/users';
-import { keys } from '../../lib/store/item-keys';
+import { itemKeys } from '../../lib/store/item-keys';
 import { createTable } from '../../lib/store/table';
 import { apiFrom, signUp } from '../support/api';
 import { newUser } from '../support/data';
@@ -27,7 +27,7 @@ describe('sign-in lockout', () => {
     expect(retryAfter).toBeLessThanOrEqual(windowMs / 1000);
 
     // The window ends (its end moved to now, as time would move it): the right password works again.
-    const counter = keys.attempts('username', normalizeIdentifier(user.username));
+    const counter = itemKeys.attempts('username', normalizeIdentifier(user.username));
     const counted = await table.client.send(new GetCommand({ TableName: table.name, Key: counter, ConsistentRead: true }));
     expect(counted.Item).toMatchObject({ attempts: 6 });
     await table.client.send(
@@ -57,7 +57,7 @@ describe('sign-in lockout', () => {
     await table.client.send(
       new PutCommand({
         TableName: table.name,
-        Item: { ...keys.attempts('ip', '127.0.0.3'), attempts: ipThreshold - 3, expiresAt: Math.floor(Date.now() / 1000) + 60 },
+        Item: { ...itemKeys.attempts('ip', '127.0.0.3'), attempts: ipThreshold - 3, expiresAt: Math.floor(Date.now() / 1000) + 60 },
       }),
     );
     const responses = await Promise.all(Array.from({ length: 8 }, () => signInFrom('127.0.0.3', newUser().username, 'wrong password')));

@@ -1,6 +1,6 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { Secret, TOTP } from 'otpauth';
-import { keys } from '../../lib/store/item-keys';
+import { itemKeys } from '../../lib/store/item-keys';
 import { createTable } from '../../lib/store/table';
 import { admin, api, apiFrom, cookieAttributes, refusedWithinRevocationBound, signIn, signUp, type ApiResponse } from '../support/api';
 import { newUser } from '../support/data';
@@ -94,7 +94,7 @@ describe('TOTP enrolment', () => {
     });
     // Counted against the username's sign-in limit: one short of it (a window of an hour, so no clock
     // decides), one more wrong guess reaches it, and the next attempt is refused unchecked.
-    const counter = keys.attempts('username', user.username.toLowerCase());
+    const counter = itemKeys.attempts('username', user.username.toLowerCase());
     await table.client.send(
       new PutCommand({ TableName: table.name, Item: { ...counter, attempts: LOCKOUT_THRESHOLD - 1, expiresAt: Math.floor(Date.now() / 1000) + 3600 } }),
     );

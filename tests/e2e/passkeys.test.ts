@@ -2,7 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { Secret, TOTP } from 'otpauth';
 import { credentialHash } from '../../lib/store/passkeys';
-import { keys } from '../../lib/store/item-keys';
+import { itemKeys } from '../../lib/store/item-keys';
 import { createTable } from '../../lib/store/table';
 import { admin, api, apiFrom, cookieAttributes, signIn, signUp, type ApiResponse } from '../support/api';
 import { assert, createCredential, type SoftCredential } from '../../scripts/soft-authenticator';
@@ -104,7 +104,9 @@ async function turnOnMfa(owner: Account): Promise<string> {
 async function storedItems(userId: string, credentialId: string): Promise<unknown[]> {
   const hash = credentialHash(credentialId);
   const items = await Promise.all(
-    [keys.passkey(userId, hash), keys.passkeyClaim(hash)].map((Key) => table.client.send(new GetCommand({ TableName: table.name, Key, ConsistentRead: true }))),
+    [itemKeys.passkey(userId, hash), itemKeys.passkeyClaim(hash)].map((Key) =>
+      table.client.send(new GetCommand({ TableName: table.name, Key, ConsistentRead: true })),
+    ),
   );
   return items.map((result) => result.Item).filter(Boolean);
 }
@@ -339,7 +341,7 @@ describe('usernameless sign-in', () => {
     await table.client.send(
       new UpdateCommand({
         TableName: table.name,
-        Key: keys.webauthnChallenge(expired),
+        Key: itemKeys.webauthnChallenge(expired),
         UpdateExpression: 'SET expiresAt = :past',
         ExpressionAttributeValues: { ':past': Math.floor(Date.now() / 1000) - 1 },
       }),
@@ -443,7 +445,7 @@ describe('usernameless sign-in', () => {
     await table.client.send(
       new PutCommand({
         TableName: table.name,
-        Item: { ...keys.attempts('passkey-ip', from), attempts: threshold - 1, expiresAt: Math.floor(Date.now() / 1000) + 60 },
+        Item: { ...itemKeys.attempts('passkey-ip', from), attempts: threshold - 1, expiresAt: Math.floor(Date.now() / 1000) + 60 },
       }),
     );
     const options = await apiFrom(from, 'POST', '/api/auth/passkeys/signin/options', {});

@@ -1,5 +1,5 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { keys } from '../../lib/store/item-keys';
+import { itemKeys } from '../../lib/store/item-keys';
 import { createTable } from '../../lib/store/table';
 import { api, rawApi, signIn, signUp } from '../support/api';
 import { newUser } from '../support/data';
@@ -19,7 +19,7 @@ describe('refresh token expiry', () => {
       new UpdateCommand({
         TableName: table.name,
         // The token names its session, whose item holds it and its expiry.
-        Key: keys.session(...(refreshToken.split('.') as [string, string])),
+        Key: itemKeys.session(...(refreshToken.split('.') as [string, string])),
         UpdateExpression: 'SET expiresAt = :past',
         ExpressionAttributeValues: { ':past': Math.floor(Date.now() / 1000) - 1 },
       }),

@@ -10,7 +10,7 @@ import { ConflictError } from '../../lib/shared/errors';
 import { createTable, type Table } from '../../lib/store/table';
 import { migrate } from '../../lib/store/migrations';
 import { adminRosterIds, enrolAdmin, findUserByUsername, getUser } from '../../lib/store/users';
-import { keys } from '../../lib/store/item-keys';
+import { itemKeys } from '../../lib/store/item-keys';
 import { createTables } from '../../scripts/dynamodb-local';
 import { testAccountConfig } from '../support/account-config';
 import { newUser } from '../support/data';
@@ -96,7 +96,7 @@ describe('the last admin', () => {
     await deps.table.client.send(
       new UpdateCommand({
         TableName: deps.table.name,
-        Key: keys.adminRoster(),
+        Key: itemKeys.adminRoster(),
         UpdateExpression: 'DELETE ids :id',
         ExpressionAttributeValues: { ':id': new Set([legacy.id]) },
       }),
@@ -112,7 +112,7 @@ describe('the last admin', () => {
 /** Admins as a table from before the roster holds them: admin profiles, and no roster item at all. */
 async function preRosterAdmins(deps: MailingDeps) {
   const ids = await twoAdmins(deps);
-  await deps.table.client.send(new DeleteCommand({ TableName: deps.table.name, Key: keys.adminRoster() }));
+  await deps.table.client.send(new DeleteCommand({ TableName: deps.table.name, Key: itemKeys.adminRoster() }));
   expect(await adminRosterIds(deps.table)).toEqual(new Set());
   return ids;
 }
@@ -165,7 +165,7 @@ describe('the migration puts admins from before the roster on it', () => {
     let demoted = false;
     const racing = interceptedTable(deps.table, async (command) => {
       const first = command instanceof TransactWriteCommand ? command.input.TransactItems?.[0]?.ConditionCheck?.Key : undefined;
-      if (demoted || first?.pk !== keys.user(b).pk) return;
+      if (demoted || first?.pk !== itemKeys.user(b).pk) return;
       demoted = true;
       // Right before the migration's write for b, which it listed as an admin: the bootstrap (or another
       // run) enrols both, and a takes b's admin role away, as allowed now that two admins count.

@@ -20,7 +20,7 @@ import {
   UnauthorizedError,
   UsernameTakenError,
 } from '../../lib/shared/errors';
-import { keys } from '../../lib/store/item-keys';
+import { itemKeys } from '../../lib/store/item-keys';
 import { clearAttempts, countAttempt } from '../../lib/store/attempts';
 import { getRefreshToken, tokenItem } from '../../lib/store/refresh-tokens';
 import { createSession, getSession, getSessionWithUser, listSessionItems, REMEMBERED_TOKENS } from '../../lib/store/sessions';
@@ -76,7 +76,7 @@ async function legacySession(userId: string, credVersion = 0) {
   const refreshToken = randomBytes(32).toString('base64url');
   const createdAt = clock.toISOString();
   const expiresAt = Math.floor(clock.getTime() / 1000) + deps.config.refreshTokenTtlSeconds;
-  const session = { ...keys.session(userId, sessionId), type: 'session', userId, sessionId, createdAt, lastUsedAt: createdAt, expiresAt, credVersion };
+  const session = { ...itemKeys.session(userId, sessionId), type: 'session', userId, sessionId, createdAt, lastUsedAt: createdAt, expiresAt, credVersion };
   await deps.table.client.send(new PutCommand({ TableName: deps.table.name, Item: session }));
   await deps.table.client.send(
     new PutCommand({ TableName: deps.table.name, Item: tokenItem({ tokenHash: hashOpaqueToken(refreshToken), userId, sessionId, createdAt, expiresAt }) }),
@@ -182,7 +182,7 @@ describe('sign-up limit per source IP', () => {
     const from = fromOneAddress(0);
     for (let i = 0; i < 5; i++) await from.signUp(newUser());
     const counter = await deps.table.client.send(
-      new GetCommand({ TableName: deps.table.name, Key: keys.attempts('signup-ip', from.ip), ConsistentRead: true }),
+      new GetCommand({ TableName: deps.table.name, Key: itemKeys.attempts('signup-ip', from.ip), ConsistentRead: true }),
     );
     expect(counter.Item).toBeUndefined();
   });
@@ -398,7 +398,7 @@ describe('refresh', () => {
       new QueryCommand({
         TableName: deps.table.name,
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :events)',
-        ExpressionAttributeValues: { ':pk': keys.user(userId).pk, ':events': 'EVENT#' },
+        ExpressionAttributeValues: { ':pk': itemKeys.user(userId).pk, ':events': 'EVENT#' },
         ConsistentRead: true,
       }),
     );

@@ -10,7 +10,7 @@ import type { MailingDeps, SecondFactorDeps } from '../../lib/account/types';
 import type { EmailMessage } from '../../lib/email/templates';
 import { ForbiddenError, InvalidCredentialsError } from '../../lib/shared/errors';
 import { saveEmailToken, spendResetToken, spendVerifyToken } from '../../lib/store/email-tokens';
-import { keys } from '../../lib/store/item-keys';
+import { itemKeys } from '../../lib/store/item-keys';
 import { listSessionItems } from '../../lib/store/sessions';
 import { MAIL_QUOTA, takeMailQuota } from '../../lib/store/mail-quota';
 import { createTable } from '../../lib/store/table';
@@ -95,7 +95,7 @@ describe('emailed tokens', () => {
       new PutCommand({
         TableName: table.name,
         Item: {
-          ...keys.user(id),
+          ...itemKeys.user(id),
           type: 'user',
           id,
           username: name,

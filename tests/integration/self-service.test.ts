@@ -11,7 +11,7 @@ import { verifyAccessToken } from '../../lib/access/tokens';
 import { epochSeconds } from '../../lib/shared/clock';
 import { type HttpError, RefreshTokenError } from '../../lib/shared/errors';
 import { hashPassword } from '../../lib/shared/passwords';
-import { keys } from '../../lib/store/item-keys';
+import { itemKeys } from '../../lib/store/item-keys';
 import { createSessionChecker } from '../../lib/store/live-session';
 import { getMfaState } from '../../lib/store/mfa';
 import { listSessionItems } from '../../lib/store/sessions';
@@ -70,14 +70,14 @@ const refusal = (attempt: Promise<unknown>) =>
 
 /** The deletion's transaction: the one that deletes the profile item. */
 const deletesProfile = (userId: string) => (command: unknown) =>
-  command instanceof TransactWriteCommand && (command.input.TransactItems ?? []).some((item) => item.Delete?.Key?.pk === keys.user(userId).pk);
+  command instanceof TransactWriteCommand && (command.input.TransactItems ?? []).some((item) => item.Delete?.Key?.pk === itemKeys.user(userId).pk);
 /** A refresh's exchange: the conditional update of a session item. */
 const exchangesToken = (command: unknown) => command instanceof UpdateCommand && String(command.input.Key?.sk).startsWith('SESSION#');
 
 describe('deleting one’s own account', () => {
   it('a wrong password is 401 and changes nothing, and counts toward the lockout like a sign-in', async () => {
     const { input, userId, caller, refreshToken } = await signedIn();
-    const counter = keys.attempts('username', normalizeIdentifier(input.username));
+    const counter = itemKeys.attempts('username', normalizeIdentifier(input.username));
     const before = Number((await deps.table.client.send(new GetCommand({ TableName: deps.table.name, Key: counter }))).Item?.attempts ?? 0);
     expect(await refusal(deleteOwnAccount(deps, caller, 'not the password', client.ip))).toBe('401 Current password is incorrect!');
     expect((await deps.table.client.send(new GetCommand({ TableName: deps.table.name, Key: counter }))).Item?.attempts).toBe(before + 1);

@@ -4,7 +4,7 @@ import { listUsersPage } from '../../lib/account/admin-users';
 import { registerUser } from '../../lib/account/sign-up';
 import type { PagingDeps } from '../../lib/account/types';
 import { BadRequestError } from '../../lib/shared/errors';
-import { keys, LEGACY_USERS_PARTITION, NAME_SHARDS, USER_SHARDS, userShard } from '../../lib/store/item-keys';
+import { itemKeys, LEGACY_USERS_PARTITION, NAME_SHARDS, USER_SHARDS, userShard } from '../../lib/store/item-keys';
 import { createTables } from '../../scripts/dynamodb-local';
 import { migrateToShardedIndex } from '../../lib/store/migrations';
 import { createTable } from '../../lib/store/table';
@@ -35,7 +35,7 @@ async function allPages(query: { limit: string; search?: string }): Promise<{ us
     cursor = page.nextCursor ?? undefined;
     if (cursor !== undefined) cursors.push(cursor);
   } while (cursor);
-  // One sort key, sealed: small whatever the number of shards (a query string has to carry it). Pages
+  // One sort key, signed: small whatever the number of shards (a query string has to carry it). Pages
   // are counted by their cursors, so a caller's "at least N pages" also says how many were checked.
   expect(cursors.filter((signed) => signed.length >= 300)).toEqual([]);
   return { users, pages: cursors.length + 1 };
@@ -175,7 +175,7 @@ describe('the migration to the sharded index', () => {
         new PutCommand({
           TableName: table.name,
           Item: {
-            ...keys.user(user.id),
+            ...itemKeys.user(user.id),
             gsi1pk: LEGACY_USERS_PARTITION,
             gsi1sk: `${user.createdAt}#${user.id}`,
             type: 'user',
@@ -186,8 +186,8 @@ describe('the migration to the sharded index', () => {
           },
         }),
       );
-      await table.client.send(new PutCommand({ TableName: table.name, Item: { ...keys.usernameClaim(user.username), userId: user.id } }));
-      await table.client.send(new PutCommand({ TableName: table.name, Item: { ...keys.emailClaim(user.email), userId: user.id } }));
+      await table.client.send(new PutCommand({ TableName: table.name, Item: { ...itemKeys.usernameClaim(user.username), userId: user.id } }));
+      await table.client.send(new PutCommand({ TableName: table.name, Item: { ...itemKeys.emailClaim(user.email), userId: user.id } }));
     }
     const listedIds = async () => (await allPages({ limit: '50' })).users.map((user) => user.id);
     // Read in both shapes before the migration: listed, not yet searchable.
@@ -198,7 +198,7 @@ describe('the migration to the sharded index', () => {
     expect(report.profilesMoved).toBeGreaterThanOrEqual(3);
     expect(report.claimsIndexed).toBeGreaterThanOrEqual(6);
     for (const user of legacy) {
-      const item = (await table.client.send(new GetCommand({ TableName: table.name, Key: keys.user(user.id) }))).Item!;
+      const item = (await table.client.send(new GetCommand({ TableName: table.name, Key: itemKeys.user(user.id) }))).Item!;
       expect(item.gsi1pk).toBe(`USERS#${userShard(user.id)}`);
     }
     const ids = await listedIds();

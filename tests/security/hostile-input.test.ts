@@ -193,9 +193,9 @@ describe('oversized and forged keys', () => {
     expect(response).toMatchObject({ status: 400, json: { message: 'username is too long' } });
   });
 
-  it('answers a cursor it did not issue with 400: unsealed, with an empty key, or with its seal broken', async () => {
-    const unsealed = Buffer.from(JSON.stringify({ gsi1pk: 'USER', gsi1sk: '', pk: '', sk: '' })).toString('base64url');
-    expect(await api('GET', `/api/admin/users?cursor=${unsealed}`, { token: adminToken })).toMatchObject({
+  it('answers a cursor it did not issue with 400: unsigned, with an empty key, or with its MAC broken', async () => {
+    const unsigned = Buffer.from(JSON.stringify({ gsi1pk: 'USER', gsi1sk: '', pk: '', sk: '' })).toString('base64url');
+    expect(await api('GET', `/api/admin/users?cursor=${unsigned}`, { token: adminToken })).toMatchObject({
       status: 400,
       json: { message: 'cursor is invalid' },
     });
@@ -203,13 +203,13 @@ describe('oversized and forged keys', () => {
     const cursor = page.json.nextCursor as string;
     expect(cursor).toEqual(expect.any(String));
     expect((await api('GET', `/api/admin/users?limit=1&cursor=${encodeURIComponent(cursor)}`, { token: adminToken })).status).toBe(200);
-    const [body, seal] = cursor.split('.') as [string, string];
+    const [body, tag] = cursor.split('.') as [string, string];
     const emptied = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(body, 'base64url').toString()), sk: '' })).toString('base64url');
-    expect(await api('GET', `/api/admin/users?cursor=${emptied}.${seal}`, { token: adminToken })).toMatchObject({
+    expect(await api('GET', `/api/admin/users?cursor=${emptied}.${tag}`, { token: adminToken })).toMatchObject({
       status: 400,
       json: { message: 'cursor is invalid' },
     });
-    const flipped = `${body}.${seal.slice(0, -2)}${seal.endsWith('AA') ? 'BB' : 'AA'}`;
+    const flipped = `${body}.${tag.slice(0, -2)}${tag.endsWith('AA') ? 'BB' : 'AA'}`;
     expect(await api('GET', `/api/admin/users?cursor=${flipped}`, { token: adminToken })).toMatchObject({
       status: 400,
       json: { message: 'cursor is invalid' },

@@ -1,5 +1,5 @@
 import { TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { keys } from '../../lib/store/item-keys';
+import { itemKeys } from '../../lib/store/item-keys';
 import type { Table } from '../../lib/store/table';
 
 // Fault injection for the integration tier: the table's own client, with a change committed just before
@@ -44,7 +44,7 @@ export const writesSession = (command: unknown) =>
 
 /** Any write of the user's profile item, alone or in a transaction. */
 export const writesProfile = (userId: string) => (command: unknown) => {
-  const profile = (key: Record<string, unknown> | undefined) => key?.pk === keys.user(userId).pk && key?.sk === keys.user(userId).sk;
+  const profile = (key: Record<string, unknown> | undefined) => key?.pk === itemKeys.user(userId).pk && key?.sk === itemKeys.user(userId).sk;
   if (command instanceof UpdateCommand) return profile(command.input.Key);
   return command instanceof TransactWriteCommand && (command.input.TransactItems ?? []).some((item) => profile(item.Update?.Key));
 };

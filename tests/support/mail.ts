@@ -1,6 +1,6 @@
 import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import type { MailJob, MailQueue } from '../../lib/email/queue';
-import { keys } from '../../lib/store/item-keys';
+import { itemKeys } from '../../lib/store/item-keys';
 import type { Table } from '../../lib/store/table';
 import { normalizeIdentifier } from '../../lib/store/users';
 
@@ -64,5 +64,5 @@ export function linkToken(mail: StoredMail): string {
  * arrived (the mailer takes the quota before it sends), or the link may take it again afterwards.
  */
 export async function forgetMailQuota(table: Table, address: string): Promise<void> {
-  await table.client.send(new DeleteCommand({ TableName: table.name, Key: keys.mailQuota(normalizeIdentifier(address)) }));
+  await table.client.send(new DeleteCommand({ TableName: table.name, Key: itemKeys.mailQuota(normalizeIdentifier(address)) }));
 }

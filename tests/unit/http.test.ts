@@ -167,17 +167,17 @@ describe('the CSRF rule, at the wrapper', () => {
     keys = (await testKeySet()).keys;
   });
 
-  async function contextFor(credential: 'cookie' | 'header'): Promise<Record<string, string>> {
+  async function contextFor(via: 'cookie' | 'header'): Promise<Record<string, string>> {
     const now = new Date();
-    const token = await issueAccessToken(keys, { userId: 'u-1', roles: ['user'], sessionId: 's-1' }, { ...settings, now, ttlSeconds: 60, via: credential });
-    const headers = credential === 'cookie' ? { cookie: `jwt_session=${token}` } : { 'x-access-token': token };
+    const token = await issueAccessToken(keys, { userId: 'u-1', roles: ['user'], sessionId: 's-1' }, { ...settings, now, ttlSeconds: 60, via });
+    const headers = via === 'cookie' ? { cookie: `jwt_session=${token}` } : { 'x-access-token': token };
     const outcome = await authorize({ keys, settings, isSessionLive: async () => true, sessionCookie: 'jwt_session' }, headers, now);
     return authorizerResult(outcome, 'arn:aws:execute-api:us-east-1:123456789012:abc123/prod/POST/api/auth/password').context as Record<string, string>;
   }
 
   const changeSomething = http.httpHandler({ requires: 'signed-in' }, async () => ({ json: { changed: true } }));
-  const call = async (credential: 'cookie' | 'header', method: string, origin?: string) =>
-    changeSomething(apiEvent({ method, headers: origin ? { origin } : {}, authorizer: await contextFor(credential) })).then((result) => ({
+  const call = async (via: 'cookie' | 'header', method: string, origin?: string) =>
+    changeSomething(apiEvent({ method, headers: origin ? { origin } : {}, authorizer: await contextFor(via) })).then((result) => ({
       status: result.statusCode,
       body: json(result),
     }));

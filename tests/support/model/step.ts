@@ -3,7 +3,7 @@ import type { ApiResponse } from '../api';
 import { deleteUser, resetMfa, setRoles, signUp } from './admin-ops';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { hashRecoveryCode } from '../../../lib/account/totp';
-import { keys } from '../../../lib/store/item-keys';
+import { itemKeys } from '../../../lib/store/item-keys';
 import { getUser } from '../../../lib/store/users';
 import { checkEvents, probeDead, probeDeadAccess } from './checks';
 import { changePassword, deleteSelf, forgot, mfaOff, mfaOn, renewCodes, reset } from './credential-ops';
@@ -153,7 +153,7 @@ const codesOf = (user: ModelUser) => JSON.stringify((user.mfa?.recoveryCodes ?? 
 
 /** The hashes of the recovery codes stored now (an observation to settle a race). */
 async function storedCodes(userId: string, context: Context): Promise<string> {
-  const { Item } = await context.table.client.send(new GetCommand({ TableName: context.table.name, Key: keys.user(userId), ConsistentRead: true }));
+  const { Item } = await context.table.client.send(new GetCommand({ TableName: context.table.name, Key: itemKeys.user(userId), ConsistentRead: true }));
   return JSON.stringify(Item?.recoveryCodes instanceof Set ? [...Item.recoveryCodes].map(String).sort() : []);
 }
 
@@ -164,10 +164,10 @@ const challengesOf = (user: ModelUser) => JSON.stringify(user.challenges.map((c)
 async function storedChallenges(user: ModelUser, userId: string, context: Context): Promise<string> {
   const read = (key: { pk: string; sk: string }) =>
     context.table.client.send(new GetCommand({ TableName: context.table.name, Key: key, ConsistentRead: true })).then((r) => r.Item);
-  const profile = await read(keys.user(userId));
+  const profile = await read(itemKeys.user(userId));
   const live = await Promise.all(
     user.challenges.map(async ({ mfaToken }) => {
-      const challenge = await read(keys.mfaChallenge(claimsOf(mfaToken).jti ?? ''));
+      const challenge = await read(itemKeys.mfaChallenge(claimsOf(mfaToken).jti ?? ''));
       return profile !== undefined && challenge !== undefined && Number(challenge.credVersion) === Number(profile.credVersion ?? 0);
     }),
   );
