@@ -123,27 +123,14 @@ export async function settleRace(model: Model, plans: Plan[], answers: ApiRespon
     candidates = explaining(candidates, (c, i) => applyRefresh(c, found[i]!.key, token, answer, false));
     if (candidates.length === 0) throw new Mismatch(`no order of the race explains a refresh of ${found[0]!.key} after it (${answer.status})`);
   }
-  for (const { key, id } of candidates[0]!.users) {
-    if (new Set(candidates.map((c) => listedAs(userOf(c, key)))).size <= 1) continue;
-    const stored = await storedAs(id, context);
-    candidates = candidates.filter((c) => listedAs(userOf(c, key)) === stored);
-    if (candidates.length === 0) throw new Mismatch(`no order of the race explains ${key}'s roles and MFA after it (${stored})`);
-  }
-  // A sign-in's first step racing a credentials change (with MFA on): its challenge lives iff the change
-  // came first, and the answers (200 and a challenge either way) do not tell (seed 680558156). The stored
-  // challenge's credentials version does.
-  for (const { key, id } of candidates[0]!.users) {
-    if (new Set(candidates.map((c) => challengesOf(userOf(c, key)))).size <= 1) continue;
-    const stored = await storedChallenges(userOf(candidates[0]!, key), id, context);
-    candidates = candidates.filter((c) => challengesOf(userOf(c, key)) === stored);
-    if (candidates.length === 0) throw new Mismatch(`no order of the race explains ${key}'s MFA challenges after it (${stored})`);
-  }
-  // Two renewals of one user's recovery codes at once: the orders disagree on which set was written last.
-  for (const { key, id } of candidates[0]!.users) {
-    if (new Set(candidates.map((c) => codesOf(userOf(c, key)))).size <= 1) continue;
-    const stored = await storedCodes(id, context);
-    candidates = candidates.filter((c) => codesOf(userOf(c, key)) === stored);
-    if (candidates.length === 0) throw new Mismatch(`no order of the race explains ${key}'s recovery codes after it`);
+  // Per user, what the orders may still disagree on: the stored state says which order the service took.
+  for (const { what, ofModel, read, shown } of OBSERVED) {
+    for (const { key } of candidates[0]!.users) {
+      if (new Set(candidates.map((c) => ofModel(userOf(c, key)))).size <= 1) continue;
+      const stored = await read(userOf(candidates[0]!, key), context);
+      candidates = candidates.filter((c) => ofModel(userOf(c, key)) === stored);
+      if (candidates.length === 0) throw new Mismatch(`no order of the race explains ${key}'s ${what} after it${shown ? ` (${stored})` : ''}`);
+    }
   }
   Object.assign(model, candidates[0]!);
 }
@@ -161,10 +148,10 @@ async function storedCodes(userId: string, context: Context): Promise<string> {
 const challengesOf = (user: ModelUser) => JSON.stringify(user.challenges.map((c) => !user.deleted && c.live && c.credVersion === user.credVersion));
 
 /** The same as stored now: each challenge's item still there, under the profile's credentials version (an observation to settle a race). */
-async function storedChallenges(user: ModelUser, userId: string, context: Context): Promise<string> {
+async function storedChallenges(user: ModelUser, context: Context): Promise<string> {
   const read = (key: { pk: string; sk: string }) =>
     context.table.client.send(new GetCommand({ TableName: context.table.name, Key: key, ConsistentRead: true })).then((r) => r.Item);
-  const profile = await read(itemKeys.user(userId));
+  const profile = await read(itemKeys.user(user.id));
   const live = await Promise.all(
     user.challenges.map(async ({ mfaToken }) => {
       const challenge = await read(itemKeys.mfaChallenge(claimsOf(mfaToken).jti ?? ''));
@@ -195,3 +182,14 @@ async function storedAs(userId: string, context: Context): Promise<string> {
   const user = await getUser(context.table, userId);
   return user ? `${[...user.roles].sort()}:${user.mfaEnabled}` : 'absent';
 }
+
+/** What a race's orders may disagree on of one user, as the model has it and as stored now (`shown`: the stored value goes in the message). */
+const OBSERVED: { what: string; ofModel: (user: ModelUser) => string; read: (user: ModelUser, context: Context) => Promise<string>; shown: boolean }[] = [
+  // Two role changes at once both succeed in either order.
+  { what: 'roles and MFA', ofModel: listedAs, read: (user, context) => storedAs(user.id, context), shown: true },
+  // A sign-in's first step racing a credentials change (with MFA on): its challenge lives iff the change
+  // came first, and the answers (200 and a challenge either way) do not tell (seed 680558156).
+  { what: 'MFA challenges', ofModel: challengesOf, read: storedChallenges, shown: true },
+  // Two renewals of one user's recovery codes at once: the orders disagree on which set was written last.
+  { what: 'recovery codes', ofModel: codesOf, read: (user, context) => storedCodes(user.id, context), shown: false },
+];
