@@ -11,8 +11,8 @@ import { warmUp } from '../support/model/warm-up';
 
 // The account state machine against a model (issue 28): random sequences of sign-up, sign-in (and its
 // MFA step), refresh, sign-out, session revocation, password change, forgot + reset, MFA on/off, admin
-// role change, MFA reset and deletion, some of them raced, against the real service over HTTP; after
-// every step the model's invariants are checked (tests/support/model/). The short run is part of the
+// role change, MFA reset and deletion, passkey registration and sign-in, some of them raced, against
+// the real service over HTTP; after every step the model's invariants are checked (tests/support/model/). The short run is part of the
 // security tier; `npm run test:model` is the long one. A failure prints the shrunk sequence and its
 // seed, path and replayPath: MODEL_SEED=<seed> MODEL_PATH=<path> MODEL_REPLAY_PATH=<replayPath> replays
 // exactly it (MODEL_SEED alone, the run).
@@ -48,14 +48,15 @@ it(
     // (the counterexample's replayPath).
     const replayPath = process.env.MODEL_REPLAY_PATH;
     const sequences = fc.commands(COMMANDS, { maxCommands: MAX_COMMANDS, size: '+1', ...(replayPath ? { replayPath } : {}) });
-    const property = fc.asyncProperty(sequences, fc.boolean(), async (commands, mfaFromStart) => {
+    const property = fc.asyncProperty(sequences, fc.boolean(), fc.boolean(), async (commands, mfaFromStart, passkeyFromStart) => {
       let model: Model | undefined;
       // Every sequence starts with one user signed in on two devices (two live sessions), in some with MFA
       // on already (so the second step of a sign-in, and a change between its two steps, come within a
       // short sequence's reach); more users sign up as commands. The second device makes MFA on or off
       // from one session end the other within a short sequence too: the one change that ends a session by
       // the credentials version alone, without revoking it (a reverted version check in the authorizer
-      // went unseen by runs without it: docs/model-checking.md, (a)).
+      // went unseen by runs without it: docs/model-checking.md, (a)). Half the sequences start with a
+      // passkey registered, so passkey sign-ins (and their races) are drawn from the first step on.
       const setup = async () => {
         model = newModel(`mdl${randomBytes(4).toString('hex')}_`);
         const first = { u: 0, s: 0, t: 0, flag: false };
@@ -63,11 +64,12 @@ it(
         if (mfaFromStart) await new Step([{ kind: 'mfaOn', ...first }]).run(model, context);
         await new Step([{ kind: 'signIn', ...first }]).run(model, context);
         if (mfaFromStart) await new Step([{ kind: 'verifyMfa', ...first }]).run(model, context);
+        if (passkeyFromStart) await new Step([{ kind: 'addPasskey', ...first }]).run(model, context);
         return { model, real: context };
       };
       await fc.asyncModelRun(setup, commands);
       await checkAdminList(model!, context);
-      await sweep(model!);
+      await sweep(model!, context);
     });
     try {
       await fc.assert(property, {

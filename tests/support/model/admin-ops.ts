@@ -51,6 +51,7 @@ function newModelUser(key: string, id: string, fresh: { username: string; email:
     mailRequests: 1,
     resetLinks: [],
     challenges: [],
+    passkeys: [],
     events: {},
   };
 }

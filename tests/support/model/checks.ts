@@ -1,8 +1,12 @@
 import { apiFrom, ONE_REQUEST_MS, revocationDeadlineMs } from '../api';
 import { call, totpCode, usableStep } from './http';
-import { type Context, latestAccess } from './plan';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { credentialHash } from '../../../lib/store/passkeys';
+import { itemKeys } from '../../../lib/store/item-keys';
+import { signInWithPasskey } from './passkey-ops';
+import { type Context, latestAccess, liveSession } from './plan';
 import { applyRefresh } from './session-ops';
-import { expectThat, isAlive, LOCKOUT_THRESHOLD, type Model, type ModelSession, Mismatch, userOf } from './state';
+import { expectThat, isAlive, LOCKOUT_THRESHOLD, type Model, type ModelSession, type ModelUser, Mismatch, userOf } from './state';
 
 const ADMIN_IP = '127.0.0.1';
 
@@ -102,9 +106,10 @@ async function accessRefused(model: Model, session: ModelSession): Promise<void>
  * works iff it is alive; the access tokens (and cookie) of a live session work, and those of a dead
  * one are refused within the revocation bound, counted from the step that ended it (the bound is not
  * waited after every step: that would take 2 s a step); a rotated token is refused and ends its
- * session; a deleted user can no longer sign in and their name and email are free again.
+ * session; a user's passkeys are the model's; a deleted user can no longer sign in (with the password
+ * or a passkey), their passkeys are gone, and their name and email are free again.
  */
-export async function sweep(model: Model): Promise<void> {
+export async function sweep(model: Model, context: Context): Promise<void> {
   for (const session of model.sessions) {
     const user = userOf(model, session.userKey);
     const alive = isAlive(model, session);
@@ -140,7 +145,11 @@ export async function sweep(model: Model): Promise<void> {
         `no session opened before a credentials change survives it: a dead MFA challenge of ${user.key} answered ${answer.status}`,
       );
     }
-    if (!user.deleted) continue;
+    if (!user.deleted) {
+      await passkeysListed(model, user);
+      continue;
+    }
+    await passkeysGone(user, context);
     // Past the name's lockout the service refuses any sign-in with 429 (a deleted name as any unknown one),
     // which proves nothing here; the sign-up below still does.
     if (user.attempts + 1 <= LOCKOUT_THRESHOLD) {
@@ -150,6 +159,34 @@ export async function sweep(model: Model): Promise<void> {
     }
     const again = await call(user.ip, 'POST', '/api/auth/signup', { username: user.username, email: user.email, password: user.password });
     expectThat(again.status === 200, `a deleted user has nothing left: their name and email are claimed still (${again.status} ${again.json.message})`);
+  }
+}
+
+/** The passkeys a live session of the user lists are those the model registered. */
+async function passkeysListed(model: Model, user: ModelUser): Promise<void> {
+  const via = liveSession(model, user, 0);
+  if (!via) return;
+  const answer = await call(user.ip, 'GET', '/api/auth/passkeys', undefined, { token: latestAccess(via) });
+  const listed = answer.status === 200 ? (answer.json.passkeys as { id: string }[]).map((p) => p.id).sort() : [];
+  expectThat(
+    answer.status === 200 && JSON.stringify(listed) === JSON.stringify([...user.passkeys].sort()),
+    `${AGREE}: ${user.key} lists passkeys [${listed}] (${answer.status}), the model [${user.passkeys}]`,
+  );
+}
+
+/** A deleted user's passkeys sign no one in, and neither the passkey items nor the claims on their credential ids are left. */
+async function passkeysGone(user: ModelUser, context: Context): Promise<void> {
+  for (const id of user.passkeys) {
+    const [, verify] = await signInWithPasskey(user.ip, id);
+    expectThat(verify?.status === 401, `a deleted user has nothing left: a passkey sign-in answered ${verify?.status}`);
+    const hash = credentialHash(id);
+    for (const [what, Key] of [
+      ['passkey', itemKeys.passkey(user.id, hash)],
+      ['claim on the credential id', itemKeys.passkeyClaim(hash)],
+    ] as const) {
+      const { Item } = await context.table.client.send(new GetCommand({ TableName: context.table.name, Key, ConsistentRead: true }));
+      expectThat(Item === undefined, `a deleted user has nothing left: ${user.key}'s ${what} is still stored`);
+    }
   }
 }
 

@@ -10,7 +10,7 @@ const spec = (kinds: readonly string[], u: fc.Arbitrary<number> = fc.nat(2)): fc
  * alone); listed once per weight, deletion least, as it ends the user's part of the run.
  */
 const RACY = [
-  ...['signIn', 'refresh', 'verifyMfa', 'changePassword', 'setRoles'].flatMap((kind) => [kind, kind, kind]),
+  ...['signIn', 'refresh', 'verifyMfa', 'changePassword', 'setRoles', 'passkeySignIn'].flatMap((kind) => [kind, kind, kind]),
   ...['signOut', 'revokeSession', 'reset', 'mfaOff', 'resetMfa', 'renewCodes'].flatMap((kind) => [kind, kind]),
   'deleteUser',
   'deleteSelf',
@@ -45,6 +45,8 @@ const WEIGHTS: Record<string, number> = {
   deleteUser: 1,
   deleteSelf: 1,
   renewCodes: 1,
+  addPasskey: 2,
+  passkeySignIn: 3,
 };
 
 const single = fc.oneof(...Object.entries(WEIGHTS).map(([kind, weight]) => ({ weight, arbitrary: spec([kind]).map((s) => new Step([s])) })));

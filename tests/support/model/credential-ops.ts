@@ -24,8 +24,11 @@ function passwordAccepted(
   what: string,
 ): ModelUser | undefined {
   const u = userOf(m, userKey);
-  if (refusedForStaleAuth(m, sessionOf(m, viaKey), answer, racing)) return undefined;
+  // Counted even when refused as a stale session's: the handler may have read the user (and counted the
+  // attempt) before the session's end was written, then been refused (seed 105064673: a renewal racing
+  // the user's deletion made the sweep's sign-in a sixth attempt, 429).
   u.attempts += 1;
+  if (refusedForStaleAuth(m, sessionOf(m, viaKey), answer, racing)) return undefined;
   if (u.password !== password) {
     expectStatus(answer, 401, `${what} with an old password is refused`);
     return undefined;
@@ -213,8 +216,8 @@ export const renewCodes: Planner = (model, spec) => {
     send: async () => [await call(user.ip, 'POST', '/api/auth/mfa/recovery-codes', { password }, { token: latestAccess(via) })],
     apply(m, [answer], racing) {
       const u = userOf(m, user.key);
+      u.attempts += 1; // even when refused as a stale session's (passwordAccepted)
       if (refusedForStaleAuth(m, sessionOf(m, via.key), answer, racing)) return;
-      u.attempts += 1;
       if (u.password !== password) return expectStatus(answer, 401, 'new recovery codes with an old password are refused');
       if (!u.mfa) return expectStatus(answer, 400, 'new recovery codes with MFA off are refused');
       expectStatus(answer, 200, 'new recovery codes from a live session succeed');

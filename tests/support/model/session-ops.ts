@@ -6,8 +6,11 @@ import { addEvent, expectThat, isAlive, LOCKOUT_THRESHOLD, type Model, type Mode
 
 const sorted = (list: readonly string[]) => [...list].sort();
 
-/** A sign-in's tokens are the user's as the model has them now: roles (in body and token) and how it was authenticated. */
-export function openSession(model: Model, user: ModelUser, answer: ApiResponse, amr: string[]): void {
+/**
+ * A sign-in's tokens are the user's as the model has them now: roles (in body and token) and how it was
+ * authenticated; `event` is the one the sign-in records (a passkey's: `passkey.signin`).
+ */
+export function openSession(model: Model, user: ModelUser, answer: ApiResponse, amr: string[], event = 'signin.success'): void {
   const accessToken = answer.json.accessToken as string;
   const claims = claimsOf(accessToken);
   const authorities = user.roles.map((role) => `ROLE_${role.toUpperCase()}`);
@@ -28,7 +31,7 @@ export function openSession(model: Model, user: ModelUser, answer: ApiResponse, 
     revoked: false,
     credVersion: user.credVersion,
   });
-  addEvent(user, 'signin.success');
+  addEvent(user, event);
 }
 
 /** Sign-in with the password (the first step when MFA is on); `flag` sends a wrong one. */

@@ -34,6 +34,8 @@ export interface ModelUser {
   resetLinks: { token: string; live: boolean }[];
   /** MFA challenges handed out by sign-in (first step), oldest first. */
   challenges: { mfaToken: string; credVersion: number; live: boolean }[];
+  /** Ids of the passkeys registered (their private keys are kept outside the model: passkey-ops.ts). */
+  passkeys: string[];
   events: Record<string, Range>;
 }
 

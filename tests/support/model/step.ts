@@ -8,6 +8,7 @@ import { getUser } from '../../../lib/store/users';
 import { checkEvents, probeDead, probeDeadAccess } from './checks';
 import { changePassword, deleteSelf, forgot, mfaOff, mfaOn, renewCodes, reset } from './credential-ops';
 import { call, claimsOf } from './http';
+import { addPasskey, passkeySignIn } from './passkey-ops';
 import type { Context, OpSpec, Plan, Planner } from './plan';
 import { applyRefresh, refresh, refreshRace, revokeSession, signIn, signOut, verifyMfa } from './session-ops';
 import { isAlive, LOCKOUT_THRESHOLD, type Model, type ModelUser, Mismatch, signature, userOf } from './state';
@@ -30,6 +31,8 @@ export const PLANNERS: Record<string, Planner> = {
   deleteUser,
   deleteSelf,
   renewCodes,
+  addPasskey,
+  passkeySignIn,
 };
 
 export function plansFor(model: Model, specs: OpSpec[]): Plan[] | undefined {
