@@ -1,3 +1,4 @@
+import { cookieSessionOf } from '../../lib/http/caller';
 import { assertCookieOrigin, clearedCookieHeaders, hasSessionCookie, sessionCookieHeaders } from '../../lib/http/cookies';
 import type { HttpRequest } from '../../lib/http/request';
 import { Deadline } from '../../lib/shared/deadline';
@@ -65,7 +66,8 @@ describe('the session cookie', () => {
     );
     // A loopback name behind TLS (a local HTTPS proxy) is still Secure.
     expect(local.sessionCookieHeaders(request({ host: 'localhost:8080', 'x-forwarded-proto': 'https' }), 'tok')['Set-Cookie']).toContain('Secure');
-    for (const host of ['localhost:8080', '127.0.0.1:3000', 'localhost']) {
+    // The port is cut from the end only: `[::1]:8080` is the IPv6 loopback, not `[:]:8080`.
+    for (const host of ['localhost:8080', '127.0.0.1:3000', 'localhost', '[::1]:8080', '[::1]']) {
       expect(local.sessionCookieHeaders(request({ host }), 'tok')['Set-Cookie']).not.toContain('Secure');
     }
     expect(local.sessionCookieHeaders(request({ host: 'api.example.com' }), 'tok')['Set-Cookie']).toContain('Secure');
@@ -76,7 +78,17 @@ describe('the session cookie', () => {
     expect(() => assertCookieOrigin(request({}), cookie)).toThrow('Origin not allowed.');
     expect(() => assertCookieOrigin(request({ origin: 'https://evil.example' }, 'DELETE'), cookie)).toThrow('Origin not allowed.');
     expect(() => assertCookieOrigin(request({ origin: 'http://localhost:8081' }, 'PUT'), cookie)).not.toThrow();
-    expect(() => assertCookieOrigin(request({}, 'GET'), cookie)).not.toThrow();
+    for (const safe of ['GET', 'HEAD', 'OPTIONS']) expect(() => assertCookieOrigin(request({}, safe), cookie)).not.toThrow();
     expect(() => assertCookieOrigin(request({}), {})).not.toThrow();
+  });
+
+  it('is checked for the cookie sign-out before the cookie is read: its session is a cookie caller whatever the token says', async () => {
+    // cookieSessionOf (lib/http/caller.ts) ends the cookie's session; a foreign page must not make a
+    // browser end it. The Origin is refused before the token is verified (this one would not verify).
+    const signOut = request({ cookie: '__Host-jwt_session=not-a-token' });
+    await expect(cookieSessionOf(signOut)).rejects.toThrow('Origin not allowed.');
+    await expect(cookieSessionOf(request({ cookie: '__Host-jwt_session=not-a-token', origin: 'http://localhost:8081' }))).rejects.not.toThrow(
+      'Origin not allowed.',
+    );
   });
 });

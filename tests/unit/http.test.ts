@@ -157,6 +157,10 @@ describe('httpHandler', () => {
   });
 });
 
+it('refuses to build a guarded handler without the handler it guards', () => {
+  expect(() => http.httpHandler({ requires: 'signed-in' }, undefined as never)).toThrow('httpHandler: a guard needs a handler');
+});
+
 describe('the CSRF rule, at the wrapper', () => {
   // A cookie-borne caller as the real authorizer passes it on: a cookie token verified by authorize(),
   // its context rendered by authorizerResult(), read back by the wrapper. Only liveness is a stand-in
@@ -226,6 +230,22 @@ describe('behind an HTTP API (payload 2.0)', () => {
     expect(result.cookies).toEqual(['jwt_session=new; HttpOnly']);
     expect(Object.keys(result.headers ?? {})).not.toContain('set-cookie');
     expect(result.headers).toMatchObject({ 'content-type': 'application/json', 'cache-control': 'no-store' });
+  });
+
+  it("takes an HTTP API event of payload 1.0 for what it is: shaped as REST's, answered as REST's", async () => {
+    const event = {
+      ...apiEvent({
+        method: 'POST',
+        headers: { origin: 'http://localhost:8081' },
+        authorizer: { userId: 'u', sessionId: 's', roles: '["user"]', via: 'header' },
+      }),
+      version: '1.0',
+    };
+    const result = (await seen(event)) as APIGatewayProxyResult & { cookies?: string[] };
+    expect(result.statusCode).toBe(200);
+    expect(JSON.parse(result.body)).toMatchObject({ method: 'POST', caller: { userId: 'u' } });
+    expect(result.cookies).toBeUndefined();
+    expect(result.headers).toMatchObject({ 'set-cookie': 'jwt_session=new; HttpOnly' });
   });
 
   it('refuses a protected route reached without an authorizer context, as under REST', async () => {
