@@ -17,7 +17,7 @@ const NOTE = '// From docs/openapi.yaml by `npm run client:types`; tests/unit/cl
 export async function clientTypes(): Promise<string> {
   const ast = await openapiTS(readFileSync(OPENAPI_PATH, 'utf8'), {
     // A `type: object` with no properties (e.g. a credential's `clientExtensionResults`) becomes
-    // Record<string, unknown>, not Record<string, never>: WebAuthn libraries' objects must fit it.
+    // Record<string, unknown>, not Record<string, never>, which no object with a member would fit.
     emptyObjectsUnknown: true,
     silent: true,
   });
