@@ -72,6 +72,8 @@ export class Step implements fc.AsyncCommand<Model, Context> {
     const plans = plansFor(model, this.specs)!;
     const label = plans.length === 1 ? this.specs[0]!.kind : 'race';
     executed[label] = (executed[label] ?? 0) + 1;
+    // And what the races held, so a run shows which operations met others at once.
+    if (plans.length > 1) for (const { kind } of this.specs) executed[`race:${kind}`] = (executed[`race:${kind}`] ?? 0) + 1;
     const answers = await Promise.all(plans.map((plan) => plan.send(context)));
     if (plans.length === 1) plans[0]!.apply(model, answers[0]!, false);
     else await settleRace(model, plans, answers, context);
