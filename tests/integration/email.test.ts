@@ -11,12 +11,14 @@ import type { EmailMessage } from '../../lib/email/templates';
 import { ForbiddenError, InvalidCredentialsError } from '../../lib/shared/errors';
 import { saveEmailToken, spendResetToken, spendVerifyToken } from '../../lib/store/email-tokens';
 import { itemKeys } from '../../lib/store/item-keys';
+import { listEvents } from '../../lib/store/events';
 import { listSessionItems } from '../../lib/store/sessions';
 import { MAIL_QUOTA, takeMailQuota } from '../../lib/store/mail-quota';
 import { createTable } from '../../lib/store/table';
 import { findUserByUsername, getUser } from '../../lib/store/users';
 import { testAccountConfig } from '../support/account-config';
 import { newUser, uniqueName } from '../support/data';
+import { interceptedTable } from '../support/injection';
 import { testKeySet } from '../support/keys';
 import { recordingMailQueue } from '../support/mail';
 
@@ -58,6 +60,16 @@ async function registered() {
 }
 
 const tokenIn = (message: EmailMessage) => /#token=([A-Za-z0-9_-]{43})/.exec(message.text)![1]!;
+
+/** The table, with every command it sends recorded (class name and input), in the order sent. */
+function recording() {
+  const sent: { name: string; input: Record<string, unknown> }[] = [];
+  const recorded = interceptedTable(table, async (command) => {
+    const { input } = command as { input: Record<string, unknown> };
+    sent.push({ name: (command as object).constructor.name, input });
+  });
+  return { table: recorded, sent };
+}
 
 describe('emailed tokens', () => {
   it('a new token replaces the old one; each is spent once; expired and wrong-purpose tokens spend nothing', async () => {
@@ -295,5 +307,26 @@ describe('spending an emailed link (lib/account/email-links.ts)', () => {
     await verifyEmail(deps, { token });
     expect((await getUser(table, user.id))!.emailVerified).toBe(true);
     expect(await refusal(verifyEmail(deps, { token }))).toBe('400 Verification token is invalid or has expired.');
+    // Recorded as a verification, not as an email change (the same endpoint spends both links).
+    const { events } = await listEvents(table, user.id, 5, undefined, new Uint8Array(32));
+    expect(events.map((event) => event.type)).toEqual(['email.verify']);
+  });
+
+  it('a token not of the mailed form (43 base64url characters) is refused unread: no token is looked up', async () => {
+    const { user } = await registered();
+    const { table: recorded, sent } = recording();
+    const looksUpTokens = () => sent.filter((command) => String((command.input.Key as { pk?: string } | undefined)?.pk).startsWith('EMAILTOKEN#'));
+    const token = await mailed(user, 'reset');
+    const malformed = [`${token}=`, token.slice(1), `${token.slice(0, 42)}+`];
+    for (const bad of malformed) {
+      expect(await refusal(resetPassword({ ...fromOwnAddress(), table: recorded }, { token: bad, newPassword: 'a brand new password' }))).toBe(
+        '400 Reset token is invalid or has expired.',
+      );
+      expect(await refusal(verifyEmail({ ...deps, table: recorded }, { token: bad }))).toBe('400 Verification token is invalid or has expired.');
+    }
+    expect(looksUpTokens()).toEqual([]);
+    // The well-formed token is looked up (so the check above is not vacuous), and spent.
+    await resetPassword({ ...fromOwnAddress(), table: recorded }, { token, newPassword: 'a brand new password' });
+    expect(looksUpTokens().map((command) => command.name)).toEqual(['GetCommand']);
   });
 });
