@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { requestMail, resetPassword, verifyEmail } from '../../lib/account/email-links';
 import { hashOpaqueToken } from '../../lib/access/tokens';
 import { deliverMail, type MailerDeps } from '../../lib/account/mail-delivery';
@@ -70,6 +70,9 @@ function recording() {
   });
   return { table: recorded, sent };
 }
+/** A token's item as stored, if any. */
+const tokenItem = async (hash: string) =>
+  (await table.client.send(new GetCommand({ TableName: table.name, Key: itemKeys.emailToken(hash), ConsistentRead: true }))).Item;
 
 describe('emailed tokens', () => {
   it('a new token replaces the old one; each is spent once; expired and wrong-purpose tokens spend nothing', async () => {
@@ -90,6 +93,55 @@ describe('emailed tokens', () => {
     expect(after.credVersion).toBe(user.credVersion + 1);
     expect(after.emailVerified).toBe(true);
     expect(await spendResetToken(table, 'b'.repeat(64), seconds(), 'hash-3')).toBeUndefined();
+  });
+
+  it('stores a token by its hash, with what spending it needs and nothing else', async () => {
+    const { user } = await registered();
+    const expiresAt = seconds() + 900;
+    await saveEmailToken(table, { hash: 'e'.repeat(64), purpose: 'verify', userId: user.id, email: user.email, expiresAt });
+    expect(await tokenItem('e'.repeat(64))).toEqual({
+      ...itemKeys.emailToken('e'.repeat(64)),
+      type: 'emailToken',
+      purpose: 'verify',
+      userId: user.id,
+      email: user.email,
+      expiresAt,
+    });
+  });
+
+  it("a new token deletes the item of the one it replaces; a user's first token, or the same one saved again, deletes nothing", async () => {
+    const { user } = await registered();
+    const { table: recorded, sent } = recording();
+    const save = (hash: string) => saveEmailToken(recorded, { hash, purpose: 'reset', userId: user.id, email: user.email, expiresAt: seconds() + 900 });
+    const [first, second] = ['f'.repeat(64), '0'.repeat(64)];
+    await save(first);
+    // Nothing to replace: the token and the profile's pointer, no delete.
+    expect(sent.map((command) => command.name)).toEqual(['PutCommand', 'UpdateCommand']);
+    sent.length = 0;
+    await save(second);
+    expect(sent.map((command) => command.name)).toEqual(['PutCommand', 'UpdateCommand', 'DeleteCommand']);
+    expect(sent[2]!.input.Key).toEqual(itemKeys.emailToken(first));
+    expect(await tokenItem(first)).toBeUndefined();
+    // A token saved twice (the pointer already names it) must not delete itself.
+    sent.length = 0;
+    await save(second);
+    expect(sent.map((command) => command.name)).toEqual(['PutCommand', 'UpdateCommand']);
+    expect(await spendResetToken(table, second, seconds(), 'hash-1')).toBe(user.id);
+  });
+
+  it('a token refused on its read (expired, of another purpose) is tried in no write; the read is strongly consistent', async () => {
+    const { user } = await registered();
+    const expiresAt = seconds() + 900;
+    await saveEmailToken(table, { hash: '1'.repeat(64), purpose: 'reset', userId: user.id, email: user.email, expiresAt });
+    const { table: recorded, sent } = recording();
+    // Expired at the second it expires (the transaction's own condition would refuse it too, one write later).
+    expect(await spendResetToken(recorded, '1'.repeat(64), expiresAt, 'hash-1')).toBeUndefined();
+    expect(await spendVerifyToken(recorded, '1'.repeat(64), seconds())).toBeUndefined();
+    expect(sent.map((command) => command.name)).toEqual(['GetCommand', 'GetCommand']);
+    // DynamoDB Local reads consistently whatever is asked; DynamoDB may not find a token saved a moment
+    // ago on an eventually consistent read, and would refuse a fresh link: the request must ask.
+    expect(sent.map((command) => command.input.ConsistentRead)).toEqual([true, true]);
+    expect((await getUser(table, user.id))!.passwordHash).toBe(user.passwordHash);
   });
 
   it('two requests racing with one token: exactly one spends it', async () => {
