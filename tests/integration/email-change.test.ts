@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { hashOpaqueToken } from '../../lib/access/tokens';
 import { requestEmailChange } from '../../lib/account/email-change';
@@ -19,6 +20,7 @@ import { createTable } from '../../lib/store/table';
 import { findUserByEmail, findUserByUsername, getUser, type User } from '../../lib/store/users';
 import { testAccountConfig } from '../support/account-config';
 import { newUser, uniqueName } from '../support/data';
+import { interceptedTable, writesProfile } from '../support/injection';
 import { forgetMailQuota, recordingMailQueue } from '../support/mail';
 
 // Changing one's email against DynamoDB Local: the request (password, checks, the mail job), the
@@ -280,5 +282,49 @@ describe('racing for one address: exactly one winner', () => {
       if (changed) expect(registeredStranger).toBeUndefined();
       else expect((await getUser(table, user.id))!.email).toBe(input.email);
     }
+  });
+});
+
+describe('a confirmation meeting another transaction on its items (TransactionConflict)', () => {
+  // DynamoDB Local cannot be made to report a conflict on demand: the table answers the confirmation's
+  // first `conflicts` transactions with the error DynamoDB sends then (fault injection), and passes the
+  // rest through to DynamoDB Local.
+  function conflicting(userId: string, conflicts: number) {
+    const tries = { count: 0 };
+    const deps = depsFromFreshIp();
+    deps.table = interceptedTable(table, async (command) => {
+      if (!writesProfile(userId)(command)) return;
+      tries.count++;
+      if (tries.count <= conflicts) {
+        throw new TransactionCanceledException({
+          message: 'Transaction cancelled, please refer cancellation reasons for specific reasons [None, TransactionConflict]',
+          $metadata: {},
+          CancellationReasons: [{ Code: 'None' }, { Code: 'TransactionConflict' }],
+        });
+      }
+    });
+    return { deps, tries };
+  }
+
+  it('is tried again, up to five times in all, and then commits', async () => {
+    const { input, user } = await registered();
+    const to = newAddress();
+    const { token } = await requested(user, input.password, to);
+    const { deps, tries } = conflicting(user.id, 4);
+    await verifyEmail(deps, { token });
+    expect(tries.count).toBe(5);
+    expect((await getUser(table, user.id))!.email).toBe(to);
+    expect((await findUserByEmail(table, to))?.id).toBe(user.id);
+  });
+
+  it('gives up after the fifth with a 503, having changed nothing: the link still works', async () => {
+    const { input, user } = await registered();
+    const to = newAddress();
+    const { token } = await requested(user, input.password, to);
+    const { deps, tries } = conflicting(user.id, 5);
+    await expect(verifyEmail(deps, { token })).rejects.toMatchObject({ status: 503 });
+    expect(tries.count).toBe(5);
+    expect((await getUser(table, user.id))!.email).toBe(input.email);
+    expect(await verified(token)).toBe('changed');
   });
 });
