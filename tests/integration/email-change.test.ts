@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { hashOpaqueToken } from '../../lib/access/tokens';
 import { requestEmailChange } from '../../lib/account/email-change';
 import { resetPassword, verifyEmail } from '../../lib/account/email-links';
@@ -13,10 +15,12 @@ import { epochSeconds } from '../../lib/shared/clock';
 import { BadRequestError, EmailTakenError, InvalidCredentialsError, UnauthorizedError } from '../../lib/shared/errors';
 import { listEvents } from '../../lib/store/events';
 import { saveEmailToken } from '../../lib/store/email-tokens';
+import { itemKeys } from '../../lib/store/item-keys';
 import { createTable } from '../../lib/store/table';
 import { findUserByEmail, findUserByUsername, getUser, type User } from '../../lib/store/users';
 import { testAccountConfig } from '../support/account-config';
 import { newUser, uniqueName } from '../support/data';
+import { interceptedTable, writesProfile } from '../support/injection';
 import { forgetMailQuota, recordingMailQueue } from '../support/mail';
 
 // Changing one's email against DynamoDB Local: the request (password, checks, the mail job), the
@@ -158,6 +162,68 @@ describe('changing the email address', () => {
     expect(sent).toHaveLength(before);
   });
 
+  it('the link holds the credentials version its request saw, also one past 0 (a password changed before the request)', async () => {
+    const { input, user } = await registered();
+    await changePassword(depsFromFreshIp(), claims(user), { currentPassword: input.password, newPassword: 'a new password here' }, undefined);
+    const changed = (await getUser(table, user.id))!;
+    expect(changed.credVersion).toBe(user.credVersion + 1);
+    const to = newAddress();
+    const { token } = await requested(changed, 'a new password here', to);
+    expect(await verified(token)).toBe('changed');
+    expect((await getUser(table, user.id))!).toMatchObject({ email: to, credVersion: changed.credVersion });
+  });
+
+  it('a profile stored before credentials versions existed is at version 0: its link works, a link of another version does not', async () => {
+    /** A user whose profile has no credVersion attribute, as profiles stored before it existed. */
+    async function unversioned() {
+      const { input, user } = await registered('unver');
+      await table.client.send(new UpdateCommand({ TableName: table.name, Key: itemKeys.user(user.id), UpdateExpression: 'REMOVE credVersion' }));
+      return { input, user: (await getUser(table, user.id))! };
+    }
+    const first = await unversioned();
+    expect(first.user.credVersion).toBe(0);
+    const to = newAddress();
+    const { token } = await requested(first.user, first.input.password, to);
+    expect(await verified(token)).toBe('changed');
+    expect((await getUser(table, first.user.id))!.email).toBe(to);
+
+    // The mailer copies the version from the profile, so it mails no such link; the store's rule is
+    // equality all the same, an absent version counting as 0 and nothing else.
+    const second = await unversioned();
+    const link = randomBytes(32).toString('base64url');
+    await saveEmailToken(table, {
+      hash: hashOpaqueToken(link),
+      purpose: 'email-change',
+      userId: second.user.id,
+      email: newAddress(),
+      expiresAt: epochSeconds(new Date()) + 900,
+      change: { previousEmail: second.input.email, credVersion: 1 },
+    });
+    expect(await verified(link)).toBe('invalid');
+    expect((await getUser(table, second.user.id))!.email).toBe(second.input.email);
+  });
+
+  it('a second request for the same address in other case, mailed after the first was confirmed, changes the case only', async () => {
+    const { input, user } = await registered();
+    const to = newAddress();
+    const deps = depsFromFreshIp();
+    // Both asked while the old address is current (the new one is nobody's yet, in either case).
+    await requestEmailChange(deps, claims(user), { newEmail: to, password: input.password }, deps.client.ip);
+    await requestEmailChange(deps, claims(user), { newEmail: to.toUpperCase(), password: input.password }, deps.client.ip);
+    const [first, second] = deps.mail.jobs;
+    expect(await deliverMail(mailer, first!)).toBe('sent');
+    expect(await verified(tokenIn(sent.at(-1)!))).toBe('changed');
+    await forgetMailQuota(table, to);
+    // Mailed now, the second link replaces the address it differs from only in case.
+    expect(await deliverMail(mailer, second!)).toBe('sent');
+    expect(await verified(tokenIn(sent.at(-1)!))).toBe('changed');
+    expect((await getUser(table, user.id))!.email).toBe(to.toUpperCase());
+    // The one claim, of the normalized address, stays the user's: moving it would delete and put the same
+    // item in one transaction, which DynamoDB refuses.
+    expect((await findUserByEmail(table, to))?.id).toBe(user.id);
+    expect((await checkCredentials(depsFromFreshIp(), { username: to, password: input.password })).id).toBe(user.id);
+  });
+
   it('a second request replaces the first link', async () => {
     const { input, user } = await registered();
     const first = await requested(user, input.password, newAddress());
@@ -216,5 +282,49 @@ describe('racing for one address: exactly one winner', () => {
       if (changed) expect(registeredStranger).toBeUndefined();
       else expect((await getUser(table, user.id))!.email).toBe(input.email);
     }
+  });
+});
+
+describe('a confirmation meeting another transaction on its items (TransactionConflict)', () => {
+  // DynamoDB Local cannot be made to report a conflict on demand: the table answers the confirmation's
+  // first `conflicts` transactions with the error DynamoDB sends then (fault injection), and passes the
+  // rest through to DynamoDB Local.
+  function conflicting(userId: string, conflicts: number) {
+    const tries = { count: 0 };
+    const deps = depsFromFreshIp();
+    deps.table = interceptedTable(table, async (command) => {
+      if (!writesProfile(userId)(command)) return;
+      tries.count++;
+      if (tries.count <= conflicts) {
+        throw new TransactionCanceledException({
+          message: 'Transaction cancelled, please refer cancellation reasons for specific reasons [None, TransactionConflict]',
+          $metadata: {},
+          CancellationReasons: [{ Code: 'None' }, { Code: 'TransactionConflict' }],
+        });
+      }
+    });
+    return { deps, tries };
+  }
+
+  it('is tried again, up to five times in all, and then commits', async () => {
+    const { input, user } = await registered();
+    const to = newAddress();
+    const { token } = await requested(user, input.password, to);
+    const { deps, tries } = conflicting(user.id, 4);
+    await verifyEmail(deps, { token });
+    expect(tries.count).toBe(5);
+    expect((await getUser(table, user.id))!.email).toBe(to);
+    expect((await findUserByEmail(table, to))?.id).toBe(user.id);
+  });
+
+  it('gives up after the fifth with a 503, having changed nothing: the link still works', async () => {
+    const { input, user } = await registered();
+    const to = newAddress();
+    const { token } = await requested(user, input.password, to);
+    const { deps, tries } = conflicting(user.id, 5);
+    await expect(verifyEmail(deps, { token })).rejects.toMatchObject({ status: 503 });
+    expect(tries.count).toBe(5);
+    expect((await getUser(table, user.id))!.email).toBe(input.email);
+    expect(await verified(token)).toBe('changed');
   });
 });

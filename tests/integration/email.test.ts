@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { requestMail, resetPassword, verifyEmail } from '../../lib/account/email-links';
 import { hashOpaqueToken } from '../../lib/access/tokens';
 import { deliverMail, type MailerDeps } from '../../lib/account/mail-delivery';
@@ -11,12 +11,14 @@ import type { EmailMessage } from '../../lib/email/templates';
 import { ForbiddenError, InvalidCredentialsError } from '../../lib/shared/errors';
 import { saveEmailToken, spendResetToken, spendVerifyToken } from '../../lib/store/email-tokens';
 import { itemKeys } from '../../lib/store/item-keys';
+import { listEvents } from '../../lib/store/events';
 import { listSessionItems } from '../../lib/store/sessions';
 import { MAIL_QUOTA, takeMailQuota } from '../../lib/store/mail-quota';
 import { createTable } from '../../lib/store/table';
 import { findUserByUsername, getUser } from '../../lib/store/users';
 import { testAccountConfig } from '../support/account-config';
 import { newUser, uniqueName } from '../support/data';
+import { interceptedTable } from '../support/injection';
 import { testKeySet } from '../support/keys';
 import { recordingMailQueue } from '../support/mail';
 
@@ -59,6 +61,19 @@ async function registered() {
 
 const tokenIn = (message: EmailMessage) => /#token=([A-Za-z0-9_-]{43})/.exec(message.text)![1]!;
 
+/** The table, with every command it sends recorded (class name and input), in the order sent. */
+function recording() {
+  const sent: { name: string; input: Record<string, unknown> }[] = [];
+  const recorded = interceptedTable(table, async (command) => {
+    const { input } = command as { input: Record<string, unknown> };
+    sent.push({ name: (command as object).constructor.name, input });
+  });
+  return { table: recorded, sent };
+}
+/** A token's item as stored, if any. */
+const tokenItem = async (hash: string) =>
+  (await table.client.send(new GetCommand({ TableName: table.name, Key: itemKeys.emailToken(hash), ConsistentRead: true }))).Item;
+
 describe('emailed tokens', () => {
   it('a new token replaces the old one; each is spent once; expired and wrong-purpose tokens spend nothing', async () => {
     const { user } = await registered();
@@ -78,6 +93,55 @@ describe('emailed tokens', () => {
     expect(after.credVersion).toBe(user.credVersion + 1);
     expect(after.emailVerified).toBe(true);
     expect(await spendResetToken(table, 'b'.repeat(64), seconds(), 'hash-3')).toBeUndefined();
+  });
+
+  it('stores a token by its hash, with what spending it needs and nothing else', async () => {
+    const { user } = await registered();
+    const expiresAt = seconds() + 900;
+    await saveEmailToken(table, { hash: 'e'.repeat(64), purpose: 'verify', userId: user.id, email: user.email, expiresAt });
+    expect(await tokenItem('e'.repeat(64))).toEqual({
+      ...itemKeys.emailToken('e'.repeat(64)),
+      type: 'emailToken',
+      purpose: 'verify',
+      userId: user.id,
+      email: user.email,
+      expiresAt,
+    });
+  });
+
+  it("a new token deletes the item of the one it replaces; a user's first token, or the same one saved again, deletes nothing", async () => {
+    const { user } = await registered();
+    const { table: recorded, sent } = recording();
+    const save = (hash: string) => saveEmailToken(recorded, { hash, purpose: 'reset', userId: user.id, email: user.email, expiresAt: seconds() + 900 });
+    const [first, second] = ['f'.repeat(64), '0'.repeat(64)];
+    await save(first);
+    // Nothing to replace: the token and the profile's pointer, no delete.
+    expect(sent.map((command) => command.name)).toEqual(['PutCommand', 'UpdateCommand']);
+    sent.length = 0;
+    await save(second);
+    expect(sent.map((command) => command.name)).toEqual(['PutCommand', 'UpdateCommand', 'DeleteCommand']);
+    expect(sent[2]!.input.Key).toEqual(itemKeys.emailToken(first));
+    expect(await tokenItem(first)).toBeUndefined();
+    // A token saved twice (the pointer already names it) must not delete itself.
+    sent.length = 0;
+    await save(second);
+    expect(sent.map((command) => command.name)).toEqual(['PutCommand', 'UpdateCommand']);
+    expect(await spendResetToken(table, second, seconds(), 'hash-1')).toBe(user.id);
+  });
+
+  it('a token refused on its read (expired, of another purpose) is tried in no write; the read is strongly consistent', async () => {
+    const { user } = await registered();
+    const expiresAt = seconds() + 900;
+    await saveEmailToken(table, { hash: '1'.repeat(64), purpose: 'reset', userId: user.id, email: user.email, expiresAt });
+    const { table: recorded, sent } = recording();
+    // Expired at the second it expires (the transaction's own condition would refuse it too, one write later).
+    expect(await spendResetToken(recorded, '1'.repeat(64), expiresAt, 'hash-1')).toBeUndefined();
+    expect(await spendVerifyToken(recorded, '1'.repeat(64), seconds())).toBeUndefined();
+    expect(sent.map((command) => command.name)).toEqual(['GetCommand', 'GetCommand']);
+    // DynamoDB Local reads consistently whatever is asked; DynamoDB may not find a token saved a moment
+    // ago on an eventually consistent read, and would refuse a fresh link: the request must ask.
+    expect(sent.map((command) => command.input.ConsistentRead)).toEqual([true, true]);
+    expect((await getUser(table, user.id))!.passwordHash).toBe(user.passwordHash);
   });
 
   it('two requests racing with one token: exactly one spends it', async () => {
@@ -295,5 +359,26 @@ describe('spending an emailed link (lib/account/email-links.ts)', () => {
     await verifyEmail(deps, { token });
     expect((await getUser(table, user.id))!.emailVerified).toBe(true);
     expect(await refusal(verifyEmail(deps, { token }))).toBe('400 Verification token is invalid or has expired.');
+    // Recorded as a verification, not as an email change (the same endpoint spends both links).
+    const { events } = await listEvents(table, user.id, 5, undefined, new Uint8Array(32));
+    expect(events.map((event) => event.type)).toEqual(['email.verify']);
+  });
+
+  it('a token not of the mailed form (43 base64url characters) is refused unread: no token is looked up', async () => {
+    const { user } = await registered();
+    const { table: recorded, sent } = recording();
+    const looksUpTokens = () => sent.filter((command) => String((command.input.Key as { pk?: string } | undefined)?.pk).startsWith('EMAILTOKEN#'));
+    const token = await mailed(user, 'reset');
+    const malformed = [`${token}=`, token.slice(1), `${token.slice(0, 42)}+`];
+    for (const bad of malformed) {
+      expect(await refusal(resetPassword({ ...fromOwnAddress(), table: recorded }, { token: bad, newPassword: 'a brand new password' }))).toBe(
+        '400 Reset token is invalid or has expired.',
+      );
+      expect(await refusal(verifyEmail({ ...deps, table: recorded }, { token: bad }))).toBe('400 Verification token is invalid or has expired.');
+    }
+    expect(looksUpTokens()).toEqual([]);
+    // The well-formed token is looked up (so the check above is not vacuous), and spent.
+    await resetPassword({ ...fromOwnAddress(), table: recorded }, { token, newPassword: 'a brand new password' });
+    expect(looksUpTokens().map((command) => command.name)).toEqual(['GetCommand']);
   });
 });
