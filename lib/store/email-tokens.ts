@@ -1,7 +1,7 @@
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { itemKeys } from './item-keys';
 import { guarded, isTransactionConflict, type Table, transact } from './table';
-import { claimItem, normalizeIdentifier, RESET_POINTER } from './users';
+import { claimItem, credVersionIs, normalizeIdentifier, RESET_POINTER } from './users';
 
 /**
  * What an emailed token is for. Each purpose has one live token per user at most. `email-change`: the
@@ -201,7 +201,7 @@ const verifyUpdate = (email: string) => ({ set: 'SET emailVerified = :true', val
 async function spendEmailChangeToken(table: Table, token: StoredToken, nowSeconds: number): Promise<EmailLinkOutcome> {
   const from = normalizeIdentifier(token.previousEmail);
   const to = normalizeIdentifier(token.email);
-  const versionCondition = token.credVersion === 0 ? '(attribute_not_exists(credVersion) OR credVersion = :version)' : 'credVersion = :version';
+  const versionCondition = credVersionIs(token.credVersion);
   const items: Record<string, unknown>[] = [
     spendItem(table, token, nowSeconds),
     {

@@ -1,6 +1,6 @@
 import { DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { itemKeys } from './item-keys';
-import { RESET_POINTER } from './users';
+import { credVersionIs, RESET_POINTER } from './users';
 import { conditionally, guarded, putNewItem, type Table, transact } from './table';
 
 /**
@@ -70,7 +70,7 @@ export async function switchMfa(
   credVersion: number,
   keepSession: string | undefined,
 ): Promise<boolean> {
-  const versionCondition = credVersion === 0 ? '(attribute_not_exists(credVersion) OR credVersion = :version)' : 'credVersion = :version';
+  const versionCondition = credVersionIs(credVersion);
   const profile = change.enable
     ? {
         UpdateExpression: `SET mfaEnabled = :on, totpSecret = :secret, recoveryCodes = :codes, totpLastStep = :step REMOVE totpPending, ${RESET_POINTER} ADD credVersion :one`,
@@ -145,7 +145,7 @@ export async function spendTotpStep(table: Table, userId: string, step: number):
 export function replaceRecoveryCodes(table: Table, userId: string, hashes: string[], credVersion: number): Promise<boolean> {
   return conditionalUpdate(table, userId, {
     UpdateExpression: 'SET recoveryCodes = :codes',
-    ConditionExpression: `mfaEnabled = :on AND ${credVersion === 0 ? '(attribute_not_exists(credVersion) OR credVersion = :version)' : 'credVersion = :version'}`,
+    ConditionExpression: `mfaEnabled = :on AND ${credVersionIs(credVersion)}`,
     ExpressionAttributeValues: { ':codes': new Set(hashes), ':on': true, ':version': credVersion },
   });
 }

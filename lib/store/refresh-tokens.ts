@@ -1,6 +1,7 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { itemKeys, refreshTokenIndexKeys, USERS_INDEX } from './item-keys';
 import { deleteItems, guarded, queryAll, type Table, transact, unexpectedRefusal } from './table';
+import { credVersionIs } from './users';
 
 /**
  * A refresh token as stored before tokens lived on their session item (lib/store/sessions.ts): one item
@@ -70,9 +71,7 @@ export async function moveTokenToSession(
         Key: itemKeys.session(old.userId, old.sessionId),
         UpdateExpression:
           'SET tokenHash = :next, #generation = :zero, previousTokenHashes = :none, credVersion = :version, lastUsedAt = :now, expiresAt = :expiresAt',
-        ConditionExpression:
-          'attribute_exists(pk) AND attribute_not_exists(revokedAt) AND attribute_not_exists(tokenHash) AND ' +
-          (credVersion === 0 ? '(attribute_not_exists(credVersion) OR credVersion = :version)' : 'credVersion = :version'),
+        ConditionExpression: `attribute_exists(pk) AND attribute_not_exists(revokedAt) AND attribute_not_exists(tokenHash) AND ${credVersionIs(credVersion)}`,
         ExpressionAttributeNames: { '#generation': 'generation' },
         ExpressionAttributeValues: { ':now': now, ':next': next.tokenHash, ':zero': 0, ':none': {}, ':version': credVersion, ':expiresAt': next.expiresAt },
       },

@@ -157,11 +157,19 @@ function rosterChange(table: Table, userId: string, admin: boolean) {
   };
 }
 
+/**
+ * The condition that an item (a profile, or a session under its user's credentials) is at credentials
+ * version `:version`: items written before versions existed have none, which counts as 0. The one copy of
+ * this rule; the caller binds `:version` to `credVersion`.
+ */
+export function credVersionIs(credVersion: number): string {
+  return credVersion === 0 ? '(attribute_not_exists(credVersion) OR credVersion = :version)' : 'credVersion = :version';
+}
+
 /** The profile is still as it was read (same credentials version: roles, password and MFA unchanged). */
 function unchangedSince(user: Pick<User, 'credVersion'>) {
   return {
-    ConditionExpression:
-      user.credVersion === 0 ? 'attribute_exists(pk) AND (attribute_not_exists(credVersion) OR credVersion = :version)' : 'credVersion = :version',
+    ConditionExpression: `attribute_exists(pk) AND ${credVersionIs(user.credVersion)}`,
     values: { ':version': user.credVersion },
   };
 }
@@ -386,8 +394,7 @@ export function credentialsUnchanged(table: Table, userId: string, credVersion: 
     ConditionCheck: {
       TableName: table.name,
       Key: itemKeys.user(userId),
-      ConditionExpression:
-        credVersion === 0 ? 'attribute_exists(pk) AND (attribute_not_exists(credVersion) OR credVersion = :version)' : 'credVersion = :version',
+      ConditionExpression: `attribute_exists(pk) AND ${credVersionIs(credVersion)}`,
       ExpressionAttributeValues: { ':version': credVersion },
     },
   };
