@@ -351,6 +351,48 @@ describe('attempt counter', () => {
       expect(new Set(results.map((r) => r.windowEndsAt))).toEqual(new Set([start + 60]));
     }
   });
+
+  /** Which of the counter's two writes a command is: the count into a live window, or the new window. */
+  const counterWrite = (command: unknown) => (command instanceof UpdateCommand ? String(command.input.UpdateExpression).split(' ')[0] : undefined);
+
+  it('throws a failure of either write other than its condition (503), never taking it for a race', async () => {
+    // Fault injection (DynamoDB Local cannot throttle on demand): the first write of the kind named fails
+    // as throttled; the others go to the real table.
+    const failingOnce = (write: 'ADD' | 'SET') => {
+      let failed = false;
+      return interceptedTable(deps.table, async (command) => {
+        if (!failed && counterWrite(command) === write) {
+          failed = true;
+          throw throttling();
+        }
+      });
+    };
+    // A new counter: its count (the ADD) fails.
+    const fresh = newUser().username;
+    await expect(countAttempt(failingOnce('ADD'), 'username', fresh, t0, 60)).rejects.toThrow(ServiceUnavailableError);
+    // A window that has ended: the ADD's condition fails, as it should, and then starting over (the SET) fails.
+    const ended = newUser().username;
+    await countAttempt(deps.table, 'username', ended, t0, 60);
+    await expect(countAttempt(failingOnce('SET'), 'username', ended, t0 + 60, 60)).rejects.toThrow(ServiceUnavailableError);
+  });
+
+  it('gives up after three rounds when the window keeps ending and reopening between its two writes', async () => {
+    const name = newUser().username;
+    const now = t0 + 100;
+    const counter = (expiresAt: number) =>
+      deps.table.client.send(new PutCommand({ TableName: deps.table.name, Item: { ...itemKeys.attempts('username', name), attempts: 7, expiresAt } }));
+    // Race injection: before each count into the window, the window has just ended; before each start of a
+    // new one, another attempt has just opened it. Only for four rounds, so a counter that went on past
+    // three would then count (and fail this test) rather than hang it.
+    const sent: string[] = [];
+    const racing = interceptedTable(deps.table, async (command) => {
+      const write = counterWrite(command);
+      if (write === undefined || sent.push(write) > 8) return;
+      await counter(write === 'ADD' ? now : now + 60);
+    });
+    await expect(countAttempt(racing, 'username', name, now, 60)).rejects.toEqual(new Error('attempt counter did not settle'));
+    expect(sent).toEqual(['ADD', 'SET', 'ADD', 'SET', 'ADD', 'SET']);
+  });
 });
 
 describe('refresh', () => {
