@@ -7,7 +7,7 @@ import { eventToWrite } from '../../lib/account/events';
 import { changePassword } from '../../lib/account/password';
 import { refreshSession } from '../../lib/account/refresh';
 import { signOut } from '../../lib/account/sessions';
-import { signIn as signInOutcome } from '../../lib/account/sign-in';
+import { signIn as signInOutcome, signInAnswer } from '../../lib/account/sign-in';
 import { registerUser, signUp } from '../../lib/account/sign-up';
 import type { MailingDeps, SecondFactorDeps } from '../../lib/account/types';
 import { recordingMailQueue } from '../support/mail';
@@ -17,9 +17,12 @@ import {
   type HttpError,
   InvalidCredentialsError,
   RefreshTokenError,
+  ServiceUnavailableError,
+  TooManyRequestsError,
   UnauthorizedError,
   UsernameTakenError,
 } from '../../lib/shared/errors';
+import { listEvents } from '../../lib/store/events';
 import { itemKeys } from '../../lib/store/item-keys';
 import { clearAttempts, countAttempt } from '../../lib/store/attempts';
 import { getRefreshToken, tokenItem } from '../../lib/store/refresh-tokens';
@@ -31,7 +34,7 @@ import { hashOpaqueToken, verifyAccessToken } from '../../lib/access/tokens';
 import { hashPassword, verifyPassword } from '../../lib/shared/passwords';
 import { testAccountConfig } from '../support/account-config';
 import { newUser } from '../support/data';
-import { changingBefore, writesProfile } from '../support/injection';
+import { changingBefore, interceptedTable, writesProfile } from '../support/injection';
 import { testKeySet } from '../support/keys';
 
 // Against the real DynamoDB Local started by global-setup.ts; the clock is ours to move.
@@ -60,6 +63,9 @@ async function signIn(...args: Parameters<typeof signInOutcome>) {
   if ('mfaRequired' in outcome) throw new Error('unexpected MFA challenge');
   return outcome;
 }
+
+/** What DynamoDB throws at a throttled request: for fault injection, as DynamoDB Local never throttles. */
+const throttling = () => Object.assign(new Error('Rate of requests exceeds the allowed throughput.'), { name: 'ThrottlingException' });
 
 async function registered(overrides: Partial<ReturnType<typeof newUser>> = {}) {
   const input = { ...newUser(), ...overrides };
@@ -206,6 +212,49 @@ describe('sign-in', () => {
     expect(await getRefreshToken(deps.table, hashOpaqueToken(result.refreshToken))).toBeUndefined();
     expect(JSON.stringify(session)).not.toContain(result.refreshToken.split('.')[3]);
   });
+
+  it("answers the contract's body: the user, its roles, both tokens, tokenType Bearer and the access token's lifetime", async () => {
+    const input = await registered();
+    const result = await signIn(deps, { username: input.username, password: input.password });
+    expect(signInAnswer(result, 900)).toEqual({
+      id: result.user.id,
+      username: input.username,
+      email: input.email,
+      roles: ['ROLE_USER'],
+      accessToken: result.accessToken,
+      refreshToken: result.refreshToken,
+      tokenType: 'Bearer',
+      expiresIn: 900,
+    });
+  });
+
+  /** A client of its own: these tests lock accounts, and the file's other sign-ins share 127.0.0.1. */
+  const elsewhere = () => ({ ...deps, client: { userAgent: 'jest', ip: `192.0.2.${randomBytes(3).join('.')}` } });
+  const eventTypes = async (userId: string) =>
+    (await listEvents(deps.table, userId, 20, undefined, new Uint8Array(32))).events.map((event) => event.type).sort();
+
+  it('records signin.locked on the account when the lockout refuses a sign-in', async () => {
+    const input = await registered();
+    const user = (await findUserByUsername(deps.table, input.username))!;
+    const from = elsewhere();
+    for (let i = 0; i < testAccountConfig.lockoutThreshold; i++) {
+      await expect(signIn(from, { username: input.username, password: 'wrong password' })).rejects.toThrow(InvalidCredentialsError);
+    }
+    await expect(signIn(from, { username: input.username, password: input.password })).rejects.toThrow(TooManyRequestsError);
+    expect(await eventTypes(user.id)).toEqual([...Array(testAccountConfig.lockoutThreshold).fill('signin.failure'), 'signin.locked']);
+  });
+
+  it('records nothing when the count itself fails: the store error (503) is thrown, not taken for a lock', async () => {
+    const input = await registered();
+    const user = (await findUserByUsername(deps.table, input.username))!;
+    // Fault injection (DynamoDB Local cannot throttle on demand): the attempt counters' writes fail as
+    // throttled; every other call, the look-up and any event's write, goes to the real table.
+    const throttled = interceptedTable(deps.table, async (command) => {
+      if (command instanceof UpdateCommand && String(command.input.Key?.pk).startsWith('ATTEMPTS#')) throw throttling();
+    });
+    await expect(signIn({ ...elsewhere(), table: throttled }, { username: input.username, password: input.password })).rejects.toThrow(ServiceUnavailableError);
+    expect(await eventTypes(user.id)).toEqual([]);
+  });
 });
 
 describe('password hash upgrade', () => {
@@ -301,6 +350,48 @@ describe('attempt counter', () => {
       expect(counts[19]).toBeLessThanOrEqual(40);
       expect(new Set(results.map((r) => r.windowEndsAt))).toEqual(new Set([start + 60]));
     }
+  });
+
+  /** Which of the counter's two writes a command is: the count into a live window, or the new window. */
+  const counterWrite = (command: unknown) => (command instanceof UpdateCommand ? String(command.input.UpdateExpression).split(' ')[0] : undefined);
+
+  it('throws a failure of either write other than its condition (503), never taking it for a race', async () => {
+    // Fault injection (DynamoDB Local cannot throttle on demand): the first write of the kind named fails
+    // as throttled; the others go to the real table.
+    const failingOnce = (write: 'ADD' | 'SET') => {
+      let failed = false;
+      return interceptedTable(deps.table, async (command) => {
+        if (!failed && counterWrite(command) === write) {
+          failed = true;
+          throw throttling();
+        }
+      });
+    };
+    // A new counter: its count (the ADD) fails.
+    const fresh = newUser().username;
+    await expect(countAttempt(failingOnce('ADD'), 'username', fresh, t0, 60)).rejects.toThrow(ServiceUnavailableError);
+    // A window that has ended: the ADD's condition fails, as it should, and then starting over (the SET) fails.
+    const ended = newUser().username;
+    await countAttempt(deps.table, 'username', ended, t0, 60);
+    await expect(countAttempt(failingOnce('SET'), 'username', ended, t0 + 60, 60)).rejects.toThrow(ServiceUnavailableError);
+  });
+
+  it('gives up after three rounds when the window keeps ending and reopening between its two writes', async () => {
+    const name = newUser().username;
+    const now = t0 + 100;
+    const counter = (expiresAt: number) =>
+      deps.table.client.send(new PutCommand({ TableName: deps.table.name, Item: { ...itemKeys.attempts('username', name), attempts: 7, expiresAt } }));
+    // Race injection: before each count into the window, the window has just ended; before each start of a
+    // new one, another attempt has just opened it. Only for four rounds, so a counter that went on past
+    // three would then count (and fail this test) rather than hang it.
+    const sent: string[] = [];
+    const racing = interceptedTable(deps.table, async (command) => {
+      const write = counterWrite(command);
+      if (write === undefined || sent.push(write) > 8) return;
+      await counter(write === 'ADD' ? now : now + 60);
+    });
+    await expect(countAttempt(racing, 'username', name, now, 60)).rejects.toEqual(new Error('attempt counter did not settle'));
+    expect(sent).toEqual(['ADD', 'SET', 'ADD', 'SET', 'ADD', 'SET']);
   });
 });
 

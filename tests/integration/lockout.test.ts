@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { admitAttempt, admitCodeAttempt, admitMailRequest, admitResetAttempt, MFA_CODE_THRESHOLD, mayMailFrom } from '../../lib/account/lockout';
 import type { AccountDeps } from '../../lib/account/types';
 import type { HttpError } from '../../lib/shared/errors';
 import { createTable } from '../../lib/store/table';
+import { createTables } from '../../scripts/dynamodb-local';
 import { testAccountConfig } from '../support/account-config';
 import { uniqueName } from '../support/data';
 
@@ -104,5 +106,26 @@ describe('password reset attempts', () => {
     expect(await outcome(admitResetAttempt(deps, ip))).toBe('admitted');
     expect(await outcome(admitResetAttempt(deps, ip))).toEqual(signInRefusal('60'));
     expect(await outcome(admitAttempt(deps, uniqueName('reset'), ip))).toEqual(signInRefusal('60'));
+  });
+
+  it('share it with sign-ins also when the request has no source address', async () => {
+    // A table of its own: requests without an address all count under one key, into which other files of
+    // this tier (running meanwhile) may count too.
+    const own = createTable({
+      tableName: `no-address-${randomBytes(4).toString('hex')}`,
+      region: 'us-east-1',
+      dynamodbEndpoint: process.env.DYNAMODB_ENDPOINT,
+    });
+    await createTables(process.env.DYNAMODB_ENDPOINT!, own.name);
+    try {
+      const deps = { ...limited({ lockoutIpThreshold: 2 }).deps, table: own, client: { userAgent: 'jest', ip: undefined } };
+      await admitAttempt(deps, uniqueName('reset'), undefined);
+      expect(await outcome(admitResetAttempt(deps, undefined))).toBe('admitted');
+      expect(await outcome(admitResetAttempt(deps, undefined))).toEqual(signInRefusal('60'));
+      expect(await outcome(admitAttempt(deps, uniqueName('reset'), undefined))).toEqual(signInRefusal('60'));
+    } finally {
+      await own.client.send(new DeleteTableCommand({ TableName: own.name }));
+      own.client.destroy();
+    }
   });
 });
