@@ -1,6 +1,7 @@
 import { Secret, TOTP } from 'otpauth';
 import { decryptSecret, encryptSecret } from '../../lib/access/secrets';
-import { issueMfaToken, verifyAccessToken, verifyMfaToken } from '../../lib/access/tokens';
+import { SignJWT } from 'jose';
+import { isMfaTokenShaped, issueMfaToken, verifyAccessToken, verifyMfaToken } from '../../lib/access/tokens';
 import { hashRecoveryCode, newRecoveryCodes, newTotpSecret, totpStep } from '../../lib/account/totp';
 import { testKeySet } from '../support/keys';
 
@@ -86,5 +87,32 @@ describe('mfaToken', () => {
     expect(await verifyMfaToken(keys, token, { ...settings, now })).toEqual({ userId: 'u', challengeId: 'c' });
     await expect(verifyAccessToken(keys, token, { ...settings, now })).rejects.toThrow('Unauthorized!');
     expect(await verifyMfaToken(keys, token, { ...settings, now: new Date(now.getTime() + 301_000) })).toBeUndefined();
+  });
+
+  it('is refused without an exp, even validly signed and of its type', async () => {
+    const { keys } = await testKeySet();
+    const now = new Date();
+    const noExp = await new SignJWT({})
+      .setProtectedHeader({ alg: 'RS256', kid: 'test-key', typ: 'mfa+jwt' })
+      .setSubject('u')
+      .setIssuer(settings.issuer)
+      .setAudience(settings.audience)
+      .setIssuedAt(now)
+      .setJti('c')
+      .sign(keys.signer.key);
+    expect(await verifyMfaToken(keys, noExp, { ...settings, now })).toBeUndefined();
+  });
+
+  it('is shaped only as a compact JWS of its type, within the length limit', async () => {
+    const { keys } = await testKeySet();
+    const token = await issueMfaToken(keys, { userId: 'u', challengeId: 'c' }, { ...settings, now: new Date(), ttlSeconds: 300 });
+    const [header] = token.split('.') as [string];
+    expect(isMfaTokenShaped(token)).toBe(true);
+    // The header alone decides the type: each of these has an mfa+jwt header and is still not shaped.
+    expect(isMfaTokenShaped(`${token}!`)).toBe(false);
+    expect(isMfaTokenShaped(` ${token}`)).toBe(false);
+    expect(isMfaTokenShaped(`${header}.pay load.sig`)).toBe(false);
+    expect(isMfaTokenShaped(`${header}.${'p'.repeat(4096 - header.length - 5)}.sig`)).toBe(true);
+    expect(isMfaTokenShaped(`${header}.${'p'.repeat(4096)}.sig`)).toBe(false);
   });
 });

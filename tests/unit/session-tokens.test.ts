@@ -1,6 +1,6 @@
 import { base64url } from 'jose';
-import { type CredentialSource, verifyAccessToken } from '../../lib/access/tokens';
-import { sessionTokenFor } from '../../lib/account/session-tokens';
+import { type CredentialSource, hashOpaqueToken, verifyAccessToken } from '../../lib/access/tokens';
+import { newRefreshRecord, parseRefreshToken, sessionTokenFor } from '../../lib/account/session-tokens';
 import type { SessionDeps } from '../../lib/account/types';
 import { AccessTokenError } from '../../lib/shared/errors';
 import type { Table } from '../../lib/store/table';
@@ -52,5 +52,36 @@ describe('sessionTokenFor', () => {
   it('a token minted for one source is refused from the other', async () => {
     await expect(verifyAccessToken(keys, await sessionTokenFor(deps, session, 'header'), settings('cookie'))).rejects.toThrow(AccessTokenError);
     await expect(verifyAccessToken(keys, await sessionTokenFor(deps, session, 'cookie'), settings('header'))).rejects.toThrow(AccessTokenError);
+  });
+});
+
+describe('parseRefreshToken', () => {
+  // Ids as issued (UUIDs): the parser takes only what newRefreshRecord makes, anything else is no token.
+  const userId = '0b7e2a3c-1d4f-4a5b-8c6d-7e8f9a0b1c2d';
+  const sessionId = '9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a';
+
+  it('reads back what newRefreshRecord mints, with a multi-digit generation', () => {
+    const { token, record } = newRefreshRecord(deps, userId, sessionId, 1234);
+    expect(parseRefreshToken(token)).toEqual({ userId, sessionId, generation: 1234, tokenHash: record.tokenHash });
+    expect(parseRefreshToken(`${userId}.${sessionId}.0.s`)).toEqual({
+      userId,
+      sessionId,
+      generation: 0,
+      tokenHash: hashOpaqueToken(`${userId}.${sessionId}.0.s`),
+    });
+  });
+
+  // Each part is checked on its own: one bad part, the rest valid, is no token.
+  it.each([
+    ['five parts', `${userId}.${sessionId}.0.secret.extra`],
+    ['a user id not as issued', `user-1.${sessionId}.0.secret`],
+    ['a session id not as issued', `${userId}.session-1.0.secret`],
+    ['a generation with a leading zero', `${userId}.${sessionId}.01.secret`],
+    ['a generation of ten digits', `${userId}.${sessionId}.1234567890.secret`],
+    ['a generation with a trailing letter', `${userId}.${sessionId}.1x.secret`],
+    ['a generation with a leading letter', `${userId}.${sessionId}.x1.secret`],
+    ['an empty secret', `${userId}.${sessionId}.0.`],
+  ])('refuses %s', (_what, token) => {
+    expect(parseRefreshToken(token)).toBeUndefined();
   });
 });

@@ -1,7 +1,7 @@
-import { base64url, SignJWT } from 'jose';
+import { base64url, errors as joseErrors, SignJWT } from 'jose';
 import { AccessTokenError } from '../../lib/shared/errors';
 import { generateSigningKey, importSigningKeys, type SigningKeys } from '../../lib/access/signing-keys';
-import { extractAccessToken, extractCredential, issueAccessToken, verifyAccessToken } from '../../lib/access/tokens';
+import { extractAccessToken, extractCredential, issueAccessToken, MAX_ACCESS_TOKEN_LENGTH, verifyAccessToken } from '../../lib/access/tokens';
 import { testKeySet } from '../support/keys';
 
 const settings = { issuer: 'test-issuer', audience: 'test-audience' };
@@ -91,6 +91,39 @@ describe('access tokens', () => {
     expect(await reason(withUnknownRole)).toBe('invalid');
     expect(await reason('a'.repeat(5000))).toBe('invalid');
   });
+
+  it('are refused when longer than the limit even if validly signed, and accepted at exactly the limit', async () => {
+    // A padding claim sizes a genuine token; the header's extra parameter fills lengths base64url skips.
+    const sized = async (pad: number, extra: number) =>
+      new SignJWT({ roles: ['user'], sid: 's', pad: 'p'.repeat(pad) })
+        .setProtectedHeader({ alg: 'RS256', kid: 'test-key', typ: 'at+jwt', x: 'x'.repeat(extra) })
+        .setSubject('u')
+        .setIssuer(settings.issuer)
+        .setAudience(settings.audience)
+        .setIssuedAt(now)
+        .setExpirationTime(now.getTime() / 1000 + 60)
+        .setJti('j')
+        .sign(keys.signer.key);
+    let atLimit: string | undefined;
+    for (let extra = 0; extra < 3 && atLimit === undefined; extra++) {
+      const base = (await sized(0, extra)).length;
+      const candidate = await sized(Math.floor(((MAX_ACCESS_TOKEN_LENGTH - base) * 3) / 4), extra);
+      if (candidate.length === MAX_ACCESS_TOKEN_LENGTH) atLimit = candidate;
+    }
+    expect(atLimit?.length).toBe(MAX_ACCESS_TOKEN_LENGTH);
+    expect(await reason(atLimit as string)).toBe('accepted');
+    const over = await sized(MAX_ACCESS_TOKEN_LENGTH, 0);
+    expect(over.length).toBeGreaterThan(MAX_ACCESS_TOKEN_LENGTH);
+    expect(await reason(over)).toBe('invalid');
+  });
+
+  it('keep the jose error as the cause of an expiry', async () => {
+    // The cause is what a log line shows of why a token was refused.
+    const error = await verifyAccessToken(keys, await issue(), { ...settings, now: new Date(now.getTime() + 901_000) }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AccessTokenError);
+    expect((error as AccessTokenError).reason).toBe('expired');
+    expect((error as AccessTokenError).cause).toBeInstanceOf(joseErrors.JWTExpired);
+  });
 });
 
 describe('extractAccessToken', () => {
@@ -131,6 +164,7 @@ describe('the session cookie', () => {
 
   it('carries a token of its own type: never valid as an access token, nor an access token as it', async () => {
     const cookieToken = await issueAccessToken(keys, claims, { ...settings, now, ttlSeconds: 86_400, via: 'cookie' });
+    expect(JSON.parse(new TextDecoder().decode(base64url.decode(cookieToken.split('.')[0] as string))).typ).toBe('session+jwt');
     await expect(verifyAccessToken(keys, cookieToken, { ...settings, now, via: 'cookie' })).resolves.toMatchObject({ userId: 'user-1', via: 'cookie' });
     expect(await reason(cookieToken)).toBe('invalid');
     await expect(verifyAccessToken(keys, await issue(), { ...settings, now, via: 'cookie' })).rejects.toThrow(expect.objectContaining({ reason: 'invalid' }));
