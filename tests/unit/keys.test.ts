@@ -105,6 +105,21 @@ describe('a stored key part that is not well formed', () => {
   });
 });
 
+describe('activating a key that is not there', () => {
+  it('names the kid asked for, or none, and says to rotate first', async () => {
+    const sets = await stored();
+    expect(() => activateKeys(sets, at(0))).toThrow('no key "" to activate: run keys:rotate first');
+    expect(() => activateKeys(sets, at(0), 'nope')).toThrow('no key "nope" to activate: run keys:rotate first');
+  });
+
+  it('keeps a key that stopped signing public whatever its kid (no kid is dropped unless retired)', async () => {
+    // A kid that could collide with a filler value: only retireKeys drops a key at once.
+    const sets = await stored('Stryker was here');
+    const prepared = applyWrites(sets, await rotateKeys(sets, at(0), 'k2'));
+    expect(kids(await publicAt(applyWrites(prepared, activateKeys(prepared, at(300))), 300))).toEqual(['Stryker was here', 'k2']);
+  });
+});
+
 describe('key retention', () => {
   it('is the longest token lifetime plus the key set maximum age', () => {
     expect(retentionSeconds).toBe(86_400 + 60);
