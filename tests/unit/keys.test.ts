@@ -1,6 +1,7 @@
-import { importPublicKeys, KeySetCache, keyRetentionSeconds, type PublicKeys } from '../../lib/access/keys';
+import { parseSecretKey } from '../../lib/access/key-source';
+import { importPublicKeys, KeySetCache, keyRetentionSeconds, parsePublicKeySet, type PublicKeys } from '../../lib/access/keys';
 import { activateKeys, applyWrites, type KeyWrite, retireKeys, rotateKeys, type StoredKeySets } from '../../lib/access/rotation';
-import { generateSigningKey, importSigner, importSigningKeys, newKeySet, splitKeySet } from '../../lib/access/signing-keys';
+import { generateSigningKey, importSigner, importSigningKeys, newKeySet, parseKeySet, splitKeySet } from '../../lib/access/signing-keys';
 import { issueAccessToken, verifyAccessToken } from '../../lib/access/tokens';
 import { signCursor, readCursor } from '../../lib/store/cursor';
 import { importKeyParts } from '../../scripts/local-keys';
@@ -64,6 +65,64 @@ describe('the key parts', () => {
       { ...settings, now: new Date(), ttlSeconds: 60 },
     );
     await expect(verifyAccessToken(await publicAt(parts), oldToken, { ...settings, now: new Date() })).resolves.toMatchObject({ userId: 'u' });
+  });
+});
+
+describe('a stored key part that is not well formed', () => {
+  const secret = Buffer.alloc(32, 7).toString('base64url');
+
+  it('a secret key part is 32 bytes of canonical base64url; the newline a parameter editor adds is dropped', () => {
+    expect(parseSecretKey(`${secret}\n`, 'dataKey')).toEqual(new Uint8Array(Buffer.alloc(32, 7)));
+    // 31 bytes decode canonically, yet are too short; padding decodes to 32 bytes, yet is not the canonical form.
+    expect(() => parseSecretKey(Buffer.alloc(31, 7).toString('base64url'), 'dataKey')).toThrow('the dataKey key part must be 32 bytes, base64url');
+    expect(() => parseSecretKey(`${secret}=`, 'cursorKey')).toThrow('the cursorKey key part must be 32 bytes, base64url');
+  });
+
+  it('a public set: not JSON, no keys, a key that is not RSA, a stoppedSigning that is not a map of times', async () => {
+    const [publicKey] = JSON.parse((await stored()).public).keys;
+    expect(() => parsePublicKeySet('{')).toThrow(expect.objectContaining({ message: 'public key set is not valid JSON', cause: expect.any(SyntaxError) }));
+    expect(() => parsePublicKeySet('{"keys":[]}')).toThrow('public key set has no keys');
+    expect(() => parsePublicKeySet(JSON.stringify({ keys: [{ ...publicKey, kty: 'EC' }] }))).toThrow('every public key must be an RSA JWK with a kid');
+    for (const stoppedSigning of ['2026-12-01T00:00:00Z', { k1: 'yesterday' }, { k1: 0 }]) {
+      expect(() => parsePublicKeySet(JSON.stringify({ keys: [publicKey], stoppedSigning }))).toThrow(
+        'public key set: "stoppedSigning" must map kids to ISO times',
+      );
+    }
+    // Absent stoppedSigning stays absent (no undefined member written back by a rotation).
+    expect(parsePublicKeySet(JSON.stringify({ keys: [publicKey] }))).toStrictEqual({ keys: [publicKey] });
+  });
+
+  it('a private set: not JSON, no keys, a signing that is not a kid, a secret of the wrong size, a key without its private part', async () => {
+    const { signing } = await stored();
+    const [privateKey] = JSON.parse(signing).keys;
+    expect(() => parseKeySet('{')).toThrow(expect.objectContaining({ message: 'signing key set is not valid JSON', cause: expect.any(SyntaxError) }));
+    expect(() => parseKeySet('{"keys":[]}')).toThrow('signing key set has no keys');
+    expect(() => parseKeySet(JSON.stringify({ keys: [privateKey], signing: 1 }))).toThrow('signing key set: "signing" must be a kid');
+    expect(() => parseKeySet(JSON.stringify({ keys: [privateKey], cursorKey: 'c2hvcnQ' }))).toThrow('signing key set: "cursorKey" must be 32 bytes, base64url');
+    const { d: _d, ...publicOnly } = privateKey;
+    expect(() => parseKeySet(JSON.stringify({ keys: [publicOnly] }))).toThrow('every signing key must be a private RSA JWK with a kid');
+    await expect(importSigner(JSON.stringify({ keys: [privateKey], signing: 'gone' }))).rejects.toThrow('signing key set: no key "gone" to sign with');
+  });
+});
+
+describe('activating a key that is not there', () => {
+  it('names the kid asked for, or none, and says to rotate first', async () => {
+    const sets = await stored();
+    expect(() => activateKeys(sets, at(0))).toThrow('no key "" to activate: run keys:rotate first');
+    expect(() => activateKeys(sets, at(0), 'nope')).toThrow('no key "nope" to activate: run keys:rotate first');
+  });
+
+  it('keeps a key that stopped signing public whatever its kid (no kid is dropped unless retired)', async () => {
+    // A kid that could collide with a filler value: only retireKeys drops a key at once.
+    const sets = await stored('Stryker was here');
+    const prepared = applyWrites(sets, await rotateKeys(sets, at(0), 'k2'));
+    expect(kids(await publicAt(applyWrites(prepared, activateKeys(prepared, at(300))), 300))).toEqual(['Stryker was here', 'k2']);
+  });
+});
+
+describe('key retention', () => {
+  it('is the longest token lifetime plus the key set maximum age', () => {
+    expect(retentionSeconds).toBe(86_400 + 60);
   });
 });
 
