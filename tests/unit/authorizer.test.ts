@@ -164,7 +164,12 @@ describe('decision cache', () => {
   it('caches nothing with a lifetime of 0, and forgets everything on clear()', () => {
     const off = new DecisionCache(0);
     off.set('header', 't', claims('u-1'), 0);
+    // Nothing was stored at all: not even a clock reading earlier (a step back) finds it.
+    expect(off.get('header', 't', -1)).toBeUndefined();
     expect(off.get('header', 't', 0)).toBeUndefined();
+    const negative = new DecisionCache(-1_000);
+    negative.set('header', 't', claims('u-1'), 5_000);
+    expect(negative.get('header', 't', 0)).toBeUndefined();
     const cache = new DecisionCache(60_000);
     cache.set('cookie', 't', claims('u-1'), 0);
     cache.clear();
