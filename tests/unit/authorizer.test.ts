@@ -3,6 +3,9 @@ import { authorize, DecisionCache, GATEWAY_IDENTITY_HEADER, type AuthenticateDep
 import type { SigningKeys } from '../../lib/access/signing-keys';
 import { issueAccessToken } from '../../lib/access/tokens';
 import { testKeySet } from '../support/keys';
+import { splitKeySet } from '../../lib/access/signing-keys';
+import { inlineKeyEnv } from '../../scripts/local-keys';
+import { authorizerEvent } from '../../scripts/lambda-events';
 
 // No network here: the session check is a stand-in that counts calls or fails (fault injection). What it
 // answers is never the point: liveness itself is tested on the rule (unit/session-liveness.test.ts) and
@@ -174,5 +177,34 @@ describe('decision cache', () => {
     cache.set('cookie', 't', claims('u-1'), 0);
     cache.clear();
     expect(cache.get('cookie', 't', 1)).toBeUndefined();
+  });
+});
+
+describe('the authorizer handler, with API Gateway caching (AUTHORIZER_CACHE=gateway)', () => {
+  // The real handler, configured at its import (cold start) for gateway caching. Its table is a closed
+  // port: a decision that reached the session check would throw, so none here may need it.
+  let handler: typeof import('../../handlers/access/authorizer').handler;
+  const saved = { ...process.env };
+  beforeAll(async () => {
+    const { json } = await testKeySet();
+    Object.assign(process.env, {
+      PUBLIC_KEYS: inlineKeyEnv(splitKeySet(json, new Date())).PUBLIC_KEYS,
+      JWT_ISSUER: settings.issuer,
+      JWT_AUDIENCE: settings.audience,
+      AUTHORIZER_CACHE: 'gateway',
+      DYNAMODB_ENDPOINT: 'http://127.0.0.1:9',
+    });
+    ({ handler } = await import('../../handlers/access/authorizer'));
+  });
+  afterAll(() => {
+    process.env = saved;
+  });
+
+  it('decides from the Authorization header alone: a token in x-access-token is no credential', async () => {
+    // API Gateway keys its cached decision by Authorization only; an Allow for another header's token would
+    // be served to every request with that Authorization value.
+    const result = await handler(authorizerEvent({ 'x-access-token': await token() }));
+    expect(result.context).toEqual({ message: 'No token provided!' });
+    expect(result.policyDocument.Statement[0]).toMatchObject({ Effect: 'Deny' });
   });
 });
