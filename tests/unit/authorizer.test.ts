@@ -3,6 +3,7 @@ import { authorize, DecisionCache, GATEWAY_IDENTITY_HEADER, type AuthenticateDep
 import type { SigningKeys } from '../../lib/access/signing-keys';
 import { issueAccessToken } from '../../lib/access/tokens';
 import { testKeySet } from '../support/keys';
+import { logger } from '../../lib/shared/log';
 import { splitKeySet } from '../../lib/access/signing-keys';
 import { inlineKeyEnv } from '../../scripts/local-keys';
 import { authorizerEvent } from '../../scripts/lambda-events';
@@ -185,8 +186,11 @@ describe('the authorizer handler, with API Gateway caching (AUTHORIZER_CACHE=gat
   // port: a decision that reached the session check would throw, so none here may need it.
   let handler: typeof import('../../handlers/access/authorizer').handler;
   const saved = { ...process.env };
+  // The handler's own key set: testKeySet() makes a new one per call.
+  let ownKeys: SigningKeys;
   beforeAll(async () => {
-    const { json } = await testKeySet();
+    const { json, keys: own } = await testKeySet();
+    ownKeys = own;
     Object.assign(process.env, {
       PUBLIC_KEYS: inlineKeyEnv(splitKeySet(json, new Date())).PUBLIC_KEYS,
       JWT_ISSUER: settings.issuer,
@@ -206,5 +210,17 @@ describe('the authorizer handler, with API Gateway caching (AUTHORIZER_CACHE=gat
     const result = await handler(authorizerEvent({ 'x-access-token': await token() }));
     expect(result.context).toEqual({ message: 'No token provided!' });
     expect(result.policyDocument.Statement[0]).toMatchObject({ Effect: 'Deny' });
+  });
+
+  it('fails closed when the table cannot be asked, logging the route and the error', async () => {
+    // The real session check against a closed port: it throws, and API Gateway answers 503, never Allow.
+    const error = jest.spyOn(logger, 'error').mockImplementation(() => undefined);
+    try {
+      const live = await issueAccessToken(ownKeys, { userId: 'u-1', roles: ['user'], sessionId: 's-1' }, { ...settings, now: new Date(), ttlSeconds: 60 });
+      await expect(handler(authorizerEvent({ authorization: `Bearer ${live}` }))).rejects.toThrow();
+      expect(error.mock.calls).toEqual([['authorizer failed', { route: 'GET /api/test/user', error: expect.stringMatching(/\S/) }]]);
+    } finally {
+      error.mockRestore();
+    }
   });
 });
