@@ -3,6 +3,10 @@ import { authorize, DecisionCache, GATEWAY_IDENTITY_HEADER, type AuthenticateDep
 import type { SigningKeys } from '../../lib/access/signing-keys';
 import { issueAccessToken } from '../../lib/access/tokens';
 import { testKeySet } from '../support/keys';
+import { logger } from '../../lib/shared/log';
+import { splitKeySet } from '../../lib/access/signing-keys';
+import { inlineKeyEnv } from '../../scripts/local-keys';
+import { authorizerEvent } from '../../scripts/lambda-events';
 
 // No network here: the session check is a stand-in that counts calls or fails (fault injection). What it
 // answers is never the point: liveness itself is tested on the rule (unit/session-liveness.test.ts) and
@@ -164,10 +168,59 @@ describe('decision cache', () => {
   it('caches nothing with a lifetime of 0, and forgets everything on clear()', () => {
     const off = new DecisionCache(0);
     off.set('header', 't', claims('u-1'), 0);
+    // Nothing was stored at all: not even a clock reading earlier (a step back) finds it.
+    expect(off.get('header', 't', -1)).toBeUndefined();
     expect(off.get('header', 't', 0)).toBeUndefined();
+    const negative = new DecisionCache(-1_000);
+    negative.set('header', 't', claims('u-1'), 5_000);
+    expect(negative.get('header', 't', 0)).toBeUndefined();
     const cache = new DecisionCache(60_000);
     cache.set('cookie', 't', claims('u-1'), 0);
     cache.clear();
     expect(cache.get('cookie', 't', 1)).toBeUndefined();
+  });
+});
+
+describe('the authorizer handler, with API Gateway caching (AUTHORIZER_CACHE=gateway)', () => {
+  // The real handler, configured at its import (cold start) for gateway caching. Its table is a closed
+  // port: a decision that reached the session check would throw, so none here may need it.
+  let handler: typeof import('../../handlers/access/authorizer').handler;
+  const saved = { ...process.env };
+  // The handler's own key set: testKeySet() makes a new one per call.
+  let ownKeys: SigningKeys;
+  beforeAll(async () => {
+    const { json, keys: own } = await testKeySet();
+    ownKeys = own;
+    Object.assign(process.env, {
+      PUBLIC_KEYS: inlineKeyEnv(splitKeySet(json, new Date())).PUBLIC_KEYS,
+      JWT_ISSUER: settings.issuer,
+      JWT_AUDIENCE: settings.audience,
+      AUTHORIZER_CACHE: 'gateway',
+      DYNAMODB_ENDPOINT: 'http://127.0.0.1:9',
+    });
+    ({ handler } = await import('../../handlers/access/authorizer'));
+  });
+  afterAll(() => {
+    process.env = saved;
+  });
+
+  it('decides from the Authorization header alone: a token in x-access-token is no credential', async () => {
+    // API Gateway keys its cached decision by Authorization only; an Allow for another header's token would
+    // be served to every request with that Authorization value.
+    const result = await handler(authorizerEvent({ 'x-access-token': await token() }));
+    expect(result.context).toEqual({ message: 'No token provided!' });
+    expect(result.policyDocument.Statement[0]).toMatchObject({ Effect: 'Deny' });
+  });
+
+  it('fails closed when the table cannot be asked, logging the route and the error', async () => {
+    // The real session check against a closed port: it throws, and API Gateway answers 503, never Allow.
+    const error = jest.spyOn(logger, 'error').mockImplementation(() => undefined);
+    try {
+      const live = await issueAccessToken(ownKeys, { userId: 'u-1', roles: ['user'], sessionId: 's-1' }, { ...settings, now: new Date(), ttlSeconds: 60 });
+      await expect(handler(authorizerEvent({ authorization: `Bearer ${live}` }))).rejects.toThrow();
+      expect(error.mock.calls).toEqual([['authorizer failed', { route: 'GET /api/test/user', error: expect.stringMatching(/\S/) }]]);
+    } finally {
+      error.mockRestore();
+    }
   });
 });
