@@ -25,6 +25,18 @@ async function reason(token: string, at: Date = now): Promise<string> {
   }
 }
 
+/** A token signed by hand with the test key, around the service's issuer (what the service would not issue). */
+const handSigned = (payload: Record<string, unknown>, header: Record<string, unknown>, expiresAt: number | string = now.getTime() / 1000 + 60) =>
+  new SignJWT(payload)
+    .setProtectedHeader({ alg: 'RS256', kid: 'test-key', ...header })
+    .setSubject('u')
+    .setIssuer(settings.issuer)
+    .setAudience(settings.audience)
+    .setIssuedAt(now)
+    .setExpirationTime(expiresAt)
+    .setJti('j')
+    .sign(keys.signer.key);
+
 describe('access tokens', () => {
   it('verify what they issue, with the contract claims and a kid header', async () => {
     const token = await issue();
@@ -66,28 +78,12 @@ describe('access tokens', () => {
     const none = `${base64url.encode(JSON.stringify({ alg: 'none', kid: 'test-key', typ: 'at+jwt' }))}.${payload}.`;
     expect(await reason(none)).toBe('invalid');
 
-    const idToken = await new SignJWT({ roles: ['user'], sid: 's' })
-      .setProtectedHeader({ alg: 'RS256', kid: 'test-key', typ: 'JWT' })
-      .setSubject('u')
-      .setIssuer(settings.issuer)
-      .setAudience(settings.audience)
-      .setIssuedAt(now)
-      .setExpirationTime('1h')
-      .setJti('j')
-      .sign(keys.signer.key);
+    const idToken = await handSigned({ roles: ['user'], sid: 's' }, { typ: 'JWT' }, '1h');
     expect(await reason(idToken)).toBe('invalid');
   });
 
   it('refuse unknown roles and oversized tokens', async () => {
-    const withUnknownRole = await new SignJWT({ roles: ['superuser'], sid: 's' })
-      .setProtectedHeader({ alg: 'RS256', kid: 'test-key', typ: 'at+jwt' })
-      .setSubject('u')
-      .setIssuer(settings.issuer)
-      .setAudience(settings.audience)
-      .setIssuedAt(now)
-      .setExpirationTime(now.getTime() / 1000 + 60)
-      .setJti('j')
-      .sign(keys.signer.key);
+    const withUnknownRole = await handSigned({ roles: ['superuser'], sid: 's' }, { typ: 'at+jwt' });
     expect(await reason(withUnknownRole)).toBe('invalid');
     expect(await reason('a'.repeat(5000))).toBe('invalid');
   });
@@ -95,15 +91,7 @@ describe('access tokens', () => {
   it('are refused when longer than the limit even if validly signed, and accepted at exactly the limit', async () => {
     // A padding claim sizes a genuine token; the header's extra parameter fills lengths base64url skips.
     const sized = async (pad: number, extra: number) =>
-      new SignJWT({ roles: ['user'], sid: 's', pad: 'p'.repeat(pad) })
-        .setProtectedHeader({ alg: 'RS256', kid: 'test-key', typ: 'at+jwt', x: 'x'.repeat(extra) })
-        .setSubject('u')
-        .setIssuer(settings.issuer)
-        .setAudience(settings.audience)
-        .setIssuedAt(now)
-        .setExpirationTime(now.getTime() / 1000 + 60)
-        .setJti('j')
-        .sign(keys.signer.key);
+      handSigned({ roles: ['user'], sid: 's', pad: 'p'.repeat(pad) }, { typ: 'at+jwt', x: 'x'.repeat(extra) });
     let atLimit: string | undefined;
     for (let extra = 0; extra < 3 && atLimit === undefined; extra++) {
       const base = (await sized(0, extra)).length;
