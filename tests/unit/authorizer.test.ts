@@ -212,6 +212,17 @@ describe('the authorizer handler, with API Gateway caching (AUTHORIZER_CACHE=gat
     expect(result.policyDocument.Statement[0]).toMatchObject({ Effect: 'Deny' });
   });
 
+  it("releases the request's deadline timer once it has decided", async () => {
+    // A timer left pending would keep a warm container's event loop busy after every request.
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'queueMicrotask', 'setImmediate'] });
+    try {
+      await handler(authorizerEvent({ 'x-access-token': 'x' }));
+      expect(jest.getTimerCount()).toBe(0);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('fails closed when the table cannot be asked, logging the route and the error', async () => {
     // The real session check against a closed port: it throws, and API Gateway answers 503, never Allow.
     const error = jest.spyOn(logger, 'error').mockImplementation(() => undefined);

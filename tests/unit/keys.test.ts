@@ -68,6 +68,14 @@ describe('the key parts', () => {
   });
 });
 
+describe('a new signing key', () => {
+  it('is a signing JWK whose default kid is the date and eight hex digits', async () => {
+    const key = await generateSigningKey();
+    expect(key.use).toBe('sig');
+    expect(key.kid).toMatch(/^key-\d{4}-\d{2}-\d{2}-[0-9a-f]{8}$/);
+  });
+});
+
 describe('a stored key part that is not well formed', () => {
   const secret = Buffer.alloc(32, 7).toString('base64url');
 
