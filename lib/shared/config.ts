@@ -149,6 +149,7 @@ export const INTEGER_SETTINGS = {
   DYNAMODB_PORT: { fallback: 8000, min: 1, max: 65_535, unit: 'port' },
   LAMBDA_PORT: { fallback: 3002, min: 1, max: 65_535, unit: 'port' },
   SES_PORT: { fallback: 8005, min: 1, max: 65_535, unit: 'port' },
+  OIDC_DEV_PORT: { fallback: 8006, min: 1, max: 65_535, unit: 'port' },
 } as const satisfies Record<string, IntegerSetting>;
 
 /** Every variable that takes one of a few values (matched without regard to case), with its default. */
@@ -342,16 +343,18 @@ export interface LocalPorts {
   lambda: number;
   /** The SES emulator (SES_PORT). */
   ses: number;
+  /** The local OpenID provider `dev` (OIDC_DEV_PORT; scripts/oidc-dev.ts). */
+  oidc: number;
 }
 
 /**
- * The local stack's ports: the one reading of PORT, DYNAMODB_PORT, LAMBDA_PORT and SES_PORT, shared by
+ * The local stack's ports: the one reading of PORT, DYNAMODB_PORT, LAMBDA_PORT, SES_PORT and OIDC_DEV_PORT, shared by
  * `npm start` and every operator script aimed at the local stage, so a script finds the stack the
  * developer started and never another one on a default port. Throws ConfigError.
  */
 export function localPorts(env: Env = process.env): LocalPorts {
   const r = new Reader(env);
-  return r.done({ api: r.integer('PORT'), dynamodb: r.integer('DYNAMODB_PORT'), lambda: r.integer('LAMBDA_PORT'), ses: r.integer('SES_PORT') });
+  return r.done({ api: r.integer('PORT'), dynamodb: r.integer('DYNAMODB_PORT'), lambda: r.integer('LAMBDA_PORT'), ses: r.integer('SES_PORT'), oidc: r.integer('OIDC_DEV_PORT') });
 }
 
 /** The lines of a ConfigError that `read` throws (every bad variable), or none when it reads cleanly. */
