@@ -354,7 +354,13 @@ export interface LocalPorts {
  */
 export function localPorts(env: Env = process.env): LocalPorts {
   const r = new Reader(env);
-  return r.done({ api: r.integer('PORT'), dynamodb: r.integer('DYNAMODB_PORT'), lambda: r.integer('LAMBDA_PORT'), ses: r.integer('SES_PORT'), oidc: r.integer('OIDC_DEV_PORT') });
+  return r.done({
+    api: r.integer('PORT'),
+    dynamodb: r.integer('DYNAMODB_PORT'),
+    lambda: r.integer('LAMBDA_PORT'),
+    ses: r.integer('SES_PORT'),
+    oidc: r.integer('OIDC_DEV_PORT'),
+  });
 }
 
 /** The lines of a ConfigError that `read` throws (every bad variable), or none when it reads cleanly. */
