@@ -418,6 +418,137 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/auth/oauth/providers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The OpenID providers a sign-in page may offer (OIDC_PROVIDERS; locally also `dev`). */
+        get: operations["listProviders"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/oauth/{provider}/authorize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Start a social sign-in (a browser navigation, not a fetch): 302 to the provider.
+         * @description Stores a state, a nonce and a PKCE (S256) verifier for 10 minutes, bound to this browser by an HttpOnly cookie (`oauth_binding`; `__Host-oauth_binding` on HTTPS stages) that the callback must see again. `redirect_uri` must be one of OAUTH_REDIRECT_URLS exactly; the sign-in returns there. Counted per source IP.
+         */
+        get: operations["startSocialSignIn"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/oauth/{provider}/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The provider's redirect back: 302 to the front-end page with `#code=…`, `#linked=…` or `#error=…&message=…`.
+         * @description The state is spent first (single use). Then openid-client checks the provider's answer: the code exchange with the PKCE verifier, the ID token's signature, issuer, audience, expiry and nonce. A new identity makes an account only when the provider says the email is verified (`email_verified` true, or the string "true") and no account uses that email; it is never linked to an existing account automatically (`#error=account_exists`: sign in and link it). The one-time `code` (60 s) is exchanged at /api/auth/oauth/token; no token is ever put in a URL. Error codes: `account_exists`, `email_unverified`, `no_email`, `access_denied`, `identity_in_use` (a link of an identity that is another user's), `signin_failed` (any failed check, or another browser than the one that started).
+         */
+        get: operations["socialSignInCallback"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/oauth/token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Exchange the one-time code for the sign-in body (and cookie), or the MFA challenge.
+         * @description Single use, 60 seconds, and only under the credentials it was made under. A user with MFA on gets the MFA challenge (then /api/auth/mfa/verify: `amr` `["fed","otp","mfa"]`); otherwise the access token's `amr` is `["fed"]`. Recorded as `signin.federated`.
+         */
+        post: operations["socialSignInToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/identities": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's linked identities, oldest first. */
+        get: operations["listIdentities"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/identities/{provider}/link": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start linking a provider to the caller (password checked); answers the URL to send the browser to.
+         * @description The URL is this service's authorize with a one-time ticket (10 minutes) bound to the caller and the credentials the password was checked under; the callback then links instead of signing in and returns to `redirect_uri` with `#linked=<provider>` (or `#error=identity_in_use`). Recorded as `identity.link`. The password attempt is counted like a sign-in's.
+         */
+        post: operations["linkIdentity"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/identities/{provider}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Unlink the caller's identity of a provider. Recorded as `identity.unlink`. */
+        delete: operations["unlinkIdentity"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/passkeys": {
         parameters: {
             query?: never;
@@ -447,7 +578,7 @@ export interface paths {
         post?: never;
         /**
          * Remove one of the caller's passkeys; no sign-in with it from then on.
-         * @description Sessions the passkey opened live on until they are signed out or revoked (GET /api/auth/sessions lists them). Recorded as `passkey.remove`.
+         * @description Sessions the passkey opened live on until they are signed out or revoked (GET /api/auth/sessions lists them). Recorded as `passkey.remove`. The last way to sign in (no password, no identity, no other passkey) is refused with 409.
          */
         delete: operations["removePasskey"];
         options?: never;
@@ -1739,6 +1870,231 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
+    listProviders: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The providers, in configuration order. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        providers: {
+                            id: string;
+                            name: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    startSocialSignIn: {
+        parameters: {
+            query: {
+                /** @description The front-end page to return to (exact match with OAUTH_REDIRECT_URLS). */
+                redirect_uri: string;
+                /** @description Passed to the provider (the local `dev` provider signs this email in). */
+                login_hint?: string;
+                /** @description The ticket of a link asked for with /api/auth/identities/{provider}/link (that call answers this URL whole). */
+                link?: string;
+            };
+            header?: never;
+            path: {
+                provider: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description To the provider's authorization endpoint. */
+            302: {
+                headers: {
+                    Location?: string;
+                    /** @description The browser binding cookie (10 minutes). */
+                    "Set-Cookie"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            429: components["responses"]["TooMany"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    socialSignInCallback: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                provider: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description To the front-end page (the state's `redirect_uri`), with the outcome in the fragment. */
+            302: {
+                headers: {
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `Sign-in state is invalid or has expired. Please start again.` (no trusted page to return to). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            429: components["responses"]["TooMany"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    socialSignInToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    code: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Signed in (the sign-in body, and the session cookie), or the MFA challenge. */
+            200: {
+                headers: {
+                    /** @description As for /api/auth/signin. */
+                    "Set-Cookie"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignInResponse"] | components["schemas"]["MfaChallenge"];
+                };
+            };
+            /** @description `Sign-in code is invalid or has expired.` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listIdentities: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The identities. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        identities: {
+                            provider: string;
+                            /** @description The provider's `sub`. */
+                            subject: string;
+                            /** @description What the provider reported when it was linked. */
+                            email: string | null;
+                            /** Format: date-time */
+                            linkedAt: string;
+                        }[];
+                    };
+                };
+            };
+            401: components["responses"]["Error"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    linkIdentity: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                provider: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    password: string;
+                    redirect_uri: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Where to send the browser. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        url: string;
+                    };
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            429: components["responses"]["TooMany"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    unlinkIdentity: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                provider: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["Message"];
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            /** @description `This is your last way to sign in: add a password, a passkey or another provider first.` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
     listPasskeys: {
         parameters: {
             query?: never;
@@ -1769,6 +2125,7 @@ export interface operations {
             401: components["responses"]["Error"];
             403: components["responses"]["Error"];
             404: components["responses"]["Error"];
+            409: components["responses"]["Error"];
             503: components["responses"]["Unavailable"];
         };
     };

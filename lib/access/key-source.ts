@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { config, type KeyPart, keySource } from '../shared/config';
+import { config, type KeyPart, type KeySource, keySource } from '../shared/config';
 
 let ssmClient: import('@aws-sdk/client-ssm').SSMClient | undefined;
 
@@ -7,8 +7,12 @@ let ssmClient: import('@aws-sdk/client-ssm').SSMClient | undefined;
  * The stored text of one key part of this function (docs/deploy.md, "Keys"): inline, a file, or an SSM
  * parameter. A part the function was given no name for is a ConfigError, never a fallback to another.
  */
-export async function readKeyPart(part: KeyPart): Promise<string> {
-  const source = keySource(config(), part);
+export function readKeyPart(part: KeyPart): Promise<string> {
+  return readSecret(keySource(config(), part));
+}
+
+/** The stored text of a secret from its source (a key part's, or the OpenID client secrets'). */
+export async function readSecret(source: KeySource): Promise<string> {
   switch (source.kind) {
     case 'inline':
       return source.value;

@@ -61,7 +61,12 @@ export type AuthMethods =
   | ['hwk', 'user', 'mfa']
   | ['hwk']
   | ['hwk', 'otp', 'mfa']
-  | ['hwk', 'mfa'];
+  | ['hwk', 'mfa']
+  // An OpenID provider's sign-in (`fed`, not an RFC 8176 value: the provider's own methods are not told
+  // to us); a user with MFA on takes the second step after it.
+  | ['fed']
+  | ['fed', 'otp', 'mfa']
+  | ['fed', 'mfa'];
 export const PASSWORD_ONLY: AuthMethods = ['pwd'];
 
 /** Signs an access token (or, `via: 'cookie'`, the session cookie's token); `id` repeats `sub` for tutorial clients. */

@@ -6,6 +6,7 @@ import { deleteAllSessions, revokeAllSessions } from '../store/sessions';
 import { listUsers, searchUsers, type PublicUser } from '../store/user-list';
 import { type AdminGuardedOutcome, changeRoles, deleteUserRecord, getUser, normalizeIdentifier } from '../store/users';
 import { deleteAllEvents } from '../store/events';
+import { deleteAllIdentities } from '../store/identities';
 import { deleteAllPasskeys } from '../store/passkeys';
 import { eventsPage, logEventOnly, recordEvent } from './events';
 import type { AccountDeps, PagingDeps } from './types';
@@ -65,7 +66,12 @@ export async function removeUser(
   if (outcome !== 'done') return outcome;
   logEventOnly(deps, userId, 'account.delete', options.actor === userId ? undefined : options.actor);
   await deleteAllSessions(deps.table, userId);
-  await Promise.all([deleteAllRefreshTokens(deps.table, userId), deleteAllEvents(deps.table, userId), deleteAllPasskeys(deps.table, userId)]);
+  await Promise.all([
+    deleteAllRefreshTokens(deps.table, userId),
+    deleteAllEvents(deps.table, userId),
+    deleteAllPasskeys(deps.table, userId),
+    deleteAllIdentities(deps.table, userId),
+  ]);
   return 'done';
 }
 

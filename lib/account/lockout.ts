@@ -1,6 +1,6 @@
 import { epochSeconds } from '../shared/clock';
 import { TooManyRequestsError, UnauthorizedError } from '../shared/errors';
-import { verifyPassword } from '../shared/passwords';
+import { verifyStoredPassword } from '../shared/passwords';
 import { countAttempt } from '../store/attempts';
 import type { AttemptScope } from '../store/item-keys';
 import { getUser, normalizeIdentifier, type User } from '../store/users';
@@ -76,6 +76,17 @@ export function admitPasskeyStep(deps: AccountDeps, ip: string | undefined): Pro
   });
 }
 
+/** Social sign-in starts and callbacks per source IP: each start stores a state for 10 minutes. */
+export function admitFederationStep(deps: AccountDeps, ip: string | undefined): Promise<void> {
+  return admitCounted(deps, {
+    scope: 'oauth-ip',
+    value: ip ?? 'unknown',
+    windowSeconds: deps.config.lockoutWindowSeconds,
+    threshold: deps.config.lockoutIpThreshold,
+    message: MESSAGES.tooManyAttempts,
+  });
+}
+
 const mailCounter = (deps: AccountDeps, ip: string | undefined): Counter => ({
   scope: 'mail-ip',
   value: ip ?? 'unknown',
@@ -140,6 +151,6 @@ export async function callerWithPassword(deps: AccountDeps, userId: string, pass
   const user = await getUser(deps.table, userId);
   if (!user) throw new UnauthorizedError();
   await admitAttempt(deps, user.username, ip);
-  if (!(await verifyPassword(password, user.passwordHash))) throw new UnauthorizedError(MESSAGES.currentPasswordWrong);
+  if (!(await verifyStoredPassword(password, user.passwordHash, deps.config.bcryptCost))) throw new UnauthorizedError(MESSAGES.currentPasswordWrong);
   return user;
 }

@@ -148,7 +148,7 @@ export async function resetUserMfa(deps: AccountDeps, userId: string, adminId: s
 export async function startChallenge(
   deps: SessionDeps,
   user: User,
-  firstFactor: 'pwd' | 'hwk' = 'pwd',
+  firstFactor: 'pwd' | 'hwk' | 'fed' = 'pwd',
 ): Promise<{ mfaRequired: true; mfaToken: string; methods: ['totp', 'recovery'] }> {
   const now = deps.now();
   const challengeId = randomUUID();

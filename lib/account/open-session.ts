@@ -8,6 +8,9 @@ import { newRefreshRecord, sessionTokenFor, type TokenPair } from './session-tok
 import { eventToWrite } from './events';
 import type { SessionDeps } from './types';
 
+/** The event of a sign-in, by its first factor: a password's, a passkey's, an OpenID provider's. */
+const SIGN_IN_EVENTS = { pwd: 'signin.success', hwk: 'passkey.signin', fed: 'signin.federated' } as const;
+
 /** A session opened: the user as it was opened for, its roles in the tutorial's form, and its tokens. */
 export type SignedIn = { user: User; authorities: string[] } & TokenPair;
 
@@ -35,9 +38,9 @@ export async function openSession(deps: SessionDeps, checked: User, amr: AuthMet
       credVersion: user.credVersion,
       amr,
     };
-    // The sign-in's event (`passkey.signin` for a passkey's) is written in the session's own transaction:
+    // The sign-in's event (SIGN_IN_EVENTS) is written in the session's own transaction:
     // no extra round trip, never wrong.
-    if (await createSession(deps.table, session, record, eventToWrite(deps, user.id, amr[0] === 'hwk' ? 'passkey.signin' : 'signin.success'))) {
+    if (await createSession(deps.table, session, record, eventToWrite(deps, user.id, SIGN_IN_EVENTS[amr[0]]))) {
       const claims = { userId: user.id, roles: user.roles, sessionId, amr };
       const [accessToken, cookieToken] = await Promise.all([
         sessionTokenFor(deps, claims, 'header'),

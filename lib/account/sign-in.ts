@@ -1,7 +1,7 @@
 import { PASSWORD_ONLY } from '../access/tokens';
 import { ForbiddenError, InvalidCredentialsError, TooManyRequestsError } from '../shared/errors';
 import { MESSAGES } from '../shared/messages';
-import { hashPassword, needsRehash, verifyAgainstDummy, verifyPassword } from '../shared/passwords';
+import { hashPassword, needsRehash, verifyStoredPassword } from '../shared/passwords';
 import type { SignInInput } from '../shared/validation';
 import { clearAttempts } from '../store/attempts';
 import { findUserBySignInName, isEmailSignInName, normalizeIdentifier, updateProfile, type User } from '../store/users';
@@ -64,7 +64,7 @@ export async function checkCredentials(deps: AccountDeps, input: SignInInput): P
     if (admission.reason instanceof TooManyRequestsError) await recordEvent(deps, found?.id, 'signin.locked');
     throw admission.reason;
   }
-  const valid = found ? await verifyPassword(input.password, found.passwordHash) : await verifyAgainstDummy(input.password, deps.config.bcryptCost);
+  const valid = await verifyStoredPassword(input.password, found?.passwordHash, deps.config.bcryptCost);
   if (!found || !valid) {
     await recordEvent(deps, found?.id, 'signin.failure');
     throw new InvalidCredentialsError();

@@ -1,4 +1,4 @@
-import { serialize } from 'cookie';
+import { parse, serialize } from 'cookie';
 import { sessionCookieOf, type AccessClaims } from '../access/tokens';
 import { config } from '../shared/config';
 import { ForbiddenError } from '../shared/errors';
@@ -59,4 +59,32 @@ export function assertCookieOrigin(request: HttpRequest, caller: Pick<AccessClai
 /** Whether the request carries a session cookie of the name in force at all (before any verification). */
 export function hasSessionCookie(request: HttpRequest): boolean {
   return sessionCookieOf(request.headers, config().authCookieName) !== undefined;
+}
+
+/**
+ * The cookie that binds a social sign-in to the browser that started it (lib/federation/flow.ts): set by
+ * the start, read by the provider's callback on our own origin. SameSite=Lax, so the provider's top-level
+ * redirect back carries it; `__Host-` and Secure where the session cookie is.
+ */
+function bindingCookieName(): string {
+  return config().authCookieName.startsWith('__Host-') ? '__Host-oauth_binding' : 'oauth_binding';
+}
+
+export function bindingCookieHeaders(request: HttpRequest, value: string, maxAgeSeconds: number): Record<string, string> {
+  const name = bindingCookieName();
+  return {
+    'Set-Cookie': serialize(name, value, {
+      httpOnly: true,
+      path: '/',
+      maxAge: maxAgeSeconds,
+      sameSite: 'lax',
+      secure: name.startsWith('__Host-') || !isPlainHttpLocalhost(request),
+    }),
+  };
+}
+
+/** The binding cookie's value, when the request carries one. */
+export function bindingCookieOf(request: HttpRequest): string | undefined {
+  const header = request.headers.cookie;
+  return header === undefined ? undefined : parse(header)[bindingCookieName()];
 }

@@ -1,9 +1,11 @@
 import { recordEvent } from '../account/events';
 import type { AccountDeps } from '../account/types';
-import { NotFoundError } from '../shared/errors';
+import { otherWaysToSignIn } from '../account/sign-in-methods';
+import { ConflictError, NotFoundError } from '../shared/errors';
 import { MESSAGES } from '../shared/messages';
 import { isCredentialId, isIssuedId } from '../shared/validation';
 import { listPasskeys, type Passkey, removePasskey, renamePasskey } from '../store/passkeys';
+import { signInMethodsUnchanged, signInMethodsVersion } from '../store/identities';
 import { getUser } from '../store/users';
 
 /** A passkey as its owner (or an admin) sees it: never the public key or counter. */
@@ -31,11 +33,27 @@ export async function renameOwnPasskey(deps: AccountDeps, userId: string, passke
 /**
  * Removes a passkey (the user's own, or, with `actor`, an admin's act on the user): no sign-in with it
  * from then on; sessions it opened live on until they are signed out or revoked (the sessions list shows
- * them). 404 when the user has no passkey of that id. Recorded as `passkey.remove` (by `actor`).
+ * them). 404 when the user has no passkey of that id. The user's own last way to sign in is refused (409:
+ * no password, no identity, no other passkey), kept with the count by the sign-in methods version
+ * (lib/store/identities.ts signInMethodsUnchanged); an admin may remove it (the user can still reset a
+ * password by email). Recorded as `passkey.remove` (by `actor`).
  */
 export async function removeUserPasskey(deps: AccountDeps, userId: string, passkeyId: string, actor?: string): Promise<void> {
-  if (!isIssuedId(userId) || !isCredentialId(passkeyId) || !(await removePasskey(deps.table, userId, passkeyId))) {
-    throw new NotFoundError(MESSAGES.passkeyNotFound);
+  const notFound = new NotFoundError(MESSAGES.passkeyNotFound);
+  if (!isIssuedId(userId) || !isCredentialId(passkeyId)) throw notFound;
+  const own = actor === undefined || actor === userId;
+  for (let attempt = 0; ; attempt++) {
+    let guard: Record<string, unknown>[] = [];
+    if (own) {
+      const [passkeys, seen] = await Promise.all([listPasskeys(deps.table, userId), signInMethodsVersion(deps.table, userId)]);
+      if (seen === undefined || !passkeys.some((passkey) => passkey.id === passkeyId)) throw notFound;
+      if ((await otherWaysToSignIn(deps, userId, { passkeys: passkeys.length - 1 })) === 0) throw new ConflictError(MESSAGES.lastWayToSignIn);
+      guard = [signInMethodsUnchanged(deps.table, userId, seen)];
+    }
+    const outcome = await removePasskey(deps.table, userId, passkeyId, guard);
+    if (outcome === 'gone') throw notFound;
+    if (outcome === 'done') break;
+    if (attempt >= 2) throw new ConflictError(MESSAGES.lastWayToSignIn);
   }
-  await recordEvent(deps, userId, 'passkey.remove', actor === userId ? undefined : actor);
+  await recordEvent(deps, userId, 'passkey.remove', own ? undefined : actor);
 }

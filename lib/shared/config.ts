@@ -1,3 +1,4 @@
+import * as z from 'zod/mini';
 /**
  * Where settings are read from the environment: the functions' configuration (loadConfig) and the local
  * stack's ports for `npm start` and the operator scripts (localPorts). Outside this file only what the
@@ -74,6 +75,25 @@ export interface Config {
   webauthnRpName: string;
   /** The page origins a passkey ceremony may come from (the browser reports it; anything else is refused). */
   webauthnOrigins: string[];
+  /** The OpenID providers users may sign in with (OIDC_PROVIDERS); their client secrets are a secret source apart. */
+  oidcProviders: OidcProvider[];
+  /** Where the providers' client secrets come from (a JSON object by provider id): absent when no provider is set. */
+  oidcClientSecrets: KeySource | undefined;
+  /** The front-end pages a social sign-in may return to: an exact-match allow-list (no open redirect). */
+  oauthRedirectUrls: string[];
+  /** The service's public base URL, to which the providers send the browser back (`/api/auth/oauth/{id}/callback`). */
+  serviceUrl: string;
+}
+
+/** An OpenID provider as configured (OIDC_PROVIDERS): discovered from its issuer at first use. */
+export interface OidcProvider {
+  /** The path segment and the identities' provider name: lower-case letters, digits and dashes. */
+  id: string;
+  /** What a sign-in page shows on its button. */
+  name: string;
+  issuer: string;
+  clientId: string;
+  scopes: string[];
 }
 
 /**
@@ -229,14 +249,99 @@ class Reader {
 function keySources(reader: Reader): Partial<Record<KeyPart, KeySource>> {
   const sources: Partial<Record<KeyPart, KeySource>> = {};
   for (const [part, names] of Object.entries(KEY_PART_VARIABLES) as [KeyPart, (typeof KEY_PART_VARIABLES)[KeyPart]][]) {
-    const parameterName = reader.text(names.param);
-    const value = reader.text(names.inline);
-    const path = reader.text(names.file);
-    if (parameterName) sources[part] = { kind: 'ssm', parameterName };
-    else if (value) sources[part] = { kind: 'inline', value };
-    else if (path) sources[part] = { kind: 'file', path };
+    const source = secretSource(reader, names);
+    if (source) sources[part] = source;
   }
   return sources;
+}
+
+/** A secret's source from its three variables: an SSM parameter first, then the value inline, then a file. */
+function secretSource(reader: Reader, names: { param: string; inline: string; file: string }): KeySource | undefined {
+  const parameterName = reader.text(names.param);
+  const value = reader.text(names.inline);
+  const path = reader.text(names.file);
+  if (parameterName) return { kind: 'ssm', parameterName };
+  if (value) return { kind: 'inline', value };
+  if (path) return { kind: 'file', path };
+  return undefined;
+}
+
+/** The OpenID providers' client secrets: one JSON object `{ "<provider id>": "<secret>" }`, kept like the key parts. */
+export const OIDC_SECRET_VARIABLES = { param: 'OIDC_CLIENT_SECRETS_PARAM', inline: 'OIDC_CLIENT_SECRETS', file: 'OIDC_CLIENT_SECRETS_FILE' };
+
+const providerSchema = z.object({
+  id: z.string().check(z.regex(/^[a-z0-9][a-z0-9-]{0,31}$/)),
+  name: z.optional(z.string().check(z.minLength(1), z.maxLength(64))),
+  issuer: z.string().check(z.minLength(1)),
+  clientId: z.string().check(z.minLength(1), z.maxLength(256)),
+  scopes: z.optional(z.array(z.string().check(z.regex(/^[\x21\x23-\x5B\x5D-\x7E]{1,64}$/)))),
+});
+
+/**
+ * OIDC_PROVIDERS: a JSON list of `{id, name?, issuer, clientId, scopes?}`. Issuers are https, or plain http
+ * on loopback only (the local provider `dev`): a provider's keys and tokens must not cross a network in the
+ * clear. `openid` is always among the scopes (default: openid, email, profile).
+ */
+function oidcProviders(r: Reader): OidcProvider[] {
+  const raw = r.text('OIDC_PROVIDERS');
+  if (raw === undefined) return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    r.problem('OIDC_PROVIDERS is not JSON: a list of {"id","name","issuer","clientId","scopes"}');
+    return [];
+  }
+  const result = z.array(providerSchema).safeParse(parsed);
+  if (!result.success) {
+    r.problem(`OIDC_PROVIDERS is not a list of {id (a-z, 0-9, -), name?, issuer, clientId, scopes?}: ${result.error.issues[0]?.path.join('.') || 'the list'}`);
+    return [];
+  }
+  const providers: OidcProvider[] = [];
+  for (const entry of result.data) {
+    if (providers.some((provider) => provider.id === entry.id)) r.problem(`OIDC_PROVIDERS lists the provider id "${entry.id}" twice`);
+    if (!isSecureOrLoopback(entry.issuer))
+      r.problem(`OIDC_PROVIDERS: the issuer of "${entry.id}" must be an https URL (plain http only on loopback), got ${entry.issuer}`);
+    const scopes = entry.scopes ?? ['openid', 'email', 'profile'];
+    providers.push({
+      id: entry.id,
+      name: entry.name ?? entry.id,
+      issuer: entry.issuer,
+      clientId: entry.clientId,
+      scopes: scopes.includes('openid') ? scopes : ['openid', ...scopes],
+    });
+  }
+  return providers;
+}
+
+/** An absolute https URL, or an http one whose host is a loopback address. */
+function isSecureOrLoopback(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'https:' || (url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * OAUTH_REDIRECT_URLS: the pages a social sign-in may return to, compared exactly (comma-separated absolute
+ * URLs, no fragment). Default: `/oauth/callback` on each CORS origin, the front-ends a developer runs.
+ */
+function oauthRedirectUrls(r: Reader, corsOrigins: string[]): string[] {
+  const raw = r.text('OAUTH_REDIRECT_URLS');
+  const urls =
+    raw === undefined
+      ? corsOrigins.map((origin) => `${origin.replace(/\/+$/, '')}/oauth/callback`)
+      : raw
+          .split(',')
+          .map((url) => url.trim())
+          .filter((url) => url !== '');
+  for (const url of urls) {
+    if (!/^https?:\/\/[^/]/.test(url) || !URL.canParse(url)) r.problem(`OAUTH_REDIRECT_URLS holds ${url}, which is not an absolute http(s) URL`);
+    else if (url.includes('#')) r.problem(`OAUTH_REDIRECT_URLS holds ${url}, which has a fragment (the sign-in code is sent in it)`);
+  }
+  return urls;
 }
 
 /** The source of a key part this function needs; a ConfigError naming the variables when it has none. */
@@ -261,10 +366,7 @@ export function loadConfig(env: Env = process.env): Config {
     refreshTokenTtlSeconds: r.integer('REFRESH_TOKEN_TTL'),
     refreshRotation: r.onOff('REFRESH_ROTATION'),
     bcryptCost: r.integer('BCRYPT_COST'),
-    corsOrigins: (r.text('CORS_ORIGIN') ?? 'http://localhost:8081')
-      .split(',')
-      .map((origin) => origin.trim())
-      .filter((origin) => origin !== ''),
+    corsOrigins: corsOriginsOf(r),
     issuer: r.text('JWT_ISSUER') ?? 'lambda-jwt-auth',
     audience: r.text('JWT_AUDIENCE') ?? 'lambda-jwt-auth-api',
     keySources: keySources(r),
@@ -293,7 +395,18 @@ export function loadConfig(env: Env = process.env): Config {
     authCookieSameSite: r.oneOf('AUTH_COOKIE_SAMESITE'),
     authCookieName: r.oneOf('AUTH_COOKIE_NAME'),
     ...webauthnSettings(r),
+    oidcProviders: oidcProviders(r),
+    oidcClientSecrets: secretSource(r, OIDC_SECRET_VARIABLES),
+    oauthRedirectUrls: oauthRedirectUrls(r, corsOriginsOf(r)),
+    serviceUrl: (r.text('SERVICE_URL') ?? 'http://localhost:8080').replace(/\/+$/, ''),
   });
+}
+
+function corsOriginsOf(r: Reader): string[] {
+  return (r.text('CORS_ORIGIN') ?? 'http://localhost:8081')
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter((origin) => origin !== '');
 }
 
 /**

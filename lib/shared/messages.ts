@@ -44,6 +44,23 @@ export const MESSAGES = {
   passkeyRemoved: 'Passkey was removed.',
   tooManyPasskeys: (max: number) => `At most ${max} passkeys per account: remove one first.`,
 
+  providerNotFound: 'Provider not found.',
+  redirectUriNotAllowed: 'redirect_uri is not allowed.',
+  oauthStateInvalid: 'Sign-in state is invalid or has expired. Please start again.',
+  oauthCodeInvalid: 'Sign-in code is invalid or has expired.',
+  identityNotFound: 'No identity of that provider is linked.',
+  identityUnlinked: 'The identity was unlinked.',
+  lastWayToSignIn: 'This is your last way to sign in: add a password, a passkey or another provider first.',
+  /** What a social sign-in's return page is told (`#error=<code>&message=…`), by error code. */
+  federation: {
+    account_exists: 'An account already uses this email. Sign in and link this provider from your account.',
+    email_unverified: 'The provider has not verified this email address, so no account can be made with it.',
+    no_email: 'The provider did not share an email address, so no account can be made.',
+    access_denied: 'The sign-in was cancelled at the provider.',
+    identity_in_use: 'This account at the provider is already linked to another user.',
+    signin_failed: 'Sign-in with the provider failed. Please try again.',
+  },
+
   resetRequested: 'If an account uses that email, a reset link has been sent.',
   passwordReset: 'Password was reset successfully!',
   resetTokenInvalid: 'Reset token is invalid or has expired.',

@@ -12,8 +12,23 @@ export function hashPassword(password: string, cost: number): Promise<string> {
   return bcrypt.hash(password, cost);
 }
 
+/**
+ * The stored hash of an account that has no password (made by a social sign-in): no password matches it,
+ * and checking one against it costs what a real check costs (verifyPassword), so timing does not tell
+ * such accounts apart. A reset link gives it a password.
+ */
+export const NO_PASSWORD = '';
+
 export function verifyPassword(password: string, hash: string): Promise<boolean> {
   return bcrypt.compare(password, hash);
+}
+
+/**
+ * A password checked against a stored hash, with the same work whether there is one or not: no user
+ * (`undefined`) or an account without a password (NO_PASSWORD) gets the dummy check at `cost`, and fails.
+ */
+export function verifyStoredPassword(password: string, hash: string | undefined, cost: number): Promise<boolean> {
+  return hash === undefined || hash === NO_PASSWORD ? verifyAgainstDummy(password, cost) : verifyPassword(password, hash);
 }
 
 /**

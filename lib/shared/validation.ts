@@ -270,3 +270,23 @@ export const passkeySignInSchema = z.object({
 export type PasskeySignInInput = z.infer<typeof passkeySignInSchema>;
 
 export const passkeyRenameSchema = z.object({ name: passkeyName });
+
+/** Whether a value passes sign-up's email rule (an address a provider reports, before it becomes an account's). */
+export function isEmailAddress(value: string): boolean {
+  return email.safeParse(value).success;
+}
+
+/** The one-time code of a social sign-in (`POST /api/auth/oauth/token`): openid-client's random 43 characters. */
+export const oauthTokenSchema = z.object({
+  code: text('code').check(z.regex(/^[A-Za-z0-9_-]{16,128}$/, MESSAGES.oauthCodeInvalid)),
+});
+
+/** `POST /api/auth/identities/{provider}/link`: the password, and the page to return to. */
+export const identityLinkSchema = z.object({ password: confirmingPassword, redirect_uri: text('redirect_uri').check(z.maxLength(2048)) });
+
+/** GET /api/auth/oauth/{provider}/authorize's query. */
+export const authorizeQuerySchema = z.object({
+  redirect_uri: text('redirect_uri').check(z.maxLength(2048, MESSAGES.redirectUriNotAllowed)),
+  login_hint: z.optional(text('login_hint').check(z.maxLength(254, 'login_hint must be at most 254 characters'))),
+  link: z.optional(text('link').check(z.regex(/^[A-Za-z0-9_-]{16,128}$/, MESSAGES.oauthStateInvalid))),
+});

@@ -28,6 +28,9 @@ export type SecurityEventType =
   | 'passkey.signin'
   /** A passkey's signature counter went backwards (a cloned authenticator?): its sign-in was refused. */
   | 'passkey.counter'
+  | 'identity.link'
+  | 'identity.unlink'
+  | 'signin.federated'
   /** Logged only, never stored: the account's events go with it (lib/account/admin-users.ts deleteUser). */
   | 'account.delete';
 

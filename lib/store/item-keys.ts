@@ -2,7 +2,7 @@
  * The item key layout of the single table (see deploy/resources/dynamodb.yml), in one place. No SDK
  * import: the authorizer's signed fetch (live-session.ts) uses it too, without the DynamoDB client.
  */
-export type AttemptScope = 'username' | 'ip' | 'mfa' | 'mail-ip' | 'signup-ip' | 'passkey-ip';
+export type AttemptScope = 'username' | 'ip' | 'mfa' | 'mail-ip' | 'signup-ip' | 'passkey-ip' | 'oauth-ip';
 
 /**
  * The request counters' keys (sign-in and mail attempts, per-address mail quotas): the builders below
@@ -40,6 +40,16 @@ export const itemKeys = {
   passkeyClaim: (credentialHash: string) => ({ pk: `PASSKEY#${credentialHash}`, sk: 'CLAIM' }),
   /** A WebAuthn challenge handed out and not yet used, by its own value. */
   webauthnChallenge: (challenge: string) => ({ pk: `WEBAUTHN#${challenge}`, sk: 'CHALLENGE' }),
+  /** A user's identity at an OpenID provider (lib/store/identities.ts): one per provider. */
+  identity: (userId: string, providerId: string) => ({ pk: `USER#${userId}`, sk: `IDENTITY#${providerId}` }),
+  /** Which user an identity (provider and subject, the subject by its SHA-256) belongs to: one only. */
+  identityClaim: (providerId: string, subjectHash: string) => ({ pk: `IDENTITY#${providerId}#${subjectHash}`, sk: 'CLAIM' }),
+  /** A social sign-in under way (state, nonce, PKCE verifier), by the SHA-256 of its state. */
+  oauthState: (stateHash: string) => ({ pk: `OAUTHSTATE#${stateHash}`, sk: 'STATE' }),
+  /** A link of an identity asked for by a signed-in user, waiting for its browser to start it, by its SHA-256. */
+  oauthLink: (ticketHash: string) => ({ pk: `OAUTHLINK#${ticketHash}`, sk: 'TICKET' }),
+  /** The one-time code a finished social sign-in hands the front-end, by its SHA-256. */
+  oauthCode: (codeHash: string) => ({ pk: `OAUTHCODE#${codeHash}`, sk: 'CODE' }),
 };
 
 /**

@@ -176,7 +176,7 @@ export interface MfaChallenge {
   /** Epoch seconds; also the table's TTL attribute. */
   expiresAt: number;
   /** What the first step proved: the password, or a passkey without user verification (absent: the password). */
-  firstFactor?: 'pwd' | 'hwk';
+  firstFactor?: 'pwd' | 'hwk' | 'fed';
 }
 
 export function createChallenge(table: Table, challenge: MfaChallenge): Promise<void> {
@@ -195,7 +195,7 @@ export async function getChallenge(table: Table, challengeId: string): Promise<M
     credVersion: Number(credVersion),
     failures: Number(failures),
     expiresAt: Number(expiresAt),
-    firstFactor: firstFactor === 'hwk' ? 'hwk' : 'pwd',
+    firstFactor: firstFactor === 'hwk' || firstFactor === 'fed' ? firstFactor : 'pwd',
   };
 }
 

@@ -136,15 +136,25 @@ export function renamePasskey(table: Table, userId: string, credentialId: string
   );
 }
 
-/** Deletes a passkey and its claim in one transaction; false when the user has no passkey of that id. */
-export async function removePasskey(table: Table, userId: string, credentialId: string): Promise<boolean> {
+/**
+ * Deletes a passkey and its claim in one transaction, with `alongside` (the sign-in methods' version bump,
+ * lib/store/identities.ts): 'gone' when the user has no passkey of that id, 'raced' when only `alongside` failed.
+ */
+export async function removePasskey(
+  table: Table,
+  userId: string,
+  credentialId: string,
+  alongside: Record<string, unknown>[] = [],
+): Promise<'done' | 'gone' | 'raced'> {
   const hash = credentialHash(credentialId);
   const owned = { ConditionExpression: 'userId = :id', ExpressionAttributeValues: { ':id': userId } };
   const failed = await transact(table, [
     { Delete: { TableName: table.name, Key: itemKeys.passkey(userId, hash), ...owned } },
     { Delete: { TableName: table.name, Key: itemKeys.passkeyClaim(hash), ...owned } },
+    ...alongside,
   ]);
-  return failed.length === 0;
+  if (failed.length === 0) return 'done';
+  return failed.includes(0) || failed.includes(1) ? 'gone' : 'raced';
 }
 
 /** A deleted user's passkeys and claims (the profile is gone first: no sign-in can use them meanwhile). */

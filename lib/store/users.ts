@@ -33,15 +33,17 @@ export function normalizeIdentifier(value: string): string {
  * read-then-write check, makes both unique. With `grantedBy` (an admin granting roles at sign-up), the
  * same transaction checks that this user is, as stored right now, an admin: a token whose roles were
  * taken away a moment ago grants nothing. Throws UsernameTakenError, EmailTakenError, or
- * ForbiddenError when the granting user is no admin.
+ * ForbiddenError when the granting user is no admin. `alongside` items are written in the same transaction.
  */
-export async function createUser(table: Table, user: User, grantedBy?: string): Promise<void> {
+export async function createUser(table: Table, user: User, grantedBy?: string, alongside: Record<string, unknown>[] = []): Promise<void> {
   const failed = await transact(table, [
     putNew(table, { ...itemKeys.user(user.id), ...userIndexKeys(user.createdAt, user.id), type: 'user', ...user }),
     putNew(table, claimItem(itemKeys.usernameClaim(normalizeIdentifier(user.username)), normalizeIdentifier(user.username), user.id)),
     putNew(table, claimItem(itemKeys.emailClaim(normalizeIdentifier(user.email)), normalizeIdentifier(user.email), user.id)),
     ...(grantedBy === undefined ? [] : [holdsAdminRole(table, grantedBy)]),
     ...(user.roles.includes('admin') ? [rosterChange(table, user.id, true)] : []),
+    // Items that come with this user or not at all (a federated sign-up's identity and its claim).
+    ...alongside,
   ]);
   if (failed.length === 0) return;
   if (grantedBy !== undefined && failed.includes(3)) throw new ForbiddenError(MESSAGES.roleRequired.admin);

@@ -1,0 +1,69 @@
+import { randomState } from 'openid-client';
+import { recordEvent } from '../account/events';
+import { callerWithPassword } from '../account/lockout';
+import type { AccountDeps } from '../account/types';
+import { epochSeconds } from '../shared/clock';
+import { BadRequestError, ConflictError, NotFoundError, UnauthorizedError } from '../shared/errors';
+import { MESSAGES } from '../shared/messages';
+import { type Identity, listIdentities, saveLinkTicket, signInMethodsUnchanged, signInMethodsVersion, unlinkIdentity } from '../store/identities';
+import { otherWaysToSignIn } from '../account/sign-in-methods';
+import { type FederationDeps, STATE_TTL_SECONDS } from './types';
+
+/** An identity as its owner sees it. */
+export type IdentityView = Pick<Identity, 'provider' | 'subject' | 'email' | 'linkedAt'>;
+
+const viewOf = ({ provider, subject, email, linkedAt }: Identity): IdentityView => ({ provider, subject, email, linkedAt });
+
+/** The caller's own identities, oldest first. */
+export async function ownIdentities(deps: AccountDeps, userId: string): Promise<{ identities: IdentityView[] }> {
+  return { identities: (await listIdentities(deps.table, userId)).map(viewOf) };
+}
+
+/**
+ * Starts linking a provider to the signed-in caller, after checking the password (counted like a
+ * sign-in attempt: a stolen access token alone links nothing). Answers the URL to send the browser to: our
+ * own authorize, with a one-time ticket (10 minutes) that binds the link to this user and the credentials
+ * the password was checked under. The browser's visit there binds it to that browser, as a sign-in is.
+ */
+export async function startLink(
+  deps: FederationDeps,
+  userId: string,
+  input: { providerId: string; password: string; redirectUri: string },
+): Promise<{ url: string }> {
+  if (!deps.config.oidcProviders.some((provider) => provider.id === input.providerId)) throw new NotFoundError(MESSAGES.providerNotFound);
+  if (!deps.config.oauthRedirectUrls.includes(input.redirectUri)) throw new BadRequestError(MESSAGES.redirectUriNotAllowed);
+  const user = await callerWithPassword(deps, userId, input.password, deps.client.ip);
+  const ticket = randomState();
+  await saveLinkTicket(deps.table, ticket, {
+    userId: user.id,
+    credVersion: user.credVersion,
+    provider: input.providerId,
+    redirectUri: input.redirectUri,
+    expiresAt: epochSeconds(deps.now()) + STATE_TTL_SECONDS,
+  });
+  const url = new URL(`${deps.config.serviceUrl}/api/auth/oauth/${input.providerId}/authorize`);
+  url.searchParams.set('redirect_uri', input.redirectUri);
+  url.searchParams.set('link', ticket);
+  return { url: url.href };
+}
+
+/**
+ * Unlinks the caller's identity of a provider. 404 when there is none; 409 when it is the account's last
+ * way to sign in (no password, no passkey, no other identity). The count and the removal are kept
+ * together by the sign-in methods version (signInMethodsUnchanged): a removal racing this one makes one of
+ * them count again. Recorded as `identity.unlink`.
+ */
+export async function unlinkOwnIdentity(deps: AccountDeps, userId: string, providerId: string): Promise<void> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const [identities, seen] = await Promise.all([listIdentities(deps.table, userId), signInMethodsVersion(deps.table, userId)]);
+    if (seen === undefined) throw new UnauthorizedError();
+    const identity = identities.find((candidate) => candidate.provider === providerId);
+    if (!identity) throw new NotFoundError(MESSAGES.identityNotFound);
+    if ((await otherWaysToSignIn(deps, userId, { identities: identities.length - 1 })) === 0) throw new ConflictError(MESSAGES.lastWayToSignIn);
+    if (await unlinkIdentity(deps.table, identity, [signInMethodsUnchanged(deps.table, userId, seen)])) {
+      await recordEvent(deps, userId, 'identity.unlink');
+      return;
+    }
+  }
+  throw new ConflictError(MESSAGES.lastWayToSignIn);
+}
