@@ -32,7 +32,6 @@ export interface OidcDevProvider {
 /** What an authorize request carried, kept under the code it was given until the code is redeemed. */
 interface Grant {
   email: string;
-  nonce: string | undefined;
   redirectUri: string;
   challenge: string;
   issuedAt: number;
@@ -135,7 +134,7 @@ export async function startOidcDevProvider(options: { port: number }): Promise<O
   const service = new OAuth2Service(issuer);
   const grants = new Map<string, Grant>();
   // The token requests that passed the checks below, and whom each signs in (for the library's hooks).
-  const redeemed = new WeakMap<IncomingMessage, Person & { nonce: string | undefined }>();
+  const redeemed = new WeakMap<IncomingMessage, Person>();
   const accessTokens = new Map<string, { person: Person; expiresAt: number }>();
 
   service.on('beforeAuthorizeRedirect', (redirect: MutableRedirectUri, req: IncomingMessage) => {
@@ -159,7 +158,6 @@ export async function startOidcDevProvider(options: { port: number }): Promise<O
     for (const [unused, grant] of grants) if (now - grant.issuedAt >= provider.codeTtlSeconds * 1000) grants.delete(unused);
     grants.set(code, {
       email: loginHint,
-      nonce: params.get('nonce') ?? undefined,
       redirectUri: params.get('redirect_uri') ?? '',
       challenge,
       issuedAt: now,
@@ -169,15 +167,13 @@ export async function startOidcDevProvider(options: { port: number }): Promise<O
   service.on('beforeTokenSigning', (token: MutableToken, req: IncomingMessage) => {
     const signedIn = redeemed.get(req);
     if (signedIn === undefined) return;
-    const { nonce, ...claims } = signedIn;
     // The library builds the access token first, then the id token, the only one it gives an `aud`.
     if (!('aud' in token.payload)) {
-      token.payload.sub = claims.sub;
+      token.payload.sub = signedIn.sub;
       return;
     }
-    Object.assign(token.payload, claims, { aud: CLIENT_ID });
-    if (nonce === undefined) delete token.payload.nonce;
-    else token.payload.nonce = nonce;
+    // The nonce is the library's: it keeps the authorize request's under the code and puts it in the id token.
+    Object.assign(token.payload, signedIn, { aud: CLIENT_ID });
     provider.tamperIdToken?.(token.payload);
   });
 
@@ -188,8 +184,7 @@ export async function startOidcDevProvider(options: { port: number }): Promise<O
     delete response.body.refresh_token;
     const now = Date.now();
     for (const [token, entry] of accessTokens) if (entry.expiresAt <= now) accessTokens.delete(token);
-    const { nonce: _, ...claims } = signedIn;
-    accessTokens.set(response.body.access_token, { person: claims, expiresAt: now + Number(response.body.expires_in) * 1000 });
+    accessTokens.set(response.body.access_token, { person: signedIn, expiresAt: now + Number(response.body.expires_in) * 1000 });
   });
 
   // The library's userinfo answers `johndoe` to anyone; this one answers the access token's person.
@@ -219,7 +214,7 @@ export async function startOidcDevProvider(options: { port: number }): Promise<O
     if (body.get('redirect_uri') !== grant.redirectUri) throw new TokenError(400, 'invalid_grant', 'redirect_uri differs from the authorize request.');
     const verifier = body.get('code_verifier');
     if (verifier === null || s256(verifier) !== grant.challenge) throw new TokenError(400, 'invalid_grant', 'code_verifier does not match code_challenge.');
-    redeemed.set(req, { ...person(grant.email), nonce: grant.nonce });
+    redeemed.set(req, person(grant.email));
     return body;
   };
 
