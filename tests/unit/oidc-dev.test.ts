@@ -1,6 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 import { freePort } from '../../scripts/local-proxy';
+import { withDevProvider } from '../../scripts/local-stack';
 import { type OidcDevProvider, startOidcDevProvider } from '../../scripts/oidc-dev';
 
 // The local OpenID provider `dev`, over plain fetch: it listens on 127.0.0.1, unlike most of the unit tier.
@@ -255,5 +256,31 @@ describe('starting dev', () => {
   it('on a taken port fails with EADDRINUSE, so the stack can try another', async () => {
     const port = Number(new URL(provider.issuer).port);
     await expect(startOidcDevProvider({ port })).rejects.toMatchObject({ code: 'EADDRINUSE' });
+  });
+});
+
+describe("the functions' environment for dev (withDevProvider)", () => {
+  const dev = { issuer: 'http://127.0.0.1:8006', clientId: 'local-dev-client', clientSecret: 'local-dev-secret' };
+  const devEntry = { id: 'dev', name: 'Dev (local)', issuer: dev.issuer, clientId: dev.clientId };
+
+  it('names dev alone when the caller names no provider', () => {
+    const env = withDevProvider(undefined, dev);
+    expect(JSON.parse(env.OIDC_PROVIDERS)).toEqual([devEntry]);
+    expect(JSON.parse(env.OIDC_CLIENT_SECRETS)).toEqual({ dev: dev.clientSecret });
+  });
+
+  it("puts dev after the caller's providers, and its secret beside theirs", () => {
+    const other = { id: 'corp', name: 'Corp', issuer: 'https://id.example', clientId: 'abc' };
+    const env = withDevProvider({ OIDC_PROVIDERS: JSON.stringify([other]), OIDC_CLIENT_SECRETS: '{"corp":"s3cret"}' }, dev);
+    expect(JSON.parse(env.OIDC_PROVIDERS)).toEqual([other, devEntry]);
+    expect(JSON.parse(env.OIDC_CLIENT_SECRETS)).toEqual({ dev: dev.clientSecret, corp: 's3cret' });
+  });
+
+  it.each([
+    [{ OIDC_PROVIDERS: '{"id":"corp"}' }, 'OIDC_PROVIDERS is not a JSON array'],
+    [{ OIDC_CLIENT_SECRETS: '["s3cret"]' }, 'OIDC_CLIENT_SECRETS is not a JSON object'],
+    [{ OIDC_PROVIDERS: '[{"id":"dev"}]' }, 'OIDC_PROVIDERS names a provider dev'],
+  ])('refuses %j', (env, message) => {
+    expect(() => withDevProvider(env, dev)).toThrow(message);
   });
 });
