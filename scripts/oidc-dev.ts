@@ -5,7 +5,8 @@
  *
  * oauth2-mock-server does discovery, the JWKS, the RS256 key and signing, the authorize redirect (code and
  * state), its own PKCE check and the id token's nonce. What it leaves out is added here: in its hooks the
- * person from `login_hint`, the claims, PKCE S256 as a requirement, and in front of its token endpoint the
+ * person from `login_hint` and their claims, PKCE S256 and this client_id as requirements, a userinfo for
+ * that person, no refresh token; and in front of its token endpoint the
  * checks it does not make (the client's secret, a code used once, in time, with the same redirect_uri and
  * verifier), answered with the codes of RFC 6749 5.2 (it would answer `invalid_request` to a wrong verifier).
  */

@@ -23,6 +23,7 @@ interface Authorize {
   nonce: string;
   redirectUri: string;
   method: string;
+  clientId?: string;
 }
 
 const s256 = (verifier: string) => createHash('sha256').update(verifier).digest('base64url');
@@ -46,7 +47,7 @@ async function authorize(sent: Authorize): Promise<{ status: number; location: U
   const url = new URL(`${provider.issuer}/authorize`);
   const query: Record<string, string | undefined> = {
     response_type: 'code',
-    client_id: provider.clientId,
+    client_id: sent.clientId ?? provider.clientId,
     redirect_uri: sent.redirectUri,
     scope: 'openid email profile',
     state: sent.state,
@@ -186,6 +187,12 @@ describe('the local OpenID provider dev', () => {
   it('requires PKCE with S256', async () => {
     const { location } = await authorize(request({ method: 'plain' }));
     expect(location.searchParams.get('error')).toBe('invalid_request');
+    expect(location.searchParams.get('code')).toBeNull();
+  });
+
+  it('knows only its own client_id', async () => {
+    const { location } = await authorize(request({ clientId: 'another-client' }));
+    expect(location.searchParams.get('error')).toBe('unauthorized_client');
     expect(location.searchParams.get('code')).toBeNull();
   });
 
