@@ -8,6 +8,7 @@ import { WARM_UP_EVENT } from '../lib/shared/warm-up';
 import { createTables, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local';
 import { ensureLocalKeys, writeKeyParts } from './local-keys';
 import { freePort } from './local-proxy';
+import { DEV_PROVIDER_ID, type OidcDevProvider, startOidcDevProvider } from './oidc-dev';
 import { type SesEmulator, startSesEmulator } from './ses-local';
 import { onFreePort, startAndWait, stopChild } from './start-and-wait';
 
@@ -127,6 +128,8 @@ export interface ApiStack {
   database: LocalStack;
   /** The SES emulator the mailer sends to (sent mail at `${sesUrl}/store`). */
   sesUrl: string;
+  /** The local OpenID provider `dev` the functions know (OIDC_PROVIDERS): tests tamper with its id tokens. */
+  oidc: OidcDevProvider;
   /** serverless-offline's output so far (the functions' log lines), when piped. */
   output(): string;
   /** serverless-offline's process (the bench measures the stack's processes from it). */
@@ -138,7 +141,7 @@ export interface ApiStack {
   /** Stops the SES emulator (a mail outage), and starts it again on the same port. */
   stopMail(): Promise<void>;
   restartMail(): Promise<void>;
-  /** Stops serverless-offline, DynamoDB Local and the SES emulator and removes the stack's private folder. */
+  /** Stops serverless-offline, DynamoDB Local, the SES emulator and the provider dev, and removes the stack's private folder. */
   stop(): Promise<void>;
 }
 
@@ -148,12 +151,14 @@ export interface StackPorts {
   dynamodb?: number;
   lambda?: number;
   ses?: number;
+  oidc?: number;
 }
 
 /**
  * The one assembly of the local stack, for `npm start` and every test tier and the bench: the key parts,
  * DynamoDB Local with the service's tables (in memory, or kept in a folder), the SES emulator behind its
- * proxy, `prepare` run against the empty table, then serverless-offline with every function warmed.
+ * proxy, the OpenID provider `dev` (scripts/oidc-dev.ts), `prepare` run against the empty table, then
+ * serverless-offline with every function warmed.
  * Whatever fails on the way is stopped again.
  */
 export async function startApiStack(options: {
@@ -200,10 +205,12 @@ export async function startApiStack(options: {
   let database: LocalStack | undefined;
   let offline: Offline | undefined;
   let ses: SesEmulator | undefined;
+  let oidc: OidcDevProvider | undefined;
   const stop = async () => {
     await offline?.stop();
     await database?.dynamo.stop();
     await ses?.stop();
+    await oidc?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
   };
   try {
@@ -217,6 +224,9 @@ export async function startApiStack(options: {
       return startSesEmulator({ port: sesPort });
     });
     report(`SES emulator: ${ses.url} (sent mail in its web UI, and as JSON at ${ses.url}/store)`);
+    // In process: a port found taken fails its listen with EADDRINUSE, which onFreePort retries.
+    oidc = await onPort(ports.oidc, (free) => startOidcDevProvider({ port: free }));
+    report(`OpenID provider ${DEV_PROVIDER_ID}: ${oidc.issuer} (signs in the email given as login_hint)`);
     let lambdaPort = ports.lambda ?? (await freePort());
     const env: Record<string, string> = {
       DYNAMODB_ENDPOINT: database.dynamo.endpoint,
@@ -224,6 +234,7 @@ export async function startApiStack(options: {
       SES_ENDPOINT: ses.url,
       LAMBDA_ENDPOINT: `http://127.0.0.1:${lambdaPort}`,
       ...options.env,
+      ...withDevProvider(options.env, oidc),
     };
     await options.prepare?.(env, database);
     const start = async (lambda: number, api: number) => {
@@ -250,6 +261,7 @@ export async function startApiStack(options: {
       env,
       database,
       sesUrl: ses.url,
+      oidc,
       output: () => running.output(),
       offlinePid,
       offlineExited: new Promise((resolve) => running.child.once('exit', (code) => resolve(code ?? 1))),
@@ -270,4 +282,38 @@ export async function startApiStack(options: {
     await stop();
     throw error;
   }
+}
+
+/**
+ * OIDC_PROVIDERS and OIDC_CLIENT_SECRETS for the functions: the caller's own providers (a JSON array in
+ * `env`, if any) and then `dev`; `dev`'s secret beside the caller's secrets (a JSON object, if any).
+ */
+export function withDevProvider(
+  env: Record<string, string> | undefined,
+  dev: Pick<OidcDevProvider, 'issuer' | 'clientId' | 'clientSecret'>,
+): { OIDC_PROVIDERS: string; OIDC_CLIENT_SECRETS: string } {
+  const providers = parsed(env?.OIDC_PROVIDERS, 'OIDC_PROVIDERS', [] as unknown[], Array.isArray);
+  const secrets = parsed(env?.OIDC_CLIENT_SECRETS, 'OIDC_CLIENT_SECRETS', {} as Record<string, unknown>, isObject);
+  if (providers.some((provider) => isObject(provider) && provider.id === DEV_PROVIDER_ID)) {
+    throw new Error(`OIDC_PROVIDERS names a provider ${DEV_PROVIDER_ID}: the local stack runs its own under that id`);
+  }
+  const devEntry = { id: DEV_PROVIDER_ID, name: 'Dev (local)', issuer: dev.issuer, clientId: dev.clientId };
+  return {
+    OIDC_PROVIDERS: JSON.stringify([...providers, devEntry]),
+    OIDC_CLIENT_SECRETS: JSON.stringify({ [DEV_PROVIDER_ID]: dev.clientSecret, ...secrets }),
+  };
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+function parsed<T>(text: string | undefined, name: string, empty: T, fits: (value: unknown) => boolean): T {
+  if (text === undefined || text.trim() === '') return empty;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    value = undefined;
+  }
+  if (!fits(value)) throw new Error(`${name} is not a JSON ${Array.isArray(empty) ? 'array' : 'object'}: ${text}`);
+  return value as T;
 }

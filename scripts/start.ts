@@ -1,6 +1,6 @@
 /**
  * `npm start`: the local stack (scripts/local-stack.ts) on the ports of localPorts() (8080, 8000, 3002,
- * 8005 by default), with the keys kept in .keys/ and, when ADMIN_* are set, that admin. The functions
+ * 8005, 8006 by default), with the keys kept in .keys/ and, when ADMIN_* are set, that admin. The functions
  * are built once; `npm start -- --watch` rebuilds them on change instead. Ctrl-C stops everything, Java
  * included.
  */
@@ -26,7 +26,7 @@ async function main(): Promise<void> {
   const functionEnv = { ...process.env, TABLE_NAME: LOCAL_TABLE_NAME, AUTH_COOKIE_NAME: 'jwt_session' };
   const problems = [...configProblems(() => localPorts()), ...configProblems(() => loadConfig(functionEnv))];
   if (problems.length > 0) throw new ConfigError(problems);
-  const { api, dynamodb, lambda, ses } = localPorts();
+  const { api, dynamodb, lambda, ses, oidc } = localPorts();
   // The four key parts sit beside the signing key file (scripts/local-keys.ts).
   const keyDir = dirname(resolve(ROOT, process.env.SIGNING_KEY_FILE ?? '.keys/local-signing-keys.json'));
 
@@ -45,7 +45,9 @@ async function main(): Promise<void> {
   starting = startApiStack({
     keyDir,
     dbPath: process.env.DYNAMODB_DATA_PATH ? resolve(process.env.DYNAMODB_DATA_PATH) : undefined,
-    ports: { api, dynamodb, lambda, ses },
+    ports: { api, dynamodb, lambda, ses, oidc },
+    // The shell's own providers stay beside the local provider dev (scripts/local-stack.ts withDevProvider).
+    env: ownProviders(process.env),
     stdio: 'inherit',
     watch,
     report: (line) => console.log(line),
@@ -64,6 +66,16 @@ async function main(): Promise<void> {
   console.log(`\nAPI ready: ${stack.url} (try: curl ${stack.url}/api/test/all). Functions ${built}. Ctrl-C stops everything.`);
   console.log(limitsNotice(loadConfig(functionEnv)));
   void stack.offlineExited.then((code) => stop(code));
+}
+
+/** OIDC_PROVIDERS and OIDC_CLIENT_SECRETS as the shell sets them (each left out when unset). */
+function ownProviders(env: NodeJS.ProcessEnv): Record<string, string> {
+  const own: Record<string, string> = {};
+  for (const name of ['OIDC_PROVIDERS', 'OIDC_CLIENT_SECRETS']) {
+    const value = env[name];
+    if (value !== undefined) own[name] = value;
+  }
+  return own;
 }
 
 main().catch((error: unknown) => {
