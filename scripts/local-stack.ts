@@ -240,6 +240,8 @@ export async function startApiStack(options: {
     const start = async (lambda: number, api: number) => {
       lambdaPort = lambda;
       if (options.env?.LAMBDA_ENDPOINT === undefined) env.LAMBDA_ENDPOINT = `http://127.0.0.1:${lambdaPort}`;
+      // Where the provider sends the browser back (its callback): this API, on the host browsers use for it.
+      if (options.env?.SERVICE_URL === undefined) env.SERVICE_URL = `http://localhost:${api}`;
       return startOffline({ httpPort: api, lambdaPort, env, stdio: options.stdio ?? 'pipe', watch: options.watch });
     };
     if (ports.api !== undefined && ports.lambda !== undefined) {
