@@ -58,6 +58,9 @@ async function serveApp(apiUrl: string): Promise<{ server: Server; origin: strin
         .replaceAll('{{title}}', client.title)
         .replaceAll('{{scripts}}', client.script === undefined ? '' : `<script src="${client.script}"></script>`);
       response.writeHead(200, { 'content-type': 'text/html', 'cache-control': 'no-store' }).end(page);
+    } else if (path === '/oauth/callback') {
+      // The social sign-in's return page (OAUTH_REDIRECT_URLS' default: /oauth/callback on the CORS origin).
+      response.writeHead(200, { 'content-type': 'text/html', 'cache-control': 'no-store' }).end(await readFile(join(APP_DIR, 'oauth-callback.html')));
     } else if (path === '/client.js') {
       response.writeHead(200, { 'content-type': 'text/javascript', 'cache-control': 'no-store' }).end(await readFile(join(APP_DIR, 'client.js')));
     } else if (scripts[path] !== undefined) {
