@@ -39,16 +39,17 @@ const ownKeyParts = (name: string) => Object.fromEntries(Object.entries(function
 describe('serverless-offline in process (npm start, the test stacks)', () => {
   it('shows each function only its own key parts, whichever functions ran before it', () => {
     const names = Object.keys(functions);
-    // Every function ran twice (serverless.yml's order, then the reverse), and each of the four parts is named somewhere.
+    // Every function ran twice (serverless.yml's order, then the reverse), and each of the four parts is named
+    // somewhere (and the social sign-in functions' own SERVICE_URL, the one other variable with a local value).
     expect(runs.map((run) => run.function).sort()).toEqual([...names, ...names].sort());
     expect(new Set(names.flatMap((name) => Object.keys(ownKeyParts(name))))).toEqual(
-      new Set(['SIGNING_KEY_FILE', 'PUBLIC_KEYS_FILE', 'DATA_KEY_FILE', 'CURSOR_KEY_FILE']),
+      new Set(['SIGNING_KEY_FILE', 'PUBLIC_KEYS_FILE', 'DATA_KEY_FILE', 'CURSOR_KEY_FILE', 'SERVICE_URL']),
     );
     for (const run of runs) expect(run).toEqual({ function: run.function, saw: ownKeyParts(run.function) });
   });
 
   it('shows the private signing keys only to the functions that sign tokens', () => {
     const signers = new Set(runs.filter((run) => run.saw.SIGNING_KEY_FILE).map((run) => run.function));
-    expect([...signers].sort()).toEqual(['mfaVerify', 'passkeySignInVerify', 'refresh', 'signin']);
+    expect([...signers].sort()).toEqual(['mfaVerify', 'oauthToken', 'passkeySignInVerify', 'refresh', 'signin']);
   });
 });

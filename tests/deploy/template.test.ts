@@ -134,7 +134,7 @@ describe('the prod template', () => {
   });
 
   it('lets each function read only the key parts it uses: signing keys to issuers, the data key to MFA, the public set to verifiers', () => {
-    const KEY_PARAMETERS = ['signing-keys', 'public-keys', 'data-key', 'cursor-key'];
+    const KEY_PARAMETERS = ['signing-keys', 'public-keys', 'data-key', 'cursor-key', 'oidc-client-secrets'];
     const ssmReads = (role: Resource) =>
       (role.Properties.Policies ?? [])
         .flatMap((policy: { PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown }[] } }) => policy.PolicyDocument.Statement)
@@ -144,7 +144,7 @@ describe('the prod template', () => {
       for (const statement of ssmReads(role)) {
         const resource = JSON.stringify(statement.Resource);
         const parameter = KEY_PARAMETERS.find((key) => resource.endsWith(`parameter/lambda-jwt-auth/prod/${key}"}`));
-        // Every SSM grant is GetParameter on exactly one of the four key parameters.
+        // Every SSM grant is GetParameter on exactly one of the four key parameters or the OpenID client secrets.
         expect({ name, action: statement.Action, parameter }).toEqual({ name, action: ['ssm:GetParameter'], parameter: expect.any(String) });
         readers[parameter!]!.push(name.replace('IamRoleLambdaExecution', ''));
       }
@@ -152,13 +152,15 @@ describe('the prod template', () => {
     for (const list of Object.values(readers)) list.sort();
     expect(readers).toEqual({
       // Only the functions that issue tokens hold a private key.
-      'signing-keys': ['MfaVerify', 'PasskeySignInVerify', 'Refresh', 'Signin'],
+      'signing-keys': ['MfaVerify', 'OauthToken', 'PasskeySignInVerify', 'Refresh', 'Signin'],
       // Only the MFA functions can open a TOTP secret.
       'data-key': ['MfaConfirm', 'MfaSetup', 'MfaVerify'],
       // Whatever verifies a token: the authorizer, the JWKS, the routes that read a token themselves.
       'public-keys': ['Authorizer', 'Jwks', 'MfaVerify', 'Signout', 'Signup'],
       // The paged lists sign their cursors (HMAC).
       'cursor-key': ['AdminUserEvents', 'AdminUsers', 'SecurityEvents'],
+      // Social sign-in's start (discovery with the client's credentials) and callback (the code exchange).
+      'oidc-client-secrets': ['OauthAuthorize', 'OauthCallback'],
     });
 
     // Each function is given the names of those parameters only, and no local key file.
@@ -167,6 +169,7 @@ describe('the prod template', () => {
       PUBLIC_KEYS_PARAM: 'public-keys',
       DATA_KEY_PARAM: 'data-key',
       CURSOR_KEY_PARAM: 'cursor-key',
+      OIDC_CLIENT_SECRETS_PARAM: 'oidc-client-secrets',
     };
     for (const [name, fn] of ofType('AWS::Lambda::Function')) {
       const variables = fn.Properties.Environment.Variables as Record<string, string>;
@@ -186,6 +189,8 @@ describe('the prod template', () => {
         name,
         inline: [],
       });
+      // The client secrets are named to the social sign-in functions (empty on AWS), never given inline.
+      expect({ name, secrets: variables.OIDC_CLIENT_SECRETS ?? '' }).toEqual({ name, secrets: '' });
     }
 
     // The verify-only bundles carry no code that parses a private key (lib/access/signing-keys.ts).
@@ -349,6 +354,7 @@ describe('the prod template', () => {
         '/~1api~1auth~1email~1resend',
         '/~1api~1auth~1email~1verify',
         '/~1api~1auth~1mfa~1verify',
+        '/~1api~1auth~1oauth~1token',
         '/~1api~1auth~1passkeys~1signin~1options',
         '/~1api~1auth~1passkeys~1signin~1verify',
         '/~1api~1auth~1password~1forgot',
@@ -429,8 +435,8 @@ describe('AUTHORIZER_CACHE=gateway', () => {
 
     // This package also asked for WAF and a lower public-route rate.
     const stage = Object.values(gateway).find((resource) => resource.Type === 'AWS::ApiGateway::Stage')!;
-    // The twelve public POST routes of the default package (above), each at the lower rate.
-    expect((stage.Properties.MethodSettings as { ThrottlingRateLimit: number }[]).slice(1).map((s) => s.ThrottlingRateLimit)).toEqual(Array(12).fill(5));
+    // The thirteen public POST routes of the default package (above), each at the lower rate.
+    expect((stage.Properties.MethodSettings as { ThrottlingRateLimit: number }[]).slice(1).map((s) => s.ThrottlingRateLimit)).toEqual(Array(13).fill(5));
     const acl = Object.values(gateway).find((resource) => resource.Type === 'AWS::WAFv2::WebACL')!;
     expect(acl.Properties.Rules[0]).toMatchObject({
       Statement: { RateBasedStatement: { Limit: 2000, AggregateKeyType: 'IP' } },
@@ -572,7 +578,7 @@ describe('API_GATEWAY=http', () => {
     const publicPosts = Object.entries(restRoutes(resources))
       .filter(([route, guarded]) => route.startsWith('POST ') && !guarded)
       .map(([route]) => route);
-    expect(publicPosts).toHaveLength(12);
+    expect(publicPosts).toHaveLength(13);
     expect(Object.keys(stage!.Properties.RouteSettings).sort()).toEqual(publicPosts.sort());
     for (const settings of Object.values(stage!.Properties.RouteSettings)) expect(settings).toEqual({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 });
   });
