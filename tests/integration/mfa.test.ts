@@ -1,23 +1,26 @@
 import { randomUUID } from 'node:crypto';
 import { decodeJwt } from 'jose';
 import { Secret, TOTP } from 'otpauth';
-import { confirmTotp, disableTotp, MFA_TOKEN_MAX_FAILURES, resetUserMfa, setupTotp, verifySecondFactor } from '../../lib/account/mfa';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { confirmTotp, disableTotp, MFA_TOKEN_MAX_FAILURES, regenerateRecoveryCodes, resetUserMfa, setupTotp, verifySecondFactor } from '../../lib/account/mfa';
 import { changePassword } from '../../lib/account/password';
 import { signIn } from '../../lib/account/sign-in';
 import { signUp } from '../../lib/account/sign-up';
 import type { MailingDeps, SecondFactorDeps } from '../../lib/account/types';
-import { MFA_TOKEN_TTL_SECONDS, verifyAccessToken } from '../../lib/access/tokens';
+import { issueMfaToken, MFA_TOKEN_TTL_SECONDS, verifyAccessToken, verifyMfaToken } from '../../lib/access/tokens';
 import { epochSeconds } from '../../lib/shared/clock';
 import { type HttpError, UnauthorizedError } from '../../lib/shared/errors';
 import { isSessionLive } from '../../lib/store/live-session';
-import { getMfaState } from '../../lib/store/mfa';
+import { listEvents } from '../../lib/store/events';
+import { itemKeys } from '../../lib/store/item-keys';
+import { createChallenge, getChallenge, getMfaState } from '../../lib/store/mfa';
 import { getSessionWithUser, listSessionItems } from '../../lib/store/sessions';
 import { createTable } from '../../lib/store/table';
-import { changeCredentials, changeRoles, findUserByUsername } from '../../lib/store/users';
+import { changeCredentials, changeRoles, findUserByUsername, getUser } from '../../lib/store/users';
 import { hashPassword, verifyPassword } from '../../lib/shared/passwords';
 import { testAccountConfig } from '../support/account-config';
 import { newUser } from '../support/data';
-import { changingBefore, writesProfile, writesSession } from '../support/injection';
+import { changingBefore, changingBetween, interceptedTable, readsMfaState, readsUser, writesProfile, writesSession } from '../support/injection';
 import { recordingMailQueue } from '../support/mail';
 import { testKeySet } from '../support/keys';
 
@@ -285,5 +288,145 @@ describe('MFA enrolment, sign-in and turning it off, on a clock of the test', ()
     expect(await refusal(resetUserMfa(clocked(), 'not-an-id', randomUUID()))).toBe('404 User not found.');
   });
 
+  it('a confirm that loses to another setup (a new pending secret) is 400, and MFA stays off', async () => {
+    const { input, caller, userId } = await signedIn();
+    const { secret } = await setupTotp(clocked(), caller, input.password, client.ip);
+    const table = changingBefore(deps.table, writesProfile(userId), () => setupTotp(clocked(), caller, input.password, client.ip));
+    expect(await refusal(confirmTotp({ ...clocked(), table }, caller, codeAt(secret, clock)))).toBe(
+      '400 No MFA setup to confirm. Start with /api/auth/mfa/totp/setup.',
+    );
+    expect(table.injected).toBe(1);
+    expect(await getMfaState(deps.table, userId)).toMatchObject({ enabled: false, secret: undefined, recoveryCodesLeft: 0 });
+    expect((await eventsOf(userId)).filter((event) => event.type === 'mfa.enable')).toEqual([]);
+  });
+
+  it('"MFA off" that loses to a password change from its own session is 401, and MFA stays on', async () => {
+    const { input, caller, userId } = await enrolledAt();
+    const table = changingBefore(deps.table, writesProfile(userId), () =>
+      changePassword(clocked(), caller, { currentPassword: input.password, newPassword: 'changed before mfa off' }, client.ip),
+    );
+    expect(await refusal(disableTotp({ ...clocked(), table }, caller, input.password, client.ip))).toBe('401 Unauthorized!');
+    expect(table.injected).toBe(1);
+    expect(await getMfaState(deps.table, userId)).toMatchObject({ enabled: true, recoveryCodesLeft: 10 });
+  });
+
+  it('"MFA off" removes the secret, the recovery codes and the spent step, and bumps the credentials version', async () => {
+    const { input, caller, userId } = await enrolledAt();
+    const before = (await getMfaState(deps.table, userId))!;
+    await disableTotp(clocked(), caller, input.password, client.ip);
+    expect(await getMfaState(deps.table, userId)).toEqual({
+      enabled: false,
+      secret: undefined,
+      pending: undefined,
+      recoveryCodesLeft: 0,
+      credVersion: before.credVersion + 1,
+    });
+    expect((await profileItem(userId)).totpLastStep).toBeUndefined();
+  });
+
+  it('renewing recovery codes with MFA off is 400 and writes nothing', async () => {
+    const { input, caller, userId } = await signedIn();
+    const writes: unknown[] = [];
+    const table = interceptedTable(deps.table, async (command) => {
+      if (writesProfile(userId)(command)) writes.push(command);
+    });
+    expect(await refusal(regenerateRecoveryCodes({ ...clocked(), table }, caller, input.password, client.ip))).toBe(
+      '400 MFA is not enabled. Turn it on first.',
+    );
+    expect(writes).toEqual([]);
+  });
+
+  it('renewing recovery codes that loses to a role change is 401, and the old codes stay', async () => {
+    const { input, caller, userId, recoveryCodes } = await enrolledAt();
+    const table = changingBefore(deps.table, writesProfile(userId), async () => expect(await changeRoles(deps.table, userId, ['moderator'])).toBe('done'));
+    expect(await refusal(regenerateRecoveryCodes({ ...clocked(), table }, caller, input.password, client.ip))).toBe('401 Unauthorized!');
+    expect(table.injected).toBe(1);
+    expect(await getMfaState(deps.table, userId)).toMatchObject({ enabled: true, recoveryCodesLeft: 10 });
+    await verifySecondFactor(clocked(), { mfaToken: await challenge(input), recoveryCode: recoveryCodes[0]! });
+  });
+
+  it("an admin's reset is recorded with the admin as actor, and with none when the admin resets their own", async () => {
+    const other = await enrolledAt();
+    const adminId = randomUUID();
+    await resetUserMfa(clocked(), other.userId, adminId);
+    expect((await eventsOf(other.userId)).filter((event) => event.type === 'mfa.reset')).toEqual([expect.objectContaining({ actor: adminId })]);
+    const own = await enrolledAt();
+    await resetUserMfa(clocked(), own.userId, own.userId);
+    const [reset, ...more] = (await eventsOf(own.userId)).filter((event) => event.type === 'mfa.reset');
+    expect(more).toEqual([]);
+    expect(reset).toBeDefined();
+    expect(reset).not.toHaveProperty('actor');
+  });
+
+  it("an mfaToken naming another user's challenge is expired, and spends neither the code nor the challenge", async () => {
+    const mallory = await enrolledAt();
+    const alice = await enrolledAt();
+    // The same credentials version: only the challenge's owner tells them apart.
+    expect((await getUser(deps.table, alice.userId))!.credVersion).toBe((await getUser(deps.table, mallory.userId))!.credVersion);
+    later(30);
+    const alicesToken = await challenge(alice.input);
+    const { challengeId } = (await verifyMfaToken(deps.keys, alicesToken, { ...settings(), now: clock }))!;
+    const crossed = await issueMfaToken(deps.keys, { userId: mallory.userId, challengeId }, { ...settings(), now: clock, ttlSeconds: MFA_TOKEN_TTL_SECONDS });
+    expect(await refusal(verifySecondFactor(clocked(), { mfaToken: crossed, code: codeAt(mallory.secret, clock) }))).toBe(
+      '401 MFA session expired. Please sign in again.',
+    );
+    expect(await getChallenge(deps.table, challengeId)).toMatchObject({ userId: alice.userId, failures: 0 });
+    await verifySecondFactor(clocked(), { mfaToken: await challenge(mallory.input), code: codeAt(mallory.secret, clock) });
+    await verifySecondFactor(clocked(), { mfaToken: alicesToken, code: codeAt(alice.secret, clock) });
+  });
+
+  it('a challenge is dead from its own expiresAt on, whatever its token says', async () => {
+    const { userId, secret } = await enrolledAt();
+    later(30);
+    const user = (await getUser(deps.table, userId))!;
+    const tokenFor = async (expiresAt: number) => {
+      const challengeId = randomUUID();
+      await createChallenge(deps.table, { challengeId, userId, credVersion: user.credVersion, failures: 0, expiresAt, firstFactor: 'pwd' });
+      return issueMfaToken(deps.keys, { userId, challengeId }, { ...settings(), now: clock, ttlSeconds: MFA_TOKEN_TTL_SECONDS });
+    };
+    const atExpiry = await tokenFor(epochSeconds(clock));
+    expect(await refusal(verifySecondFactor(clocked(), { mfaToken: atExpiry, code: codeAt(secret, clock) }))).toBe(
+      '401 MFA session expired. Please sign in again.',
+    );
+    const aSecondBefore = await tokenFor(epochSeconds(clock) + 1);
+    expect(amrOf((await verifySecondFactor(clocked(), { mfaToken: aSecondBefore, code: codeAt(secret, clock) })).accessToken)).toEqual(['pwd', 'otp', 'mfa']);
+  });
+
+  it('a challenge started before a credentials change is expired before any code is spent or counted', async () => {
+    const { input, userId, secret, recoveryCodes } = await enrolledAt();
+    later(30);
+    const mfaToken = await challenge(input);
+    const { challengeId } = (await verifyMfaToken(deps.keys, mfaToken, { ...settings(), now: clock }))!;
+    expect(await changeRoles(deps.table, userId, ['moderator'])).toBe('done');
+    const lastStep = (await profileItem(userId)).totpLastStep;
+    expect(await refusal(verifySecondFactor(clocked(), { mfaToken, recoveryCode: recoveryCodes[0]! }))).toBe('401 MFA session expired. Please sign in again.');
+    expect(await refusal(verifySecondFactor(clocked(), { mfaToken, code: codeAt(secret, clock) }))).toBe('401 MFA session expired. Please sign in again.');
+    expect(await refusal(verifySecondFactor(clocked(), { mfaToken, code: '000000' }))).toBe('401 MFA session expired. Please sign in again.');
+    expect(await getMfaState(deps.table, userId)).toMatchObject({ enabled: true, recoveryCodesLeft: 10 });
+    expect((await profileItem(userId)).totpLastStep).toBe(lastStep);
+    expect(await getChallenge(deps.table, challengeId)).toMatchObject({ failures: 0 });
+    expect((await eventsOf(userId)).filter((event) => event.type === 'mfa.failure')).toEqual([]);
+  });
+
+  // The profile is read twice at once (the user, and its MFA state): a change committed between the two
+  // reads leaves one of them on the challenge's version. Either one differing ends the challenge.
+  it.each([
+    ['the user read after it, the MFA state before', (userId: string) => [readsMfaState(userId), readsUser(userId)] as const],
+    ['the MFA state read after it, the user before', (userId: string) => [readsUser(userId), readsMfaState(userId)] as const],
+  ])('a credentials change between the two reads of the profile (%s) is expired, and the recovery code is not spent', async (_, order) => {
+    const { input, userId, recoveryCodes } = await enrolledAt();
+    const mfaToken = await challenge(input);
+    const [first, second] = order(userId);
+    const table = changingBetween(deps.table, first, second, async () => expect(await changeRoles(deps.table, userId, ['moderator'])).toBe('done'));
+    expect(await refusal(verifySecondFactor({ ...clocked(), table }, { mfaToken, recoveryCode: recoveryCodes[0]! }))).toBe(
+      '401 MFA session expired. Please sign in again.',
+    );
+    expect(table.injected).toBe(1);
+    expect(await getMfaState(deps.table, userId)).toMatchObject({ enabled: true, recoveryCodesLeft: 10 });
+  });
+
   const settings = () => ({ issuer: deps.config.issuer, audience: deps.config.audience });
+  const eventsOf = async (userId: string) => (await listEvents(deps.table, userId, 50, undefined, new Uint8Array(32))).events;
+  const profileItem = async (userId: string) =>
+    (await deps.table.client.send(new GetCommand({ TableName: deps.table.name, Key: itemKeys.user(userId), ConsistentRead: true }))).Item ?? {};
 });

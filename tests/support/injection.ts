@@ -1,4 +1,4 @@
-import { TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { itemKeys } from '../../lib/store/item-keys';
 import type { Table } from '../../lib/store/table';
 
@@ -48,3 +48,56 @@ export const writesProfile = (userId: string) => (command: unknown) => {
   if (command instanceof UpdateCommand) return profile(command.input.Key);
   return command instanceof TransactWriteCommand && (command.input.TransactItems ?? []).some((item) => profile(item.Update?.Key));
 };
+
+/**
+ * The table, where the first command that `first` matches is sent and answered, then `change` is
+ * committed, and only then is the first command that `second` matches sent (held until then): two reads
+ * sent at once (a Promise.all) made to see the item before and after a change, in that order.
+ */
+export function changingBetween(
+  table: Table,
+  first: (command: unknown) => boolean,
+  second: (command: unknown) => boolean,
+  change: () => Promise<unknown>,
+): Table & { injected: number } {
+  let changed!: () => void;
+  const done = new Promise<void>((resolve) => (changed = resolve));
+  let firstSeen = false;
+  let secondSeen = false;
+  const wrapped = {
+    ...table,
+    client: new Proxy(table.client, {
+      get(target, property, receiver) {
+        if (property !== 'send') return Reflect.get(target, property, receiver);
+        const send = (command: unknown, options?: unknown) => (target.send as (c: unknown, o?: unknown) => Promise<unknown>)(command, options);
+        return async (command: unknown, options?: unknown) => {
+          if (!firstSeen && first(command)) {
+            firstSeen = true;
+            const answer = await send(command, options);
+            wrapped.injected++;
+            await change();
+            changed();
+            return answer;
+          }
+          if (!secondSeen && second(command)) {
+            secondSeen = true;
+            await done;
+          }
+          return send(command, options);
+        };
+      },
+    }),
+    injected: 0,
+  };
+  return wrapped;
+}
+
+const isProfile = (userId: string, key: Record<string, unknown> | undefined) => key?.pk === itemKeys.user(userId).pk && key?.sk === itemKeys.user(userId).sk;
+
+/** The MFA state's read of the profile (lib/store/mfa.ts getMfaState: a projection with mfaEnabled). */
+export const readsMfaState = (userId: string) => (command: unknown) =>
+  command instanceof GetCommand && isProfile(userId, command.input.Key) && (command.input.ProjectionExpression ?? '').includes('mfaEnabled');
+
+/** The whole profile's read (lib/store/users.ts getUser: no projection). */
+export const readsUser = (userId: string) => (command: unknown) =>
+  command instanceof GetCommand && isProfile(userId, command.input.Key) && command.input.ProjectionExpression === undefined;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Secret, TOTP } from 'otpauth';
 import { decryptSecret, encryptSecret } from '../../lib/access/secrets';
 import { SignJWT } from 'jose';
@@ -37,6 +38,9 @@ describe('TOTP (RFC 6238, fixed clock)', () => {
     expect(totpStep(RFC_SEED, code(-2), at)).toBeUndefined();
     expect(totpStep(RFC_SEED, 'abcdef', at)).toBeUndefined();
     expect(totpStep(RFC_SEED, '1234567', at)).toBeUndefined();
+    // Six characters that are digits, but not ASCII ones: refused as malformed, not thrown on.
+    expect(totpStep(RFC_SEED, '\u0661\u0662\u0663\u0664\u0665\u0666', at)).toBeUndefined();
+    expect(totpStep(RFC_SEED, `${code(0).slice(0, 5)}\u0660`, at)).toBeUndefined();
   });
 
   it('makes 160-bit secrets and an otpauth URL with issuer and account', () => {
@@ -58,6 +62,12 @@ describe('recovery codes', () => {
     const [code] = codes as [string];
     expect(hashRecoveryCode(code.toLowerCase().replace(/-/g, ' '))).toBe(hashRecoveryCode(code));
     expect(hashRecoveryCode(code)).not.toContain(code.replace(/-/g, ''));
+  });
+
+  it('are stored as the SHA-256 of their upper-case symbols (the form hashes already stored were made in)', () => {
+    const expected = createHash('sha256').update('ABCDEFGHJKLM', 'utf8').digest('hex');
+    expect(hashRecoveryCode('ABCD-EFGH-JKLM')).toBe(expected);
+    expect(hashRecoveryCode('abcd efgh-jklm')).toBe(expected);
   });
 });
 
