@@ -8,10 +8,10 @@ import { logger } from '../shared/log';
 import { MESSAGES } from '../shared/messages';
 import { linkIdentity, type OAuthPurpose, type OAuthState, saveOAuthState, saveSignInCode, spendLinkTicket, spendOAuthState } from '../store/identities';
 import { accountForIdentity, type FederatedClaims, isEmailVerified } from './accounts';
-import { type FederationDeps, SIGN_IN_CODE_TTL_SECONDS, STATE_TTL_SECONDS } from './types';
+import { type FederationConfig, type FederationDeps, SIGN_IN_CODE_TTL_SECONDS, STATE_TTL_SECONDS } from './types';
 
 /** Where a provider sends the browser back: this service's callback for that provider. */
-export function callbackUrl(config: FederationDeps['config'], providerId: string): string {
+export function callbackUrl(config: Pick<FederationConfig, 'serviceUrl'>, providerId: string): string {
   return `${config.serviceUrl}/api/auth/oauth/${providerId}/callback`;
 }
 

@@ -1,3 +1,6 @@
+import { createHash } from 'node:crypto';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { itemKeys } from '../../lib/store/item-keys';
 import { setupTotp, confirmTotp } from '../../lib/account/mfa';
 import { deleteUser } from '../../lib/account/admin-users';
 import { signIn } from '../../lib/account/sign-in';
@@ -212,6 +215,35 @@ describe('the callback refuses', () => {
       error: 'access_denied',
       message: 'The sign-in was cancelled at the provider.',
     });
+  });
+});
+
+describe('the start', () => {
+  it('stores, under the SHA-256 of the state, the PKCE verifier of the S256 challenge it sends, the nonce it sends and the binding, for 10 minutes', async () => {
+    const start = await startAuthorization(deps, { providerId: 'dev', redirectUri: PAGE, loginHint: 'a@example.com' });
+    const url = new URL(start.location);
+    const state = url.searchParams.get('state')!;
+    const sha256 = (value: string) => createHash('sha256').update(value).digest('base64url');
+    const { Item: item } = await deps.table.client.send(
+      new GetCommand({ TableName: deps.table.name, Key: itemKeys.oauthState(sha256(state)), ConsistentRead: true }),
+    );
+    expect(item).toBeDefined();
+    expect(Object.fromEntries(url.searchParams)).toEqual({
+      client_id: dev.clientId,
+      response_type: 'code',
+      redirect_uri: 'http://localhost:8080/api/auth/oauth/dev/callback',
+      scope: 'openid email profile',
+      state,
+      nonce: item!.nonce,
+      code_challenge: sha256(item!.codeVerifier),
+      code_challenge_method: 'S256',
+      login_hint: 'a@example.com',
+    });
+    expect(item!.codeVerifier).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(item).toMatchObject({ provider: 'dev', redirectUri: PAGE, bindingHash: sha256(start.binding), purpose: { kind: 'signin' } });
+    expect(item!.expiresAt).toBe(Math.floor(clock.getTime() / 1000) + 600);
+    expect(JSON.stringify(item)).not.toContain(state);
+    expect(JSON.stringify(item)).not.toContain(start.binding);
   });
 });
 
