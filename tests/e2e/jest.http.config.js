@@ -4,10 +4,11 @@
 // responses), and local-guard.test.ts checks the local servers' guard, which no flavour changes; both would
 // only add a stack start. The email, events, lockout and MFA files test the functions, which answer alike
 // behind either gateway (the handlers' payload 2.0 path is unit-tested). passkeys.test.ts is here: its routes
-// are new to both flavours (path parameters, the authorizer on each, the cookie, CSRF and CORS answers).
+// are new to both flavours (path parameters, the authorizer on each, the cookie, CSRF and CORS answers), and so
+// is federation.test.ts (redirects with a cookie, path parameters, the one-time code's cookie).
 process.env.API_GATEWAY = 'http';
 
-const contract = ['tutorial', 'tokens', 'cookies', 'input', 'lifecycle', 'session-edges', 'passkeys'];
+const contract = ['tutorial', 'tokens', 'cookies', 'input', 'lifecycle', 'session-edges', 'passkeys', 'federation'];
 
 module.exports = {
   ...require('./jest.config.js'),
