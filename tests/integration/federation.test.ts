@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { itemKeys } from '../../lib/store/item-keys';
 import { setupTotp, confirmTotp } from '../../lib/account/mfa';
 import { deleteUser } from '../../lib/account/admin-users';
@@ -17,11 +17,12 @@ import { BadRequestError, ConflictError } from '../../lib/shared/errors';
 import { NO_PASSWORD } from '../../lib/shared/passwords';
 import { listEvents } from '../../lib/store/events';
 import { identityOwner } from '../../lib/store/identities';
-import { createTable } from '../../lib/store/table';
+import { createTable, type Table } from '../../lib/store/table';
 import { findUserByEmail, getUser } from '../../lib/store/users';
 import { type OidcDevProvider, startOidcDevProvider } from '../../scripts/oidc-dev';
 import { freePort } from '../../scripts/local-proxy';
 import { testAccountConfig } from '../support/account-config';
+import { interceptedTable } from '../support/injection';
 import { newUser, uniqueName } from '../support/data';
 import { testKeySet } from '../support/keys';
 import { recordingMailQueue } from '../support/mail';
@@ -72,6 +73,24 @@ beforeEach(() => {
   dev.codeTtlSeconds = 60;
   clock = new Date(clock.getTime() + 3600_000);
 });
+
+/**
+ * The table, where the first two transactions are held until both are sent: two removals that each
+ * counted (read) what is left before either wrote, the interleaving a race must survive.
+ */
+function bothAtTheirWrite(table: Table): Table {
+  let arrived = 0;
+  let release: () => void = () => undefined;
+  const bothThere = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  return interceptedTable(table, async (command) => {
+    if (!(command instanceof TransactWriteCommand)) return;
+    arrived += 1;
+    if (arrived === 2) release();
+    if (arrived <= 2) await bothThere;
+  });
+}
 
 /** What the page gets in its fragment: `code`, or `error` and `message`, or `linked`. */
 type Fragment = Record<string, string>;
@@ -369,10 +388,62 @@ describe('unlinking', () => {
         user.credVersion,
       ),
     ).toBe('done');
-    const outcomes = await Promise.allSettled([unlinkOwnIdentity(deps, user.id, 'dev'), unlinkOwnIdentity(deps, user.id, 'dev2')]);
+    const racing = { ...deps, table: bothAtTheirWrite(deps.table) };
+    const outcomes = await Promise.allSettled([unlinkOwnIdentity(racing, user.id, 'dev'), unlinkOwnIdentity(racing, user.id, 'dev2')]);
     expect(outcomes.map((outcome) => outcome.status).sort()).toEqual(['fulfilled', 'rejected']);
     expect(outcomes.find((outcome) => outcome.status === 'rejected')).toMatchObject({ reason: expect.any(ConflictError) });
     expect((await ownIdentities(deps, user.id)).identities).toHaveLength(1);
+  });
+});
+
+describe("a passwordless user's last way to sign in, across kinds", () => {
+  // A passwordless account cannot register a passkey through the API (that asks for the password), so the
+  // passkey is stored directly: the rule is about what is left, whatever the kinds.
+  async function withIdentityAndPasskey() {
+    const user = (await signedInWithCode((await roundTrip(newEmail())).code!)).user;
+    const passkeyId = `pk-${uniqueName()}`;
+    const { addPasskey } = await import('../../lib/store/passkeys');
+    const stored = await addPasskey(
+      deps.table,
+      {
+        id: passkeyId,
+        userId: user.id,
+        publicKey: 'AA',
+        counter: 0,
+        transports: [],
+        backedUp: false,
+        name: 'k',
+        createdAt: clock.toISOString(),
+        lastUsedAt: null,
+      },
+      user.credVersion,
+    );
+    expect(stored).toBe('done');
+    return { user, passkeyId };
+  }
+
+  it('lets either go while the other stays, and refuses the last one (409)', async () => {
+    const { removeUserPasskey } = await import('../../lib/passkeys/manage');
+    const { user, passkeyId } = await withIdentityAndPasskey();
+    await removeUserPasskey(deps, user.id, passkeyId);
+    await expect(unlinkOwnIdentity(deps, user.id, 'dev')).rejects.toThrow('This is your last way to sign in');
+    const other = await withIdentityAndPasskey();
+    await unlinkOwnIdentity(deps, other.user.id, 'dev');
+    await expect(removeUserPasskey(deps, other.user.id, other.passkeyId)).rejects.toThrow(ConflictError);
+    // An admin may remove it: the user can still set a password with a reset link.
+    await removeUserPasskey(deps, other.user.id, other.passkeyId, 'some-admin-id');
+  });
+
+  it('of a passkey removal and an unlink racing, exactly one succeeds', async () => {
+    const { removeUserPasskey } = await import('../../lib/passkeys/manage');
+    const { listPasskeys } = await import('../../lib/store/passkeys');
+    const { user, passkeyId } = await withIdentityAndPasskey();
+    const racing = { ...deps, table: bothAtTheirWrite(deps.table) };
+    const outcomes = await Promise.allSettled([removeUserPasskey(racing, user.id, passkeyId), unlinkOwnIdentity(racing, user.id, 'dev')]);
+    expect(outcomes.map((outcome) => outcome.status).sort()).toEqual(['fulfilled', 'rejected']);
+    expect(outcomes.find((outcome) => outcome.status === 'rejected')).toMatchObject({ reason: expect.any(ConflictError) });
+    const left = (await ownIdentities(deps, user.id)).identities.length + (await listPasskeys(deps.table, user.id)).length;
+    expect(left).toBe(1);
   });
 });
 
