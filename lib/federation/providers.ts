@@ -1,5 +1,7 @@
 import { allowInsecureRequests, ClientSecretPost, type Configuration, discovery } from 'openid-client';
 import { readSecret } from '../access/key-source';
+import { ServiceUnavailableError } from '../shared/errors';
+import { describeError, logger } from '../shared/log';
 import type { KeySource, OidcProvider } from '../shared/config';
 import type { ProviderDirectory } from './types';
 
@@ -33,14 +35,24 @@ export function providerDirectory(providers: OidcProvider[], secrets: KeySource 
   };
 }
 
+/**
+ * The provider's discovery document, checked by openid-client (its `issuer` must be the configured one).
+ * A provider that cannot be reached or answers something else is a 503 for the request (the cause is
+ * logged by name only), never a sign-in.
+ */
 async function discover(provider: OidcProvider, secretOf: (id: string) => Promise<string>): Promise<Configuration> {
   const url = new URL(provider.issuer);
   // Config allows plain http for loopback issuers only (the local provider `dev`).
   const insecure = url.protocol === 'http:';
-  return discovery(url, provider.clientId, undefined, ClientSecretPost(await secretOf(provider.id)), {
-    ...(insecure ? { execute: [allowInsecureRequests] } : {}),
-    timeout: 5,
-  });
+  try {
+    return await discovery(url, provider.clientId, undefined, ClientSecretPost(await secretOf(provider.id)), {
+      ...(insecure ? { execute: [allowInsecureRequests] } : {}),
+      timeout: 5,
+    });
+  } catch (error) {
+    logger.error('OpenID provider discovery failed', { provider: provider.id, error: describeError(error) });
+    throw new ServiceUnavailableError({ cause: error });
+  }
 }
 
 function parseSecrets(text: string): Record<string, unknown> {

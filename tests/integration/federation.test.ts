@@ -14,6 +14,7 @@ import { ownIdentities, startLink, unlinkOwnIdentity } from '../../lib/federatio
 import { providerDirectory } from '../../lib/federation/providers';
 import type { FederatedSignInDeps, FederationDeps } from '../../lib/federation/types';
 import { BadRequestError, ConflictError } from '../../lib/shared/errors';
+import { logger } from '../../lib/shared/log';
 import { NO_PASSWORD } from '../../lib/shared/passwords';
 import { listEvents } from '../../lib/store/events';
 import { identityOwner } from '../../lib/store/identities';
@@ -270,6 +271,21 @@ describe('the start refuses', () => {
   it('a page not on the allow-list, compared exactly (no open redirect)', async () => {
     for (const redirectUri of [`${PAGE}/`, `${PAGE}?next=x`, 'http://evil.example/oauth/callback', 'http://localhost:8081/oauth/callbackx']) {
       await expect(startAuthorization(deps, { providerId: 'dev', redirectUri })).rejects.toThrow('redirect_uri is not allowed.');
+    }
+  });
+
+  it('a provider whose discovery document names another issuer (503, and it is asked again next time)', async () => {
+    // `localhost` for the issuer the provider calls 127.0.0.1: openid-client's discovery refuses it.
+    const wrong = [{ id: 'dev', name: 'Dev', issuer: dev.issuer.replace('127.0.0.1', 'localhost'), clientId: dev.clientId, scopes: ['openid'] }];
+    const misconfigured = { ...deps, providers: providerDirectory(wrong, { kind: 'inline', value: JSON.stringify({ dev: dev.clientSecret }) }) };
+    const error = jest.spyOn(logger, 'error').mockImplementation(() => undefined);
+    try {
+      for (let attempt = 0; attempt < 2; attempt++) {
+        await expect(startAuthorization(misconfigured, { providerId: 'dev', redirectUri: PAGE })).rejects.toMatchObject({ status: 503 });
+      }
+      expect(error.mock.calls.map(([message]) => message)).toEqual(['OpenID provider discovery failed', 'OpenID provider discovery failed']);
+    } finally {
+      error.mockRestore();
     }
   });
 
