@@ -522,8 +522,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Start linking a provider to the caller (password checked); answers the URL to send the browser to.
-         * @description The URL is this service's authorize with a one-time ticket (10 minutes) bound to the caller and the credentials the password was checked under; the callback then links instead of signing in and returns to `redirect_uri` with `#linked=<provider>` (or `#error=identity_in_use`). Recorded as `identity.link`. The password attempt is counted like a sign-in's.
+         * Start linking a provider to the caller (password checked, or a fresh sign-in for an account without one); answers the URL to send the browser to.
+         * @description The URL is this service's authorize with a one-time ticket (10 minutes) bound to the caller and the credentials the password was checked under; the callback then links instead of signing in and returns to `redirect_uri` with `#linked=<provider>` (or `#error=identity_in_use`). Recorded as `identity.link`. The password attempt is counted like a sign-in's. An account without a password (made by a social sign-in) sends none: its session must then be at most 5 minutes old (401 `Please sign in again to link a provider.`); an account with one that sends none is 400.
          */
         post: operations["linkIdentity"];
         delete?: never;
@@ -2043,7 +2043,8 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    password: string;
+                    /** @description Required for an account that has a password. */
+                    password?: string;
                     redirect_uri: string;
                 };
             };

@@ -19,7 +19,7 @@ export const handler = httpHandler({ requires: 'signed-in' }, async (request, ca
   if (request.method === 'POST') {
     const input = validate(identityLinkSchema, jsonBody(request));
     return {
-      json: await startLink(runtimeFederationDeps(request), caller.userId, { providerId: provider, password: input.password, redirectUri: input.redirect_uri }),
+      json: await startLink(runtimeFederationDeps(request), caller, { providerId: provider, password: input.password, redirectUri: input.redirect_uri }),
     };
   }
   await unlinkOwnIdentity(runtimeAccountDeps(request), caller.userId, provider);

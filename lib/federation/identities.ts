@@ -1,10 +1,15 @@
 import { randomState } from 'openid-client';
+import type { AccessClaims } from '../access/tokens';
 import { recordEvent } from '../account/events';
 import { callerWithPassword } from '../account/lockout';
 import type { AccountDeps } from '../account/types';
 import { epochSeconds } from '../shared/clock';
 import { BadRequestError, ConflictError, NotFoundError, UnauthorizedError } from '../shared/errors';
 import { MESSAGES } from '../shared/messages';
+import { NO_PASSWORD } from '../shared/passwords';
+import { isSessionLive } from '../store/live-session';
+import { getSessionWithUser } from '../store/sessions';
+import type { User } from '../store/users';
 import { type Identity, listIdentities, saveLinkTicket, signInMethodsUnchanged, signInMethodsVersion, unlinkIdentity } from '../store/identities';
 import { otherWaysToSignIn } from '../account/sign-in-methods';
 import { type FederationDeps, STATE_TTL_SECONDS } from './types';
@@ -19,20 +24,25 @@ export async function ownIdentities(deps: AccountDeps, userId: string): Promise<
   return { identities: (await listIdentities(deps.table, userId)).map(viewOf) };
 }
 
+/** How recent a sign-in must be to stand in for the password of an account that has none (linking). */
+export const FRESH_SIGN_IN_SECONDS = 300;
+
 /**
  * Starts linking a provider to the signed-in caller, after checking the password (counted like a
- * sign-in attempt: a stolen access token alone links nothing). Answers the URL to send the browser to: our
- * own authorize, with a one-time ticket (10 minutes) that binds the link to this user and the credentials
- * the password was checked under. The browser's visit there binds it to that browser, as a sign-in is.
+ * sign-in attempt: a stolen access token alone links nothing); an account without a password (made by a
+ * social sign-in) instead needs a fresh sign-in: a session opened within FRESH_SIGN_IN_SECONDS. Answers the
+ * URL to send the browser to: our own authorize, with a one-time ticket (10 minutes) that binds the link
+ * to this user and the credentials checked. The browser's visit there binds it to that browser, as a
+ * sign-in is.
  */
 export async function startLink(
   deps: FederationDeps,
-  userId: string,
-  input: { providerId: string; password: string; redirectUri: string },
+  caller: Pick<AccessClaims, 'userId' | 'sessionId'>,
+  input: { providerId: string; password: string | undefined; redirectUri: string },
 ): Promise<{ url: string }> {
   if (!deps.config.oidcProviders.some((provider) => provider.id === input.providerId)) throw new NotFoundError(MESSAGES.providerNotFound);
   if (!deps.config.oauthRedirectUrls.includes(input.redirectUri)) throw new BadRequestError(MESSAGES.redirectUriNotAllowed);
-  const user = await callerWithPassword(deps, userId, input.password, deps.client.ip);
+  const user = await linkingUser(deps, caller, input.password);
   const ticket = randomState();
   await saveLinkTicket(deps.table, ticket, {
     userId: user.id,
@@ -45,6 +55,17 @@ export async function startLink(
   url.searchParams.set('redirect_uri', input.redirectUri);
   url.searchParams.set('link', ticket);
   return { url: url.href };
+}
+
+/** The caller, by their password, or (no password on the account, none sent) by a fresh, live session. */
+async function linkingUser(deps: AccountDeps, caller: Pick<AccessClaims, 'userId' | 'sessionId'>, password: string | undefined): Promise<User> {
+  if (password !== undefined) return callerWithPassword(deps, caller.userId, password, deps.client.ip);
+  const { session, user } = await getSessionWithUser(deps.table, caller.userId, caller.sessionId);
+  if (!user || user.passwordHash !== NO_PASSWORD) throw new BadRequestError(MESSAGES.passwordRequired);
+  const now = epochSeconds(deps.now());
+  const fresh = session && isSessionLive(session, user, now) && now - epochSeconds(new Date(session.createdAt)) <= FRESH_SIGN_IN_SECONDS;
+  if (!fresh) throw new UnauthorizedError(MESSAGES.freshSignInRequired);
+  return user;
 }
 
 /**

@@ -50,6 +50,8 @@ export const MESSAGES = {
   oauthCodeInvalid: 'Sign-in code is invalid or has expired.',
   identityNotFound: 'No identity of that provider is linked.',
   identityUnlinked: 'The identity was unlinked.',
+  passwordRequired: 'password is required',
+  freshSignInRequired: 'Please sign in again to link a provider.',
   lastWayToSignIn: 'This is your last way to sign in: add a password, a passkey or another provider first.',
   /** What a social sign-in's return page is told (`#error=<code>&message=…`), by error code. */
   federation: {

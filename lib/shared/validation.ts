@@ -281,8 +281,8 @@ export const oauthTokenSchema = z.object({
   code: text('code').check(z.regex(/^[A-Za-z0-9_-]{16,128}$/, MESSAGES.oauthCodeInvalid)),
 });
 
-/** `POST /api/auth/identities/{provider}/link`: the password, and the page to return to. */
-export const identityLinkSchema = z.object({ password: confirmingPassword, redirect_uri: text('redirect_uri').check(z.maxLength(2048)) });
+/** `POST /api/auth/identities/{provider}/link`: the password (an account without one: none, after a fresh sign-in), and the page to return to. */
+export const identityLinkSchema = z.object({ password: z.optional(confirmingPassword), redirect_uri: text('redirect_uri').check(z.maxLength(2048)) });
 
 /** GET /api/auth/oauth/{provider}/authorize's query. */
 export const authorizeQuerySchema = z.object({

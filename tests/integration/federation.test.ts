@@ -317,7 +317,11 @@ describe('the one-time code', () => {
     const { secret } = await setupTotp(deps, caller, input.password, '127.0.0.1');
     await confirmTotp(deps, caller, new TOTP({ secret: Secret.fromBase32(secret) }).generate({ timestamp: clock.getTime() }));
     const email = newEmail();
-    const { url } = await startLink(deps, first.user.id, { providerId: 'dev', password: input.password, redirectUri: PAGE });
+    const { url } = await startLink(
+      deps,
+      { userId: first.user.id, sessionId: 'by-password' },
+      { providerId: 'dev', password: input.password, redirectUri: PAGE },
+    );
     expect(await roundTrip(email, { linkTicket: new URL(url).searchParams.get('link')! })).toEqual({ linked: 'dev' });
     const outcome = await signInWithCode(deps, (await roundTrip(email)).code!);
     expect(outcome).toMatchObject({ mfaRequired: true, methods: ['totp', 'recovery'] });
@@ -333,7 +337,7 @@ describe('linking', () => {
   }
 
   async function link(userId: string, password: string, email: string, provider = 'dev') {
-    const { url } = await startLink(deps, userId, { providerId: provider, password, redirectUri: PAGE });
+    const { url } = await startLink(deps, { userId: userId, sessionId: 'by-password' }, { providerId: provider, password, redirectUri: PAGE });
     const ticket = new URL(url).searchParams.get('link')!;
     expect(new URL(url).pathname).toBe(`/api/auth/oauth/${provider}/authorize`);
     return roundTrip(email, { provider, linkTicket: ticket });
@@ -350,7 +354,9 @@ describe('linking', () => {
 
   it('refuses a wrong password (401) and links nothing', async () => {
     const { user } = await passwordUser();
-    await expect(startLink(deps, user.id, { providerId: 'dev', password: 'wrong password!', redirectUri: PAGE })).rejects.toMatchObject({ status: 401 });
+    await expect(
+      startLink(deps, { userId: user.id, sessionId: 'by-password' }, { providerId: 'dev', password: 'wrong password!', redirectUri: PAGE }),
+    ).rejects.toMatchObject({ status: 401 });
     expect((await ownIdentities(deps, user.id)).identities).toEqual([]);
   });
 
@@ -364,10 +370,49 @@ describe('linking', () => {
 
   it('uses a link ticket once', async () => {
     const { input, user } = await passwordUser();
-    const { url } = await startLink(deps, user.id, { providerId: 'dev', password: input.password, redirectUri: PAGE });
+    const { url } = await startLink(deps, { userId: user.id, sessionId: 'by-password' }, { providerId: 'dev', password: input.password, redirectUri: PAGE });
     const ticket = new URL(url).searchParams.get('link')!;
     await startAuthorization(deps, { providerId: 'dev', redirectUri: PAGE, linkTicket: ticket });
     await expect(startAuthorization(deps, { providerId: 'dev', redirectUri: PAGE, linkTicket: ticket })).rejects.toThrow(BadRequestError);
+  });
+});
+
+describe('linking without a password (an account a social sign-in made)', () => {
+  async function passwordless() {
+    const email = newEmail();
+    const signedIn = await signedInWithCode((await roundTrip(email)).code!);
+    const claims = await verifyAccessToken(keys, signedIn.accessToken, { issuer: deps.config.issuer, audience: deps.config.audience, now: clock });
+    return { user: signedIn.user, caller: { userId: claims.userId, sessionId: claims.sessionId } };
+  }
+
+  it('takes a fresh sign-in (5 minutes) in place of the password', async () => {
+    const { user, caller } = await passwordless();
+    clock = new Date(clock.getTime() + 299_000);
+    const { url } = await startLink(deps, caller, { providerId: 'dev2', password: undefined, redirectUri: PAGE });
+    expect(await roundTrip(newEmail(), { provider: 'dev2', linkTicket: new URL(url).searchParams.get('link')! })).toEqual({ linked: 'dev2' });
+    expect((await ownIdentities(deps, user.id)).identities.map((identity) => identity.provider).sort()).toEqual(['dev', 'dev2']);
+  });
+
+  it('refuses a session older than that (401), and any password (the account has none)', async () => {
+    const { caller } = await passwordless();
+    clock = new Date(clock.getTime() + 301_000);
+    await expect(startLink(deps, caller, { providerId: 'dev2', password: undefined, redirectUri: PAGE })).rejects.toMatchObject({
+      status: 401,
+      message: 'Please sign in again to link a provider.',
+    });
+    await expect(startLink(deps, caller, { providerId: 'dev2', password: 'any password at all', redirectUri: PAGE })).rejects.toMatchObject({ status: 401 });
+  });
+
+  it('still asks an account that has a password for it (400 without)', async () => {
+    const input = newUser('fedpw');
+    await signUp(deps, input, undefined);
+    const first = await signIn(deps, input);
+    if ('mfaRequired' in first) throw new Error('unexpected MFA step');
+    const claims = await verifyAccessToken(keys, first.accessToken, { issuer: deps.config.issuer, audience: deps.config.audience, now: clock });
+    await expect(startLink(deps, claims, { providerId: 'dev', password: undefined, redirectUri: PAGE })).rejects.toMatchObject({
+      status: 400,
+      message: 'password is required',
+    });
   });
 });
 
@@ -377,7 +422,7 @@ describe('unlinking', () => {
     await signUp(deps, input, undefined);
     const user = (await findUserByEmail(deps.table, input.email))!;
     const email = newEmail();
-    const { url } = await startLink(deps, user.id, { providerId: 'dev', password: input.password, redirectUri: PAGE });
+    const { url } = await startLink(deps, { userId: user.id, sessionId: 'by-password' }, { providerId: 'dev', password: input.password, redirectUri: PAGE });
     await roundTrip(email, { linkTicket: new URL(url).searchParams.get('link')! });
     await unlinkOwnIdentity(deps, user.id, 'dev');
     expect((await ownIdentities(deps, user.id)).identities).toEqual([]);
