@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { deleteUser } from '../../lib/account/admin-users';
 import { ensureAdmin } from '../../lib/account/bootstrap';
 import { eventToWrite } from '../../lib/account/events';
@@ -26,7 +26,7 @@ import { listEvents } from '../../lib/store/events';
 import { itemKeys } from '../../lib/store/item-keys';
 import { clearAttempts, countAttempt } from '../../lib/store/attempts';
 import { getRefreshToken, tokenItem } from '../../lib/store/refresh-tokens';
-import { createSession, getSession, getSessionWithUser, listSessionItems, REMEMBERED_TOKENS } from '../../lib/store/sessions';
+import { createSession, getSession, getSessionWithUser, listSessionItems, REMEMBERED_TOKENS, revokeAllSessions, revokeSession } from '../../lib/store/sessions';
 import { createTable } from '../../lib/store/table';
 import { QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { changeCredentials, changeRoles, findUserByUsername, updateProfile } from '../../lib/store/users';
@@ -34,7 +34,7 @@ import { hashOpaqueToken, verifyAccessToken } from '../../lib/access/tokens';
 import { hashPassword, verifyPassword } from '../../lib/shared/passwords';
 import { testAccountConfig } from '../support/account-config';
 import { newUser } from '../support/data';
-import { changingBefore, interceptedTable, writesProfile } from '../support/injection';
+import { alteringAnswer, changingBefore, interceptedTable, writesProfile } from '../support/injection';
 import { testKeySet } from '../support/keys';
 
 // Against the real DynamoDB Local started by global-setup.ts; the clock is ours to move.
@@ -524,6 +524,12 @@ describe('refresh', () => {
     const moved = await refreshSession(deps, legacy.refreshToken);
     expect(moved.refreshToken.startsWith(`${user.id}.${legacy.sessionId}.0.`)).toBe(true);
     expect(await getSession(deps.table, user.id, legacy.sessionId)).toMatchObject({ tokenHash: hashOpaqueToken(moved.refreshToken), generation: 0 });
+    // The old token's item is marked used, as read back.
+    expect(await getRefreshToken(deps.table, hashOpaqueToken(legacy.refreshToken))).toMatchObject({
+      userId: user.id,
+      sessionId: legacy.sessionId,
+      rotatedAt: clock.toISOString(),
+    });
     const next = await refreshSession(deps, moved.refreshToken);
     await expect(refreshSession(deps, legacy.refreshToken)).rejects.toThrow(new RefreshTokenError('reused'));
     await expect(refreshSession(deps, next.refreshToken)).rejects.toThrow(new RefreshTokenError('ended'));
@@ -535,6 +541,150 @@ describe('refresh', () => {
     const raced = await legacySession(user.id, user.credVersion);
     const results = await Promise.allSettled(Array.from({ length: 5 }, () => refreshSession(deps, raced.refreshToken)));
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+  });
+
+  it('refuses a token as expired from the very second its session expires, of either shape, and one from before once past it', async () => {
+    const { refreshToken, user } = await signedIn();
+    const legacy = await legacySession(user.id, user.credVersion);
+    const expired = await legacySession(user.id, user.credVersion);
+    const saved = clock;
+    // Sign-in's clock is on a whole second: the sessions' expiresAt is this very second.
+    clock = new Date(saved.getTime() + deps.config.refreshTokenTtlSeconds * 1000);
+    try {
+      for (const token of [refreshToken, legacy.refreshToken]) await expect(refreshSession(deps, token)).rejects.toThrow(new RefreshTokenError('expired'));
+      clock = new Date(clock.getTime() + 1000);
+      await expect(refreshSession(deps, expired.refreshToken)).rejects.toThrow(new RefreshTokenError('expired'));
+    } finally {
+      clock = saved;
+    }
+  });
+
+  it('with rotation off, refuses a token from before of a session opened before a password change', async () => {
+    const { user } = await signedIn();
+    const legacy = await legacySession(user.id, user.credVersion);
+    expect(await changeCredentials(deps.table, user.id, { passwordHash: await hashPassword('another password', 4) })).toBe(true);
+    const tutorial = { ...deps, config: { ...deps.config, refreshRotation: false } };
+    await expect(refreshSession(tutorial, legacy.refreshToken)).rejects.toThrow(new RefreshTokenError('ended'));
+  });
+
+  // Races made deterministic: the change is committed after the refresh read the session live, before its write is sent.
+  const touchesSession = (command: unknown) => command instanceof UpdateCommand && command.input.UpdateExpression === 'SET lastUsedAt = :now';
+  const movesToken = (command: unknown) => command instanceof TransactWriteCommand;
+
+  it('with rotation off, refuses a token from before when its session is revoked between its read and its use being recorded', async () => {
+    const { user } = await signedIn();
+    const legacy = await legacySession(user.id, user.credVersion);
+    const table = changingBefore(deps.table, touchesSession, () => revokeSession(deps.table, user.id, legacy.sessionId, clock.toISOString()));
+    const tutorial = { ...deps, table, config: { ...deps.config, refreshRotation: false } };
+    await expect(refreshSession(tutorial, legacy.refreshToken)).rejects.toThrow(new RefreshTokenError('ended'));
+    expect(table.injected).toBe(1);
+  });
+
+  it('refuses the first refresh of a token from before as ended (not reuse) when its session is revoked before the move is written', async () => {
+    const { user } = await signedIn();
+    const legacy = await legacySession(user.id, user.credVersion);
+    const table = changingBefore(deps.table, movesToken, () => revokeSession(deps.table, user.id, legacy.sessionId, clock.toISOString()));
+    await expect(refreshSession({ ...deps, table }, legacy.refreshToken)).rejects.toThrow(new RefreshTokenError('ended'));
+    expect(table.injected).toBe(1);
+    // Nothing of the move was written: the token is not marked used, and no reuse was recorded.
+    expect((await getRefreshToken(deps.table, hashOpaqueToken(legacy.refreshToken)))!.rotatedAt).toBeUndefined();
+    expect(await reuseEvents(user.id)).toBe(0);
+  });
+
+  it('takes the loser of two first refreshes of a token from before for reuse: the winner moved the session between its read and its write', async () => {
+    const { user } = await signedIn();
+    const legacy = await legacySession(user.id, user.credVersion);
+    let winner!: Awaited<ReturnType<typeof refreshSession>>;
+    const table = changingBefore(deps.table, movesToken, async () => {
+      winner = await refreshSession(deps, legacy.refreshToken);
+    });
+    await expect(refreshSession({ ...deps, table }, legacy.refreshToken)).rejects.toThrow(new RefreshTokenError('reused'));
+    expect(table.injected).toBe(1);
+    expect(await reuseEvents(user.id)).toBe(1);
+    await expect(refreshSession(deps, winner.refreshToken)).rejects.toThrow(new RefreshTokenError('ended'));
+  });
+
+  it('a failure of the exchange other than its condition (503) is thrown, never taken for a refusal: the session lives on', async () => {
+    const { refreshToken } = await signedIn();
+    // Fault injection (DynamoDB Local cannot throttle on demand): the session write fails as throttled.
+    let failed = 0;
+    const table = interceptedTable(deps.table, async (command) => {
+      if (failed === 0 && command instanceof UpdateCommand) {
+        failed++;
+        throw throttling();
+      }
+    });
+    await expect(refreshSession({ ...deps, table }, refreshToken)).rejects.toThrow(ServiceUnavailableError);
+    expect(failed).toBe(1);
+    expect(await refreshSession(deps, refreshToken)).toMatchObject({ refreshToken: expect.any(String) });
+  });
+
+  /** The reads a command makes, as sent: its kind and whether it asked for a consistent read. */
+  const readOf = (command: unknown) => {
+    if (command instanceof GetCommand) return { read: 'Get', consistent: command.input.ConsistentRead };
+    if (command instanceof BatchGetCommand) return { read: 'BatchGet', consistent: command.input.RequestItems?.[deps.table.name]?.ConsistentRead };
+    return undefined;
+  };
+
+  it('reads consistently on every path (a token from before in one BatchGet of its session and user; a refused token, its session once more)', async () => {
+    const { refreshToken, user } = await signedIn();
+    const legacy = await legacySession(user.id, user.credVersion);
+    const sent: unknown[] = [];
+    const table = interceptedTable(deps.table, async (command) => {
+      sent.push(readOf(command) ?? (command as object).constructor.name);
+    });
+    await refreshSession({ ...deps, table }, legacy.refreshToken);
+    expect(sent).toEqual([{ read: 'Get', consistent: true }, { read: 'BatchGet', consistent: true }, 'TransactWriteCommand']);
+    sent.length = 0;
+    await refreshSession(deps, refreshToken);
+    // The user, the refused write, the session read to tell why (reuse), then its revocation and the event.
+    await expect(refreshSession({ ...deps, table }, refreshToken)).rejects.toThrow(new RefreshTokenError('reused'));
+    expect(sent.slice(0, 3)).toEqual([{ read: 'Get', consistent: true }, 'UpdateCommand', { read: 'Get', consistent: true }]);
+  });
+
+  it('falls back to plain consistent reads when the BatchGet leaves the session unprocessed', async () => {
+    const { user } = await signedIn();
+    const legacy = await legacySession(user.id, user.credVersion);
+    const sessionKey = itemKeys.session(user.id, legacy.sessionId);
+    // Fault injection (DynamoDB Local processes every key): the real answer, less the session, reported unprocessed.
+    const partial = alteringAnswer(
+      deps.table,
+      (command) => command instanceof BatchGetCommand,
+      (answer) => {
+        const { Responses } = answer as { Responses: Record<string, Record<string, unknown>[]> };
+        return {
+          ...(answer as object),
+          Responses: { [deps.table.name]: Responses[deps.table.name]!.filter((item) => item.sk !== sessionKey.sk) },
+          UnprocessedKeys: { [deps.table.name]: { Keys: [sessionKey], ConsistentRead: true } },
+        };
+      },
+    );
+    const sent: unknown[] = [];
+    const table = interceptedTable(partial, async (command) => {
+      sent.push(readOf(command) ?? (command as object).constructor.name);
+    });
+    const moved = await refreshSession({ ...deps, table }, legacy.refreshToken);
+    expect(partial.injected).toBe(1);
+    expect(moved.refreshToken.startsWith(`${user.id}.${legacy.sessionId}.0.`)).toBe(true);
+    expect(sent.slice(1, 4)).toEqual([
+      { read: 'BatchGet', consistent: true },
+      { read: 'Get', consistent: true },
+      { read: 'Get', consistent: true },
+    ]);
+  });
+
+  it('revoking every session counts only those it revoked itself, not one revoked since they were listed', async () => {
+    const { user } = await signedIn();
+    const [session] = await listSessionItems(deps.table, user.id);
+    const table = changingBefore(
+      deps.table,
+      (command) => command instanceof UpdateCommand && command.input.UpdateExpression === 'SET revokedAt = :now',
+      () => revokeSession(deps.table, user.id, session!.sessionId, clock.toISOString()),
+    );
+    expect(await revokeAllSessions(table, user.id, clock.toISOString())).toBe(0);
+    expect(table.injected).toBe(1);
+    const other = await signedIn();
+    expect(await revokeAllSessions(deps.table, other.user.id, clock.toISOString())).toBe(1);
   });
 
   it('signs out with the current or an exchanged token, never with a forged one', async () => {
@@ -581,6 +731,10 @@ describe('credentials version', () => {
     expect(
       await createSession(deps.table, { ...session, credVersion: checked.credVersion + 1 }, record, eventToWrite(deps, checked.id, 'signin.success')),
     ).toBe(true);
+    // A session id already taken is no credentials change: a refusal nobody expects, thrown.
+    await expect(createSession(deps.table, { ...session, credVersion: checked.credVersion + 1 }, record)).rejects.toThrow(
+      'transaction refused by the conditions of items 0',
+    );
   });
 
   it('ends sessions opened before a password change: refresh refuses their tokens, of either shape', async () => {

@@ -101,3 +101,27 @@ export const readsMfaState = (userId: string) => (command: unknown) =>
 /** The whole profile's read (lib/store/users.ts getUser: no projection). */
 export const readsUser = (userId: string) => (command: unknown) =>
   command instanceof GetCommand && isProfile(userId, command.input.Key) && command.input.ProjectionExpression === undefined;
+
+/**
+ * The table, where the first command that `matches` is sent to the real table and its answer handed to
+ * `alter` before the caller sees it: an answer DynamoDB Local never gives on demand (a BatchGet that left
+ * keys unprocessed, as DynamoDB does under load), built from the real one.
+ */
+export function alteringAnswer(table: Table, matches: (command: unknown) => boolean, alter: (answer: unknown) => unknown): Table & { injected: number } {
+  const wrapped = {
+    ...table,
+    client: new Proxy(table.client, {
+      get(target, property, receiver) {
+        if (property !== 'send') return Reflect.get(target, property, receiver);
+        return async (command: unknown, options?: unknown) => {
+          const answer = await (target.send as (c: unknown, o?: unknown) => Promise<unknown>)(command, options);
+          if (wrapped.injected > 0 || !matches(command)) return answer;
+          wrapped.injected++;
+          return alter(answer);
+        };
+      },
+    }),
+    injected: 0,
+  };
+  return wrapped;
+}
