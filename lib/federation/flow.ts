@@ -7,6 +7,8 @@ import { BadRequestError, NotFoundError } from '../shared/errors';
 import { logger } from '../shared/log';
 import { MESSAGES } from '../shared/messages';
 import { linkIdentity, type OAuthPurpose, type OAuthState, saveOAuthState, saveSignInCode, spendLinkTicket, spendOAuthState } from '../store/identities';
+import { isSessionLive } from '../store/live-session';
+import { getSessionWithUser } from '../store/sessions';
 import { accountForIdentity, type FederatedClaims, isEmailVerified } from './accounts';
 import { type FederationConfig, type FederationDeps, SIGN_IN_CODE_TTL_SECONDS, STATE_TTL_SECONDS } from './types';
 
@@ -43,7 +45,7 @@ export async function startAuthorization(
     // A link asked for by a signed-in user (identities.ts startLink), for this provider and this page.
     const ticket = await spendLinkTicket(deps.table, input.linkTicket, provider.id, epochSeconds(deps.now()));
     if (!ticket || ticket.redirectUri !== input.redirectUri) throw new BadRequestError(MESSAGES.oauthStateInvalid);
-    purpose = { kind: 'link', userId: ticket.userId, credVersion: ticket.credVersion };
+    purpose = { kind: 'link', userId: ticket.userId, sessionId: ticket.sessionId, credVersion: ticket.credVersion };
   }
   const configuration = await deps.providers.configuration(provider.id);
   if (!configuration) throw new NotFoundError(MESSAGES.providerNotFound);
@@ -107,6 +109,9 @@ export async function finishCallback(
   if (!claims) return fail('signin_failed');
 
   if (spent.purpose.kind === 'link') {
+    // Bound to the session that asked: signed out or revoked since, it links nothing.
+    const { session, user } = await getSessionWithUser(deps.table, spent.purpose.userId, spent.purpose.sessionId);
+    if (!session || !user || !isSessionLive(session, user, epochSeconds(now))) return fail('signin_failed');
     const outcome = await linkIdentity(
       deps.table,
       { userId: spent.purpose.userId, provider: providerId, subject: claims.subject, email: claims.email ?? null, linkedAt: now.toISOString() },

@@ -32,7 +32,7 @@ export const FRESH_SIGN_IN_SECONDS = 300;
  * sign-in attempt: a stolen access token alone links nothing); an account without a password (made by a
  * social sign-in) instead needs a fresh sign-in: a session opened within FRESH_SIGN_IN_SECONDS. Answers the
  * URL to send the browser to: our own authorize, with a one-time ticket (10 minutes) that binds the link
- * to this user and the credentials checked. The browser's visit there binds it to that browser, as a
+ * to this user, its session and the credentials checked. The browser's visit there binds it to that browser, as a
  * sign-in is.
  */
 export async function startLink(
@@ -46,6 +46,7 @@ export async function startLink(
   const ticket = randomState();
   await saveLinkTicket(deps.table, ticket, {
     userId: user.id,
+    sessionId: caller.sessionId,
     credVersion: user.credVersion,
     provider: input.providerId,
     redirectUri: input.redirectUri,

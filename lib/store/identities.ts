@@ -132,7 +132,7 @@ export async function deleteAllIdentities(table: Table, userId: string): Promise
 }
 
 /** What a social sign-in is for: signing in (or up), or linking the identity to a signed-in user. */
-export type OAuthPurpose = { kind: 'signin' } | { kind: 'link'; userId: string; credVersion: number };
+export type OAuthPurpose = { kind: 'signin' } | { kind: 'link'; userId: string; sessionId: string; credVersion: number };
 
 /** A social sign-in under way, between the redirect to the provider and its callback. */
 export interface OAuthState {
@@ -170,7 +170,10 @@ export async function spendOAuthState(table: Table, state: string, provider: str
     nonce: String(item.nonce),
     redirectUri: String(item.redirectUri),
     bindingHash: String(item.bindingHash),
-    purpose: purpose.kind === 'link' ? { kind: 'link', userId: String(purpose.userId), credVersion: Number(purpose.credVersion) } : { kind: 'signin' },
+    purpose:
+      purpose.kind === 'link'
+        ? { kind: 'link', userId: String(purpose.userId), sessionId: String(purpose.sessionId), credVersion: Number(purpose.credVersion) }
+        : { kind: 'signin' },
     expiresAt: Number(item.expiresAt),
   };
 }
@@ -178,6 +181,8 @@ export async function spendOAuthState(table: Table, state: string, provider: str
 /** A link asked for by a signed-in user (its password checked), until its browser starts it at the provider. */
 export interface LinkTicket {
   userId: string;
+  /** The session that asked: the link dies with it. */
+  sessionId: string;
   credVersion: number;
   provider: string;
   redirectUri: string;
@@ -194,6 +199,7 @@ export async function spendLinkTicket(table: Table, ticket: string, provider: st
   if (!item) return undefined;
   return {
     userId: String(item.userId),
+    sessionId: String(item.sessionId),
     credVersion: Number(item.credVersion),
     provider: String(item.provider),
     redirectUri: String(item.redirectUri),

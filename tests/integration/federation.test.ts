@@ -93,6 +93,14 @@ function bothAtTheirWrite(table: Table): Table {
   });
 }
 
+/** The caller of a fresh password sign-in (a live session, as a link needs). */
+async function callerOf(input: { username: string; password: string }): Promise<{ userId: string; sessionId: string }> {
+  const signedIn = await signIn(deps, input);
+  if ('mfaRequired' in signedIn) throw new Error('unexpected MFA step');
+  const claims = await verifyAccessToken(keys, signedIn.accessToken, { issuer: deps.config.issuer, audience: deps.config.audience, now: clock });
+  return { userId: claims.userId, sessionId: claims.sessionId };
+}
+
 /** What the page gets in its fragment: `code`, or `error` and `message`, or `linked`. */
 type Fragment = Record<string, string>;
 
@@ -317,11 +325,7 @@ describe('the one-time code', () => {
     const { secret } = await setupTotp(deps, caller, input.password, '127.0.0.1');
     await confirmTotp(deps, caller, new TOTP({ secret: Secret.fromBase32(secret) }).generate({ timestamp: clock.getTime() }));
     const email = newEmail();
-    const { url } = await startLink(
-      deps,
-      { userId: first.user.id, sessionId: 'by-password' },
-      { providerId: 'dev', password: input.password, redirectUri: PAGE },
-    );
+    const { url } = await startLink(deps, caller, { providerId: 'dev', password: input.password, redirectUri: PAGE });
     expect(await roundTrip(email, { linkTicket: new URL(url).searchParams.get('link')! })).toEqual({ linked: 'dev' });
     const outcome = await signInWithCode(deps, (await roundTrip(email)).code!);
     expect(outcome).toMatchObject({ mfaRequired: true, methods: ['totp', 'recovery'] });
@@ -336,8 +340,8 @@ describe('linking', () => {
     return { input, user };
   }
 
-  async function link(userId: string, password: string, email: string, provider = 'dev') {
-    const { url } = await startLink(deps, { userId: userId, sessionId: 'by-password' }, { providerId: provider, password, redirectUri: PAGE });
+  async function link(caller: { userId: string; sessionId: string }, password: string, email: string, provider = 'dev') {
+    const { url } = await startLink(deps, caller, { providerId: provider, password, redirectUri: PAGE });
     const ticket = new URL(url).searchParams.get('link')!;
     expect(new URL(url).pathname).toBe(`/api/auth/oauth/${provider}/authorize`);
     return roundTrip(email, { provider, linkTicket: ticket });
@@ -347,16 +351,16 @@ describe('linking', () => {
     const { input, user } = await passwordUser();
     // The provider's email need not be the account's: the user proved both.
     const providerEmail = newEmail();
-    expect(await link(user.id, input.password, providerEmail)).toEqual({ linked: 'dev' });
+    expect(await link(await callerOf(input), input.password, providerEmail)).toEqual({ linked: 'dev' });
     expect((await ownIdentities(deps, user.id)).identities.map((identity) => identity.provider)).toEqual(['dev']);
     expect((await signedInWithCode((await roundTrip(providerEmail)).code!)).user.id).toBe(user.id);
   });
 
   it('refuses a wrong password (401) and links nothing', async () => {
-    const { user } = await passwordUser();
-    await expect(
-      startLink(deps, { userId: user.id, sessionId: 'by-password' }, { providerId: 'dev', password: 'wrong password!', redirectUri: PAGE }),
-    ).rejects.toMatchObject({ status: 401 });
+    const { input, user } = await passwordUser();
+    await expect(startLink(deps, await callerOf(input), { providerId: 'dev', password: 'wrong password!', redirectUri: PAGE })).rejects.toMatchObject({
+      status: 401,
+    });
     expect((await ownIdentities(deps, user.id)).identities).toEqual([]);
   });
 
@@ -364,13 +368,23 @@ describe('linking', () => {
     const email = newEmail();
     const owner = (await signedInWithCode((await roundTrip(email)).code!)).user;
     const { input, user } = await passwordUser();
-    expect(await link(user.id, input.password, email)).toMatchObject({ error: 'identity_in_use' });
+    expect(await link(await callerOf(input), input.password, email)).toMatchObject({ error: 'identity_in_use' });
     expect(await identityOwner(deps.table, 'dev', (await ownIdentities(deps, owner.id)).identities[0]!.subject)).toBe(owner.id);
+  });
+
+  it('links nothing once the session that asked has ended (signed out or revoked meanwhile)', async () => {
+    const { input, user } = await passwordUser();
+    const caller = await callerOf(input);
+    const { url } = await startLink(deps, caller, { providerId: 'dev', password: input.password, redirectUri: PAGE });
+    const { revokeSession } = await import('../../lib/store/sessions');
+    expect(await revokeSession(deps.table, caller.userId, caller.sessionId, clock.toISOString())).toBe(true);
+    expect(await roundTrip(newEmail(), { linkTicket: new URL(url).searchParams.get('link')! })).toMatchObject({ error: 'signin_failed' });
+    expect((await ownIdentities(deps, user.id)).identities).toEqual([]);
   });
 
   it('uses a link ticket once', async () => {
     const { input, user } = await passwordUser();
-    const { url } = await startLink(deps, { userId: user.id, sessionId: 'by-password' }, { providerId: 'dev', password: input.password, redirectUri: PAGE });
+    const { url } = await startLink(deps, await callerOf(input), { providerId: 'dev', password: input.password, redirectUri: PAGE });
     const ticket = new URL(url).searchParams.get('link')!;
     await startAuthorization(deps, { providerId: 'dev', redirectUri: PAGE, linkTicket: ticket });
     await expect(startAuthorization(deps, { providerId: 'dev', redirectUri: PAGE, linkTicket: ticket })).rejects.toThrow(BadRequestError);
@@ -422,7 +436,7 @@ describe('unlinking', () => {
     await signUp(deps, input, undefined);
     const user = (await findUserByEmail(deps.table, input.email))!;
     const email = newEmail();
-    const { url } = await startLink(deps, { userId: user.id, sessionId: 'by-password' }, { providerId: 'dev', password: input.password, redirectUri: PAGE });
+    const { url } = await startLink(deps, await callerOf(input), { providerId: 'dev', password: input.password, redirectUri: PAGE });
     await roundTrip(email, { linkTicket: new URL(url).searchParams.get('link')! });
     await unlinkOwnIdentity(deps, user.id, 'dev');
     expect((await ownIdentities(deps, user.id)).identities).toEqual([]);
