@@ -369,6 +369,7 @@ describe('linking', () => {
     const owner = (await signedInWithCode((await roundTrip(email)).code!)).user;
     const { input, user } = await passwordUser();
     expect(await link(await callerOf(input), input.password, email)).toMatchObject({ error: 'identity_in_use' });
+    expect((await ownIdentities(deps, user.id)).identities).toEqual([]);
     expect(await identityOwner(deps.table, 'dev', (await ownIdentities(deps, owner.id)).identities[0]!.subject)).toBe(owner.id);
   });
 
@@ -383,7 +384,7 @@ describe('linking', () => {
   });
 
   it('uses a link ticket once', async () => {
-    const { input, user } = await passwordUser();
+    const { input } = await passwordUser();
     const { url } = await startLink(deps, await callerOf(input), { providerId: 'dev', password: input.password, redirectUri: PAGE });
     const ticket = new URL(url).searchParams.get('link')!;
     await startAuthorization(deps, { providerId: 'dev', redirectUri: PAGE, linkTicket: ticket });
