@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { itemKeys } from '../../lib/store/item-keys';
-import { setupTotp, confirmTotp } from '../../lib/account/mfa';
+import { decodeJwt } from 'jose';
+import { confirmTotp, setupTotp, verifySecondFactor } from '../../lib/account/mfa';
 import { deleteUser } from '../../lib/account/admin-users';
 import { signIn } from '../../lib/account/sign-in';
 import { signUp } from '../../lib/account/sign-up';
-import type { MailingDeps, MfaDeps } from '../../lib/account/types';
+import type { MailingDeps, MfaDeps, SecondFactorDeps } from '../../lib/account/types';
 import { verifyAccessToken } from '../../lib/access/tokens';
 import { accountForIdentity } from '../../lib/federation/accounts';
 import { signInWithCode } from '../../lib/federation/exchange';
@@ -37,7 +38,7 @@ const PAGE = 'http://localhost:8081/oauth/callback';
 let clock = new Date('2026-06-01T12:00:00Z');
 let dev: OidcDevProvider;
 let dev2: OidcDevProvider;
-let deps: FederationDeps & FederatedSignInDeps & MailingDeps & MfaDeps;
+let deps: FederationDeps & FederatedSignInDeps & MailingDeps & MfaDeps & SecondFactorDeps;
 let keys: Awaited<ReturnType<typeof testKeySet>>['keys'];
 
 beforeAll(async () => {
@@ -329,6 +330,14 @@ describe('the one-time code', () => {
     expect(await roundTrip(email, { linkTicket: new URL(url).searchParams.get('link')! })).toEqual({ linked: 'dev' });
     const outcome = await signInWithCode(deps, (await roundTrip(email)).code!);
     expect(outcome).toMatchObject({ mfaRequired: true, methods: ['totp', 'recovery'] });
+    // The second step remembers the provider as the first factor.
+    if (!('mfaRequired' in outcome)) throw new Error('expected the MFA step');
+    clock = new Date(clock.getTime() + 30_000);
+    const signedIn = await verifySecondFactor(deps, {
+      mfaToken: outcome.mfaToken,
+      code: new TOTP({ secret: Secret.fromBase32(secret) }).generate({ timestamp: clock.getTime() }),
+    });
+    expect(decodeJwt(signedIn.accessToken).amr).toEqual(['fed', 'otp', 'mfa']);
   });
 });
 
