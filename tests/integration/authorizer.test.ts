@@ -1,8 +1,10 @@
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { signIn as signInOutcome } from '../../lib/account/sign-in';
 import { signUp } from '../../lib/account/sign-up';
 import type { MailingDeps, SessionDeps } from '../../lib/account/types';
 import { importSigningKeys, splitKeySet } from '../../lib/access/signing-keys';
+import { itemKeys } from '../../lib/store/item-keys';
 import { inlineKeyEnv } from '../../scripts/local-keys';
 import { switchMfa } from '../../lib/store/mfa';
 import { revokeSession } from '../../lib/store/sessions';
@@ -88,6 +90,26 @@ describe('the authorizer, against the table', () => {
       sessions: [a, b],
     } = await signedIn(2);
     expect(await revokeSession(deps.table, user.id, a!.sessionId, new Date().toISOString())).toBe(true);
+    expect(await decision(a!.token)).toEqual(denied);
+    expect(await decision(b!.token)).toEqual(allowed(user.id, b!.sessionId));
+  });
+
+  it.each<[string, unknown]>([
+    ['a number', 1_800_000_000],
+    ['a boolean', true],
+  ])('denies a session whose revokedAt is %s, not the timestamp string this service writes: any revokedAt revokes', async (_, revokedAt) => {
+    const {
+      user,
+      sessions: [a, b],
+    } = await signedIn(2);
+    await deps.table.client.send(
+      new UpdateCommand({
+        TableName: deps.table.name,
+        Key: itemKeys.session(user.id, a!.sessionId),
+        UpdateExpression: 'SET revokedAt = :revokedAt',
+        ExpressionAttributeValues: { ':revokedAt': revokedAt },
+      }),
+    );
     expect(await decision(a!.token)).toEqual(denied);
     expect(await decision(b!.token)).toEqual(allowed(user.id, b!.sessionId));
   });
