@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import { authorizationCodeGrant, buildAuthorizationUrl, calculatePKCECodeChallenge, randomNonce, randomPKCECodeVerifier, randomState } from 'openid-client';
 import { recordEvent } from '../account/events';
 import { admitFederationStep } from '../account/lockout';
@@ -6,7 +6,16 @@ import { epochSeconds } from '../shared/clock';
 import { BadRequestError, NotFoundError } from '../shared/errors';
 import { logger } from '../shared/log';
 import { MESSAGES } from '../shared/messages';
-import { linkIdentity, type OAuthPurpose, type OAuthState, saveOAuthState, saveSignInCode, spendLinkTicket, spendOAuthState } from '../store/identities';
+import {
+  linkIdentity,
+  type OAuthPurpose,
+  type OAuthState,
+  saveOAuthState,
+  saveSignInCode,
+  sha256,
+  spendLinkTicket,
+  spendOAuthState,
+} from '../store/identities';
 import { isSessionLive } from '../store/live-session';
 import { getSessionWithUser } from '../store/sessions';
 import { accountForIdentity, type FederatedClaims, isEmailVerified } from './accounts';
@@ -16,8 +25,6 @@ import { type FederationConfig, type FederationDeps, SIGN_IN_CODE_TTL_SECONDS, S
 export function callbackUrl(config: Pick<FederationConfig, 'serviceUrl'>, providerId: string): string {
   return `${config.serviceUrl}/api/auth/oauth/${providerId}/callback`;
 }
-
-const sha256 = (value: string) => createHash('sha256').update(value).digest();
 
 /** A start of a social sign-in: where to send the browser, and the binding cookie's value to set. */
 export interface AuthorizationStart {
@@ -58,7 +65,7 @@ export async function startAuthorization(
     codeVerifier,
     nonce,
     redirectUri: input.redirectUri,
-    bindingHash: sha256(binding).toString('base64url'),
+    bindingHash: sha256(binding),
     purpose,
     expiresAt: epochSeconds(deps.now()) + STATE_TTL_SECONDS,
   });
@@ -138,8 +145,8 @@ export async function finishCallback(
 
 function sameBrowser(bindingCookie: string | undefined, bindingHash: string): boolean {
   if (!bindingCookie) return false;
-  const expected = Buffer.from(bindingHash, 'base64url');
-  const got = sha256(bindingCookie);
+  const expected = Buffer.from(bindingHash);
+  const got = Buffer.from(sha256(bindingCookie));
   return expected.length === got.length && timingSafeEqual(expected, got);
 }
 

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { DeleteCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { itemKeys } from './item-keys';
 import { credentialsUnchanged } from './users';
-import { deleteItems, guarded, isConditionFailure, putNew, putNewItem, queryAll, type Table, transact, unexpectedRefusal } from './table';
+import { deleteItems, guarded, putNew, putNewItem, queryAll, spendLiveItem, type Table, transact, unexpectedRefusal } from './table';
 
 /**
  * A user's identity at an OpenID provider, as stored. Two items, written in one transaction, as for
@@ -20,21 +20,24 @@ export interface Identity {
   linkedAt: string;
 }
 
-/** A claim's key holds the subject's SHA-256: subjects are up to 255 characters of the provider's choosing. */
-const subjectHash = (subject: string) => createHash('sha256').update(subject).digest('base64url');
+/**
+ * SHA-256, base64url: the key of what is looked up by a secret or long value (a state, a ticket, a code:
+ * only their hashes are stored; a subject: up to 255 characters of the provider's choosing).
+ */
+export const sha256 = (value: string) => createHash('sha256').update(value).digest('base64url');
 
 /** The two items of an identity, as puts that fail when either exists already. */
 export function identityItems(table: Table, identity: Identity) {
   return [
     putNew(table, { ...itemKeys.identity(identity.userId, identity.provider), type: 'identity', ...identity }),
-    putNew(table, { ...itemKeys.identityClaim(identity.provider, subjectHash(identity.subject)), type: 'identityClaim', userId: identity.userId }),
+    putNew(table, { ...itemKeys.identityClaim(identity.provider, sha256(identity.subject)), type: 'identityClaim', userId: identity.userId }),
   ];
 }
 
 /** Who an identity belongs to, from its claim; undefined for one nobody linked. */
 export async function identityOwner(table: Table, provider: string, subject: string): Promise<string | undefined> {
   const result = await guarded(table, (options) =>
-    table.client.send(new GetCommand({ TableName: table.name, Key: itemKeys.identityClaim(provider, subjectHash(subject)), ConsistentRead: true }), options),
+    table.client.send(new GetCommand({ TableName: table.name, Key: itemKeys.identityClaim(provider, sha256(subject)), ConsistentRead: true }), options),
   );
   return typeof result.Item?.userId === 'string' ? result.Item.userId : undefined;
 }
@@ -86,7 +89,7 @@ export async function unlinkIdentity(
   const owned = { ConditionExpression: 'userId = :id', ExpressionAttributeValues: { ':id': identity.userId } };
   const failed = await transact(table, [
     { Delete: { TableName: table.name, Key: itemKeys.identity(identity.userId, identity.provider), ...owned } },
-    { Delete: { TableName: table.name, Key: itemKeys.identityClaim(identity.provider, subjectHash(identity.subject)), ...owned } },
+    { Delete: { TableName: table.name, Key: itemKeys.identityClaim(identity.provider, sha256(identity.subject)), ...owned } },
     ...alongside,
   ]);
   return failed.length === 0;
@@ -127,7 +130,7 @@ export async function deleteAllIdentities(table: Table, userId: string): Promise
   // Claims first: a claim left without its identity would keep the identity taken.
   await deleteItems(
     table,
-    identities.flatMap((identity) => [itemKeys.identityClaim(identity.provider, subjectHash(identity.subject)), itemKeys.identity(userId, identity.provider)]),
+    identities.flatMap((identity) => [itemKeys.identityClaim(identity.provider, sha256(identity.subject)), itemKeys.identity(userId, identity.provider)]),
   );
 }
 
@@ -149,8 +152,6 @@ export interface OAuthState {
   expiresAt: number;
 }
 
-const sha256 = (value: string) => createHash('sha256').update(value).digest('base64url');
-
 export function saveOAuthState(table: Table, state: string, record: OAuthState): Promise<void> {
   return putNewItem(table, { ...itemKeys.oauthState(sha256(state)), type: 'oauthState', ...record });
 }
@@ -161,7 +162,10 @@ export function saveOAuthState(table: Table, state: string, record: OAuthState):
  * state answers undefined.
  */
 export async function spendOAuthState(table: Table, state: string, provider: string, nowSeconds: number): Promise<OAuthState | undefined> {
-  const item = await spendItem(table, itemKeys.oauthState(sha256(state)), 'provider = :provider', { ':provider': provider }, nowSeconds);
+  const item = await spendLiveItem(table, itemKeys.oauthState(sha256(state)), nowSeconds, {
+    condition: 'provider = :provider',
+    values: { ':provider': provider },
+  });
   if (!item) return undefined;
   const purpose = item.purpose as OAuthPurpose;
   return {
@@ -195,7 +199,10 @@ export function saveLinkTicket(table: Table, ticket: string, record: LinkTicket)
 
 /** Uses a link ticket up (one conditional delete), only for `provider`: a used or expired one answers undefined. */
 export async function spendLinkTicket(table: Table, ticket: string, provider: string, nowSeconds: number): Promise<LinkTicket | undefined> {
-  const item = await spendItem(table, itemKeys.oauthLink(sha256(ticket)), 'provider = :provider', { ':provider': provider }, nowSeconds);
+  const item = await spendLiveItem(table, itemKeys.oauthLink(sha256(ticket)), nowSeconds, {
+    condition: 'provider = :provider',
+    values: { ':provider': provider },
+  });
   if (!item) return undefined;
   return {
     userId: String(item.userId),
@@ -221,35 +228,7 @@ export function saveSignInCode(table: Table, code: string, record: SignInCode): 
 
 /** Uses a one-time code up (one conditional delete): a used or expired code answers undefined. */
 export async function spendSignInCode(table: Table, code: string, nowSeconds: number): Promise<SignInCode | undefined> {
-  const item = await spendItem(table, itemKeys.oauthCode(sha256(code)), undefined, {}, nowSeconds);
+  const item = await spendLiveItem(table, itemKeys.oauthCode(sha256(code)), nowSeconds);
   if (!item) return undefined;
   return { userId: String(item.userId), credVersion: Number(item.credVersion), provider: String(item.provider), expiresAt: Number(item.expiresAt) };
-}
-
-/** Deletes a single-use item if it is live (and meets `condition`), answering what it held. */
-async function spendItem(
-  table: Table,
-  key: { pk: string; sk: string },
-  condition: string | undefined,
-  values: Record<string, unknown>,
-  nowSeconds: number,
-): Promise<Record<string, unknown> | undefined> {
-  try {
-    const result = await guarded(table, (options) =>
-      table.client.send(
-        new DeleteCommand({
-          TableName: table.name,
-          Key: key,
-          ConditionExpression: `attribute_exists(pk) AND expiresAt > :now${condition ? ` AND ${condition}` : ''}`,
-          ExpressionAttributeValues: { ':now': nowSeconds, ...values },
-          ReturnValues: 'ALL_OLD',
-        }),
-        options,
-      ),
-    );
-    return result.Attributes;
-  } catch (error) {
-    if (isConditionFailure(error)) return undefined;
-    throw error;
-  }
 }

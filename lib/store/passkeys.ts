@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { itemKeys } from './item-keys';
 import { credentialsUnchanged } from './users';
-import { conditionally, deleteItems, guarded, isConditionFailure, putNew, putNewItem, queryAll, type Table, transact, unexpectedRefusal } from './table';
+import { conditionally, deleteItems, guarded, putNew, putNewItem, queryAll, spendLiveItem, type Table, transact, unexpectedRefusal } from './table';
 
 /**
  * A user's passkey as stored: the public key and what the authenticator reported at registration, never
@@ -195,34 +195,16 @@ export async function spendChallenge(
   challenge: string,
   expect: { ceremony: Ceremony; userId?: string; nowSeconds: number },
 ): Promise<WebauthnChallenge | undefined> {
-  try {
-    const result = await guarded(table, (options) =>
-      table.client.send(
-        new DeleteCommand({
-          TableName: table.name,
-          Key: itemKeys.webauthnChallenge(challenge),
-          ConditionExpression: `attribute_exists(pk) AND ceremony = :ceremony AND expiresAt > :now${expect.userId === undefined ? '' : ' AND userId = :user'}`,
-          ExpressionAttributeValues: {
-            ':ceremony': expect.ceremony,
-            ':now': expect.nowSeconds,
-            ...(expect.userId === undefined ? {} : { ':user': expect.userId }),
-          },
-          ReturnValues: 'ALL_OLD',
-        }),
-        options,
-      ),
-    );
-    const item = result.Attributes;
-    if (!item) return undefined;
-    return {
-      challenge,
-      ceremony: item.ceremony as Ceremony,
-      ...(typeof item.userId === 'string' ? { userId: item.userId } : {}),
-      ...(item.credVersion === undefined ? {} : { credVersion: Number(item.credVersion) }),
-      expiresAt: Number(item.expiresAt),
-    };
-  } catch (error) {
-    if (isConditionFailure(error)) return undefined;
-    throw error;
-  }
+  const item = await spendLiveItem(table, itemKeys.webauthnChallenge(challenge), expect.nowSeconds, {
+    condition: `ceremony = :ceremony${expect.userId === undefined ? '' : ' AND userId = :user'}`,
+    values: { ':ceremony': expect.ceremony, ...(expect.userId === undefined ? {} : { ':user': expect.userId }) },
+  });
+  if (!item) return undefined;
+  return {
+    challenge,
+    ceremony: item.ceremony as Ceremony,
+    ...(typeof item.userId === 'string' ? { userId: item.userId } : {}),
+    ...(item.credVersion === undefined ? {} : { credVersion: Number(item.credVersion) }),
+    expiresAt: Number(item.expiresAt),
+  };
 }

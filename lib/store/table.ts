@@ -1,5 +1,13 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DynamoDBDocumentClient, PutCommand, QueryCommand, type QueryCommandInput, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchWriteCommand,
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  TransactWriteCommand,
+} from '@aws-sdk/lib-dynamodb';
 import type { Deadline } from '../shared/deadline';
 import { HttpError, ServiceUnavailableError } from '../shared/errors';
 
@@ -174,5 +182,37 @@ export async function deleteItems(table: Table, itemKeys: Record<string, string>
       requests = result.UnprocessedItems?.[table.name] as Record<string, unknown>[] | undefined;
     }
     if (requests?.length) throw new ServiceUnavailableError();
+  }
+}
+
+/**
+ * Uses up a single-use item (a challenge, a state, a ticket, a one-time code) in one conditional delete
+ * that answers what it deleted: only while it exists, is live (`expiresAt` past `nowSeconds`) and meets
+ * `condition` (its placeholders in `values`). Of two uses at once exactly one gets it; a used, expired or
+ * foreign one answers undefined, and a refused one is not spent.
+ */
+export async function spendLiveItem(
+  table: Table,
+  key: { pk: string; sk: string },
+  nowSeconds: number,
+  extra: { condition?: string; values?: Record<string, unknown> } = {},
+): Promise<Record<string, unknown> | undefined> {
+  try {
+    const result = await guarded(table, (options) =>
+      table.client.send(
+        new DeleteCommand({
+          TableName: table.name,
+          Key: key,
+          ConditionExpression: `attribute_exists(pk) AND expiresAt > :now${extra.condition ? ` AND ${extra.condition}` : ''}`,
+          ExpressionAttributeValues: { ':now': nowSeconds, ...extra.values },
+          ReturnValues: 'ALL_OLD',
+        }),
+        options,
+      ),
+    );
+    return result.Attributes;
+  } catch (error) {
+    if (isConditionFailure(error)) return undefined;
+    throw error;
   }
 }
