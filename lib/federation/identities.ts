@@ -4,14 +4,14 @@ import { recordEvent } from '../account/events';
 import { callerWithPassword } from '../account/lockout';
 import type { AccountDeps } from '../account/types';
 import { epochSeconds } from '../shared/clock';
-import { BadRequestError, ConflictError, NotFoundError, UnauthorizedError } from '../shared/errors';
+import { BadRequestError, NotFoundError, UnauthorizedError } from '../shared/errors';
 import { MESSAGES } from '../shared/messages';
 import { NO_PASSWORD } from '../shared/passwords';
 import { isSessionLive } from '../store/live-session';
 import { getSessionWithUser } from '../store/sessions';
 import type { User } from '../store/users';
-import { type Identity, listIdentities, saveLinkTicket, signInMethodsUnchanged, signInMethodsVersion, unlinkIdentity } from '../store/identities';
-import { otherWaysToSignIn } from '../account/sign-in-methods';
+import { type Identity, listIdentities, saveLinkTicket, unlinkIdentity } from '../store/identities';
+import { removeOwnSignInMethod } from '../account/sign-in-methods';
 import { type FederationDeps, STATE_TTL_SECONDS } from './types';
 
 /** An identity as its owner sees it. */
@@ -76,16 +76,12 @@ async function linkingUser(deps: AccountDeps, caller: Pick<AccessClaims, 'userId
  * them count again. Recorded as `identity.unlink`.
  */
 export async function unlinkOwnIdentity(deps: AccountDeps, userId: string, providerId: string): Promise<void> {
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const [identities, seen] = await Promise.all([listIdentities(deps.table, userId), signInMethodsVersion(deps.table, userId)]);
-    if (seen === undefined) throw new UnauthorizedError();
-    const identity = identities.find((candidate) => candidate.provider === providerId);
-    if (!identity) throw new NotFoundError(MESSAGES.identityNotFound);
-    if ((await otherWaysToSignIn(deps, userId, { identities: identities.length - 1 })) === 0) throw new ConflictError(MESSAGES.lastWayToSignIn);
-    if (await unlinkIdentity(deps.table, identity, [signInMethodsUnchanged(deps.table, userId, seen)])) {
-      await recordEvent(deps, userId, 'identity.unlink');
-      return;
-    }
-  }
-  throw new ConflictError(MESSAGES.lastWayToSignIn);
+  await removeOwnSignInMethod(
+    deps,
+    userId,
+    (methods) => methods.identities.find((identity) => identity.provider === providerId),
+    async (identity, guard) => ((await unlinkIdentity(deps.table, identity, guard)) ? 'done' : 'raced'),
+    { notFound: new NotFoundError(MESSAGES.identityNotFound), noUser: new UnauthorizedError() },
+  );
+  await recordEvent(deps, userId, 'identity.unlink');
 }

@@ -1,11 +1,10 @@
 import { recordEvent } from '../account/events';
 import type { AccountDeps } from '../account/types';
-import { otherWaysToSignIn } from '../account/sign-in-methods';
-import { ConflictError, NotFoundError } from '../shared/errors';
+import { removeOwnSignInMethod } from '../account/sign-in-methods';
+import { NotFoundError } from '../shared/errors';
 import { MESSAGES } from '../shared/messages';
 import { isCredentialId, isIssuedId } from '../shared/validation';
 import { listPasskeys, type Passkey, removePasskey, renamePasskey } from '../store/passkeys';
-import { signInMethodsUnchanged, signInMethodsVersion } from '../store/identities';
 import { getUser } from '../store/users';
 
 /** A passkey as its owner (or an admin) sees it: never the public key or counter. */
@@ -42,18 +41,16 @@ export async function removeUserPasskey(deps: AccountDeps, userId: string, passk
   const notFound = new NotFoundError(MESSAGES.passkeyNotFound);
   if (!isIssuedId(userId) || !isCredentialId(passkeyId)) throw notFound;
   const own = actor === undefined || actor === userId;
-  for (let attempt = 0; ; attempt++) {
-    let guard: Record<string, unknown>[] = [];
-    if (own) {
-      const [passkeys, seen] = await Promise.all([listPasskeys(deps.table, userId), signInMethodsVersion(deps.table, userId)]);
-      if (seen === undefined || !passkeys.some((passkey) => passkey.id === passkeyId)) throw notFound;
-      if ((await otherWaysToSignIn(deps, userId, { passkeys: passkeys.length - 1 })) === 0) throw new ConflictError(MESSAGES.lastWayToSignIn);
-      guard = [signInMethodsUnchanged(deps.table, userId, seen)];
-    }
-    const outcome = await removePasskey(deps.table, userId, passkeyId, guard);
-    if (outcome === 'gone') throw notFound;
-    if (outcome === 'done') break;
-    if (attempt >= 2) throw new ConflictError(MESSAGES.lastWayToSignIn);
+  if (own) {
+    await removeOwnSignInMethod(
+      deps,
+      userId,
+      (methods) => methods.passkeys.find((passkey) => passkey.id === passkeyId),
+      (passkey, guard) => removePasskey(deps.table, userId, passkey.id, guard),
+      { notFound, noUser: notFound },
+    );
+  } else if ((await removePasskey(deps.table, userId, passkeyId)) !== 'done') {
+    throw notFound;
   }
   await recordEvent(deps, userId, 'passkey.remove', own ? undefined : actor);
 }

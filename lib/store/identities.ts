@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { NO_PASSWORD } from '../shared/passwords';
 import { itemKeys } from './item-keys';
 import { credentialsUnchanged } from './users';
 import { deleteItems, guarded, putNew, putNewItem, queryAll, spendLiveItem, type Table, transact, unexpectedRefusal } from './table';
@@ -112,16 +113,22 @@ export function signInMethodsUnchanged(table: Table, userId: string, seen: numbe
   };
 }
 
-/** The version signInMethodsUnchanged compares (read with the profile: lib/store/users.ts toUser does not keep it). */
-export async function signInMethodsVersion(table: Table, userId: string): Promise<number | undefined> {
+/**
+ * What of the profile counts among the sign-in methods: the version signInMethodsUnchanged compares, and
+ * whether the user has a password (lib/store/users.ts toUser keeps neither apart). Undefined: no such user.
+ */
+export async function signInMethodsProfile(table: Table, userId: string): Promise<{ version: number; password: boolean } | undefined> {
   const result = await guarded(table, (options) =>
     table.client.send(
-      new GetCommand({ TableName: table.name, Key: itemKeys.user(userId), ConsistentRead: true, ProjectionExpression: 'pk, methodsVersion' }),
+      new GetCommand({ TableName: table.name, Key: itemKeys.user(userId), ConsistentRead: true, ProjectionExpression: 'pk, methodsVersion, passwordHash' }),
       options,
     ),
   );
   if (!result.Item) return undefined;
-  return Number(result.Item.methodsVersion ?? 0);
+  return {
+    version: Number(result.Item.methodsVersion ?? 0),
+    password: typeof result.Item.passwordHash === 'string' && result.Item.passwordHash !== NO_PASSWORD,
+  };
 }
 
 /** A deleted user's identities and claims (the profile is gone first: no sign-in can use them meanwhile). */
