@@ -3,6 +3,7 @@ import { authorizationCodeGrant, buildAuthorizationUrl, calculatePKCECodeChallen
 import { recordEvent } from '../account/events';
 import { admitFederationStep } from '../account/lockout';
 import { epochSeconds } from '../shared/clock';
+import type { OidcProvider } from '../shared/config';
 import { BadRequestError, NotFoundError } from '../shared/errors';
 import { logger } from '../shared/log';
 import { MESSAGES } from '../shared/messages';
@@ -26,6 +27,17 @@ export function callbackUrl(config: Pick<FederationConfig, 'serviceUrl'>, provid
   return `${config.serviceUrl}/api/auth/oauth/${providerId}/callback`;
 }
 
+/**
+ * The provider a sign-in or a link may start with, and the page it may return to: 404 for a provider that
+ * is not configured, 400 for a page not on the allow-list (exact match: no open redirect).
+ */
+export function allowedStart(config: Pick<FederationConfig, 'oidcProviders' | 'oauthRedirectUrls'>, providerId: string, redirectUri: string): OidcProvider {
+  const provider = config.oidcProviders.find((candidate) => candidate.id === providerId);
+  if (!provider) throw new NotFoundError(MESSAGES.providerNotFound);
+  if (!config.oauthRedirectUrls.includes(redirectUri)) throw new BadRequestError(MESSAGES.redirectUriNotAllowed);
+  return provider;
+}
+
 /** A start of a social sign-in: where to send the browser, and the binding cookie's value to set. */
 export interface AuthorizationStart {
   location: string;
@@ -43,9 +55,7 @@ export async function startAuthorization(
   deps: FederationDeps,
   input: { providerId: string; redirectUri: string; loginHint?: string | undefined; linkTicket?: string | undefined },
 ): Promise<AuthorizationStart> {
-  const provider = deps.config.oidcProviders.find((candidate) => candidate.id === input.providerId);
-  if (!provider) throw new NotFoundError(MESSAGES.providerNotFound);
-  if (!deps.config.oauthRedirectUrls.includes(input.redirectUri)) throw new BadRequestError(MESSAGES.redirectUriNotAllowed);
+  const provider = allowedStart(deps.config, input.providerId, input.redirectUri);
   await admitFederationStep(deps, deps.client.ip);
   let purpose: OAuthPurpose = { kind: 'signin' };
   if (input.linkTicket !== undefined) {

@@ -12,6 +12,7 @@ import { getSessionWithUser } from '../store/sessions';
 import type { User } from '../store/users';
 import { type Identity, listIdentities, saveLinkTicket, unlinkIdentity } from '../store/identities';
 import { removeOwnSignInMethod } from '../account/sign-in-methods';
+import { allowedStart } from './flow';
 import { type FederationDeps, STATE_TTL_SECONDS } from './types';
 
 /** An identity as its owner sees it. */
@@ -40,8 +41,7 @@ export async function startLink(
   caller: Pick<AccessClaims, 'userId' | 'sessionId'>,
   input: { providerId: string; password: string | undefined; redirectUri: string },
 ): Promise<{ url: string }> {
-  if (!deps.config.oidcProviders.some((provider) => provider.id === input.providerId)) throw new NotFoundError(MESSAGES.providerNotFound);
-  if (!deps.config.oauthRedirectUrls.includes(input.redirectUri)) throw new BadRequestError(MESSAGES.redirectUriNotAllowed);
+  allowedStart(deps.config, input.providerId, input.redirectUri);
   const user = await linkingUser(deps, caller, input.password);
   const ticket = randomState();
   await saveLinkTicket(deps.table, ticket, {
