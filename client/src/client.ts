@@ -22,6 +22,18 @@ export type PasskeyRequestOptionsJSON = Omit<Schemas['PasskeyRequestOptions'], '
 export type PasskeyAssertion = Omit<Schemas['PasskeyAuthenticationCredential'], 'clientExtensionResults'> & { clientExtensionResults?: object };
 /** The browser's half of a passkey sign-in; `startAuthentication` of `@simplewebauthn/browser` fits as it is. */
 export type AuthenticatePasskey = (options: { optionsJSON: PasskeyRequestOptionsJSON }) => Promise<PasskeyAssertion>;
+/** An OpenID provider the service offers: `id` for `socialSignInUrl`, `name` for the button. */
+export type SocialProvider = paths['/api/auth/oauth/providers']['get']['responses'][200]['content']['application/json']['providers'][number];
+/** Where the social sign-in returns (`redirectUri`: one of the service's OAUTH_REDIRECT_URLS, exactly), and a hint for the provider. */
+export interface SocialSignInOptions {
+  redirectUri: string;
+  /** The email to sign in as, passed to the provider as `login_hint` (the local `dev` provider signs it in). */
+  loginHint?: string;
+}
+/** The return page's outcome: signed in or the MFA step (a sign-in), or linked (a link of `linkIdentity`). */
+export type SocialSignInResult = SignInResult | { status: 'linked'; provider: string };
+/** A provider identity linked to the signed-in user. */
+export type LinkedIdentity = paths['/api/auth/identities']['get']['responses'][200]['content']['application/json']['identities'][number];
 /** Why the client is signed out now: the caller asked, or the service ended the session (its message). */
 export type SignedOut = { reason: 'signOut' } | { reason: 'sessionEnded'; message: string };
 
@@ -60,6 +72,30 @@ export interface AuthClient {
   verifyMfa(challenge: MfaChallenge, answer: MfaAnswer): Promise<SignedInUser>;
   /** Usernameless passkey sign-in: options, the browser's authenticator, verify. May answer the MFA step. */
   signInWithPasskey(authenticate?: AuthenticatePasskey): Promise<SignInResult>;
+  /** GET /api/auth/oauth/providers: the OpenID providers to offer, in the service's order. */
+  providers(): Promise<SocialProvider[]>;
+  /**
+   * The URL that starts a social sign-in. Send the browser there top-level (`location.assign(url)`), not
+   * with fetch: the service sets its browser-binding cookie and redirects to the provider, which returns
+   * to `redirectUri` with the outcome in the fragment, for `completeSocialSignIn`.
+   */
+  socialSignInUrl(providerId: string, options: SocialSignInOptions): string;
+  /**
+   * On the return page: the fragment's outcome. `#code=…` is exchanged (POST /api/auth/oauth/token) for a
+   * sign-in like `signIn`'s (signed in, or the MFA step); `#linked=…` answers the linked provider;
+   * `#error=…&message=…` throws an AuthError with that `code` and `message` (status 0). Anything else is
+   * refused without a request. The page should then drop the fragment (`history.replaceState`).
+   */
+  completeSocialSignIn(fragment?: string): Promise<SocialSignInResult>;
+  /**
+   * Start linking a provider to the signed-in user: the password (none for an account without one, signed
+   * in within 5 minutes). Answers the URL to send the browser to; it returns to `redirectUri` with `#linked=…`.
+   */
+  linkIdentity(providerId: string, options: { password?: string; redirectUri: string }): Promise<{ url: string }>;
+  /** GET /api/auth/identities: the signed-in user's linked identities, oldest first. */
+  identities(): Promise<LinkedIdentity[]>;
+  /** DELETE /api/auth/identities/{provider}; refused (409) when it is the last way to sign in. */
+  unlinkIdentity(providerId: string): Promise<{ message: string }>;
   /**
    * Header mode: exchange the refresh token now. Single-flight: callers that overlap share one request and
    * its result. Rejects with the service's 403 (the session has ended: the client is then signed out).
@@ -85,10 +121,16 @@ export interface AuthClient {
 }
 
 /**
- * 401 answers that are a credential check of the request itself (a wrong current password), not a
- * refused session: retrying them would count a wrong password twice against the sign-in lockout.
+ * 401 answers that are a credential check of the request itself (a wrong current password, a sign-in too
+ * old to link a provider), not a refused session: retrying them would count a wrong password twice
+ * against the sign-in lockout, and a refresh does not make a sign-in recent.
  */
-const CREDENTIAL_CHECKS = new Set(['Current password is incorrect!', 'Invalid username or password!', 'Invalid code!']);
+const CREDENTIAL_CHECKS = new Set([
+  'Current password is incorrect!',
+  'Invalid username or password!',
+  'Invalid code!',
+  'Please sign in again to link a provider.',
+]);
 
 /** The one entry point: a client for one service, in cookie or header mode. */
 export function createAuthClient(options: AuthClientOptions): AuthClient {
@@ -220,11 +262,7 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
     if (wasSignedIn) for (const listener of listeners) listener(event);
   }
 
-  /**
-   * Every way of signing in ends here: the password (and its MFA step) and passkeys today. Social
-   * sign-in (contract: POST /api/auth/oauth/token `{code}`, answering this same body or the MFA
-   * challenge) is not in the service yet; once it is in docs/openapi.yaml, it is one more caller of this.
-   */
+  /** Every way of signing in ends here: the password, passkeys and social sign-in's code (the MFA step's own is `verifyMfa`). */
   async function signInResult(body: Schemas['SignInResponse'] | Schemas['MfaChallenge']): Promise<SignInResult> {
     if ('mfaRequired' in body) return { status: 'mfaRequired', challenge: { mfaToken: body.mfaToken, methods: body.methods } };
     return { status: 'signedIn', user: await startSession(body) };
@@ -252,6 +290,39 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
       const { challengeId, ...optionsJSON } = await ok(await publicApi.POST('/api/auth/passkeys/signin/options'));
       const response = (await authenticate({ optionsJSON })) as Schemas['PasskeyAuthenticationCredential'];
       return signInResult(await ok(await publicApi.POST('/api/auth/passkeys/signin/verify', { body: { challengeId, response } })));
+    },
+
+    async providers() {
+      return (await ok(await publicApi.GET('/api/auth/oauth/providers'))).providers;
+    },
+
+    socialSignInUrl(providerId, { redirectUri, loginHint }) {
+      const query: paths['/api/auth/oauth/{provider}/authorize']['get']['parameters']['query'] = { redirect_uri: redirectUri };
+      if (loginHint !== undefined) query.login_hint = loginHint;
+      return `${baseUrl}/api/auth/oauth/${encodeURIComponent(providerId)}/authorize?${new URLSearchParams(query)}`;
+    },
+
+    async completeSocialSignIn(fragment = currentFragment()) {
+      const outcome = new URLSearchParams(fragment.replace(/^#/, ''));
+      const [error, code, linked] = [outcome.get('error'), outcome.get('code'), outcome.get('linked')];
+      if (error !== null) throw new AuthError(0, outcome.get('message') ?? error, { code: error });
+      if (code !== null) return signInResult(await ok(await publicApi.POST('/api/auth/oauth/token', { body: { code } })));
+      if (linked !== null) return { status: 'linked', provider: linked };
+      throw new Error('completeSocialSignIn: the fragment has no code, error or linked: call it on the social sign-in return page');
+    },
+
+    async linkIdentity(providerId, { password, redirectUri }) {
+      // No password: the field is left out of the JSON (an account without one).
+      const body = { password, redirect_uri: redirectUri };
+      return ok(await api.POST('/api/auth/identities/{provider}/link', { params: { path: { provider: providerId } }, body }));
+    },
+
+    async identities() {
+      return (await ok(await api.GET('/api/auth/identities'))).identities;
+    },
+
+    async unlinkIdentity(providerId) {
+      return ok(await api.DELETE('/api/auth/identities/{provider}', { params: { path: { provider: providerId } } }));
     },
 
     async refresh() {
@@ -308,6 +379,13 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
       return () => listeners.delete(listener);
     },
   };
+}
+
+/** The page's fragment (`location.hash`); the page's own, so it needs a page. */
+function currentFragment(): string {
+  const { location } = globalThis as { location?: { hash: string } };
+  if (location === undefined) throw new Error('completeSocialSignIn: no page here (no location): pass the fragment');
+  return location.hash;
 }
 
 /** The data of a successful openapi-fetch call, or the AuthError of its answer. */

@@ -1,19 +1,22 @@
 /**
  * What the service refused, as one error type: the HTTP status and the service's `message` (every error
- * the service answers is JSON `{"message": …}`). Network failures are not wrapped: they reject with
- * fetch's own TypeError.
+ * the service answers is JSON `{"message": …}`), or a social sign-in's refusal on the return page (`code`).
+ * Network failures are not wrapped: they reject with fetch's own TypeError.
  */
 export class AuthError extends Error {
   override readonly name = 'AuthError';
-  /** The HTTP status of the answer (400, 401, 403, 429, …). */
+  /** The HTTP status of the answer (400, 401, 403, 429, …); 0 for a refusal the return page's fragment carried (see `code`). */
   readonly status: number;
   /** Seconds to wait before trying again, from `Retry-After` (429 and 503 answers). */
   readonly retryAfter: number | undefined;
+  /** A social sign-in's error code from the return page (`account_exists`, `identity_in_use`, `signin_failed`, …); else undefined. */
+  readonly code: string | undefined;
 
-  constructor(status: number, message: string, options: { retryAfter?: number | undefined; cause?: unknown } = {}) {
+  constructor(status: number, message: string, options: { retryAfter?: number | undefined; code?: string | undefined; cause?: unknown } = {}) {
     super(message, { cause: options.cause });
     this.status = status;
     this.retryAfter = options.retryAfter;
+    this.code = options.code;
   }
 }
 

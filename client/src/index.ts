@@ -6,6 +6,7 @@ export {
   type AuthClient,
   type AuthClientOptions,
   type AuthenticatePasskey,
+  type LinkedIdentity,
   createAuthClient,
   type MfaAnswer,
   type MfaChallenge,
@@ -16,6 +17,9 @@ export {
   type SignInRequest,
   type SignInResult,
   type SignUpRequest,
+  type SocialProvider,
+  type SocialSignInOptions,
+  type SocialSignInResult,
 } from './client.js';
 export { AuthError } from './errors.js';
 export type { components, operations, paths } from './schema';
