@@ -47,13 +47,26 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 /**
  * CSRF: a browser sends the cookie with requests any site makes, so a state-changing request that only
  * the cookie authenticates must come from an allowed origin (its `Origin` header, which scripts cannot
- * forge). Token-header requests are unaffected: no other site can make a browser send our token.
+ * forge): a CORS origin, or the service's own (the hosted pages, lib/web/site.ts). Token-header
+ * requests are unaffected: no other site can make a browser send our token.
  * Throws ForbiddenError `Origin not allowed.`
  */
 export function assertCookieOrigin(request: HttpRequest, caller: Pick<AccessClaims, 'via'>): void {
   if (caller.via !== 'cookie' || SAFE_METHODS.has(request.method)) return;
   const origin = request.headers.origin;
-  if (origin === undefined || !config().corsOrigins.includes(origin)) throw new ForbiddenError(MESSAGES.originNotAllowed);
+  if (origin === undefined || !(config().corsOrigins.includes(origin) || origin === ownOrigin(request))) throw new ForbiddenError(MESSAGES.originNotAllowed);
+}
+
+/**
+ * The origin the browser addressed this request to: its `Host` (which a page cannot set) with the scheme
+ * API Gateway reports (`X-Forwarded-Proto`; plain http only on loopback). A page of another site sends
+ * its own origin, never this one.
+ */
+function ownOrigin(request: HttpRequest): string | undefined {
+  const host = request.headers.host?.toLowerCase();
+  if (!host) return undefined;
+  const scheme = request.headers['x-forwarded-proto']?.toLowerCase() ?? (isPlainHttpLocalhost(request) ? 'http' : 'https');
+  return `${scheme}://${host}`;
 }
 
 /** Whether the request carries a session cookie of the name in force at all (before any verification). */

@@ -7,6 +7,14 @@ import { isRole, type Role } from '../shared/roles';
 /** What a handler sees of a request: no AWS event types past this file. */
 export interface HttpRequest {
   method: string;
+  /** The path the route matched, without the stage (`/auth/sign-up`). */
+  path: string;
+  /**
+   * What comes before `path` in the browser's URL: `/dev` on a REST API's stage URL, '' behind
+   * serverless-offline, an HTTP API's `$default` stage or a custom domain's root mapping. Pages use it
+   * to address the service they are served by (lib/web/site.ts).
+   */
+  basePath: string;
   /** Header names lower-cased. */
   headers: Record<string, string | undefined>;
   body: string | undefined;
@@ -77,8 +85,11 @@ export function toRequest(event: GatewayEvent, deadline: Deadline): HttpRequest 
         : typeof raw === 'string'
           ? raw
           : JSON.stringify(raw);
+  const path = (v2 ? event.rawPath : event.path) ?? '/';
   return {
     method: (v2 ? event.requestContext.http.method : (event.httpMethod ?? 'GET')).toUpperCase(),
+    path,
+    basePath: v2 ? '' : basePathOf(event.requestContext?.path, path),
     headers,
     body,
     pathParameters: event.pathParameters ?? {},
@@ -88,6 +99,12 @@ export function toRequest(event: GatewayEvent, deadline: Deadline): HttpRequest 
     userAgent: headers['user-agent'],
     deadline,
   };
+}
+
+/** A REST API's `requestContext.path` is the browser's path (`/dev/auth`): the part before `path` is the stage's. */
+function basePathOf(fullPath: string | undefined, path: string): string {
+  if (fullPath === undefined || fullPath === path || !fullPath.endsWith(path)) return '';
+  return fullPath.slice(0, fullPath.length - path.length).replace(/\/+$/, '');
 }
 
 /**

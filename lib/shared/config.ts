@@ -43,7 +43,10 @@ export interface Config {
   eventsTtlSeconds: number;
   /** The product name emails are signed with. */
   productName: string;
-  /** The front-end the links in emails point at (`${appUrl}/reset-password#token=…`). */
+  /**
+   * The front-end the links in emails point at (`${appUrl}/reset-password#token=…`): APP_URL, or the
+   * hosted pages (`${serviceUrl}/auth`) when it is unset.
+   */
   appUrl: string;
   /** The sender address of every email (a verified SES identity on deployed stages). */
   sesFrom: string;
@@ -79,9 +82,16 @@ export interface Config {
   oidcProviders: OidcProvider[];
   /** Where the providers' client secrets come from (a JSON object by provider id): absent when no provider is set. */
   oidcClientSecrets: KeySource | undefined;
-  /** The front-end pages a social sign-in may return to: an exact-match allow-list (no open redirect). */
+  /**
+   * The front-end pages a social sign-in may return to, and the app URLs a hosted page may send the
+   * browser to after sign-in: an exact-match allow-list (no open redirect). The hosted pages' own return
+   * page (`${serviceUrl}/auth/oauth-callback`) is always on it.
+   */
   oauthRedirectUrls: string[];
-  /** The service's public base URL, to which the providers send the browser back (`/api/auth/oauth/{id}/callback`). */
+  /**
+   * The service's public base URL (with a stage path, if any): where the hosted pages are
+   * (`/auth/…`), and where the providers send the browser back (`/api/auth/oauth/{id}/callback`).
+   */
   serviceUrl: string;
 }
 
@@ -327,8 +337,9 @@ function isSecureOrLoopback(value: string): boolean {
 /**
  * OAUTH_REDIRECT_URLS: the pages a social sign-in may return to, compared exactly (comma-separated absolute
  * URLs, no fragment). Default: `/oauth/callback` on each CORS origin, the front-ends a developer runs.
+ * The hosted pages' return page is always allowed: it is this service's own.
  */
-function oauthRedirectUrls(r: Reader, corsOrigins: string[]): string[] {
+function oauthRedirectUrls(r: Reader, corsOrigins: string[], serviceUrl: string): string[] {
   const raw = r.text('OAUTH_REDIRECT_URLS');
   const urls =
     raw === undefined
@@ -341,7 +352,8 @@ function oauthRedirectUrls(r: Reader, corsOrigins: string[]): string[] {
     if (!/^https?:\/\/[^/]/.test(url) || !URL.canParse(url)) r.problem(`OAUTH_REDIRECT_URLS holds ${url}, which is not an absolute http(s) URL`);
     else if (url.includes('#')) r.problem(`OAUTH_REDIRECT_URLS holds ${url}, which has a fragment (the sign-in code is sent in it)`);
   }
-  return urls;
+  const ownPage = `${serviceUrl}/auth/oauth-callback`;
+  return urls.includes(ownPage) ? urls : [...urls, ownPage];
 }
 
 /** The source of a key part this function needs; a ConfigError naming the variables when it has none. */
@@ -358,6 +370,7 @@ export function keySource(config: Pick<Config, 'keySources'>, part: KeyPart): Ke
  */
 export function loadConfig(env: Env = process.env): Config {
   const r = new Reader(env);
+  const serviceUrl = (r.text('SERVICE_URL') ?? 'http://localhost:8080').replace(/\/+$/, '');
   return r.done({
     tableName: r.required('TABLE_NAME'),
     region: r.text('AWS_REGION') ?? 'us-east-1',
@@ -379,7 +392,7 @@ export function loadConfig(env: Env = process.env): Config {
     mfaIssuer: r.text('MFA_ISSUER') ?? 'lambda-jwt-auth',
     eventsTtlSeconds: r.integer('EVENTS_TTL'),
     productName: r.text('PRODUCT_NAME') ?? 'lambda-jwt-auth',
-    appUrl: (r.text('APP_URL') ?? 'http://localhost:8081').replace(/\/+$/, ''),
+    appUrl: (r.text('APP_URL') ?? `${serviceUrl}/auth`).replace(/\/+$/, ''),
     sesFrom: r.text('SES_FROM') ?? 'no-reply@localhost',
     sesEndpoint: r.text('SES_ENDPOINT'),
     mailerFunction: r.text('MAILER_FUNCTION') ?? 'lambda-jwt-auth-local-mailer',
@@ -394,11 +407,11 @@ export function loadConfig(env: Env = process.env): Config {
     authCookie: r.onOff('AUTH_COOKIE'),
     authCookieSameSite: r.oneOf('AUTH_COOKIE_SAMESITE'),
     authCookieName: r.oneOf('AUTH_COOKIE_NAME'),
-    ...webauthnSettings(r),
+    ...webauthnSettings(r, serviceUrl),
     oidcProviders: oidcProviders(r),
     oidcClientSecrets: secretSource(r, OIDC_SECRET_VARIABLES),
-    oauthRedirectUrls: oauthRedirectUrls(r, corsOriginsOf(r)),
-    serviceUrl: (r.text('SERVICE_URL') ?? 'http://localhost:8080').replace(/\/+$/, ''),
+    oauthRedirectUrls: oauthRedirectUrls(r, corsOriginsOf(r), serviceUrl),
+    serviceUrl,
   });
 }
 
@@ -414,9 +427,10 @@ function corsOriginsOf(r: Reader): string[] {
  * it (the front-ends a developer runs); deployed stages must set the id and origins
  * (deploy/config/webauthn.cjs). Every origin listed must be an http(s) origin whose host is the id or
  * under it: a browser refuses a ceremony for any other id, so a mismatch is a configuration error, found
- * at cold start, not at a user's sign-in.
+ * at cold start, not at a user's sign-in. The service's own origin (its hosted pages) is added when its
+ * host fits the id.
  */
-function webauthnSettings(r: Reader): Pick<Config, 'webauthnRpId' | 'webauthnRpName' | 'webauthnOrigins'> {
+function webauthnSettings(r: Reader, serviceUrl: string): Pick<Config, 'webauthnRpId' | 'webauthnRpName' | 'webauthnOrigins'> {
   const rpId = (r.text('WEBAUTHN_RP_ID') ?? 'localhost').toLowerCase();
   const fits = (host: string | undefined) => host !== undefined && (host === rpId || host.endsWith(`.${rpId}`));
   const listed = r.text('WEBAUTHN_ORIGINS');
@@ -425,14 +439,16 @@ function webauthnSettings(r: Reader): Pick<Config, 'webauthnRpId' | 'webauthnRpN
     .map((origin) => origin.trim().replace(/\/+$/, ''))
     .filter((origin) => origin !== '');
   const name = r.text('WEBAUTHN_RP_NAME') ?? r.text('PRODUCT_NAME') ?? 'lambda-jwt-auth';
+  const own = URL.canParse(serviceUrl) ? new URL(serviceUrl).origin : undefined;
+  const withOwn = (list: string[]) => (own !== undefined && fits(originHost(own)) && !list.includes(own) ? [...list, own] : list);
   // Unset: the CORS origins a ceremony can come from (a browser refuses one for a foreign id), without a word.
-  if (listed === undefined) return { webauthnRpId: rpId, webauthnRpName: name, webauthnOrigins: origins.filter((origin) => fits(originHost(origin))) };
+  if (listed === undefined) return { webauthnRpId: rpId, webauthnRpName: name, webauthnOrigins: withOwn(origins.filter((origin) => fits(originHost(origin)))) };
   for (const origin of origins) {
     const host = originHost(origin);
     if (host === undefined) r.problem(`WEBAUTHN_ORIGINS=${listed} holds ${origin}, which is not an http(s) origin (e.g. https://app.example.com)`);
     else if (!fits(host)) r.problem(`WEBAUTHN_ORIGINS=${listed} holds ${origin}, whose host is not WEBAUTHN_RP_ID=${rpId} nor under it`);
   }
-  return { webauthnRpId: rpId, webauthnRpName: name, webauthnOrigins: origins };
+  return { webauthnRpId: rpId, webauthnRpName: name, webauthnOrigins: withOwn(origins) };
 }
 
 /** The host of an http(s) origin (scheme, host, optional port, nothing else), or undefined. */

@@ -13,7 +13,7 @@ describe('config', () => {
       authorizerCacheTtlSeconds: 30,
       authorizerCache: 'function',
       keySources: { signing: { kind: 'file', path: '/k.json' } },
-      appUrl: 'http://localhost:8081',
+      appUrl: 'http://localhost:8080/auth',
       sesFrom: 'no-reply@localhost',
       resetTokenTtlSeconds: 900,
       verifyTokenTtlSeconds: 86_400,
@@ -39,6 +39,10 @@ describe('config', () => {
     expect(strict.requireVerifiedEmail).toBe(true);
     // Links are built as `${APP_URL}/reset-password#…`: no double slash.
     expect(strict.appUrl).toBe('https://app.example.com');
+    // Without APP_URL, the links open the hosted pages under SERVICE_URL (with its stage path).
+    expect(loadConfig({ ...minimal, SERVICE_URL: 'https://abc.execute-api.us-east-1.amazonaws.com/prod/' }).appUrl).toBe(
+      'https://abc.execute-api.us-east-1.amazonaws.com/prod/auth',
+    );
   });
 
   it("takes the local stage's unprefixed cookie name", () => {

@@ -5,6 +5,8 @@ import { Deadline } from '../../lib/shared/deadline';
 
 const request = (headers: Record<string, string>, method = 'POST'): HttpRequest => ({
   method,
+  path: '/api/auth/signout',
+  basePath: '',
   headers,
   body: undefined,
   pathParameters: {},
@@ -80,6 +82,22 @@ describe('the session cookie', () => {
     expect(() => assertCookieOrigin(request({ origin: 'http://localhost:8081' }, 'PUT'), cookie)).not.toThrow();
     for (const safe of ['GET', 'HEAD', 'OPTIONS']) expect(() => assertCookieOrigin(request({}, safe), cookie)).not.toThrow();
     expect(() => assertCookieOrigin(request({}), {})).not.toThrow();
+  });
+
+  it("accepts the service's own origin (its hosted pages) as the browser addressed it, and no look-alike", () => {
+    const cookie = { via: 'cookie' as const };
+    const own = (origin: string, headers: Record<string, string>) => () => assertCookieOrigin(request({ origin, ...headers }), cookie);
+    expect(own('https://auth.example.com', { host: 'auth.example.com', 'x-forwarded-proto': 'https' })).not.toThrow();
+    expect(own('http://localhost:8080', { host: 'localhost:8080' })).not.toThrow();
+    // Another host, another port, another scheme, a sibling: each is another origin.
+    expect(own('https://evil.example', { host: 'auth.example.com', 'x-forwarded-proto': 'https' })).toThrow('Origin not allowed.');
+    expect(own('http://localhost:9999', { host: 'localhost:8080' })).toThrow('Origin not allowed.');
+    expect(own('http://auth.example.com', { host: 'auth.example.com', 'x-forwarded-proto': 'https' })).toThrow('Origin not allowed.');
+    expect(own('https://auth.example.com', { host: 'auth.example.com' })).not.toThrow();
+    expect(own('http://auth.example.com', { host: 'auth.example.com' })).toThrow('Origin not allowed.');
+    expect(own('https://app.auth.example.com', { host: 'auth.example.com' })).toThrow('Origin not allowed.');
+    // No Host, no own origin.
+    expect(own('https://', {})).toThrow('Origin not allowed.');
   });
 
   it('is checked for the cookie sign-out before the cookie is read: its session is a cookie caller whatever the token says', async () => {

@@ -45,11 +45,15 @@ describe('OIDC_PROVIDERS', () => {
 });
 
 describe('OAUTH_REDIRECT_URLS', () => {
-  it('defaults to /oauth/callback on each CORS origin', () => {
+  it("defaults to /oauth/callback on each CORS origin, and always holds the hosted pages' return page", () => {
     expect(loadConfig({ ...minimal, CORS_ORIGIN: 'http://localhost:8081,https://app.example.com' }).oauthRedirectUrls).toEqual([
       'http://localhost:8081/oauth/callback',
       'https://app.example.com/oauth/callback',
+      'http://localhost:8080/auth/oauth-callback',
     ]);
+    const listed = (value: string) => loadConfig({ ...minimal, SERVICE_URL: 'https://auth.example.com/prod/', OAUTH_REDIRECT_URLS: value }).oauthRedirectUrls;
+    expect(listed('https://app.example.com/cb')).toEqual(['https://app.example.com/cb', 'https://auth.example.com/prod/auth/oauth-callback']);
+    expect(listed('https://auth.example.com/prod/auth/oauth-callback')).toEqual(['https://auth.example.com/prod/auth/oauth-callback']);
   });
 
   it('refuses a relative URL and one with a fragment (the code is sent in it)', () => {

@@ -86,12 +86,24 @@ describe('challengeOf', () => {
 
 describe('WebAuthn configuration', () => {
   const minimal = { TABLE_NAME: 't' };
-  it('defaults to localhost and the CORS origins on it', () => {
+  it("defaults to localhost and the CORS origins on it, and the service's own (its hosted pages)", () => {
     expect(loadConfig({ ...minimal, CORS_ORIGIN: 'http://localhost:3000,https://app.example.com,http://localhost:8081' })).toMatchObject({
       webauthnRpId: 'localhost',
-      webauthnOrigins: ['http://localhost:3000', 'http://localhost:8081'],
+      webauthnOrigins: ['http://localhost:3000', 'http://localhost:8081', 'http://localhost:8080'],
       webauthnRpName: 'lambda-jwt-auth',
     });
+  });
+
+  it("adds the service's origin to the listed ones when it is under the id, once, and not otherwise", () => {
+    const origins = (env: Record<string, string>) => loadConfig({ ...minimal, WEBAUTHN_RP_ID: 'example.com', ...env }).webauthnOrigins;
+    expect(origins({ WEBAUTHN_ORIGINS: 'https://app.example.com', SERVICE_URL: 'https://auth.example.com/prod' })).toEqual([
+      'https://app.example.com',
+      'https://auth.example.com',
+    ]);
+    expect(origins({ WEBAUTHN_ORIGINS: 'https://auth.example.com', SERVICE_URL: 'https://auth.example.com' })).toEqual(['https://auth.example.com']);
+    expect(origins({ WEBAUTHN_ORIGINS: 'https://app.example.com', SERVICE_URL: 'https://abc.execute-api.us-east-1.amazonaws.com/prod' })).toEqual([
+      'https://app.example.com',
+    ]);
   });
 
   it('takes origins under the relying party id, and names each one that is not', () => {
