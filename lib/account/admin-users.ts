@@ -9,6 +9,7 @@ import { deleteAllEvents } from '../store/events';
 import { deleteAllIdentities } from '../store/identities';
 import { deleteAllPasskeys } from '../store/passkeys';
 import { eventsPage, logEventOnly, recordEvent } from './events';
+import { liveSessionsOf } from './sessions';
 import type { AccountDeps, PagingDeps } from './types';
 import { MESSAGES } from '../shared/messages';
 
@@ -87,4 +88,11 @@ export async function deleteUser(deps: AccountDeps, userId: string, adminId?: st
 export async function userEventsPage(deps: PagingDeps, userId: string, query: { limit?: string | undefined; cursor?: string | undefined }) {
   if (!isIssuedId(userId) || !(await getUser(deps.table, userId))) throw new NotFoundError(MESSAGES.userNotFound);
   return eventsPage(deps, userId, query);
+}
+
+/** A user's live sessions (admin), as the user's own list shows them but with no `current`; 404 for a user that does not exist. */
+export async function userSessions(deps: AccountDeps, userId: string) {
+  const sessions = isIssuedId(userId) ? await liveSessionsOf(deps, userId) : undefined;
+  if (!sessions) throw new NotFoundError(MESSAGES.userNotFound);
+  return { sessions };
 }

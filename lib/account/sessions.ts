@@ -39,12 +39,14 @@ export interface SessionView {
 }
 
 /**
- * The caller's live sessions, most recently used first, by the rule refresh and the authorizer apply
+ * A user's live sessions, most recently used first, by the rule refresh and the authorizer apply
  * (isSessionLive): a session a password, role or MFA change ended is not listed. Never a token or a hash.
+ * Undefined when there is no such user. The caller's own list (below) and an admin's (admin-users.ts).
  */
-export async function listOwnSessions(deps: AccountDeps, actor: AccessClaims): Promise<SessionView[]> {
+export async function liveSessionsOf(deps: AccountDeps, userId: string): Promise<Omit<SessionView, 'current'>[] | undefined> {
   const nowSeconds = epochSeconds(deps.now());
-  const [sessions, user] = await Promise.all([listSessionItems(deps.table, actor.userId), getUser(deps.table, actor.userId)]);
+  const [sessions, user] = await Promise.all([listSessionItems(deps.table, userId), getUser(deps.table, userId)]);
+  if (!user) return undefined;
   return sessions
     .filter((session) => isSessionLive(session, user, nowSeconds))
     .sort((a, b) => b.lastUsedAt.localeCompare(a.lastUsedAt))
@@ -54,8 +56,13 @@ export async function listOwnSessions(deps: AccountDeps, actor: AccessClaims): P
       lastUsedAt: session.lastUsedAt,
       userAgent: session.userAgent ?? null,
       ip: session.ip ?? null,
-      current: session.sessionId === actor.sessionId,
     }));
+}
+
+/** The caller's live sessions (liveSessionsOf), the one it calls from marked `current`. */
+export async function listOwnSessions(deps: AccountDeps, actor: AccessClaims): Promise<SessionView[]> {
+  const sessions = (await liveSessionsOf(deps, actor.userId)) ?? [];
+  return sessions.map((session) => ({ ...session, current: session.id === actor.sessionId }));
 }
 
 /** Revokes one of the caller's sessions. Another user's session id is simply not found (404). */

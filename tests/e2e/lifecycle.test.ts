@@ -204,6 +204,7 @@ describe('admin API', () => {
       ['GET', '/api/admin/users'],
       ['PUT', `/api/admin/users/${plain.id}/roles`],
       ['DELETE', `/api/admin/users/${plain.id}`],
+      ['GET', `/api/admin/users/${plain.id}/sessions`],
     ] as const) {
       const response = await api(method, path, { token: plain.accessToken, ...(method === 'PUT' ? { body: { roles: ['admin'] } } : {}) });
       expect({ path, status: response.status, body: response.json }).toEqual({ path, status: 403, body: { message: 'Require Admin Role!' } });
@@ -283,6 +284,26 @@ describe('admin API', () => {
         json: { message: `Failed! Role does not exist = ${wrongCase}` },
       });
     expect(await api('PUT', '/api/admin/users/no-such-user/roles', { body: { roles: ['user'] }, token: adminToken })).toMatchObject({ status: 404 });
+  });
+
+  it("lists a user's live sessions as the user's own list does, without current; 404 for an unknown user", async () => {
+    const first = await registeredAndSignedIn();
+    await signIn(first.user.username, first.user.password);
+    const own = (await api('GET', '/api/auth/sessions', { token: first.accessToken })).json.sessions as { id: string; current: boolean }[];
+    const response = await api('GET', `/api/admin/users/${first.id}/sessions`, { token: adminToken });
+    expect(response.status).toBe(200);
+    const sessions = response.json.sessions as Record<string, unknown>[];
+    expect(sessions.map((session) => session.id)).toEqual(own.map((session) => session.id));
+    for (const session of sessions) expect(Object.keys(session).sort()).toEqual(['createdAt', 'id', 'ip', 'lastUsedAt', 'userAgent']);
+    expect(response.text).not.toContain(first.refreshToken);
+    // Signed out: no longer listed.
+    expect(await api('POST', '/api/auth/signout', { body: { refreshToken: first.refreshToken } })).toMatchObject({ status: 200 });
+    expect(((await api('GET', `/api/admin/users/${first.id}/sessions`, { token: adminToken })).json.sessions as { id: string }[]).length).toBe(1);
+    for (const unknown of ['00000000-0000-4000-8000-000000000000', 'no-such-user'])
+      expect(await api('GET', `/api/admin/users/${unknown}/sessions`, { token: adminToken })).toMatchObject({
+        status: 404,
+        json: { message: 'User not found.' },
+      });
   });
 
   it('deletes a user: sign-in fails, tokens die, and the name can be registered again', async () => {
