@@ -3,10 +3,17 @@
  * esbuild (ES modules, shared code split into chunks, minified, named by content hash), its HTML from
  * web/layout.html and web/pages/<page>.html, and the API description for /docs. `npm start` and
  * packaging run it (deploy/pages/plugin.cjs); `npm run build:web` by hand. Nothing is fetched at run time.
+ *
+ * Several stacks may start at once (test tiers, `serverless package` beside `npm start`) and each asks
+ * for the pages: `ensureWebBuilt` builds only when the inputs changed since the last build (their hash
+ * is kept in web/dist), one process at a time (a lock folder), into a folder of its own that then
+ * replaces web/dist, so no process ever deletes files another is serving.
  */
-import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import { build, type Metafile } from 'esbuild';
+import { isSeq, parseDocument } from 'yaml';
 
 const WEB = __dirname;
 const ROOT = join(WEB, '..');
@@ -30,7 +37,71 @@ export interface WebBuild {
   pageBytes: Record<string, number>;
 }
 
-export async function buildWeb(outdir = WEB_DIST): Promise<WebBuild> {
+/** What the build reads: the pages' sources, the client, the API description, the packages' versions. */
+const INPUTS = ['web/layout.html', 'web/pages', 'web/src', 'web/build.ts', 'client/src', 'docs/openapi.yaml', 'package-lock.json'];
+const STAMP = '.inputs-sha256';
+const LOCK = join(WEB, '.dist-lock');
+
+async function inputsHash(): Promise<string> {
+  const hash = createHash('sha256');
+  const add = async (path: string): Promise<void> => {
+    const full = join(ROOT, path);
+    if ((await stat(full)).isDirectory()) {
+      for (const name of (await readdir(full)).sort()) await add(join(path, name));
+    } else {
+      hash
+        .update(`${path}\0`)
+        .update(await readFile(full))
+        .update('\0');
+    }
+  };
+  for (const input of INPUTS) await add(input);
+  return hash.digest('hex');
+}
+
+/** Builds web/dist unless it is already built from these inputs. Answers whether it built. */
+export async function ensureWebBuilt(options: { force?: boolean } = {}): Promise<{ built: boolean; pageBytes?: Record<string, number> }> {
+  const wanted = await inputsHash();
+  const current = () => readFile(join(WEB_DIST, STAMP), 'utf8').catch(() => undefined);
+  if (!options.force && (await current()) === wanted) return { built: false };
+  await lock();
+  try {
+    if (!options.force && (await current()) === wanted) return { built: false };
+    const fresh = `${WEB_DIST}-${process.pid}`;
+    const old = `${WEB_DIST}-old-${process.pid}`;
+    const { pageBytes } = await buildWeb(fresh);
+    await writeFile(join(fresh, STAMP), wanted);
+    await rename(WEB_DIST, old).catch(() => undefined);
+    await rename(fresh, WEB_DIST);
+    await rm(old, { recursive: true, force: true });
+    return { built: true, pageBytes };
+  } finally {
+    await rm(LOCK, { recursive: true, force: true });
+  }
+}
+
+/** mkdir is atomic: the one process that makes the folder holds the lock. A lock older than 2 minutes is a crashed build's. */
+async function lock(): Promise<void> {
+  const deadline = Date.now() + 180_000;
+  for (;;) {
+    try {
+      await mkdir(LOCK);
+      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const since = await stat(LOCK).then(
+      (lockStat) => Date.now() - lockStat.mtimeMs,
+      () => 0,
+    );
+    if (since > 120_000) await rm(LOCK, { recursive: true, force: true });
+    if (Date.now() > deadline) throw new Error(`another build of the hosted pages holds ${LOCK} for 3 minutes: remove it if no build runs`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** One build into `outdir` (emptied first). */
+export async function buildWeb(outdir: string): Promise<WebBuild> {
   await rm(outdir, { recursive: true, force: true });
   const pages = Object.keys(TITLES) as (keyof typeof TITLES)[];
   const result = await build({
@@ -68,8 +139,20 @@ export async function buildWeb(outdir = WEB_DIST): Promise<WebBuild> {
     pageBytes[page] = Buffer.byteLength(html) + (await bytesOf(result.metafile, output));
   }
   await mkdir(join(outdir, 'docs'), { recursive: true });
-  await copyFile(join(ROOT, 'docs/openapi.yaml'), join(outdir, 'docs/openapi.yaml'));
+  await writeFile(join(outdir, 'docs/openapi.yaml'), servedDescription(await readFile(join(ROOT, 'docs/openapi.yaml'), 'utf8')));
   return { pageBytes };
+}
+
+/**
+ * docs/openapi.yaml as /docs serves it: the service that serves it comes first among the servers (`..`,
+ * relative to the document: the service's base, under a stage path too), so "Try it out" calls it.
+ */
+export function servedDescription(text: string): string {
+  const document = parseDocument(text);
+  const servers = document.get('servers');
+  if (!isSeq(servers)) throw new Error('docs/openapi.yaml has no servers list');
+  servers.items.unshift(document.createNode({ url: '..', description: 'This service (the one serving this page)' }));
+  return document.toString();
 }
 
 type EntryOutput = { js: string; css?: string | undefined; imports: string[] };
@@ -100,8 +183,9 @@ async function bytesOf(metafile: Metafile, output: EntryOutput): Promise<number>
 }
 
 if (require.main === module) {
-  buildWeb().then(
-    ({ pageBytes }) => {
+  ensureWebBuilt({ force: process.argv.includes('--force') }).then(
+    ({ built, pageBytes }) => {
+      if (!built || !pageBytes) return;
       const sizes = Object.entries(pageBytes).map(([page, bytes]) => `${page} ${(bytes / 1024).toFixed(1)} KB`);
       console.log(`hosted pages built in ${relative(process.cwd(), WEB_DIST)}: ${sizes.join(', ')}`);
     },

@@ -120,5 +120,9 @@ export default async function globalSetup(): Promise<void> {
     BROWSER_API_URL: apiUrl,
     BROWSER_ADMIN: JSON.stringify(admin),
     BROWSER_REVOCATION_BOUND_MS: String(Number(stack.env.AUTHORIZER_CACHE_TTL) * 1000),
+    // The hosted pages' tests read mail and forget a mail quota as the e2e tier does (tests/support/mail.ts).
+    E2E_SES_URL: stack.sesUrl,
+    E2E_DYNAMODB_ENDPOINT: stack.database.dynamo.endpoint,
+    E2E_TABLE_NAME: stack.database.tableName,
   });
 }

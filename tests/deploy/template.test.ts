@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { generateSigningKey } from '../../lib/access/signing-keys';
 import { MAX_BODY_BYTES } from '../../lib/http/request';
 import { MESSAGES } from '../../lib/shared/messages';
+import { PAGE_ROUTES } from '../../lib/web/site';
 import { resourceSchema, schemaErrors } from '../support/cloudformation-schema';
 
 // `osls package --stage prod` without AWS credentials, then the CloudFormation template and every bundle
@@ -392,6 +393,42 @@ describe('the prod template', () => {
     }
   });
 
+  it('packages the hosted pages with their function only: every page, its assets, the API description; a role with nothing but logs', () => {
+    const files = (zip: string) =>
+      spawnSync('unzip', ['-Z1', join(outDir, zip)], { encoding: 'utf8' })
+        .stdout.split('\n')
+        .filter(Boolean);
+    const pages = files('pages.zip');
+    const built = (dir: string) => readdirSync(join(ROOT, 'web/dist', dir)).map((name) => `web/dist/${dir}/${name}`);
+    expect(pages).toEqual(expect.arrayContaining([...built('pages'), ...built('assets'), 'web/dist/docs/openapi.yaml']));
+    expect(new Set(Object.values(PAGE_ROUTES)).size).toBe(readdirSync(join(ROOT, 'web/dist/pages')).length);
+    for (const zip of readdirSync(outDir).filter((file) => file.endsWith('.zip') && file !== 'pages.zip')) {
+      expect({ zip, pages: files(zip).filter((file) => file.startsWith('web/')) }).toEqual({ zip, pages: [] });
+    }
+    const role = resources.PagesIamRoleLambdaExecution!.Properties.Policies[0].PolicyDocument.Statement as { Action: string[] }[];
+    expect(role.flatMap((statement) => statement.Action).sort()).toEqual(['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents']);
+  });
+
+  it('routes exactly the pages lib/web/site.ts serves (and their assets and the API description) to the pages function, with no authorizer', () => {
+    const pagesMethods = Object.fromEntries(
+      Object.entries(resources).filter(
+        ([, resource]) =>
+          resource.Type === 'AWS::ApiGateway::Method' && JSON.stringify(resource.Properties.Integration ?? {}).includes('"PagesLambdaFunction"'),
+      ),
+    );
+    const routes = restRoutes({
+      ...resources,
+      ...pagesMethods,
+      ...Object.fromEntries(
+        ofType('AWS::ApiGateway::Method')
+          .filter(([name]) => !pagesMethods[name])
+          .map(([name]) => [name, { Type: 'other', Properties: {} }]),
+      ),
+    });
+    expect(Object.keys(routes).sort()).toEqual([...Object.keys(PAGE_ROUTES), '/auth/assets/{file}', '/docs/openapi.yaml'].map((path) => `GET ${path}`).sort());
+    expect(Object.values(routes)).not.toContain(true);
+  });
+
   it('contains no secret, in the template or in any bundle', () => {
     expect(bundles.size).toBeGreaterThanOrEqual(17);
     for (const [name, text] of [['template', templateText], ...bundles] as [string, string][]) {
@@ -458,10 +495,11 @@ describe('AUTHORIZER_CACHE=gateway', () => {
     // Nor to a sender SES would refuse.
     [{ SES_FROM: '' }, 'SES_FROM must be set to deploy stage "prod"'],
     [{ SES_FROM: 'Ops <ops@example.com>' }, 'SES_FROM must be a plain email address'],
-    // Nor mails links to the developer's localhost.
-    [{ APP_URL: '' }, 'APP_URL must be set to deploy stage "prod"'],
-    [{ APP_URL: ' ' }, 'APP_URL must be set to deploy stage "prod"'],
+    // Nor mails links to the developer's localhost: without APP_URL they open the hosted pages, at SERVICE_URL.
+    [{ APP_URL: '' }, 'SERVICE_URL must be set to deploy stage "prod"'],
+    [{ APP_URL: ' ', SERVICE_URL: ' ' }, 'SERVICE_URL must be set to deploy stage "prod"'],
     [{ APP_URL: 'app.example.com' }, 'APP_URL must be an absolute http(s) URL'],
+    [{ APP_URL: '', SERVICE_URL: 'auth.example.com' }, 'SERVICE_URL must be an absolute http(s) URL'],
     // Nor binds passkeys to localhost, or to an id its pages cannot use.
     [{ WEBAUTHN_RP_ID: '' }, 'WEBAUTHN_RP_ID must be set to deploy stage "prod"'],
     [{ WEBAUTHN_ORIGINS: ' ' }, 'WEBAUTHN_ORIGINS must be set to deploy stage "prod"'],

@@ -33,10 +33,28 @@ describe('.github/workflows/ci.yml', () => {
     expect(deploy.steps.some((step) => /osls deploy --stage prod/.test(step.run ?? ''))).toBe(true);
   });
 
+  it('refuses to deploy with neither APP_URL nor SERVICE_URL (where the emailed links open) before it touches AWS', () => {
+    const steps = workflow.jobs.deploy!.steps as (Step & { env?: Record<string, string> })[];
+    const check = steps.findIndex((step) => step.env?.APP_URL === `\${{ vars.APP_URL }}` && step.env?.SERVICE_URL === `\${{ vars.SERVICE_URL }}`);
+    const credentials = steps.findIndex((step) => step.uses?.startsWith('aws-actions/configure-aws-credentials'));
+    expect(check).toBeGreaterThanOrEqual(0);
+    expect(check).toBeLessThan(credentials);
+    const script = steps[check]!.run!;
+    for (const [env, status] of [
+      [{ APP_URL: '', SERVICE_URL: '' }, 1],
+      [{ APP_URL: ' ', SERVICE_URL: '  ' }, 1],
+      [{ APP_URL: 'https://app.example.com', SERVICE_URL: '' }, 0],
+      [{ APP_URL: '', SERVICE_URL: 'https://auth.example.com' }, 0],
+    ] as const) {
+      expect([env, spawnSync('bash', ['-c', script], { env: { PATH: process.env.PATH, ...env } }).status]).toEqual([env, status]);
+    }
+    const deployStep = steps.find((step) => /osls deploy/.test(step.run ?? ''))!;
+    expect(deployStep.env).toMatchObject({ APP_URL: `\${{ vars.APP_URL }}`, SERVICE_URL: `\${{ vars.SERVICE_URL }}` });
+  });
+
   it.each([
     ['CORS_ORIGIN', 'https://app.example.com'],
     ['SES_FROM', 'no-reply@example.com'],
-    ['APP_URL', 'https://app.example.com'],
     ['WEBAUTHN_RP_ID', 'example.com'],
     ['WEBAUTHN_ORIGINS', 'https://app.example.com'],
   ])('refuses to deploy without %s before it touches AWS', (variable, realValue) => {

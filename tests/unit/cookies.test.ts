@@ -1,5 +1,12 @@
 import { cookieSessionOf } from '../../lib/http/caller';
-import { assertCookieOrigin, clearedCookieHeaders, hasSessionCookie, sessionCookieHeaders } from '../../lib/http/cookies';
+import {
+  assertCookieOrigin,
+  bindingCookieHeaders,
+  bindingCookieOf,
+  clearedCookieHeaders,
+  hasSessionCookie,
+  sessionCookieHeaders,
+} from '../../lib/http/cookies';
 import type { HttpRequest } from '../../lib/http/request';
 import { Deadline } from '../../lib/shared/deadline';
 
@@ -108,5 +115,28 @@ describe('the session cookie', () => {
     await expect(cookieSessionOf(request({ cookie: '__Host-jwt_session=not-a-token', origin: 'http://localhost:8081' }))).rejects.not.toThrow(
       'Origin not allowed.',
     );
+  });
+});
+
+describe("the social sign-in's binding cookie", () => {
+  it('is `__Host-oauth_binding` where the session cookie is `__Host-`: HttpOnly, Secure, Path=/, SameSite=Lax, its lifetime', () => {
+    expect(bindingCookieHeaders(request({ host: 'localhost:8080' }), 'b1', 600)).toEqual({
+      'Set-Cookie': '__Host-oauth_binding=b1; Max-Age=600; Path=/; HttpOnly; Secure; SameSite=Lax',
+    });
+    expect(bindingCookieOf(request({ cookie: 'a=1; __Host-oauth_binding=b1' }))).toBe('b1');
+    expect(bindingCookieOf(request({ cookie: 'oauth_binding=b1' }))).toBeUndefined();
+    expect(bindingCookieOf(request({}))).toBeUndefined();
+  });
+
+  it('is `oauth_binding` on the local stage, Secure everywhere but plain-http loopback', () => {
+    const local = cookiesWith({ AUTH_COOKIE_NAME: 'jwt_session' });
+    expect(local.bindingCookieHeaders(request({ host: 'localhost:8080' }), 'b2', 60)).toEqual({
+      'Set-Cookie': 'oauth_binding=b2; Max-Age=60; Path=/; HttpOnly; SameSite=Lax',
+    });
+    expect(local.bindingCookieHeaders(request({ host: 'api.example.com' }), 'b2', 60)['Set-Cookie']).toBe(
+      'oauth_binding=b2; Max-Age=60; Path=/; HttpOnly; Secure; SameSite=Lax',
+    );
+    expect(local.bindingCookieOf(request({ cookie: 'oauth_binding=b2' }))).toBe('b2');
+    expect(local.bindingCookieOf(request({ cookie: '__Host-oauth_binding=b2' }))).toBeUndefined();
   });
 });

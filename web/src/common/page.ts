@@ -33,30 +33,39 @@ export function element<T extends HTMLElement = HTMLElement>(selector: string, r
   return found;
 }
 
-/** The message to show for a failure: the service's own words, or a plain one for the network. */
+/** A refusal the page makes itself, before asking the service (two new passwords that differ). */
+export class FormError extends Error {}
+
+/** The message to show for a failure: the service's own words (or the page's), or a plain one for the network. */
 export function messageOf(error: unknown): string {
-  if (error instanceof AuthError) return error.message;
+  if (error instanceof AuthError || error instanceof FormError) return error.message;
   return 'The service could not be reached. Check your connection and try again.';
 }
 
 /**
- * Runs `submit` for a form: one at a time (the button is disabled meanwhile), the service's message in
- * the form's `.error` (announced: role=alert) when it refuses, focus back on the first field it names.
+ * Runs `submit` for a form: one at a time (its buttons are disabled meanwhile, and the one that had focus
+ * gets it back), the service's message in the form's `.error` (announced: role=alert) when it refuses,
+ * with the form's first field marked invalid until the next try.
  */
 export function onSubmit(form: HTMLFormElement, submit: (data: FormData) => Promise<void>): void {
   const error = errorOf(form);
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     const buttons = [...form.querySelectorAll<HTMLButtonElement>('button')];
+    const focused = buttons.find((button) => button === document.activeElement);
+    const field = form.querySelector<HTMLInputElement>('input:not([type="hidden"])');
     error.textContent = '';
+    field?.removeAttribute('aria-invalid');
     for (const button of buttons) button.disabled = true;
     submit(new FormData(form))
       .catch((failure: unknown) => {
         error.textContent = messageOf(failure);
-        form.querySelector<HTMLInputElement>('input:not([type="hidden"])')?.setAttribute('aria-invalid', 'true');
+        field?.setAttribute('aria-invalid', 'true');
       })
       .finally(() => {
         for (const button of buttons) button.disabled = false;
+        // A disabled button loses focus to the page: the keyboard user would start over at the top.
+        if (focused?.isConnected && !focused.closest('[hidden]')) focused.focus();
       });
   });
 }
