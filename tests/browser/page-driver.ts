@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type CDPSession, chromium, type Page } from 'playwright-core';
 
 /**
  * What the browser tier's tests share: the Chromium they launch, a flow in a fresh profile that leaves a
@@ -63,3 +63,13 @@ export const pageApp = {
   content: (page: Page, which: string) => page.evaluate((w) => (globalThis as unknown as { app: PageApp }).app.content(w), which),
   signOut: (page: Page) => page.evaluate(() => (globalThis as unknown as { app: PageApp }).app.signOut()),
 };
+
+/** A virtual platform authenticator for this page: CTAP2, internal, resident keys, user verified. */
+export async function virtualAuthenticator(context: BrowserContext, page: Page): Promise<{ cdp: CDPSession; authenticatorId: string }> {
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true },
+  });
+  return { cdp, authenticatorId };
+}

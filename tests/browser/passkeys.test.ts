@@ -1,5 +1,5 @@
 import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
-import { inFreshProfile, launchChromium, noToken, type PageApp, pageApp, type Result } from './page-driver';
+import { inFreshProfile, launchChromium, noToken, type PageApp, pageApp, type Result, virtualAuthenticator } from './page-driver';
 import { newUser } from '../support/data';
 
 // Passkeys in a real browser: the cookie client's page plus app/passkeys.js (@simplewebauthn/browser,
@@ -18,16 +18,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
 });
-
-/** A virtual platform authenticator for this page: CTAP2, internal, resident keys, user verified. */
-async function virtualAuthenticator(context: BrowserContext, page: Page): Promise<{ cdp: CDPSession; authenticatorId: string }> {
-  const cdp = await context.newCDPSession(page);
-  await cdp.send('WebAuthn.enable');
-  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true },
-  });
-  return { cdp, authenticatorId };
-}
 
 /** Runs a flow in a fresh browser profile on the passkeys page with its authenticator; a screenshot if it fails. */
 function flow(run: (page: Page, context: BrowserContext, authenticator: { cdp: CDPSession; authenticatorId: string }) => Promise<void>): Promise<void> {

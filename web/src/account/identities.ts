@@ -1,6 +1,7 @@
 import type { LinkedIdentity, Profile, SocialProvider } from '../../../client/src/index';
 import { client, element, pageUrl, text } from '../common/page';
-import { act, button, part, row, showList, submit, time } from './ui';
+import { act, button, row, time } from '../common/ui';
+import { part, showList, submit } from './ui';
 
 /**
  * Accounts at OpenID providers: the linked ones (unlink: refused when it is the last way to sign in), and

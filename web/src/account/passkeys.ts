@@ -2,7 +2,8 @@ import { browserSupportsWebAuthn, type PublicKeyCredentialCreationOptionsJSON, s
 import { AuthError } from '../../../client/src/index';
 import type { components } from '../../../client/src/schema';
 import { client, element, errorOf, messageOf, ok, text } from '../common/page';
-import { act, button, part, row, showList, submit, time } from './ui';
+import { act, button, row, time } from '../common/ui';
+import { part, showList, submit } from './ui';
 
 type Passkey = components['schemas']['Passkey'];
 type Credential = components['schemas']['PasskeyRegistrationCredential'];

@@ -1,6 +1,7 @@
 import type { Profile } from '../../../client/src/index';
 import { client, element, ok, text } from '../common/page';
-import { act, submit } from './ui';
+import { act } from '../common/ui';
+import { submit } from './ui';
 
 /** The profile (with the verification email's resend and the email change) and the password change. */
 export function showProfile(profile: Profile): void {

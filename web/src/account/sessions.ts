@@ -1,6 +1,7 @@
 import type { components } from '../../../client/src/schema';
 import { client, element, ok } from '../common/page';
-import { act, button, device, part, row, time } from './ui';
+import { act, button, device, row, time } from '../common/ui';
+import { part } from './ui';
 
 type Session = components['schemas']['Session'];
 type SecurityEvent = components['schemas']['SecurityEvent'];

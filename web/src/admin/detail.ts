@@ -1,6 +1,7 @@
 import type { components, Profile } from '../../../client/src/index';
-import { client, element, messageOf, ok, text } from '../common/page';
-import { act, button, device, Refusal, row, submit, time, yesNo } from './ui';
+import { client, element, FormError, messageOf, ok, text } from '../common/page';
+import { act, button, device, row, time } from '../common/ui';
+import { submit, yesNo } from './ui';
 import type { User } from './users';
 
 type Passkey = components['schemas']['Passkey'];
@@ -82,7 +83,7 @@ export function userDetail(me: Profile, on: DetailEvents): { open(user: User): v
       ({ sessions: list }) =>
         show(
           sessions,
-          list.map((session) => row([time(session.createdAt), time(session.lastUsedAt), device(session.userAgent), session.ip ?? '—'])),
+          list.map((session) => row([time(session.createdAt), time(session.lastUsedAt), device(session.userAgent, false), session.ip ?? '—'])),
         ),
     );
 
@@ -108,7 +109,7 @@ export function userDetail(me: Profile, on: DetailEvents): { open(user: User): v
     };
     remove.addEventListener('click', () => asking(true));
     cancel.addEventListener('click', () => asking(false));
-    act(confirm, passkeys.error, passkeys.heading, async () => {
+    act(confirm, { heading: passkeys.heading, error: passkeys.error }, async () => {
       const { message } = await ok(await client.api.DELETE('/api/admin/users/{id}/passkeys/{pid}', { params: { path: { id: owner, pid: passkey.id } } }));
       if (passkeys.status) passkeys.status.textContent = message;
       await loadPasskeys();
@@ -140,12 +141,12 @@ export function userDetail(me: Profile, on: DetailEvents): { open(user: User): v
         eventsMore.hidden = eventsCursor === null;
         show(
           events,
-          page.events.map((event) => row([event.type, time(event.at), event.ip ?? '—', device(event.userAgent), actor(event)])),
+          page.events.map((event) => row([event.type, time(event.at), event.ip ?? '—', device(event.userAgent, false), actor(event)])),
           more,
         );
       },
     );
-  act(eventsMore, events.error, events.heading, () => loadEvents(true));
+  act(eventsMore, { heading: events.heading, error: events.error }, () => loadEvents(true));
 
   /** After a change that ends the user's sessions and records an event (unless another user is shown by now). */
   const afterChange = (mine: number, changed: User): boolean => {
@@ -192,7 +193,7 @@ export function userDetail(me: Profile, on: DetailEvents): { open(user: User): v
     showMfa();
     mfaReset.focus();
   });
-  act(mfaConfirmButton, mfaError, mfaTitle, async () => {
+  act(mfaConfirmButton, { heading: mfaTitle, error: mfaError }, async () => {
     const [target, mine] = [user, visit];
     if (!target) return;
     const { message } = await ok(await client.api.DELETE('/api/admin/users/{id}/mfa', path()));
@@ -216,7 +217,7 @@ export function userDetail(me: Profile, on: DetailEvents): { open(user: User): v
     null,
     async (data) => {
       if (!user) return;
-      if (text(data, 'confirm').trim() !== user.username) throw new Refusal(`Type the username ${user.username} exactly, to confirm.`);
+      if (text(data, 'confirm').trim() !== user.username) throw new FormError(`Type the username ${user.username} exactly, to confirm.`);
       const gone = user;
       const { message } = await ok(await client.api.DELETE('/api/admin/users/{id}', path()));
       on.deleted(gone, message);

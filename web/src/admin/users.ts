@@ -1,6 +1,7 @@
 import type { components } from '../../../client/src/index';
 import { client, element, errorOf, messageOf, ok, text } from '../common/page';
-import { act, button, row, submit, time, yesNo } from './ui';
+import { act, button, row, time } from '../common/ui';
+import { submit, yesNo } from './ui';
 
 export type User = components['schemas']['User'];
 
@@ -63,7 +64,7 @@ export function userList(open: (user: User) => void): UserList {
     },
     element('#search'),
   );
-  act(next, error, heading, async () => {
+  act(next, { heading, error }, async () => {
     if (nextCursor === null) return;
     cursors.push(nextCursor);
     await load().catch((failure: unknown) => {
@@ -71,7 +72,7 @@ export function userList(open: (user: User) => void): UserList {
       throw failure;
     });
   });
-  act(previous, error, heading, async () => {
+  act(previous, { heading, error }, async () => {
     if (cursors.length > 1) cursors.pop();
     await load();
   });
